@@ -1,0 +1,161 @@
+package tensor
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Device is where a tensor's elements live and where the operations on it
+// run. CPU is always available; other devices (CUDA) register themselves
+// when their driver can be loaded.
+//
+// The default device for new tensors is CPU unless the environment
+// variable ATTNVIZ_DEVICE names another ("cpu", "cuda", "cuda:0"), or
+// SetDefault is called.
+type Device interface {
+	// Name is the device's registry name, e.g. "cpu" or "cuda:0".
+	Name() string
+	// Available is nil when the device can be used, or an error saying
+	// why not (which library is missing, which driver call failed).
+	Available() error
+}
+
+// accelerator is implemented by non-CPU devices. Operations on tensors held
+// by such a device are dispatched to it; an operation the device does not
+// implement runs on the CPU through the host-access path and the result is
+// moved back, so callers never need to know which device did the work.
+type accelerator interface {
+	Device
+	// upload copies host data to a new device buffer.
+	upload(data []float32) (deviceBuffer, error)
+	// alloc returns a zeroed device buffer of n elements.
+	alloc(n int) (deviceBuffer, error)
+}
+
+// deviceBuffer is storage on a non-CPU device.
+type deviceBuffer interface {
+	// Len is the number of float32 elements.
+	Len() int
+	// Download copies the whole buffer to dst (len(dst) == Len()).
+	Download(dst []float32) error
+}
+
+type cpuDevice struct{}
+
+func (cpuDevice) Name() string     { return "cpu" }
+func (cpuDevice) Available() error { return nil }
+func (cpuDevice) String() string   { return "cpu" }
+
+// CPU is the host device. It is always available.
+var CPU Device = cpuDevice{}
+
+var registry = struct {
+	sync.Mutex
+	devs       map[string]Device
+	def        Device
+	defChecked bool
+}{devs: map[string]Device{"cpu": CPU}}
+
+// Register adds a device to the registry under its Name. Device packages
+// call it from init; registering a name twice replaces the earlier entry.
+func Register(d Device) {
+	registry.Lock()
+	defer registry.Unlock()
+	registry.devs[d.Name()] = d
+}
+
+// Devices lists the registered devices, sorted by name, CPU first.
+func Devices() []Device {
+	registry.Lock()
+	defer registry.Unlock()
+	names := make([]string, 0, len(registry.devs))
+	for n := range registry.devs {
+		if n != "cpu" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := []Device{CPU}
+	for _, n := range names {
+		out = append(out, registry.devs[n])
+	}
+	return out
+}
+
+// Lookup returns the registered device with the given name. "cuda" is
+// short for "cuda:0". It returns an ErrDevice error naming the devices that
+// exist when the name is unknown, and the device's own reason when it is
+// registered but not available.
+func Lookup(name string) (Device, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		name = "cpu"
+	}
+	if name == "cuda" || name == "gpu" {
+		name = "cuda:0"
+	}
+	registry.Lock()
+	d, ok := registry.devs[name]
+	var names []string
+	for n := range registry.devs {
+		names = append(names, n)
+	}
+	registry.Unlock()
+	if !ok {
+		sort.Strings(names)
+		hint := ""
+		if strings.HasPrefix(name, "cuda") {
+			hint = " (CUDA needs an NVIDIA driver: libcuda.so.1 could not be used on this machine)"
+		}
+		return nil, Errorf(ErrDevice, "tensor: no device %q%s; devices here: %s", name, hint, strings.Join(names, ", "))
+	}
+	if err := d.Available(); err != nil {
+		return nil, Errorf(ErrDevice, "tensor: device %s is not available: %v", name, err)
+	}
+	return d, nil
+}
+
+// Default returns the device new tensors are created on: the one set by
+// SetDefault, else the one named by ATTNVIZ_DEVICE, else CPU. When the
+// variable names a device that is not available, Default falls back to CPU
+// and DefaultErr reports why.
+func Default() Device {
+	registry.Lock()
+	if registry.def != nil {
+		d := registry.def
+		registry.Unlock()
+		return d
+	}
+	registry.Unlock()
+	d, _ := defaultFromEnv()
+	return d
+}
+
+// DefaultErr reports why ATTNVIZ_DEVICE could not be honoured, or nil.
+func DefaultErr() error {
+	_, err := defaultFromEnv()
+	return err
+}
+
+func defaultFromEnv() (Device, error) {
+	name := os.Getenv("ATTNVIZ_DEVICE")
+	if name == "" {
+		return CPU, nil
+	}
+	d, err := Lookup(name)
+	if err != nil {
+		return CPU, fmt.Errorf("ATTNVIZ_DEVICE=%s: %w; using cpu", name, err)
+	}
+	return d, nil
+}
+
+// SetDefault makes d the device for new tensors. SetDefault(nil) returns
+// to the environment's choice.
+func SetDefault(d Device) {
+	registry.Lock()
+	registry.def = d
+	registry.Unlock()
+}

@@ -33,6 +33,22 @@ type accelerator interface {
 	upload(data []float32) (deviceBuffer, error)
 	// alloc returns a zeroed device buffer of n elements.
 	alloc(n int) (deviceBuffer, error)
+	// run executes op natively on the device. ok == false means "not
+	// implemented here": the caller then runs the CPU implementation on
+	// host copies and moves the result back.
+	run(op string, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error)
+}
+
+// opParams carries the scalar arguments of an operation to an accelerator.
+// Fields an op does not use stay zero.
+type opParams struct {
+	Dim    int     // dimension for reductions and softmax
+	Scale  float32 // scale factor, temperature, epsilon...
+	Value  float32 // fill value
+	Base   float32 // RoPE base
+	Offset int     // RoPE position offset
+	Flag   bool    // op-specific switch (e.g. keep dims)
+	Ints   []int   // op-specific integers
 }
 
 // deviceBuffer is storage on a non-CPU device.
@@ -158,4 +174,67 @@ func SetDefault(d Device) {
 	registry.Lock()
 	registry.def = d
 	registry.Unlock()
+}
+
+// sameDevice returns the device shared by all inputs, or an ErrDevice error
+// that says how to move them.
+func sameDevice(op string, in []*Tensor) (Device, error) {
+	d := in[0].Device()
+	for _, t := range in[1:] {
+		if t.Device() != d {
+			return nil, Errorf(ErrDevice, "%s: tensors are on different devices (%s and %s); move one with t.To(%s) or t.ToName(%q)",
+				op, d.Name(), t.Device().Name(), d.Name(), d.Name())
+		}
+	}
+	return d, nil
+}
+
+// apply runs an operation with the house rules: the first input error is
+// passed on (prefixed by nothing, so the original message survives), the
+// inputs must share a device, an accelerator runs the op natively when it
+// can, and otherwise cpu runs on host copies and the results go back to the
+// inputs' device. cpu returns its results (or a tensor carrying an error).
+func apply(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor) []*Tensor {
+	for _, t := range in {
+		if err := t.Err(); err != nil {
+			return []*Tensor{Failed(err)}
+		}
+	}
+	d, err := sameDevice(op, in)
+	if err != nil {
+		return []*Tensor{Failed(err)}
+	}
+	if d == CPU {
+		return cpu(in)
+	}
+	acc, isAcc := d.(accelerator)
+	if isAcc {
+		out, ok, err := acc.run(op, in, p)
+		if ok {
+			if err != nil {
+				return []*Tensor{Failed(Errorf(ErrDevice, "%s on %s: %v", op, d.Name(), err))}
+			}
+			return out
+		}
+	}
+	hin := make([]*Tensor, len(in))
+	for i, t := range in {
+		h, err := t.host()
+		if err != nil {
+			return []*Tensor{Failed(err)}
+		}
+		hin[i] = h
+	}
+	out := cpu(hin)
+	for i, t := range out {
+		if t != nil && t.err == nil {
+			out[i] = t.To(d)
+		}
+	}
+	return out
+}
+
+// apply1 is apply for an operation with one result.
+func apply1(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) *Tensor) *Tensor {
+	return apply(op, in, p, func(in []*Tensor) []*Tensor { return []*Tensor{cpu(in)} })[0]
 }

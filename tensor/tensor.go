@@ -236,8 +236,10 @@ func MustFromRows(rows [][]float32) *Tensor { return FromRows(rows).Must() }
 func Scalar(v float32) *Tensor { return onDefault(newHost([]float32{v}, nil)) }
 
 // Full returns a tensor of the given shape with every element v.
-func Full(v float32, shape ...int) *Tensor {
-	if err := checkShape("Full", shape); err != nil {
+func Full(v float32, shape ...int) *Tensor { return full("Full", v, shape) }
+
+func full(op string, v float32, shape []int) *Tensor {
+	if err := checkShape(op, shape); err != nil {
 		return Failed(err)
 	}
 	d := make([]float32, numel(shape))
@@ -250,10 +252,10 @@ func Full(v float32, shape ...int) *Tensor {
 }
 
 // Zeros returns a tensor of zeros.
-func Zeros(shape ...int) *Tensor { return Full(0, shape...) }
+func Zeros(shape ...int) *Tensor { return full("Zeros", 0, shape) }
 
 // Ones returns a tensor of ones.
-func Ones(shape ...int) *Tensor { return Full(1, shape...) }
+func Ones(shape ...int) *Tensor { return full("Ones", 1, shape) }
 
 // Arange returns the 1-D tensor start, start+step, ... up to but not
 // including stop, as torch.arange does.

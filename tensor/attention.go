@@ -1,0 +1,374 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Attention holds every step of scaled dot-product attention, so a lesson
+// can show each one:
+//
+//	Scores  = Q Kᵀ                        [..., Tq, Tk]
+//	Scaled  = Scores · Scale,  Scale = 1/√dₖ
+//	Masked  = Scaled where the mask allows, −Inf where it blocks
+//	          (the same tensor as Scaled when there is no mask)
+//	Weights = softmax(Masked) over the keys (each row sums to 1; a query
+//	          that may attend to no key gets a row of zeros)
+//	Output  = Weights V                   [..., Tq, dv]
+//
+// Rows are queries, columns are keys. Err reports a problem with the
+// inputs; every tensor field then carries the same error.
+type Attention struct {
+	Q, K, V *Tensor // the inputs, as given
+	Mask    *Tensor // the mask as given (1 = may attend), or nil
+
+	Scores  *Tensor // Q Kᵀ
+	Scaled  *Tensor // Scores / √dₖ
+	Masked  *Tensor // Scaled with blocked positions at −Inf
+	Weights *Tensor // softmax(Masked) over the last dimension
+	Output  *Tensor // Weights V
+
+	Scale float32 // 1/√dₖ
+
+	err error
+}
+
+// Err returns the error of the computation, or nil. A nil *Attention has an
+// error.
+func (a *Attention) Err() error {
+	if a == nil {
+		return Errorf(ErrValue, "tensor: nil *Attention")
+	}
+	return a.err
+}
+
+// String lists the shapes of the steps, or the error.
+func (a *Attention) String() string {
+	if err := a.Err(); err != nil {
+		return "attention error: " + err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Attention(scale=1/√%g=%.4g", math.Round(1/float64(a.Scale)/float64(a.Scale)), a.Scale)
+	for _, f := range []struct {
+		name string
+		t    *Tensor
+	}{{"Q", a.Q}, {"K", a.K}, {"V", a.V}, {"Mask", a.Mask}, {"Scores", a.Scores}, {"Weights", a.Weights}, {"Output", a.Output}} {
+		if f.t != nil {
+			fmt.Fprintf(&b, ", %s %v", f.name, f.t.shape)
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func failedAttention(q, k, v, mask *Tensor, err error) *Attention {
+	f := Failed(err)
+	return &Attention{Q: q, K: k, V: v, Mask: mask, Scores: f, Scaled: f, Masked: f, Weights: f, Output: f, err: err}
+}
+
+// ScaledDotProductAttention computes softmax(Q Kᵀ/√dₖ) V and keeps every
+// intermediate (see Attention).
+//
+// Shapes: q is [..., Tq, dₖ], k is [..., Tk, dₖ], v is [..., Tk, dv]; the
+// leading (batch, head) dimensions broadcast. mask may be nil; otherwise it
+// broadcasts to [..., Tq, Tk] and holds 1 (or any non-zero) where query i
+// may attend key j and 0 where it may not — the convention of CausalMask,
+// PaddingMask and torch's boolean attn_mask. A query row with no allowed
+// key gets zero weights and a zero output (PyTorch gives NaN there).
+//
+// On the CPU the steps are fused: for a block of query rows, QKᵀ is
+// computed with the packed GEMM, then scaling, masking and softmax run in
+// one pass over rows that are still in cache, then the block's output is
+// multiplied out — while every intermediate is still stored. An accelerator
+// receives it as the single op "SDPA".
+func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
+	for _, t := range []*Tensor{q, k, v} {
+		if err := t.Err(); err != nil {
+			return failedAttention(q, k, v, mask, err)
+		}
+	}
+	if mask != nil && mask.Err() != nil {
+		return failedAttention(q, k, v, mask, mask.Err())
+	}
+	const op = "ScaledDotProductAttention"
+	if q.Rank() < 2 || k.Rank() < 2 || v.Rank() < 2 {
+		return failedAttention(q, k, v, mask, shapeErr(op, "q, k and v need at least 2 dimensions [tokens, features]", "use Unsqueeze(0) on a single vector", q.shape, k.shape, v.shape))
+	}
+	rq, rk, rv := q.Rank(), k.Rank(), v.Rank()
+	tq, dk := q.shape[rq-2], q.shape[rq-1]
+	tk, dk2 := k.shape[rk-2], k.shape[rk-1]
+	tv, dv := v.shape[rv-2], v.shape[rv-1]
+	if dk != dk2 {
+		hint := "q and k must be projected to the same size"
+		if tk == dk {
+			hint = "pass k itself, not k.T(): attention transposes it"
+		}
+		return failedAttention(q, k, v, mask, shapeErr(op, "q and k must have the same feature size dₖ (last dimension)", hint, q.shape, k.shape))
+	}
+	if tk != tv {
+		return failedAttention(q, k, v, mask, shapeErr(op, "k and v must have the same number of tokens (second-to-last dimension)", "every key needs a value", k.shape, v.shape))
+	}
+	batch, ok := broadcastShapes(q.shape[:rq-2], k.shape[:rk-2])
+	if ok {
+		batch, ok = broadcastShapes(batch, v.shape[:rv-2])
+	}
+	if !ok {
+		return failedAttention(q, k, v, mask, shapeErr(op, "leading (batch/head) dimensions do not broadcast", "give q, k and v the same heads, or use GroupedQueryAttention for fewer KV heads", q.shape, k.shape, v.shape))
+	}
+	scoreShape := append(append([]int(nil), batch...), tq, tk)
+	if mask != nil {
+		mb, ok := broadcastShapes(scoreShape, mask.shape)
+		if !ok || !sameInts(mb, scoreShape) {
+			return failedAttention(q, k, v, mask, shapeErr(op, "mask does not broadcast to the scores [..., queries, keys]", fmt.Sprintf("want a mask broadcastable to %v, e.g. CausalMask(%d)", scoreShape, tq), mask.shape, scoreShape))
+		}
+	}
+	if err := checkShape(op, scoreShape); err != nil {
+		return failedAttention(q, k, v, mask, err)
+	}
+	scale := float32(1 / math.Sqrt(float64(dk)))
+	in := []*Tensor{q, k, v}
+	if mask != nil {
+		in = append(in, mask)
+	}
+	out := apply("SDPA", in, opParams{Scale: scale}, func(in []*Tensor) []*Tensor {
+		var m *Tensor
+		if len(in) == 4 {
+			m = in[3]
+		}
+		return sdpaCPU(in[0], in[1], in[2], m, batch, tq, tk, dk, dv, scale)
+	})
+	if len(out) != 5 {
+		err := out[0].Err()
+		if err == nil {
+			err = Errorf(ErrDevice, "SDPA: device returned %d results, want 5", len(out))
+		}
+		return failedAttention(q, k, v, mask, err)
+	}
+	for _, t := range out {
+		if err := t.Err(); err != nil {
+			return failedAttention(q, k, v, mask, err)
+		}
+	}
+	return &Attention{Q: q, K: k, V: v, Mask: mask, Scores: out[0], Scaled: out[1], Masked: out[2], Weights: out[3], Output: out[4], Scale: scale}
+}
+
+// sdpaRowBlock is the number of query rows one task handles: enough for a
+// few micro-kernel tiles, small enough that the block's scores, scaled
+// scores and weights stay in L2 while they are turned into the output.
+func sdpaRowBlock() int { return gemmMR * ((32 + gemmMR - 1) / gemmMR) }
+
+func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float32) []*Tensor {
+	nb := numel(batch)
+	rq, rk, rv := q.Rank(), k.Rank(), v.Rank()
+	ss := nb * tq * tk
+	scores := make([]float32, ss)
+	scaled := make([]float32, ss)
+	masked := scaled
+	if mask != nil {
+		masked = make([]float32, ss)
+	}
+	weights := make([]float32, ss)
+	output := make([]float32, nb*tq*dv)
+	scoreShape := append(append([]int(nil), batch...), tq, tk)
+	outShape := append(append([]int(nil), batch...), tq, dv)
+	sT := newHost(scores, scoreShape)
+	scT := newHost(scaled, scoreShape)
+	mT := scT
+	if mask != nil {
+		mT = newHost(masked, scoreShape)
+	}
+	result := []*Tensor{sT, scT, mT, newHost(weights, scoreShape), newHost(output, outShape)}
+	if ss == 0 || nb == 0 {
+		return result
+	}
+
+	qOff := batchOffsets(batch, bstrides(q.shape[:rq-2], q.strides[:rq-2], batch), q.offset)
+	kOff := batchOffsets(batch, bstrides(k.shape[:rk-2], k.strides[:rk-2], batch), k.offset)
+	vOff := batchOffsets(batch, bstrides(v.shape[:rv-2], v.strides[:rv-2], batch), v.offset)
+	var mOff []int
+	var mrs, mcs int
+	if mask != nil {
+		ms := bstrides(mask.shape, mask.strides, scoreShape)
+		mOff = batchOffsets(batch, ms[:len(batch)], mask.offset)
+		mrs, mcs = ms[len(batch)], ms[len(batch)+1]
+	}
+
+	// Pack Kᵀ (dₖ × Tk) and V (Tk × dv) once per distinct head.
+	kp := packDistinct(kOff, packedBLen(dk, tk), func(dst []float32, off int) {
+		packB(dst, matDesc{data: k.data, off: off, rs: k.strides[rk-1], cs: k.strides[rk-2], rows: dk, cols: tk})
+	})
+	vp := packDistinct(vOff, packedBLen(tk, dv), func(dst []float32, off int) {
+		packB(dst, matDesc{data: v.data, off: off, rs: v.strides[rv-2], cs: v.strides[rv-1], rows: tk, cols: dv})
+	})
+
+	rb := sdpaRowBlock()
+	blocks := (tq + rb - 1) / rb
+	negInf := float32(math.Inf(-1))
+	parallelFor(nb*blocks, func(w *gemmWork, task int) {
+		b, blk := task/blocks, task%blocks
+		i0 := blk * rb
+		mb := min(rb, tq-i0)
+		base := b * tq * tk
+		// 1. scores = Q Kᵀ for this block of queries.
+		qd := matDesc{data: q.data, off: qOff[b], rs: q.strides[rq-2], cs: q.strides[rq-1], rows: tq, cols: dk}
+		gemmRows(w, qd, i0, mb, kp[kOff[b]], tk, scores, base+i0*tk, tk)
+		// 2. scale, mask, softmax, row by row while the block is in cache.
+		for i := i0; i < i0+mb; i++ {
+			o := base + i*tk
+			sc, sd, wr := scores[o:o+tk], scaled[o:o+tk], weights[o:o+tk]
+			mx, finite := scaleMax(sd, sc, scale)
+			if mask == nil {
+				if !finite || math.IsInf(float64(mx), 0) {
+					copy(wr, sd)
+					softmaxSlow(wr)
+				} else {
+					sum := expSubSum(wr, sd, mx)
+					scaleSlice(wr, 1/sum)
+				}
+				continue
+			}
+			mk := masked[o : o+tk]
+			mo := mOff[b] + i*mrs
+			mmax := negInf
+			for j, x := range sd {
+				if mask.data[mo+j*mcs] != 0 {
+					mk[j] = x
+					if x > mmax {
+						mmax = x
+					}
+				} else {
+					mk[j] = negInf
+				}
+			}
+			if !finite {
+				copy(wr, mk)
+				softmaxSlow(wr)
+			} else {
+				softmaxMasked(wr, mk, mmax)
+			}
+		}
+		// 3. output = weights V for the block.
+		wd := matDesc{data: weights, off: base, rs: tk, cs: 1, rows: tq, cols: tk}
+		gemmRows(w, wd, i0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
+	})
+	return result
+}
+
+// packDistinct packs one buffer of length n per distinct offset, in
+// parallel, and returns them by offset.
+func packDistinct(offs []int, n int, pack func(dst []float32, off int)) map[int][]float32 {
+	var order []int
+	seen := map[int]bool{}
+	for _, o := range offs {
+		if !seen[o] {
+			seen[o] = true
+			order = append(order, o)
+		}
+	}
+	bufs := make([][]float32, len(order))
+	parallelFor(len(order), func(_ *gemmWork, i int) {
+		bufs[i] = make([]float32, n)
+		pack(bufs[i], order[i])
+	})
+	out := make(map[int][]float32, len(order))
+	for i, o := range order {
+		out[o] = bufs[i]
+	}
+	return out
+}
+
+// --- heads --------------------------------------------------------------------
+
+// SplitHeads cuts the features of x into h heads: [T, D] → [h, T, D/h] and
+// [B, T, D] → [B, h, T, D/h]. Head i holds features i·D/h … (i+1)·D/h − 1,
+// as in every Transformer implementation (PyTorch:
+// x.view(B, T, h, D//h).transpose(1, 2)). D must divide by h.
+func SplitHeads(x *Tensor, h int) *Tensor {
+	if x.Err() != nil {
+		return Failed(x.Err())
+	}
+	r := x.Rank()
+	if r != 2 && r != 3 {
+		return Failed(shapeErr("SplitHeads", "want [tokens, features] or [batch, tokens, features]", "", x.shape))
+	}
+	if h <= 0 {
+		return Failed(Errorf(ErrValue, "SplitHeads: want h ≥ 1 heads, got %d", h))
+	}
+	d := x.shape[r-1]
+	if d%h != 0 {
+		return Failed(shapeErr("SplitHeads", fmt.Sprintf("%d features do not divide into %d heads", d, h), "pick h that divides the last dimension", x.shape))
+	}
+	if r == 2 {
+		return x.Reshape(x.shape[0], h, d/h).Permute(1, 0, 2).Contiguous()
+	}
+	return x.Reshape(x.shape[0], x.shape[1], h, d/h).Permute(0, 2, 1, 3).Contiguous()
+}
+
+// MergeHeads is the inverse of SplitHeads: [h, T, dₕ] → [T, h·dₕ] and
+// [B, h, T, dₕ] → [B, T, h·dₕ] (the heads' outputs side by side, ready for
+// the output projection).
+func MergeHeads(x *Tensor) *Tensor {
+	if x.Err() != nil {
+		return Failed(x.Err())
+	}
+	s := x.shape
+	switch len(s) {
+	case 3:
+		return x.Permute(1, 0, 2).Reshape(s[1], s[0]*s[2])
+	case 4:
+		return x.Permute(0, 2, 1, 3).Reshape(s[0], s[2], s[1]*s[3])
+	}
+	return Failed(shapeErr("MergeHeads", "want [heads, tokens, dₕ] or [batch, heads, tokens, dₕ]", "", x.shape))
+}
+
+// RepeatKV repeats each key/value head nRep times along the head dimension
+// (the third from the end): [..., Hkv, T, d] → [..., Hkv·nRep, T, d], with
+// head h of the result being head h/nRep of x (Hugging Face's repeat_kv,
+// torch.repeat_interleave(x, nRep, dim=-3)).
+func RepeatKV(x *Tensor, nRep int) *Tensor {
+	if x.Err() != nil {
+		return Failed(x.Err())
+	}
+	if nRep < 1 {
+		return Failed(Errorf(ErrValue, "RepeatKV: want nRep ≥ 1, got %d", nRep))
+	}
+	r := x.Rank()
+	if r < 3 {
+		return Failed(shapeErr("RepeatKV", "want [..., heads, tokens, d] (at least 3 dimensions)", "use Unsqueeze(0) to add a head dimension", x.shape))
+	}
+	if nRep == 1 {
+		return x
+	}
+	shape := append(append(append([]int(nil), x.shape[:r-2]...), nRep), x.shape[r-2:]...)
+	strides := append(append(append([]int(nil), x.strides[:r-2]...), 0), x.strides[r-2:]...)
+	out := append([]int(nil), x.shape...)
+	out[r-3] *= nRep
+	return x.view(shape, strides, x.offset).Reshape(out...)
+}
+
+// GroupedQueryAttention is attention with fewer key/value heads than query
+// heads (GQA, as in Llama 2 70B and Llama 3): q is [..., Hq, T, d], k and v
+// are [..., Hkv, T, d] with Hq a multiple of Hkv, and query head h uses KV
+// head h / (Hq/Hkv). Hkv = Hq is ordinary multi-head attention and Hkv = 1
+// multi-query attention. The Attention's K and V are the inputs as given
+// (Hkv heads); its scores and weights have Hq heads.
+func GroupedQueryAttention(q, k, v, mask *Tensor) *Attention {
+	for _, t := range []*Tensor{q, k, v} {
+		if err := t.Err(); err != nil {
+			return failedAttention(q, k, v, mask, err)
+		}
+	}
+	if q.Rank() < 3 || k.Rank() < 3 || v.Rank() < 3 {
+		return failedAttention(q, k, v, mask, shapeErr("GroupedQueryAttention", "want [..., heads, tokens, d] for q, k and v", "use SplitHeads to make heads", q.shape, k.shape, v.shape))
+	}
+	hq, hk, hv := q.shape[q.Rank()-3], k.shape[k.Rank()-3], v.shape[v.Rank()-3]
+	if hk != hv || hk == 0 || hq%hk != 0 {
+		return failedAttention(q, k, v, mask, shapeErr("GroupedQueryAttention", fmt.Sprintf("query heads (%d) must be a multiple of the key/value heads (%d, %d)", hq, hk, hv), "k and v need the same number of heads, dividing q's", q.shape, k.shape, v.shape))
+	}
+	a := ScaledDotProductAttention(q, RepeatKV(k, hq/hk), RepeatKV(v, hq/hk), mask)
+	if a.err == nil {
+		a.K, a.V = k, v
+	}
+	return a
+}

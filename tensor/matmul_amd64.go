@@ -1,0 +1,74 @@
+//go:build amd64
+
+package tensor
+
+import "os"
+
+//go:noescape
+func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
+
+//go:noescape
+func scaleMaxAVX2(dst, src *float32, n int, s float32, out *[16]float32)
+
+//go:noescape
+func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)
+
+func cpuid(eax, ecx uint32) (a, b, c, d uint32)
+func xgetbv0() (a, d uint32)
+
+// cpuFeatures reports AVX2+FMA and AVX-512F support, including the OS
+// saving the vector registers (XCR0).
+func cpuFeatures() (avx2, avx512 bool) {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false, false
+	}
+	_, _, c1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false, false
+	}
+	xcr0, _ := xgetbv0()
+	if xcr0&6 != 6 {
+		return false, false
+	}
+	_, b7, _, _ := cpuid(7, 0)
+	avx2 = b7&(1<<5) != 0
+	avx512 = avx2 && b7&(1<<16) != 0 && xcr0&0xe0 == 0xe0
+	return avx2, avx512
+}
+
+func init() {
+	avx2, avx512 := cpuFeatures()
+	// ATTNVIZ_SIMD=avx2 or =none lowers the kernel choice (for tests and
+	// for comparing the paths); the default takes the best the CPU has.
+	switch os.Getenv("ATTNVIZ_SIMD") {
+	case "none", "go":
+		avx2, avx512 = false, false
+	case "avx2":
+		avx512 = false
+	}
+	cs := kernelConfigs(avx2, avx512)
+	cs[len(cs)-1].use()
+}
+
+// kernelConfigs lists the usable configurations, best last.
+func kernelConfigs(avx2, avx512 bool) []kernelConfig {
+	cs := []kernelConfig{goKernel}
+	if avx2 {
+		cs = append(cs, kernelConfig{"avx2 6x16", 6, 16, kern6x16avx2, true})
+	}
+	if avx512 {
+		cs = append(cs, kernelConfig{"avx512 8x32", 8, 32, kern8x32avx512, true})
+	}
+	return cs
+}
+
+// supportedKernels lists every configuration this CPU can run.
+func supportedKernels() []kernelConfig { return kernelConfigs(cpuFeatures()) }

@@ -1,0 +1,531 @@
+package tensor
+
+// Operation names seen by accelerators.
+//
+// Every operation in this package goes through apply/apply1 with one of
+// the op strings below. An accelerator's run(op, in, p) may implement any
+// of them natively; the ones it does not are run on the CPU (host copies)
+// and moved back. Inputs are in argument order; opParams fields not listed
+// are zero. Outputs are new contiguous tensors unless said otherwise.
+//
+//	op                 inputs              params                        result
+//	"Add"              a, b                -                             a + b   (numpy broadcasting)
+//	"Sub"              a, b                -                             a - b
+//	"Mul"              a, b                -                             a * b
+//	"Div"              a, b                -                             a / b
+//	"Scale"            x                   Scale, Value                  x*Scale + Value
+//	                                                                     (Scale(s): Value=0; AddScalar(s): Scale=1, Value=s;
+//	                                                                      Neg(): Scale=-1)
+//	"Exp"              x                   -                             eˣ
+//	"SiLU"             x                   -                             x·σ(x)
+//	"Sum"              x                   Dim (normalised, ≥ 0)         sum over Dim, Dim removed
+//	"Max"              x                   Dim                           max over Dim, Dim removed
+//	"Mean"             x                   Dim                           mean over Dim, Dim removed
+//	"Argmax"           x                   Dim                           index (as float32) of the first max
+//	"MatMul"           a, b                -                             batched a·b, leading dims broadcast;
+//	                                                                     both inputs have rank ≥ 2 here (1-D
+//	                                                                     operands are reshaped before dispatch)
+//	"Softmax"          x                   Dim, Scale                    softmax(x·Scale) over Dim
+//	                                                                     (Softmax: Scale=1; SoftmaxTemp(t): Scale=1/t)
+//	"MaskedFill"       x, mask             Value                         x where mask == 0, Value where mask != 0
+//	                                                                     (mask broadcasts to x's shape)
+//	"RMSNorm"          x, weight           Scale (= eps)                 x/√(mean(x²)+eps)·weight over the last dim;
+//	                                                                     weight is [d] (Ones(d) when the caller gave nil)
+//	"SDPA"             q, k, v[, mask]     Scale (= 1/√dₖ)               5 outputs: scores, scaled, masked, weights,
+//	                                                                     output (see ScaledDotProductAttention);
+//	                                                                     mask != 0 means "may attend"
+//	"RoPEInterleaved"  x                   Base, Offset                  rotary embedding, pairs (2i, 2i+1)
+//	"RoPEHalf"         x                   Base, Offset                  rotary embedding, pairs (i, i+d/2)
+//
+// Conventions every implementation must keep (the CPU one defines them):
+// a softmax row whose entries are all −Inf (a query that may attend to
+// nothing) gives all zeros, not NaN; +Inf entries share the row's weight
+// equally; NaN inputs give NaN rows. SDPA's "masked" output is the
+// "scaled" tensor itself when no mask is given.
+
+import (
+	"fmt"
+	"math"
+)
+
+// --- small helpers -----------------------------------------------------------
+
+// hostSlice returns t's elements in row-major order. For a contiguous CPU
+// tensor it is t's own storage (do not write to it); otherwise a copy.
+func hostSlice(t *Tensor) []float32 {
+	if t.IsContiguous() && t.data != nil {
+		return t.data[t.offset : t.offset+t.Len()]
+	}
+	if t.Len() == 0 {
+		return nil
+	}
+	out := make([]float32, t.Len())
+	t.gather(out)
+	return out
+}
+
+// broadcastShapes returns the numpy broadcast of a and b.
+func broadcastShapes(a, b []int) ([]int, bool) {
+	n := len(a)
+	if len(b) > n {
+		n = len(b)
+	}
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		case db == 1:
+			out[i] = da
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// bstrides returns t's strides aligned to the broadcast shape out
+// (0 where t is broadcast).
+func bstrides(shape, strides, out []int) []int {
+	st := make([]int, len(out))
+	k := len(out) - len(shape)
+	for i := range shape {
+		if shape[i] != 1 {
+			st[k+i] = strides[i]
+		}
+	}
+	return st
+}
+
+// forRows walks every row (all indices but the last) of shape, calling fn
+// with the storage offsets of each operand for that row. Operands are given
+// as base offsets and strides aligned to shape. fn receives the row's length
+// and the operands' strides along it.
+func forRows(shape []int, base []int, strides [][]int, fn func(offs []int, n int)) {
+	rank := len(shape)
+	offs := append([]int(nil), base...)
+	if rank == 0 {
+		fn(offs, 1)
+		return
+	}
+	if numel(shape) == 0 {
+		return
+	}
+	n := shape[rank-1]
+	idx := make([]int, rank)
+	for {
+		fn(offs, n)
+		i := rank - 2
+		for ; i >= 0; i-- {
+			idx[i]++
+			for k := range offs {
+				offs[k] += strides[k][i]
+			}
+			if idx[i] < shape[i] {
+				break
+			}
+			for k := range offs {
+				offs[k] -= strides[k][i] * shape[i]
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			return
+		}
+	}
+}
+
+// --- elementwise binary ---------------------------------------------------------
+
+// Add returns t + b with numpy broadcasting: shapes are aligned from the
+// right, and each pair of dimensions must be equal or one of them 1.
+func (t *Tensor) Add(b *Tensor) *Tensor { return binary("Add", t, b) }
+
+// Sub returns t − b with numpy broadcasting (see Add).
+func (t *Tensor) Sub(b *Tensor) *Tensor { return binary("Sub", t, b) }
+
+// Mul returns the elementwise product t · b with numpy broadcasting (see Add).
+func (t *Tensor) Mul(b *Tensor) *Tensor { return binary("Mul", t, b) }
+
+// Div returns t / b elementwise with numpy broadcasting (see Add).
+// Division by zero follows IEEE 754 (±Inf, or NaN for 0/0), as in PyTorch.
+func (t *Tensor) Div(b *Tensor) *Tensor { return binary("Div", t, b) }
+
+func binary(op string, a, b *Tensor) *Tensor {
+	if a.Err() != nil {
+		return Failed(a.Err())
+	}
+	if b.Err() != nil {
+		return Failed(b.Err())
+	}
+	out, ok := broadcastShapes(a.shape, b.shape)
+	if !ok {
+		return Failed(shapeErr(op, "shapes do not broadcast", "dimensions are compared from the right and must be equal or 1; reshape or Unsqueeze one operand", a.shape, b.shape))
+	}
+	return apply1(op, []*Tensor{a, b}, opParams{}, func(in []*Tensor) *Tensor {
+		return binaryCPU(op, in[0], in[1], out)
+	})
+}
+
+func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
+	dst := make([]float32, numel(shape))
+	var f func(x, y float32) float32
+	switch op {
+	case "Add":
+		f = func(x, y float32) float32 { return x + y }
+	case "Sub":
+		f = func(x, y float32) float32 { return x - y }
+	case "Mul":
+		f = func(x, y float32) float32 { return x * y }
+	default:
+		f = func(x, y float32) float32 { return x / y }
+	}
+	// Fast path: same shape, both contiguous.
+	if sameInts(a.shape, b.shape) && a.IsContiguous() && b.IsContiguous() {
+		x := a.data[a.offset : a.offset+len(dst)]
+		y := b.data[b.offset : b.offset+len(dst)]
+		switch op {
+		case "Add":
+			for i := range dst {
+				dst[i] = x[i] + y[i]
+			}
+		case "Sub":
+			for i := range dst {
+				dst[i] = x[i] - y[i]
+			}
+		case "Mul":
+			for i := range dst {
+				dst[i] = x[i] * y[i]
+			}
+		default:
+			for i := range dst {
+				dst[i] = x[i] / y[i]
+			}
+		}
+		return newHost(dst, shape)
+	}
+	sa := bstrides(a.shape, a.strides, shape)
+	sb := bstrides(b.shape, b.strides, shape)
+	ad, bd := a.data, b.data
+	k := 0
+	forRows(shape, []int{a.offset, b.offset}, [][]int{sa, sb}, func(offs []int, n int) {
+		ia, ib := offs[0], offs[1]
+		var ja, jb int
+		if len(shape) > 0 {
+			ja, jb = sa[len(shape)-1], sb[len(shape)-1]
+		}
+		for j := 0; j < n; j++ {
+			dst[k] = f(ad[ia], bd[ib])
+			ia += ja
+			ib += jb
+			k++
+		}
+	})
+	return newHost(dst, shape)
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// --- elementwise unary ----------------------------------------------------------
+
+// Scale returns t · s.
+func (t *Tensor) Scale(s float32) *Tensor { return affine(t, s, 0) }
+
+// AddScalar returns t + s.
+func (t *Tensor) AddScalar(s float32) *Tensor { return affine(t, 1, s) }
+
+// Neg returns −t.
+func (t *Tensor) Neg() *Tensor { return affine(t, -1, 0) }
+
+func affine(t *Tensor, s, v float32) *Tensor {
+	return apply1("Scale", []*Tensor{t}, opParams{Scale: s, Value: v}, func(in []*Tensor) *Tensor {
+		return unaryCPU(in[0], func(x float32) float32 { return x*s + v })
+	})
+}
+
+// Exp returns eˣ elementwise.
+func (t *Tensor) Exp() *Tensor {
+	return apply1("Exp", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+		return unaryCPU(in[0], func(x float32) float32 { return float32(math.Exp(float64(x))) })
+	})
+}
+
+// SiLU returns x·σ(x) = x / (1 + e⁻ˣ) elementwise (the "swish" activation
+// of Llama's feed-forward layers).
+func (t *Tensor) SiLU() *Tensor {
+	return apply1("SiLU", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+		return unaryCPU(in[0], func(x float32) float32 { return float32(float64(x) / (1 + math.Exp(-float64(x)))) })
+	})
+}
+
+func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
+	src := hostSlice(t)
+	dst := make([]float32, len(src))
+	for i, x := range src {
+		dst[i] = f(x)
+	}
+	return newHost(dst, t.shape)
+}
+
+// --- reductions -----------------------------------------------------------------
+
+// Sum adds the elements along dimension dim and removes it (torch.sum(x,
+// dim)). Negative dim counts from the end.
+func (t *Tensor) Sum(dim int) *Tensor { return reduce("Sum", t, dim) }
+
+// Max returns the largest element along dim and removes it (the values of
+// torch.max(x, dim)). A NaN along dim makes the result NaN.
+func (t *Tensor) Max(dim int) *Tensor { return reduce("Max", t, dim) }
+
+// Mean averages along dim and removes it.
+func (t *Tensor) Mean(dim int) *Tensor { return reduce("Mean", t, dim) }
+
+// Argmax returns, as float32, the index of the first largest element along
+// dim, which is removed (the indices of torch.max(x, dim)). A NaN counts as
+// the largest, as in PyTorch.
+func (t *Tensor) Argmax(dim int) *Tensor { return reduce("Argmax", t, dim) }
+
+func reduce(op string, t *Tensor, dim int) *Tensor {
+	if t.Err() != nil {
+		return Failed(t.Err())
+	}
+	d, ok := normDim(dim, len(t.shape))
+	if !ok {
+		hint := fmt.Sprintf("use a dimension in -%d..%d", len(t.shape), len(t.shape)-1)
+		if len(t.shape) == 0 {
+			hint = "a scalar has no dimension to reduce; use t.Item()"
+		}
+		return Failed(shapeErr(op, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
+	}
+	if t.shape[d] == 0 && (op == "Max" || op == "Argmax") {
+		return Failed(Errorf(ErrValue, "%s: dimension %d of shape %v is empty; there is no largest element", op, d, t.shape))
+	}
+	return apply1(op, []*Tensor{t}, opParams{Dim: d}, func(in []*Tensor) *Tensor {
+		return reduceCPU(op, in[0], d)
+	})
+}
+
+func reduceCPU(op string, t *Tensor, d int) *Tensor {
+	src := hostSlice(t)
+	outer := numel(t.shape[:d])
+	n := t.shape[d]
+	inner := numel(t.shape[d+1:])
+	shape := append(append([]int(nil), t.shape[:d]...), t.shape[d+1:]...)
+	dst := make([]float32, outer*inner)
+	for o := 0; o < outer; o++ {
+		base := o * n * inner
+		row := dst[o*inner : (o+1)*inner]
+		switch op {
+		case "Sum", "Mean":
+			acc := make([]float64, inner)
+			for i := 0; i < n; i++ {
+				s := src[base+i*inner : base+(i+1)*inner]
+				for j, x := range s {
+					acc[j] += float64(x)
+				}
+			}
+			for j := range row {
+				if op == "Mean" {
+					row[j] = float32(acc[j] / float64(n))
+				} else {
+					row[j] = float32(acc[j])
+				}
+			}
+		case "Max", "Argmax":
+			best := make([]float32, inner)
+			copy(best, src[base:base+inner])
+			arg := make([]int, inner)
+			for i := 1; i < n; i++ {
+				s := src[base+i*inner : base+(i+1)*inner]
+				for j, x := range s {
+					b := best[j]
+					if b != b { // NaN already wins
+						continue
+					}
+					if x > b || x != x {
+						best[j] = x
+						arg[j] = i
+					}
+				}
+			}
+			if op == "Max" {
+				copy(row, best)
+			} else {
+				for j := range row {
+					row[j] = float32(arg[j])
+				}
+			}
+		}
+	}
+	return newHost(dst, shape)
+}
+
+// --- masks ------------------------------------------------------------------------
+
+// MaskedFill returns t with value wherever mask is non-zero and t's element
+// elsewhere, like torch.masked_fill. mask broadcasts to t's shape.
+//
+// Note the sense: MaskedFill fills where the mask is 1. Attention masks in
+// this package (CausalMask, PaddingMask, the mask of
+// ScaledDotProductAttention) use 1 for "may attend", so blocking with one
+// reads x.MaskedFill(allowed.Eq0(), -Inf) — or, simpler, pass the mask to
+// ScaledDotProductAttention.
+func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
+	if t.Err() != nil {
+		return Failed(t.Err())
+	}
+	if mask.Err() != nil {
+		return Failed(mask.Err())
+	}
+	out, ok := broadcastShapes(t.shape, mask.shape)
+	if !ok || !sameInts(out, t.shape) {
+		return Failed(shapeErr("MaskedFill", "mask does not broadcast to the tensor's shape", "the mask's dimensions, aligned from the right, must equal the tensor's or be 1", t.shape, mask.shape))
+	}
+	return apply1("MaskedFill", []*Tensor{t, mask}, opParams{Value: value}, func(in []*Tensor) *Tensor {
+		x, m := in[0], in[1]
+		dst := make([]float32, x.Len())
+		sx := bstrides(x.shape, x.strides, x.shape)
+		sm := bstrides(m.shape, m.strides, x.shape)
+		k := 0
+		forRows(x.shape, []int{x.offset, m.offset}, [][]int{sx, sm}, func(offs []int, n int) {
+			ix, im := offs[0], offs[1]
+			var jx, jm int
+			if len(x.shape) > 0 {
+				jx, jm = sx[len(sx)-1], sm[len(sm)-1]
+			}
+			for j := 0; j < n; j++ {
+				if m.data[im] != 0 {
+					dst[k] = value
+				} else {
+					dst[k] = x.data[ix]
+				}
+				ix += jx
+				im += jm
+				k++
+			}
+		})
+		return newHost(dst, x.shape)
+	})
+}
+
+// Eq0 returns 1 where t is zero and 0 elsewhere: it turns an "allowed" mask
+// into a "blocked" one for MaskedFill. It runs as "MaskedFill" on a tensor
+// of ones.
+func (t *Tensor) Eq0() *Tensor {
+	if t.Err() != nil {
+		return Failed(t.Err())
+	}
+	return Ones(t.shape...).To(t.Device()).MaskedFill(t, 0)
+}
+
+// CausalMask returns the [n, n] mask of a decoder: 1 where query i may
+// attend key j (j ≤ i), 0 where the key is in the future. It uses the
+// convention of torch's scaled_dot_product_attention boolean attn_mask
+// (True = take part):
+//
+//	n = 3:  1 0 0
+//	        1 1 0
+//	        1 1 1
+func CausalMask(n int) *Tensor {
+	if n < 0 {
+		return Failed(Errorf(ErrValue, "CausalMask: want n ≥ 0 tokens, got %d", n))
+	}
+	if err := checkShape("CausalMask", []int{n, n}); err != nil {
+		return Failed(err)
+	}
+	d := make([]float32, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j <= i; j++ {
+			d[i*n+j] = 1
+		}
+	}
+	return onDefault(newHost(d, []int{n, n}))
+}
+
+// PaddingMask returns a [B, 1, n] mask for a batch of B sequences padded to
+// n tokens: element (b, 0, j) is 1 when j < lengths[b] (a real token) and 0
+// for padding. It broadcasts against [B, Tq, n] scores (and, after
+// Unsqueeze(1), against [B, H, Tq, n]).
+func PaddingMask(lengths []int, n int) *Tensor {
+	if n < 0 {
+		return Failed(Errorf(ErrValue, "PaddingMask: want n ≥ 0 tokens, got %d", n))
+	}
+	if err := checkShape("PaddingMask", []int{len(lengths), 1, n}); err != nil {
+		return Failed(err)
+	}
+	d := make([]float32, len(lengths)*n)
+	for b, l := range lengths {
+		if l < 0 || l > n {
+			return Failed(Errorf(ErrValue, "PaddingMask: lengths[%d] = %d, want 0 ≤ length ≤ n = %d", b, l, n))
+		}
+		for j := 0; j < l; j++ {
+			d[b*n+j] = 1
+		}
+	}
+	return onDefault(newHost(d, []int{len(lengths), 1, n}))
+}
+
+// --- normalisation -----------------------------------------------------------------
+
+// RMSNorm normalises over the last dimension as Llama does:
+//
+//	y = x / √(mean(x²) + eps) · weight
+//
+// weight has shape [d] (d = the last dimension); nil means no weight (all
+// ones). eps must be ≥ 0 (Llama uses 1e-5 or 1e-6).
+func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
+	if t.Err() != nil {
+		return Failed(t.Err())
+	}
+	if len(t.shape) == 0 {
+		return Failed(shapeErr("RMSNorm", "need at least 1 dimension", "", t.shape))
+	}
+	d := t.shape[len(t.shape)-1]
+	if weight == nil {
+		weight = Ones(d).To(t.Device())
+	}
+	if weight.Err() != nil {
+		return Failed(weight.Err())
+	}
+	if len(weight.shape) != 1 || weight.shape[0] != d {
+		return Failed(shapeErr("RMSNorm", "weight must be 1-D with the size of the last dimension", fmt.Sprintf("want weight of shape [%d]", d), t.shape, weight.shape))
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
+		return Failed(Errorf(ErrValue, "RMSNorm: eps must be a finite number ≥ 0, got %v", eps))
+	}
+	return apply1("RMSNorm", []*Tensor{t, weight}, opParams{Scale: eps}, func(in []*Tensor) *Tensor {
+		src := hostSlice(in[0])
+		w := hostSlice(in[1])
+		dst := make([]float32, len(src))
+		for o := 0; o+d <= len(src) && d > 0; o += d {
+			var ss float64
+			for _, x := range src[o : o+d] {
+				ss += float64(x) * float64(x)
+			}
+			r := 1 / math.Sqrt(ss/float64(d)+float64(eps))
+			for j, x := range src[o : o+d] {
+				dst[o+j] = float32(float64(x)*r) * w[j]
+			}
+		}
+		return newHost(dst, in[0].shape)
+	})
+}

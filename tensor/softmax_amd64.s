@@ -1,0 +1,219 @@
+//go:build amd64
+
+#include "textflag.h"
+
+DATA expLo<>+0(SB)/4, $0xc2ac0000
+DATA expLo<>+4(SB)/4, $0xc2ac0000
+DATA expLo<>+8(SB)/4, $0xc2ac0000
+DATA expLo<>+12(SB)/4, $0xc2ac0000
+DATA expLo<>+16(SB)/4, $0xc2ac0000
+DATA expLo<>+20(SB)/4, $0xc2ac0000
+DATA expLo<>+24(SB)/4, $0xc2ac0000
+DATA expLo<>+28(SB)/4, $0xc2ac0000
+GLOBL expLo<>(SB), RODATA|NOPTR, $32
+
+DATA expLog2e<>+0(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+4(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+8(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+12(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+16(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+20(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+24(SB)/4, $0x3fb8aa3b
+DATA expLog2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL expLog2e<>(SB), RODATA|NOPTR, $32
+
+DATA expC1<>+0(SB)/4, $0x3f318000
+DATA expC1<>+4(SB)/4, $0x3f318000
+DATA expC1<>+8(SB)/4, $0x3f318000
+DATA expC1<>+12(SB)/4, $0x3f318000
+DATA expC1<>+16(SB)/4, $0x3f318000
+DATA expC1<>+20(SB)/4, $0x3f318000
+DATA expC1<>+24(SB)/4, $0x3f318000
+DATA expC1<>+28(SB)/4, $0x3f318000
+GLOBL expC1<>(SB), RODATA|NOPTR, $32
+
+DATA expC2<>+0(SB)/4, $0xb95e8083
+DATA expC2<>+4(SB)/4, $0xb95e8083
+DATA expC2<>+8(SB)/4, $0xb95e8083
+DATA expC2<>+12(SB)/4, $0xb95e8083
+DATA expC2<>+16(SB)/4, $0xb95e8083
+DATA expC2<>+20(SB)/4, $0xb95e8083
+DATA expC2<>+24(SB)/4, $0xb95e8083
+DATA expC2<>+28(SB)/4, $0xb95e8083
+GLOBL expC2<>(SB), RODATA|NOPTR, $32
+
+DATA expP0<>+0(SB)/4, $0x39506967
+DATA expP0<>+4(SB)/4, $0x39506967
+DATA expP0<>+8(SB)/4, $0x39506967
+DATA expP0<>+12(SB)/4, $0x39506967
+DATA expP0<>+16(SB)/4, $0x39506967
+DATA expP0<>+20(SB)/4, $0x39506967
+DATA expP0<>+24(SB)/4, $0x39506967
+DATA expP0<>+28(SB)/4, $0x39506967
+GLOBL expP0<>(SB), RODATA|NOPTR, $32
+
+DATA expP1<>+0(SB)/4, $0x3ab743ce
+DATA expP1<>+4(SB)/4, $0x3ab743ce
+DATA expP1<>+8(SB)/4, $0x3ab743ce
+DATA expP1<>+12(SB)/4, $0x3ab743ce
+DATA expP1<>+16(SB)/4, $0x3ab743ce
+DATA expP1<>+20(SB)/4, $0x3ab743ce
+DATA expP1<>+24(SB)/4, $0x3ab743ce
+DATA expP1<>+28(SB)/4, $0x3ab743ce
+GLOBL expP1<>(SB), RODATA|NOPTR, $32
+
+DATA expP2<>+0(SB)/4, $0x3c088908
+DATA expP2<>+4(SB)/4, $0x3c088908
+DATA expP2<>+8(SB)/4, $0x3c088908
+DATA expP2<>+12(SB)/4, $0x3c088908
+DATA expP2<>+16(SB)/4, $0x3c088908
+DATA expP2<>+20(SB)/4, $0x3c088908
+DATA expP2<>+24(SB)/4, $0x3c088908
+DATA expP2<>+28(SB)/4, $0x3c088908
+GLOBL expP2<>(SB), RODATA|NOPTR, $32
+
+DATA expP3<>+0(SB)/4, $0x3d2aa9c1
+DATA expP3<>+4(SB)/4, $0x3d2aa9c1
+DATA expP3<>+8(SB)/4, $0x3d2aa9c1
+DATA expP3<>+12(SB)/4, $0x3d2aa9c1
+DATA expP3<>+16(SB)/4, $0x3d2aa9c1
+DATA expP3<>+20(SB)/4, $0x3d2aa9c1
+DATA expP3<>+24(SB)/4, $0x3d2aa9c1
+DATA expP3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL expP3<>(SB), RODATA|NOPTR, $32
+
+DATA expP4<>+0(SB)/4, $0x3e2aaaaa
+DATA expP4<>+4(SB)/4, $0x3e2aaaaa
+DATA expP4<>+8(SB)/4, $0x3e2aaaaa
+DATA expP4<>+12(SB)/4, $0x3e2aaaaa
+DATA expP4<>+16(SB)/4, $0x3e2aaaaa
+DATA expP4<>+20(SB)/4, $0x3e2aaaaa
+DATA expP4<>+24(SB)/4, $0x3e2aaaaa
+DATA expP4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL expP4<>(SB), RODATA|NOPTR, $32
+
+DATA expP5<>+0(SB)/4, $0x3f000000
+DATA expP5<>+4(SB)/4, $0x3f000000
+DATA expP5<>+8(SB)/4, $0x3f000000
+DATA expP5<>+12(SB)/4, $0x3f000000
+DATA expP5<>+16(SB)/4, $0x3f000000
+DATA expP5<>+20(SB)/4, $0x3f000000
+DATA expP5<>+24(SB)/4, $0x3f000000
+DATA expP5<>+28(SB)/4, $0x3f000000
+GLOBL expP5<>(SB), RODATA|NOPTR, $32
+
+DATA expOne<>+0(SB)/4, $0x3f800000
+DATA expOne<>+4(SB)/4, $0x3f800000
+DATA expOne<>+8(SB)/4, $0x3f800000
+DATA expOne<>+12(SB)/4, $0x3f800000
+DATA expOne<>+16(SB)/4, $0x3f800000
+DATA expOne<>+20(SB)/4, $0x3f800000
+DATA expOne<>+24(SB)/4, $0x3f800000
+DATA expOne<>+28(SB)/4, $0x3f800000
+GLOBL expOne<>(SB), RODATA|NOPTR, $32
+
+// func scaleMaxAVX2(dst, src *float32, n int, s float32, out *[16]float32)
+// dst[i] = src[i]*s for n (a multiple of 8) elements; out[0:8] receives the
+// lane-wise maxima and out[8:16] the lane-wise sums of (y-y), which are NaN
+// when any y is not finite.
+TEXT ·scaleMaxAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+	MOVQ out+32(FP), DX
+	MOVL $0xff800000, AX
+	MOVL AX, X14
+	VBROADCASTSS X14, Y14
+	VMOVUPS Y14, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y11, Y11, Y11
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ smdone
+smloop:
+	VMULPS (SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	VMAXPS Y0, Y14, Y14
+	VSUBPS Y0, Y0, Y1
+	VADDPS Y1, Y13, Y13
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ smloop
+smdone:
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y13, 32(DX)
+	VZEROUPPER
+	RET
+
+// func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+// dst[i] = exp(src[i]-m) for n (a multiple of 8) elements, with 0 for
+// arguments below -86 (and for -Inf); returns the sum of dst.
+TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ esdone
+esloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VCMPPS $0x1d, expLo<>(SB), Y0, Y3
+	VMAXPS expLo<>(SB), Y0, Y0
+	VMULPS expLog2e<>(SB), Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VFNMADD231PS expC1<>(SB), Y1, Y0
+	VFNMADD231PS expC2<>(SB), Y1, Y0
+	VMOVUPS expP0<>(SB), Y2
+	VFMADD213PS expP1<>(SB), Y0, Y2
+	VFMADD213PS expP2<>(SB), Y0, Y2
+	VFMADD213PS expP3<>(SB), Y0, Y2
+	VFMADD213PS expP4<>(SB), Y0, Y2
+	VFMADD213PS expP5<>(SB), Y0, Y2
+	VMULPS Y0, Y0, Y5
+	VFMADD213PS Y0, Y5, Y2
+	VADDPS expOne<>(SB), Y2, Y2
+	VCVTPS2DQ Y1, Y1
+	VPSLLD $23, Y1, Y1
+	VPADDD Y1, Y2, Y2
+	VANDPS Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	VADDPS Y2, Y4, Y4
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ esloop
+esdone:
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VMOVHLPS X4, X5, X5
+	VADDPS X5, X4, X4
+	VPSHUFD $1, X4, X5
+	VADDSS X5, X4, X4
+	VMOVSS X4, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+// x[i] *= s for n (a multiple of 8) elements.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y15
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ scdone
+scloop:
+	VMULPS (DI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ scloop
+scdone:
+	VZEROUPPER
+	RET

@@ -94,6 +94,16 @@ func (g GGMLType) String() string {
 	return fmt.Sprintf("ggml_type(%d)", uint32(g))
 }
 
+// ggmlBlocks gives, per type, the elements per block and the bytes per
+// block, so the extent of every tensor can be checked, loadable or not.
+var ggmlBlocks = map[GGMLType][2]int{
+	0: {1, 4}, 1: {1, 2}, 2: {32, 18}, 3: {32, 20}, 6: {32, 22}, 7: {32, 24}, 8: {32, 34}, 9: {32, 36},
+	10: {256, 84}, 11: {256, 110}, 12: {256, 144}, 13: {256, 176}, 14: {256, 210}, 15: {256, 292},
+	16: {256, 66}, 17: {256, 74}, 18: {256, 98}, 19: {256, 50}, 20: {32, 18}, 21: {256, 110},
+	22: {256, 82}, 23: {256, 136}, 24: {1, 1}, 25: {1, 2}, 26: {1, 4}, 27: {1, 8}, 28: {1, 8},
+	29: {256, 56}, 30: {1, 2}, 34: {256, 54}, 35: {256, 66}, 39: {32, 17},
+}
+
 // elemSize is the byte size of one element for the supported types, 0 otherwise.
 func (g GGMLType) elemSize() int {
 	switch g {
@@ -278,19 +288,35 @@ func ParseGGUF(data []byte) (*GGUF, error) {
 		start += g.Alignment - rem
 	}
 	g.DataStart = start
-	// Check every supported tensor's extent now, so Tensor never reads out of bounds.
+	type span struct {
+		lo, hi uint64
+		name   string
+	}
+	var spans []span
+	// Check every tensor's extent now (types of unknown block size excepted),
+	// so Tensor never reads out of bounds.
 	for _, ti := range g.Tensors {
-		es := ti.Type.elemSize()
-		if es == 0 {
-			continue // reported when the tensor is asked for
+		blk, ok := ggmlBlocks[ti.Type]
+		if !ok {
+			continue // an unknown type: reported when the tensor is asked for
 		}
-		size := uint64(ti.Elements()) * uint64(es)
+		if ti.Dims[0]%uint64(blk[0]) != 0 {
+			return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q (%s) has a row of %d elements, not a multiple of the type's block of %d", ti.Name, ti.Type, ti.Dims[0], blk[0])
+		}
+		size := uint64(ti.Elements()) / uint64(blk[0]) * uint64(blk[1])
 		end := uint64(start) + ti.Offset + size
-		if ti.Offset > uint64(len(data)) || end > uint64(len(data)) || end < ti.Offset {
-			return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q (%s %v) at data offset %d needs %d bytes, but the file ends at %d; the file is truncated", ti.Name, ti.Type, ti.Shape(), ti.Offset, size, len(data))
+		if ti.Offset > uint64(len(data)) || end > uint64(len(data)) {
+			return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q (%s %v) at data offset %d needs %d bytes, but the file ends %d bytes after the data start; the file is truncated", ti.Name, ti.Type, ti.Shape(), ti.Offset, size, len(data)-start)
 		}
 		if ti.Offset%uint64(g.Alignment) != 0 {
 			return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q offset %d is not a multiple of the alignment %d", ti.Name, ti.Offset, g.Alignment)
+		}
+		spans = append(spans, span{ti.Offset, ti.Offset + size, ti.Name})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	for i := 1; i < len(spans); i++ {
+		if a, b := spans[i-1], spans[i]; b.lo < a.hi {
+			return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensors %q (data bytes %d–%d) and %q (from %d) overlap; the file is corrupt", a.name, a.lo, a.hi, b.name, b.lo)
 		}
 	}
 	return g, nil

@@ -134,23 +134,118 @@ func (t *Tokenizer) Encode(text string, bos bool) []int {
 		}
 		i += n
 	}
-	// Merge the best-scoring adjacent pair until no pair forms a known piece.
-	seq := ids[start:]
-	for {
-		best, bestID, bestAt := float32(0), -1, -1
-		for i := 0; i+1 < len(seq); i++ {
-			id, ok := t.lookup[t.Tokens[seq[i]]+t.Tokens[seq[i+1]]]
-			if ok && (bestID < 0 || t.Scores[id] > best) {
-				best, bestID, bestAt = t.Scores[id], id, i
-			}
+	n := t.merge(ids[start:])
+	return ids[:start+n]
+}
+
+// merge repeatedly joins the adjacent pair whose joined piece is in the
+// vocabulary with the highest score (the leftmost such pair on ties), as
+// llama2.c does, until no pair joins; it works in place and returns the new
+// length. A heap of candidate pairs keeps this O(n log n), so long texts
+// stay fast.
+func (t *Tokenizer) merge(seq []int) int {
+	n := len(seq)
+	if n < 2 {
+		return n
+	}
+	prev := make([]int, n)
+	next := make([]int, n)
+	for i := range seq {
+		prev[i], next[i] = i-1, i+1
+	}
+	next[n-1] = -1
+	h := &pairHeap{}
+	push := func(l int) {
+		r := next[l]
+		if l < 0 || r < 0 {
+			return
 		}
-		if bestID < 0 {
+		if id, ok := t.lookup[t.Tokens[seq[l]]+t.Tokens[seq[r]]]; ok {
+			h.push(pair{score: t.Scores[id], left: l, right: r, id: id, lid: seq[l], rid: seq[r]})
+		}
+	}
+	for i := 0; i+1 < n; i++ {
+		push(i)
+	}
+	alive := make([]bool, n)
+	for i := range alive {
+		alive[i] = true
+	}
+	for h.len() > 0 {
+		p := h.pop()
+		// Skip pairs made stale by earlier merges.
+		if !alive[p.left] || !alive[p.right] || next[p.left] != p.right || seq[p.left] != p.lid || seq[p.right] != p.rid {
+			continue
+		}
+		seq[p.left] = p.id
+		alive[p.right] = false
+		next[p.left] = next[p.right]
+		if next[p.right] >= 0 {
+			prev[next[p.right]] = p.left
+		}
+		if prev[p.left] >= 0 {
+			push(prev[p.left])
+		}
+		push(p.left)
+	}
+	k := 0
+	for i := 0; i >= 0; i = next[i] {
+		seq[k] = seq[i]
+		k++
+	}
+	return k
+}
+
+type pair struct {
+	score        float32
+	left, right  int
+	id, lid, rid int
+}
+
+// pairHeap is a max-heap on score, then on leftmost position.
+type pairHeap struct{ a []pair }
+
+func (h *pairHeap) len() int { return len(h.a) }
+
+func (h *pairHeap) less(i, j int) bool {
+	if h.a[i].score != h.a[j].score {
+		return h.a[i].score > h.a[j].score
+	}
+	return h.a[i].left < h.a[j].left
+}
+
+func (h *pairHeap) push(p pair) {
+	h.a = append(h.a, p)
+	for i := len(h.a) - 1; i > 0; {
+		up := (i - 1) / 2
+		if !h.less(i, up) {
 			break
 		}
-		seq[bestAt] = bestID
-		seq = append(seq[:bestAt+1], seq[bestAt+2:]...)
+		h.a[i], h.a[up] = h.a[up], h.a[i]
+		i = up
 	}
-	return ids[:start+len(seq)]
+}
+
+func (h *pairHeap) pop() pair {
+	top := h.a[0]
+	last := len(h.a) - 1
+	h.a[0] = h.a[last]
+	h.a = h.a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && h.less(l, m) {
+			m = l
+		}
+		if r < last && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h.a[i], h.a[m] = h.a[m], h.a[i]
+		i = m
+	}
+	return top
 }
 
 // Piece returns the text of one token as a reader would see it: "▁" becomes

@@ -22,6 +22,8 @@ MODEL = sys.argv[1] if len(sys.argv) > 1 else "../shared/models/stories260Ktok51
 OUT = sys.argv[2] if len(sys.argv) > 2 else "model/testdata/ref_stories260K.json"
 PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play"
 GEN_TOKENS = 60
+# extra texts whose tokenization (byte fallback, spaces, merges) is checked
+TOKENIZE = ["", "  two spaces", "naïve café — “quotes” 🙂\tand\nnewlines", "Tim and Sue's big red ball!"]
 
 
 # --- GGUF (v2/v3), the parts this model needs ----------------------------------
@@ -218,6 +220,7 @@ def main():
         "attention": [round(float(v), 8) for v in att.flatten()],
         "generate_ids": gen,
         "generate_text": decode(meta, gen),
+        "tokenize": [{"text": t, "ids": encode(meta, t)} for t in TOKENIZE],
     }
     with open(OUT, "w") as f:
         json.dump(ref, f, separators=(",", ":"))

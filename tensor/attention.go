@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Attention holds every step of scaled dot-product attention, so a lesson
@@ -162,14 +163,16 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	nb := numel(batch)
 	rq, rk, rv := q.Rank(), k.Rank(), v.Rank()
 	ss := nb * tq * tk
-	scores := make([]float32, ss)
-	scaled := make([]float32, ss)
+	sizes := []int{ss, ss, ss, nb * tq * dv}
+	if mask != nil {
+		sizes = append(sizes, ss)
+	}
+	bufs := makeParallel(sizes...)
+	scores, scaled, weights, output := bufs[0], bufs[1], bufs[2], bufs[3]
 	masked := scaled
 	if mask != nil {
-		masked = make([]float32, ss)
+		masked = bufs[4]
 	}
-	weights := make([]float32, ss)
-	output := make([]float32, nb*tq*dv)
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
 	outShape := append(append([]int(nil), batch...), tq, dv)
 	sT := newHost(scores, scoreShape)
@@ -210,49 +213,76 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 		i0 := blk * rb
 		mb := min(rb, tq-i0)
 		base := b * tq * tk
+		// The block's scores and weights are built in per-worker buffers
+		// that stay in cache; the kept tensors are written once, with
+		// streaming stores.
+		sb, wb := w.blockBufs(mb * tk)
 		// 1. scores = Q Kᵀ for this block of queries.
 		qd := matDesc{data: q.data, off: qOff[b], rs: q.strides[rq-2], cs: q.strides[rq-1], rows: tq, cols: dk}
-		gemmRows(w, qd, i0, mb, kp[kOff[b]], tk, scores, base+i0*tk, tk)
-		// 2. scale, mask, softmax, row by row while the block is in cache.
-		for i := i0; i < i0+mb; i++ {
-			o := base + i*tk
-			sc, sd, wr := scores[o:o+tk], scaled[o:o+tk], weights[o:o+tk]
-			mx, finite := scaleMax(sd, sc, scale)
+		gemmRows(w, qd, i0, mb, kp[kOff[b]], tk, sb, 0, tk)
+		// 2. scale, mask, softmax, row by row.
+		for r := 0; r < mb; r++ {
+			o := base + (i0+r)*tk
+			sc, wr := sb[r*tk:(r+1)*tk], wb[r*tk:(r+1)*tk]
+			mx, finite := copyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale)
 			if mask == nil {
 				if !finite || math.IsInf(float64(mx), 0) {
-					copy(wr, sd)
+					copy(wr, scaled[o:o+tk])
 					softmaxSlow(wr)
 				} else {
-					sum := expSubSum(wr, sd, mx)
+					sum := expScaleSubSum(wr, sc, scale, mx)
 					scaleSlice(wr, 1/sum)
 				}
+				streamCopy(weights[o:o+tk], wr)
 				continue
 			}
-			mk := masked[o : o+tk]
-			mo := mOff[b] + i*mrs
+			mo := mOff[b] + (i0+r)*mrs
 			mmax := negInf
-			for j, x := range sd {
+			for j, x := range sc {
+				x *= scale // == scaled[o+j], recomputed from the cached scores
 				if mask.data[mo+j*mcs] != 0 {
-					mk[j] = x
+					wr[j] = x
 					if x > mmax {
 						mmax = x
 					}
 				} else {
-					mk[j] = negInf
+					wr[j] = negInf
 				}
 			}
+			streamCopy(masked[o:o+tk], wr)
 			if !finite {
-				copy(wr, mk)
 				softmaxSlow(wr)
 			} else {
-				softmaxMasked(wr, mk, mmax)
+				softmaxMasked(wr, wr, mmax)
 			}
+			streamCopy(weights[o:o+tk], wr)
 		}
 		// 3. output = weights V for the block.
-		wd := matDesc{data: weights, off: base, rs: tk, cs: 1, rows: tq, cols: tk}
-		gemmRows(w, wd, i0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
+		wd := matDesc{data: wb, off: 0, rs: tk, cs: 1, rows: mb, cols: tk}
+		gemmRows(w, wd, 0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
 	})
 	return result
+}
+
+// makeParallel allocates zeroed slices of the given sizes, the large ones
+// on separate goroutines so that the runtime's zeroing of hundreds of
+// megabytes (n = 2048: 200 MB per score tensor) uses every core.
+func makeParallel(sizes ...int) [][]float32 {
+	out := make([][]float32, len(sizes))
+	var wg sync.WaitGroup
+	for i, n := range sizes {
+		if n < 1<<18 {
+			out[i] = make([]float32, n)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = make([]float32, n)
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // packDistinct packs one buffer of length n per distinct offset, in

@@ -78,6 +78,13 @@ type cudaBuf struct{ b *cuda.Buffer }
 func (b cudaBuf) Len() int                     { return b.b.Len() }
 func (b cudaBuf) Download(dst []float32) error { return b.b.Download(dst) }
 
+// downloadRange copies elements off .. off+len(dst)-1 only, so that
+// reading a view (one head of [12, n, n] weights) need not copy the whole
+// buffer; host() can use it when the buffer offers it:
+//
+//	if r, ok := t.buf.(interface{ downloadRange([]float32, int) error }); ok { ... }
+func (b cudaBuf) downloadRange(dst []float32, off int) error { return b.b.DownloadAt(dst, off) }
+
 func (c *cudaDevice) upload(data []float32) (deviceBuffer, error) {
 	d, err := c.open()
 	if err != nil {
@@ -448,4 +455,37 @@ func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode int32) ([]*Te
 	}
 	runtime.KeepAlive(tb)
 	return []*Tensor{o}, nil
+}
+
+// deviceClone returns a contiguous copy of t made on the GPU (one strided
+// copy kernel, no trip through the host). Clone, Contiguous and Reshape of
+// a view can use it when the device offers it:
+//
+//	if dc, ok := t.dev.(interface{ deviceClone(*Tensor) (*Tensor, error) }); ok { ... }
+//
+// It returns (nil, nil) when the layout has too many dimensions for the
+// kernel, so the caller falls back to the host path.
+func (c *cudaDevice) deviceClone(t *Tensor) (*Tensor, error) {
+	d, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := t.buf.(cudaBuf); !ok && t.Len() > 0 {
+		return nil, nil
+	}
+	k := &cuKernels{c: c, d: d}
+	L, ok := cuLayout(t.shape, t.strides, nil)
+	if !ok {
+		return nil, nil
+	}
+	o, op, err := k.newOut(t.shape)
+	if err != nil {
+		return nil, err
+	}
+	if n := int64(t.Len()); n > 0 {
+		if err := d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, int32(0), float32(0), float32(0)); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
 }

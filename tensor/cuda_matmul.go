@@ -66,8 +66,8 @@ func (k *cuKernels) matmul(c cuda.Ptr, a, b cuMat, batch []int, m, kk, n int) er
 	if !ok {
 		return cuFallback
 	}
-	grid := cuda.Dim3{X: uint32((n + 63) / 64), Y: uint32((m + 63) / 64), Z: uint32(min(nb, 65535))}
-	if (m+63)/64 > 65535 {
+	grid := cuda.Dim3{X: uint32((n + 127) / 128), Y: uint32((m + 127) / 128), Z: uint32(min(nb, 65535))}
+	if (m+127)/128 > 65535 || (n+127)/128 > 1<<31-1 {
 		return cuFallback
 	}
 	return k.d.Launch("matmul", grid, cuda.Dim3{X: 16, Y: 16, Z: 1}, c, a.p, b.p,

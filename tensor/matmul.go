@@ -46,6 +46,8 @@ var (
 	// reading k steps of a packed A panel (k×mr) and B panel (k×nr).
 	gemmKernel = kernGo4x4
 	kernelName = "go 4x4"
+	// gemmKernelRM, when not nil, reads A rows in place (see kernelConfig).
+	gemmKernelRM func(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
 	// hasAVX2 selects the vector row kernels of softmax (amd64 only).
 	hasAVX2 bool
 )
@@ -56,17 +58,20 @@ type kernelConfig struct {
 	mr, nr int
 	kern   func(k int, a, b, c *float32, ldc int, add bool)
 	avx2   bool
+	// rm, if set, is an mr × nr kernel that reads A in place (row-major,
+	// unit column stride) instead of from a packed panel.
+	rm func(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
 }
 
 // use installs c and returns the previous configuration (tests use it to
 // run every path the CPU supports).
 func (c kernelConfig) use() kernelConfig {
-	old := kernelConfig{kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2}
-	kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2 = c.name, c.mr, c.nr, c.kern, c.avx2
+	old := kernelConfig{kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, gemmKernelRM}
+	kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, gemmKernelRM = c.name, c.mr, c.nr, c.kern, c.avx2, c.rm
 	return old
 }
 
-var goKernel = kernelConfig{"go 4x4", 4, 4, kernGo4x4, false}
+var goKernel = kernelConfig{"go 4x4", 4, 4, kernGo4x4, false, nil}
 
 const (
 	gemmKC = 256 // k steps per packed A block
@@ -180,11 +185,33 @@ func packA(dst []float32, a matDesc, i0, mb, p0, kb int) {
 type gemmWork struct {
 	a   []float32 // packed A block, gemmMC × gemmKC
 	tmp []float32 // an edge tile
+	sb  []float32 // attention: a block of scores
+	wb  []float32 // attention: a block of weights
 }
 
-func newGemmWork() *gemmWork {
-	return &gemmWork{a: make([]float32, gemmMC*gemmKC), tmp: make([]float32, 32*32)}
+// blockBufs returns the worker's two attention block buffers of n floats
+// (contents undefined), 64-byte aligned.
+func (w *gemmWork) blockBufs(n int) ([]float32, []float32) {
+	if len(w.sb) < n {
+		w.sb, w.wb = alignedFloats(n), alignedFloats(n)
+	}
+	return w.sb[:n], w.wb[:n]
 }
+
+func alignedFloats(n int) []float32 {
+	b := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&b[0]))%64) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return b[off : off+n : off+n]
+}
+
+var gemmWorkPool = sync.Pool{New: func() interface{} {
+	return &gemmWork{a: make([]float32, gemmMC*gemmKC), tmp: make([]float32, 32*32)}
+}}
+
+func newGemmWork() *gemmWork { return gemmWorkPool.Get().(*gemmWork) }
 
 // gemmRows computes rows i0..i0+mb of C = A·B, where B was packed whole by
 // packB (k × n), into c[coff + i*ldc + j] (i relative to i0).
@@ -196,6 +223,31 @@ func gemmRows(w *gemmWork, a matDesc, i0, mb int, bp []float32, n int, c []float
 			clear(c[coff+i*ldc : coff+i*ldc+n])
 		}
 		return
+	}
+	if gemmKernelRM != nil && a.cs == 1 && mb >= mr {
+		// Full tiles of mr rows straight from A; the last rows, if any,
+		// go through the packed path below.
+		full := mb - mb%mr
+		for jp := 0; jp*nr < n; jp++ {
+			bpan := &bp[jp*k*nr]
+			cols := min(nr, n-jp*nr)
+			for i := 0; i < full; i += mr {
+				ap := &a.data[a.off+(i0+i)*a.rs]
+				co := coff + i*ldc + jp*nr
+				if cols == nr {
+					gemmKernelRM(k, ap, a.rs, bpan, &c[co], ldc, false)
+					continue
+				}
+				gemmKernelRM(k, ap, a.rs, bpan, &w.tmp[0], nr, false)
+				for r := 0; r < mr; r++ {
+					copy(c[co+r*ldc:co+r*ldc+cols], w.tmp[r*nr:r*nr+cols])
+				}
+			}
+		}
+		if full == mb {
+			return
+		}
+		i0, mb, coff = i0+full, mb-full, coff+full*ldc
 	}
 	for ic := 0; ic < mb; ic += gemmMC {
 		mc := min(gemmMC, mb-ic)
@@ -241,6 +293,7 @@ func parallelFor(n int, fn func(w *gemmWork, i int)) {
 		for i := 0; i < n; i++ {
 			fn(w, i)
 		}
+		gemmWorkPool.Put(w)
 		return
 	}
 	var next atomic.Int64
@@ -250,6 +303,7 @@ func parallelFor(n int, fn func(w *gemmWork, i int)) {
 		go func() {
 			defer wg.Done()
 			w := newGemmWork()
+			defer gemmWorkPool.Put(w)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {

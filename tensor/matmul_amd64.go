@@ -8,13 +8,25 @@ import "os"
 func kern8x32avx512(k int, a, b, c *float32, ldc int, add bool)
 
 //go:noescape
+func kern8x32avx512rm(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
+
+//go:noescape
+func kern6x16avx2rm(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
+
+//go:noescape
 func kern6x16avx2(k int, a, b, c *float32, ldc int, add bool)
 
 //go:noescape
 func scaleMaxAVX2(dst, src *float32, n int, s float32, out *[16]float32)
 
 //go:noescape
-func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+func expSubSumAVX2(dst, src *float32, n int, s, m float32) float32
+
+//go:noescape
+func scaleMax2NTAVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]float32)
+
+//go:noescape
+func copyNTAVX2(dst, src *float32, n int)
 
 //go:noescape
 func scaleAVX2(x *float32, n int, s float32)
@@ -62,10 +74,12 @@ func init() {
 func kernelConfigs(avx2, avx512 bool) []kernelConfig {
 	cs := []kernelConfig{goKernel}
 	if avx2 {
-		cs = append(cs, kernelConfig{"avx2 6x16", 6, 16, kern6x16avx2, true})
+		cs = append(cs, kernelConfig{"avx2 6x16", 6, 16, kern6x16avx2, true, nil})
+		cs = append(cs, kernelConfig{"avx2 6x16 in place", 6, 16, kern6x16avx2, true, kern6x16avx2rm})
 	}
 	if avx512 {
-		cs = append(cs, kernelConfig{"avx512 8x32", 8, 32, kern8x32avx512, true})
+		cs = append(cs, kernelConfig{"avx512 8x32", 8, 32, kern8x32avx512, true, nil})
+		cs = append(cs, kernelConfig{"avx512 8x32 in place", 8, 32, kern8x32avx512, true, kern8x32avx512rm})
 	}
 	return cs
 }

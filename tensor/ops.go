@@ -148,19 +148,19 @@ func forRows(shape []int, base []int, strides [][]int, fn func(offs []int, n int
 
 // Add returns t + b with numpy broadcasting: shapes are aligned from the
 // right, and each pair of dimensions must be equal or one of them 1.
-func (t *Tensor) Add(b *Tensor) *Tensor { return binary("Add", t, b) }
+func (t *Tensor) Add(b *Tensor) *Tensor { return binaryOp("Add", t, b) }
 
 // Sub returns t − b with numpy broadcasting (see Add).
-func (t *Tensor) Sub(b *Tensor) *Tensor { return binary("Sub", t, b) }
+func (t *Tensor) Sub(b *Tensor) *Tensor { return binaryOp("Sub", t, b) }
 
 // Mul returns the elementwise product t · b with numpy broadcasting (see Add).
-func (t *Tensor) Mul(b *Tensor) *Tensor { return binary("Mul", t, b) }
+func (t *Tensor) Mul(b *Tensor) *Tensor { return binaryOp("Mul", t, b) }
 
 // Div returns t / b elementwise with numpy broadcasting (see Add).
 // Division by zero follows IEEE 754 (±Inf, or NaN for 0/0), as in PyTorch.
-func (t *Tensor) Div(b *Tensor) *Tensor { return binary("Div", t, b) }
+func (t *Tensor) Div(b *Tensor) *Tensor { return binaryOp("Div", t, b) }
 
-func binary(op string, a, b *Tensor) *Tensor {
+func binaryOp(op string, a, b *Tensor) *Tensor {
 	if a.Err() != nil {
 		return Failed(a.Err())
 	}

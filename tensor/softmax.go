@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Softmax returns softmax over dimension dim (negative counts from the
@@ -136,6 +137,54 @@ func scaleMax(dst, src []float32, s float32) (float32, bool) {
 	return m, finite
 }
 
+func aligned32(x []float32) bool { return uintptr(unsafe.Pointer(&x[0]))%32 == 0 }
+
+// copyScaleMax writes dcopy = src and dscaled = src·s and returns the
+// maximum of dscaled and whether it is all finite. Both destinations are
+// written with non-temporal stores where possible: they are kept for the
+// lesson but not read again by the computation.
+func copyScaleMax(dcopy, dscaled, src []float32, s float32) (float32, bool) {
+	n := len(src)
+	if !hasAVX2 || n < 64 || !aligned32(dcopy) || !aligned32(dscaled) {
+		copy(dcopy, src)
+		return scaleMax(dscaled, src, s)
+	}
+	var out [16]float32
+	k := n &^ 7
+	scaleMax2NTAVX2(&dcopy[0], &dscaled[0], &src[0], k, s, &out)
+	m := float32(math.Inf(-1))
+	finite := true
+	for j := 0; j < 8; j++ {
+		if out[j] > m {
+			m = out[j]
+		}
+		if out[8+j] != 0 {
+			finite = false
+		}
+	}
+	if k < n {
+		copy(dcopy[k:], src[k:])
+		m2, f2 := scaleMax(dscaled[k:], src[k:], s)
+		if m2 > m {
+			m = m2
+		}
+		finite = finite && f2
+	}
+	return m, finite
+}
+
+// streamCopy is copy(dst, src) with non-temporal stores where possible.
+func streamCopy(dst, src []float32) {
+	n := len(src)
+	if !hasAVX2 || n < 64 || !aligned32(dst) {
+		copy(dst, src)
+		return
+	}
+	k := n &^ 7
+	copyNTAVX2(&dst[0], &src[0], k)
+	copy(dst[k:], src[k:])
+}
+
 // softmaxInPlace turns a row of scores x (with maximum m; finite reports
 // whether every element is finite) into softmax weights.
 func softmaxInPlace(x []float32, m float32, finite bool) {
@@ -201,17 +250,22 @@ func softmaxSlow(x []float32) {
 
 // expSubSum writes dst = exp(src − m) and returns its sum (float32 exp,
 // 0 below −86).
-func expSubSum(dst, src []float32, m float32) float32 {
+func expSubSum(dst, src []float32, m float32) float32 { return expScaleSubSum(dst, src, 1, m) }
+
+// expScaleSubSum writes dst = exp(src·s − m), the product rounded to
+// float32 first (bit for bit what scaling and then expSubSum gives), and
+// returns the sum.
+func expScaleSubSum(dst, src []float32, s, m float32) float32 {
 	n := len(src)
 	var sum float32
 	i := 0
 	if hasAVX2 && n >= 8 {
 		k := n &^ 7
-		sum = expSubSumAVX2(&dst[0], &src[0], k, m)
+		sum = expSubSumAVX2(&dst[0], &src[0], k, s, m)
 		i = k
 	}
 	for ; i < n; i++ {
-		e := expf(src[i] - m)
+		e := expf(src[i]*s - m)
 		dst[i] = e
 		sum += e
 	}

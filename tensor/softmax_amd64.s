@@ -147,21 +147,23 @@ smdone:
 	VZEROUPPER
 	RET
 
-// func expSubSumAVX2(dst, src *float32, n int, m float32) float32
-// dst[i] = exp(src[i]-m) for n (a multiple of 8) elements, with 0 for
-// arguments below -86 (and for -Inf); returns the sum of dst.
+// func expSubSumAVX2(dst, src *float32, n int, s, m float32) float32
+// dst[i] = exp(src[i]*s - m) for n (a multiple of 8) elements (the product
+// rounded to float32 first, exactly as a separate scaling would), with 0
+// for arguments below -86 (and for -Inf); returns the sum of dst.
 TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS m+24(FP), Y15
+	VBROADCASTSS s+24(FP), Y14
+	VBROADCASTSS m+28(FP), Y15
 	VXORPS Y4, Y4, Y4
 	VXORPS Y6, Y6, Y6
 	SHRQ $3, CX
 	TESTQ CX, CX
 	JZ esdone
 esloop:
-	VMOVUPS (SI), Y0
+	VMULPS (SI), Y14, Y0
 	VSUBPS Y15, Y0, Y0
 	VCMPPS $0x1d, expLo<>(SB), Y0, Y3
 	VMAXPS expLo<>(SB), Y0, Y0
@@ -215,5 +217,64 @@ scloop:
 	DECQ CX
 	JNZ scloop
 scdone:
+	VZEROUPPER
+	RET
+
+// func scaleMax2NTAVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]float32)
+// dcopy[i] = src[i] and dscaled[i] = src[i]*s with non-temporal stores
+// (both 32-byte aligned), n a multiple of 8; out as in scaleMaxAVX2.
+TEXT ·scaleMax2NTAVX2(SB), NOSPLIT, $0-48
+	MOVQ dcopy+0(FP), R9
+	MOVQ dscaled+8(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS s+32(FP), Y15
+	MOVQ out+40(FP), DX
+	MOVL $0xff800000, AX
+	MOVL AX, X14
+	VBROADCASTSS X14, Y14
+	VXORPS Y13, Y13, Y13
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ nt2done
+nt2loop:
+	VMOVUPS (SI), Y2
+	VMOVNTPS Y2, (R9)
+	VMULPS Y2, Y15, Y0
+	VMOVNTPS Y0, (DI)
+	VMAXPS Y0, Y14, Y14
+	VSUBPS Y0, Y0, Y1
+	VADDPS Y1, Y13, Y13
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R9
+	DECQ CX
+	JNZ nt2loop
+nt2done:
+	SFENCE
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y13, 32(DX)
+	VZEROUPPER
+	RET
+
+// func copyNTAVX2(dst, src *float32, n int)
+// dst[i] = src[i] with non-temporal stores (dst 32-byte aligned), n a
+// multiple of 8.
+TEXT ·copyNTAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ cpdone
+cploop:
+	VMOVUPS (SI), Y0
+	VMOVNTPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ cploop
+cpdone:
+	SFENCE
 	VZEROUPPER
 	RET

@@ -55,6 +55,7 @@ type Device struct {
 	// goes to the one default stream). Worker only.
 	cache      map[uint64][]Ptr
 	cacheBytes uint64
+	sinceGC    uint64 // bytes newly allocated since the last collect
 
 	live    atomic.Int64 // bytes allocated and not yet freed
 	allocs  int64        // number of cuMemAlloc calls (worker only)
@@ -177,7 +178,7 @@ func (d *Device) serve(path string, o Options, ready chan<- error) {
 func (d *Device) init(path string, o Options) error {
 	drv, err := openLib(path, driverSyms, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("%v (is the NVIDIA driver installed? set ATTNVIZ_LIBCUDA to the path of libcuda.so.1 if it is elsewhere)", err)
 	}
 	d.drv = drv
 	var pin runtime.Pinner
@@ -349,6 +350,23 @@ func (d *Device) drainFrees() int {
 	return len(p)
 }
 
+// collect runs the garbage collector and waits briefly for the cleanups
+// of unreachable buffers to queue them (worker only).
+func (d *Device) collect() {
+	d.gcAsked++
+	d.sinceGC = 0
+	runtime.GC()
+	for w := 0; w < 200; w++ {
+		if d.drainFrees() > 0 {
+			// more may follow
+			time.Sleep(100 * time.Microsecond)
+			d.drainFrees()
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
 // trimCache frees every cached buffer (worker only).
 func (d *Device) trimCache() {
 	if d.cacheBytes == 0 {
@@ -387,11 +405,18 @@ func (d *Device) alloc(n int) (*Buffer, error) {
 	pin.Pin(&p)
 	defer pin.Unpin()
 	var err error
+	// Go's collector does not see device memory: after every eighth of
+	// the GPU's memory newly allocated, collect so that the tensors that
+	// became unreachable give their buffers back to the cache.
+	if len(d.cache[bytes]) == 0 && d.sinceGC+bytes > d.totalMem/8 {
+		d.collect()
+	}
 	if c := d.cache[bytes]; len(c) > 0 {
 		p = c[len(c)-1]
 		d.cache[bytes] = c[:len(c)-1]
 		d.cacheBytes -= bytes
 	} else {
+		d.sinceGC += bytes
 		for try := 0; try < 4; try++ {
 			r := d.drv.call("cuMemAlloc_v2", uintptr(unsafe.Pointer(&p)), uintptr(bytes))
 			if r == cuSuccess {
@@ -405,15 +430,8 @@ func (d *Device) alloc(n int) (*Buffer, error) {
 			// Unreachable tensors still hold device memory until
 			// their cleanups run: give back the cache, collect, wait
 			// for the cleanups, free, retry.
-			d.gcAsked++
 			d.trimCache()
-			runtime.GC()
-			for w := 0; w < 50; w++ {
-				time.Sleep(2 * time.Millisecond)
-				if d.drainFrees() > 0 {
-					break
-				}
-			}
+			d.collect()
 			d.trimCache()
 		}
 	}
@@ -460,9 +478,12 @@ func (d *Device) Upload(data []float32) (*Buffer, error) {
 
 // Download copies the buffer's first len(dst) elements to dst. It waits
 // for the kernels that write the buffer (the copy is synchronous).
-func (b *Buffer) Download(dst []float32) error {
-	if len(dst) > b.n {
-		return fmt.Errorf("cuda: Download of %d elements from a buffer of %d", len(dst), b.n)
+func (b *Buffer) Download(dst []float32) error { return b.DownloadAt(dst, 0) }
+
+// DownloadAt copies elements off, off+1, ... of the buffer to dst.
+func (b *Buffer) DownloadAt(dst []float32, off int) error {
+	if off < 0 || off+len(dst) > b.n {
+		return fmt.Errorf("cuda: Download of elements [%d, %d) from a buffer of %d", off, off+len(dst), b.n)
 	}
 	if len(dst) == 0 {
 		return nil
@@ -472,7 +493,7 @@ func (b *Buffer) Download(dst []float32) error {
 	d.do(func() {
 		var pin runtime.Pinner
 		pin.Pin(&dst[0])
-		err = d.check("cuMemcpyDtoH_v2", d.drv.call("cuMemcpyDtoH_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(b.ptr), uintptr(4*len(dst))))
+		err = d.check("cuMemcpyDtoH_v2", d.drv.call("cuMemcpyDtoH_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(b.Ptr(off)), uintptr(4*len(dst))))
 		pin.Unpin()
 	})
 	runtime.KeepAlive(b)

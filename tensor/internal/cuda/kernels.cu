@@ -12,9 +12,11 @@
 // element strides; the Go side collapses dimensions so most launches see a
 // single contiguous dimension. Sizes and strides are 64-bit.
 
+#ifndef ATTNVIZ_EMULATE // testdata/emucuda.cc compiles this file for the host
 #define __global__ __attribute__((global))
 #define __device__ __attribute__((device))
 #define __shared__ __attribute__((shared))
+#endif
 #define INLINE __device__ __attribute__((always_inline)) inline
 #define KERNEL extern "C" __global__
 
@@ -283,11 +285,70 @@ INLINE void softmax_row(float *w, const float *x, i64 cols, float scale, float *
 	for (i64 j = tid(); j < cols; j += RB) w[j] = k_exp(x[j] * scale - m) * inv;
 }
 
+// Rows of up to RB·PER values are held in registers, PER per thread
+// (thread t has columns t, t+RB, ...; padding is −Inf, which changes
+// neither the maximum nor the sum), so each element is read once.
+#define PER 16
+
+INLINE void softmax_cached(float *w, float (&v)[PER], i64 cols, float *sh) {
+	float m = -inff();
+#pragma unroll
+	for (int u = 0; u < PER; u++) {
+		if (isnanf_(v[u]) || isnanf_(m)) m = nanf_();
+		else if (v[u] > m) m = v[u];
+	}
+	m = block_max(m, sh);
+	if (isnanf_(m) || m == -inff()) {
+		float f = isnanf_(m) ? m : 0.0f;
+#pragma unroll
+		for (int u = 0; u < PER; u++) {
+			i64 j = tid() + (i64)u * RB;
+			if (j < cols) w[j] = f;
+		}
+		return;
+	}
+	if (m == inff()) {
+		float c = 0;
+#pragma unroll
+		for (int u = 0; u < PER; u++) c += v[u] == inff() ? 1.0f : 0.0f;
+		c = block_sum(c, sh);
+#pragma unroll
+		for (int u = 0; u < PER; u++) {
+			i64 j = tid() + (i64)u * RB;
+			if (j < cols) w[j] = v[u] == inff() ? 1.0f / c : 0.0f;
+		}
+		return;
+	}
+	float s = 0;
+#pragma unroll
+	for (int u = 0; u < PER; u++) {
+		v[u] = k_exp(v[u] - m);
+		s += v[u];
+	}
+	s = block_sum(s, sh);
+	float inv = 1.0f / s;
+#pragma unroll
+	for (int u = 0; u < PER; u++) {
+		i64 j = tid() + (i64)u * RB;
+		if (j < cols) w[j] = v[u] * inv;
+	}
+}
+
 // softmax_rows: [rows, cols] contiguous, softmax over the last dimension.
 KERNEL void softmax_rows(float *out, const float *in, i64 rows, i64 cols, float scale) {
 	__shared__ float sh[RB];
 	for (i64 r = bid(); r < rows; r += nbid()) {
-		softmax_row(out + r * cols, in + r * cols, cols, scale, sh);
+		if (cols <= (i64)RB * PER) {
+			float v[PER];
+#pragma unroll
+			for (int u = 0; u < PER; u++) {
+				i64 j = tid() + (i64)u * RB;
+				v[u] = j < cols ? in[r * cols + j] * scale : -inff();
+			}
+			softmax_cached(out + r * cols, v, cols, sh);
+		} else {
+			softmax_row(out + r * cols, in + r * cols, cols, scale, sh);
+		}
 		sync();
 	}
 }
@@ -346,29 +407,48 @@ KERNEL void sdpa_rows(const float *scores, float *scaled, float *masked, float *
 		const float *x = scores + r * cols;
 		float *sc = scaled + r * cols;
 		float *w = weights + r * cols;
-		if (mask == 0) {
-			for (i64 j = tid(); j < cols; j += RB) sc[j] = x[j] * scale;
-			softmax_row(w, x, cols, scale, sh);
-		} else {
-			float *mk = masked + r * cols;
-			// offset of the mask's row: decompose r over the leading dims
+		float *mk = masked + r * cols;
+		// the mask's row: decompose r over the leading dims
+		const float *mr = mask;
+		i64 ms = 0;
+		if (mask != 0) {
 			i64 mo = 0, rr = r;
 			for (int d = (int)ML.nd - 2; d >= 0; d--) {
 				i64 s = ML.shape[d];
 				mo += (rr % s) * ML.sa[d];
 				rr /= s;
 			}
-			i64 ms = ML.sa[ML.nd - 1];
-			const float *mr = mask + mo;
-			for (i64 j = tid(); j < cols; j += RB) {
-				float v = x[j] * scale;
-				sc[j] = v;
-				mk[j] = mr[j * ms] != 0.0f ? v : -inff();
+			ms = ML.sa[ML.nd - 1];
+			mr = mask + mo;
+		}
+		if (cols <= (i64)RB * PER) {
+			float v[PER];
+#pragma unroll
+			for (int u = 0; u < PER; u++) {
+				i64 j = tid() + (i64)u * RB;
+				float val = -inff();
+				if (j < cols) {
+					float y = x[j] * scale;
+					sc[j] = y;
+					val = y;
+					if (mask != 0) {
+						val = mr[j * ms] != 0.0f ? y : -inff();
+						mk[j] = val;
+					}
+				}
+				v[u] = val;
 			}
-			sync();
-			// the masked row was written by this block: every thread
-			// re-reads it after the barrier
-			__nvvm_membar_cta();
+			softmax_cached(w, v, cols, sh);
+		} else if (mask == 0) {
+			for (i64 j = tid(); j < cols; j += RB) sc[j] = x[j] * scale;
+			softmax_row(w, x, cols, scale, sh);
+		} else {
+			for (i64 j = tid(); j < cols; j += RB) {
+				float y = x[j] * scale;
+				sc[j] = y;
+				mk[j] = mr[j * ms] != 0.0f ? y : -inff();
+			}
+			// each thread re-reads only the columns it wrote
 			softmax_row(w, mk, cols, 1.0f, sh);
 		}
 		sync();
@@ -380,16 +460,18 @@ KERNEL void sdpa_rows(const float *scores, float *scaled, float *masked, float *
 // Batched C = A·B for general strides; C is [batch, M, N] contiguous.
 // A(i,k) = A[aoff(b) + i·ars + k·acs], B(k,j) = B[boff(b) + k·brs + j·bcs].
 // BL describes the batch: BL.shape over BL.nd dims, BL.sa / BL.sb the
-// batch strides of A and B. grid = (ceil(N/64), ceil(M/64), batch),
-// block = (16, 16); each thread computes a 4×4 patch with 64×16 tiles of A
-// and 16×64 of B in shared memory.
-#define TM 64
-#define TN 64
-#define TK 16
+// batch strides of A and B. grid = (ceil(N/128), ceil(M/128), batch),
+// block = (16, 16): each block computes a 128×128 tile of C from 128×8
+// slices of A and 8×128 of B in shared memory, each thread an 8×8 patch
+// (rows ty + 16u, columns tx + 16v: conflict-free shared reads, coalesced
+// stores).
+#define TM 128
+#define TN 128
+#define TK 8
 KERNEL void matmul(float *C, const float *A, const float *B, i64 M, i64 N, i64 K,
                    i64 ars, i64 acs, i64 brs, i64 bcs, Layout BL, i64 batch) {
-	__shared__ float As[TK][TM + 4];
-	__shared__ float Bs[TK][TN + 4];
+	__shared__ float As[TK][TM];
+	__shared__ float Bs[TK][TN];
 	unsigned tx = tid(), ty = tidy();
 	unsigned t = ty * 16 + tx;
 	i64 i0 = (i64)bidy() * TM, j0 = (i64)bid() * TN;
@@ -398,11 +480,15 @@ KERNEL void matmul(float *C, const float *A, const float *B, i64 M, i64 N, i64 K
 		offsets(BL, b, ao, bo);
 		const float *a = A + ao;
 		const float *bb = B + bo;
-		float acc[4][4];
-		for (int u = 0; u < 4; u++)
-			for (int v = 0; v < 4; v++) acc[u][v] = 0.0f;
+		float acc[8][8];
+#pragma unroll
+		for (int u = 0; u < 8; u++)
+#pragma unroll
+			for (int v = 0; v < 8; v++) acc[u][v] = 0.0f;
 		for (i64 k0 = 0; k0 < K; k0 += TK) {
-			// load A tile: 64×16 elements, 4 per thread
+			// A slice: 128×8 elements, 4 per thread, walking along the
+			// stride-1 dimension when there is one
+#pragma unroll
 			for (int q = 0; q < 4; q++) {
 				unsigned l = t + 256 * q;
 				unsigned ii, kk;
@@ -411,6 +497,7 @@ KERNEL void matmul(float *C, const float *A, const float *B, i64 M, i64 N, i64 K
 				i64 gi = i0 + ii, gk = k0 + kk;
 				As[kk][ii] = (gi < M && gk < K) ? a[gi * ars + gk * acs] : 0.0f;
 			}
+#pragma unroll
 			for (int q = 0; q < 4; q++) {
 				unsigned l = t + 256 * q;
 				unsigned jj, kk;
@@ -422,19 +509,25 @@ KERNEL void matmul(float *C, const float *A, const float *B, i64 M, i64 N, i64 K
 			sync();
 #pragma unroll
 			for (int kk = 0; kk < TK; kk++) {
-				float av[4], bv[4];
-				for (int u = 0; u < 4; u++) av[u] = As[kk][ty + 16 * u];
-				for (int v = 0; v < 4; v++) bv[v] = Bs[kk][tx + 16 * v];
-				for (int u = 0; u < 4; u++)
-					for (int v = 0; v < 4; v++) acc[u][v] = __builtin_fmaf(av[u], bv[v], acc[u][v]);
+				float av[8], bv[8];
+#pragma unroll
+				for (int u = 0; u < 8; u++) av[u] = As[kk][ty + 16 * u];
+#pragma unroll
+				for (int v = 0; v < 8; v++) bv[v] = Bs[kk][tx + 16 * v];
+#pragma unroll
+				for (int u = 0; u < 8; u++)
+#pragma unroll
+					for (int v = 0; v < 8; v++) acc[u][v] = __builtin_fmaf(av[u], bv[v], acc[u][v]);
 			}
 			sync();
 		}
 		float *c = C + b * M * N;
-		for (int u = 0; u < 4; u++) {
+#pragma unroll
+		for (int u = 0; u < 8; u++) {
 			i64 gi = i0 + ty + 16 * u;
 			if (gi >= M) continue;
-			for (int v = 0; v < 4; v++) {
+#pragma unroll
+			for (int v = 0; v < 8; v++) {
 				i64 gj = j0 + tx + 16 * v;
 				if (gj < N) c[gi * N + gj] = acc[u][v];
 			}

@@ -55,3 +55,13 @@ func (l *lib) call(name string, args ...uintptr) int {
 }
 
 func (l *lib) has(name string) bool { return l.syms[name] != 0 }
+
+// call64 invokes symbol name and returns its 64-bit integer result.
+func (l *lib) call64(name string, args ...uintptr) int64 {
+	fn := l.syms[name]
+	if fn == 0 {
+		return -1
+	}
+	r, _, _ := purego.SyscallN(fn, args...)
+	return int64(r)
+}

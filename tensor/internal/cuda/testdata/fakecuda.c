@@ -1,7 +1,10 @@
 // fakecuda.c: a stand-in for libcuda.so.1 (and libcublas) that runs on the
 // host, so the tests exercise the whole Go call path — symbol loading,
 // kernelParams packing and pinning, memcpy, launches, error strings —
-// without a GPU. Build: gcc -shared -fPIC -O2 -o libfakecuda.so fakecuda.c
+// without a GPU. Build: gcc -shared -fPIC -O2 -o libfakecuda.so fakecuda.c -lm
+// With -DFAKECUDA_EMU and emucuda.cc linked in, launches run the real
+// kernels.cu under a thread-per-CUDA-thread emulation instead of the C
+// twins below (cuda.BuildFake does both builds).
 //
 // "Device memory" is malloc'ed host memory; every pointer handed to a copy
 // or a kernel is checked against the live allocations. A context must be
@@ -121,7 +124,6 @@ CUresult cuGetErrorName(CUresult e, const char **s) { return lookup(names, sizeo
 CUresult cuGetErrorString(CUresult e, const char **s) { return lookup(msgs, sizeof msgs / sizeof msgs[0], e, s); }
 
 // ---------------------------------------------------------------- modules
-static char *module_image;
 CUresult cuModuleLoadDataEx(void **mod, const void *image, unsigned nopt, int *opts, void **vals) {
 	NEED_CTX();
 	const char *img = image;
@@ -138,9 +140,8 @@ CUresult cuModuleLoadDataEx(void **mod, const void *image, unsigned nopt, int *o
 		if (buf && size) snprintf(buf, size, "%s", log);
 		return E_INVALID_PTX;
 	}
-	free(module_image);
-	module_image = strdup(img);
-	*mod = module_image;
+	*mod = strdup(img); // never unloaded: several Devices may share the fake
+	if (!*mod) return E_OOM;
 	return OK;
 }
 
@@ -479,8 +480,8 @@ static int k_matmul(void **a, unsigned gx, unsigned gy, unsigned bx, unsigned by
 		}
 		for (unsigned ty = 0; ty < gy; ty++)
 			for (unsigned tx = 0; tx < gx; tx++)
-				for (i64 i = ty * 64; i < M && i < ty * 64 + 64; i++)
-					for (i64 j = tx * 64; j < N && j < tx * 64 + 64; j++) {
+				for (i64 i = ty * 128; i < M && i < ty * 128 + 128; i++)
+					for (i64 j = tx * 128; j < N && j < tx * 128 + 128; j++) {
 						float s = 0;
 						for (i64 k = 0; k < K; k++) s = fmaf(A[ao + i * ars + k * acs], B[bo + k * brs + j * bcs], s);
 						C[b * M * N + i * N + j] = s;
@@ -530,6 +531,10 @@ static int k_rope(void **a) {
 	return OK;
 }
 
+#ifdef FAKECUDA_EMU
+int emu_launch(const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, void **params);
+#endif
+
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shmem, void *stream, void **params, void **extra) {
 	NEED_CTX();
@@ -539,6 +544,11 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
 	if (!gx || !gy || !gz || !bx || !by || !bz) return E_INVALID_VALUE;
 	if ((unsigned long long)bx * by * bz > 1024 || gy > 65535 || gz > 65535) return E_INVALID_VALUE;
 	nlaunch++;
+#ifdef FAKECUDA_EMU
+	// run the real kernel source (kernels.cu) under emulation instead
+	if (emu_launch(((kern_t *)f)->name, gx, gy, gz, bx, by, bz, params)) return E_LAUNCH_OUT_OF_RESOURCES;
+	return OK;
+#endif
 	switch (((kern_t *)f)->id) {
 	case K_UNARY: return k_unary(params);
 	case K_BINARY: return k_binary(params);
@@ -569,6 +579,7 @@ int cublasSgemmStridedBatched(void *h, int ta, int tb, int m, int n, int k, cons
 	if (h != &blas_handle) return 1;
 	if (!current_ctx) return 1;
 	if (m < 0 || n < 0 || k < 0 || batch < 0) return 7;
+	nlaunch++;
 	if (lda < (ta ? (k > 1 ? k : 1) : (m > 1 ? m : 1))) return 7;
 	if (ldb < (tb ? (n > 1 ? n : 1) : (k > 1 ? k : 1))) return 7;
 	if (ldc < (m > 1 ? m : 1)) return 7;

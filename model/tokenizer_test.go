@@ -1,0 +1,156 @@
+package model
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestTokenizerEncode(t *testing.T) {
+	m := testModel(t)
+	tok := m.Tokenizer()
+	if tok.BOS != 1 || tok.EOS != 2 || tok.UNK != 0 || tok.Size() != 512 {
+		t.Errorf("specials: bos %d eos %d unk %d size %d", tok.BOS, tok.EOS, tok.UNK, tok.Size())
+	}
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"", []string{"<s>"}},
+		{"Once upon a time", []string{"<s>", " Once", " upon", " a", " time"}},
+		{"Lily", []string{"<s>", " Lily"}},
+		{"  two", []string{"<s>", " ", " ", " t", "w", "o"}},
+		// é is in the vocabulary; ï and 🙂 are not: UTF-8 byte fallback.
+		{"é ï 🙂", []string{"<s>", " ", "é", " ", "<0xC3>", "<0xAF>", " ", "<0xF0>", "<0x9F>", "<0x99>", "<0x82>"}},
+		{"a\nb", []string{"<s>", " a", "<0x0A>", "b"}},
+	}
+	for _, c := range cases {
+		got := m.TokenStrings(m.Tokenize(c.text))
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Tokenize(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+	if ids := tok.Encode("Lily", false); len(ids) != 1 || tok.Tokens[ids[0]] != "▁Lily" {
+		t.Errorf("Encode without BOS: %v", ids)
+	}
+}
+
+func TestTokenizerRoundTrip(t *testing.T) {
+	m := testModel(t)
+	for _, s := range []string{
+		"Once upon a time, there was a little girl named Lily.",
+		"naïve café — “quotes” 🙂 and tabs\tand\nnewlines",
+		"  leading spaces and trailing  ",
+		"x",
+		"\xff invalid utf-8 \xc3",
+	} {
+		ids := m.Tokenize(s)
+		if got := m.Decode(ids); got != s {
+			t.Errorf("round trip %q → %v → %q", s, ids, got)
+		}
+	}
+	// A space is kept when the text does not follow BOS.
+	tok := m.Tokenizer()
+	if got := tok.Decode(tok.Encode("the cat", false)); got != " the cat" {
+		t.Errorf("decode without BOS = %q", got)
+	}
+	if got := tok.Piece(-1) + tok.Piece(600); !strings.Contains(got, "<id -1?>") {
+		t.Errorf("bad ids: %q", got)
+	}
+	if got := m.Decode([]int{1, 2, -5, 9999}); got != "" {
+		t.Errorf("control/bad ids decode to %q", got)
+	}
+}
+
+// Merging picks the best-scoring pair first, not the leftmost: "▁the"
+// (score -6) must win over pieces made left to right.
+func TestTokenizerMergeOrder(t *testing.T) {
+	g := mustParse(t, encodeGGUF(3, []KV{
+		{"tokenizer.ggml.model", TypeString, "llama"},
+		{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: 7, Values: []string{"<s>", "▁", "a", "b", "▁a", "ab", "<0x63>"}}},
+		{"tokenizer.ggml.scores", TypeArray, &Array{Elem: TypeFloat32, Len: 7, Values: []float32{0, 0, 0, 0, -5, -1, 0}}},
+		{"tokenizer.ggml.token_type", TypeArray, &Array{Elem: TypeInt32, Len: 7, Values: []int32{3, 1, 1, 1, 1, 1, 6}}},
+		{"tokenizer.ggml.bos_token_id", TypeUint32, uint32(0)},
+	}, nil, 0))
+	tok, err := NewTokenizer(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "▁ab": pairs ▁a (-5) and ab (-1): ab wins, leaving ▁ + ab.
+	if got := tok.Encode("ab", true); !reflect.DeepEqual(got, []int{0, 1, 5}) {
+		t.Errorf("Encode(ab) = %v, want [0 1 5]", got)
+	}
+	// "c" is missing: byte fallback to <0x63>; "d" has no byte token and no UNK: dropped.
+	if got := tok.Encode("ca", false); !reflect.DeepEqual(got, []int{1, 6, 2}) {
+		t.Errorf("Encode(ca) = %v, want [1 6 2]", got)
+	}
+	if got := tok.Decode([]int{0, 1, 6, 5}); got != "cab" {
+		t.Errorf("Decode = %q", got)
+	}
+}
+
+// naiveMerge is llama2.c's loop: scan all pairs, merge the best (leftmost on ties).
+func naiveMerge(t *Tokenizer, seq []int) []int {
+	seq = append([]int(nil), seq...)
+	for {
+		best, bestID, at := float32(0), -1, -1
+		for i := 0; i+1 < len(seq); i++ {
+			id, ok := t.lookup[t.Tokens[seq[i]]+t.Tokens[seq[i+1]]]
+			if ok && (bestID < 0 || t.Scores[id] > best) {
+				best, bestID, at = t.Scores[id], id, i
+			}
+		}
+		if bestID < 0 {
+			return seq
+		}
+		seq[at] = bestID
+		seq = append(seq[:at+1], seq[at+2:]...)
+	}
+}
+
+// The heap merge gives exactly llama2.c's result, and long texts stay fast.
+func TestTokenizerMergeMatchesNaive(t *testing.T) {
+	m := testModel(t)
+	tok := m.Tokenizer()
+	alphabet := []string{"a", "e", "t", "h", " ", "Lily", " the", "ou", "n", "d", ".", "é", "🙂", "s", "o", "r"}
+	seed := uint32(1)
+	for trial := 0; trial < 300; trial++ {
+		var b strings.Builder
+		seed = seed*1664525 + 1013904223
+		n := int(seed>>24) % 40
+		for i := 0; i < n; i++ {
+			seed = seed*1664525 + 1013904223
+			b.WriteString(alphabet[int(seed>>20)%len(alphabet)])
+		}
+		text := b.String()
+		got := tok.Encode(text, false)
+		// rebuild the unmerged sequence the same way Encode does
+		chars := tok.Encode("", false)
+		s := spaceMark + strings.ReplaceAll(text, " ", spaceMark)
+		if text == "" {
+			s = ""
+		}
+		for _, r := range s {
+			if id, ok := tok.lookup[string(r)]; ok {
+				chars = append(chars, id)
+			} else {
+				for _, c := range []byte(string(r)) {
+					chars = append(chars, tok.bytes[c])
+				}
+			}
+		}
+		if want := naiveMerge(tok, chars); (len(got) > 0 || len(want) > 0) && !reflect.DeepEqual(got, want) {
+			t.Fatalf("Encode(%q)\n heap  %v\n naive %v", text, got, want)
+		}
+	}
+	long := strings.Repeat("Once upon a time, there was a little girl named Lily. ", 2000) // 110k bytes
+	ids := m.Tokenize(long)
+	if m.Decode(ids) != long {
+		t.Errorf("long text does not round-trip")
+	}
+	r := m.Run(long)
+	if r.Err() == nil || !strings.Contains(r.Err().Error(), "context") {
+		t.Errorf("110k-byte prompt: %v", r.Err())
+	}
+	t.Logf("110k-byte prompt: %d tokens; Run says: %v", len(ids), r.Err())
+}

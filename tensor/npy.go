@@ -1,0 +1,572 @@
+package tensor
+
+// Reading and writing NumPy .npy files.
+//
+// Why hand-written rather than a library: the Go npy packages
+// (codeberg.org/sbinet/npyio v0.14.0, its older github.com/sbinet/npyio,
+// github.com/datumbrain/npy, gonpy) read bool, (u)int8–64, float32/64 and
+// complex — none reads float16, which is how attention maps are usually
+// saved from a GPU — and they decode into Go slices or gonum matrices, so
+// a Tensor would need a second conversion. Safetensors (F16, BF16) needs
+// the same half-precision code anyway, and one small reader for all three
+// formats gives the same bounds checks and the same error messages
+// (expected / given / what to do) for hostile or truncated files, which
+// the hardening work fuzzes. The .npy format is a magic string, a Python
+// dict literal and raw bytes: about 400 lines with its tests' worth of
+// edge cases, and no dependency to pin.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// npyMagic starts every .npy file.
+const npyMagic = "\x93NUMPY"
+
+// npyMaxHeader bounds the header length a reader accepts. NumPy itself
+// refuses headers above 10000 bytes by default; a legal header with 32
+// dimensions is well under 1 KiB.
+const npyMaxHeader = 1 << 20
+
+// npyMaxRank is NumPy's limit on dimensions (NPY_MAXDIMS in NumPy 1.x).
+const npyMaxRank = 32
+
+// npyDtype is a decoded NumPy dtype string such as "<f4".
+type npyDtype struct {
+	str   string           // as written in the header, e.g. "<f4"
+	kind  byte             // 'f' float, 'i' signed int, 'u' unsigned int, 'b' bool
+	size  int              // bytes per element
+	order binary.ByteOrder // byte order of multi-byte elements
+}
+
+func parseNPYDtype(s string) (npyDtype, error) {
+	d := npyDtype{str: s}
+	if len(s) < 3 {
+		return d, fmt.Errorf("unsupported dtype %q", s)
+	}
+	switch s[0] {
+	case '<':
+		d.order = binary.LittleEndian
+	case '>':
+		d.order = binary.BigEndian
+	case '=':
+		d.order = binary.NativeEndian
+	case '|':
+		d.order = binary.LittleEndian // only meaningful for 1-byte types
+	default:
+		return d, fmt.Errorf("unsupported dtype %q (unknown byte order %q)", s, s[0])
+	}
+	d.kind = s[1]
+	n, err := strconv.Atoi(s[2:])
+	if err != nil {
+		return d, fmt.Errorf("unsupported dtype %q", s)
+	}
+	d.size = n
+	ok := false
+	switch d.kind {
+	case 'f':
+		ok = n == 2 || n == 4 || n == 8
+	case 'i', 'u':
+		ok = n == 1 || n == 2 || n == 4 || n == 8
+	case 'b':
+		ok = n == 1
+	}
+	if !ok {
+		return d, fmt.Errorf("unsupported dtype %q", s)
+	}
+	if s[0] == '|' && n != 1 {
+		return d, fmt.Errorf("unsupported dtype %q (a %d-byte type needs a byte order, < or >)", s, n)
+	}
+	return d, nil
+}
+
+// NPYHeader is what a .npy header says about the array that follows.
+type NPYHeader struct {
+	Major, Minor int    // format version: 1.0, 2.0 or 3.0
+	Descr        string // NumPy dtype, e.g. "<f4"
+	Fortran      bool   // column-major data
+	Shape        []int  // dimensions; empty for a 0-d array
+}
+
+// ReadNPY reads one .npy array from r and returns it as a float32 tensor on
+// the default device. Supported element types: float16/32/64 in either
+// byte order ("<f2", "<f4", "<f8", ">f4", ...), and — converted to float32,
+// so integers above 2^24 lose precision — int8–64, uint8–64 and bool.
+// Fortran-ordered data is reordered; header versions 1.0, 2.0 and 3.0 are
+// read. float64 values are rounded to the nearest float32.
+//
+// A malformed, truncated or unsupported file gives an error wrapping
+// ErrFormat that says what was expected and what was found; it never
+// panics, and it allocates no more than the bytes actually present.
+func ReadNPY(r io.Reader) (*Tensor, error) {
+	t, _, err := readNPY(r, -1)
+	return t, err
+}
+
+// ReadNPYHeader reads only the header of a .npy stream; r is left at the
+// first data byte.
+func ReadNPYHeader(r io.Reader) (NPYHeader, error) {
+	h, _, err := readNPYHeader(r)
+	return h, err
+}
+
+// readNPY reads a .npy stream. size >= 0 is the size of the whole stream
+// when known (a file's size, an archive entry's size), so a header that
+// declares more data than there is fails before reading; -1 means unknown.
+func readNPY(r io.Reader, size int64) (*Tensor, NPYHeader, error) {
+	cr := &countingReader{r: r}
+	h, dt, err := readNPYHeader(cr)
+	if err != nil {
+		return nil, h, err
+	}
+	n := numel(h.Shape)
+	nbytes := int64(n) * int64(dt.size)
+	if size >= 0 && nbytes > size-cr.n {
+		return nil, h, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but only %d bytes follow the header; the file is truncated or its header is corrupt", h.Shape, h.Descr, nbytes, size-cr.n)
+	}
+	raw, err := readExact(cr, nbytes)
+	if err != nil {
+		return nil, h, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but the data ends after %d bytes; the file is truncated — save it again", h.Shape, h.Descr, nbytes, len(raw))
+	}
+	data := decodeNPYData(raw, dt, n)
+	if h.Fortran && len(h.Shape) > 1 {
+		data = fortranToC(data, h.Shape)
+	}
+	return newTensorFromFile(data, h.Shape), h, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	return k, err
+}
+
+// newTensorFromFile builds a tensor of the given shape (0-d when shape is
+// empty) from freshly decoded data.
+func newTensorFromFile(data []float32, shape []int) *Tensor {
+	if len(shape) == 0 {
+		return Scalar(data[0])
+	}
+	return New(data, shape...)
+}
+
+// readExact reads exactly n bytes. It grows its buffer as data arrives, so
+// a header that declares gigabytes in a file of a few bytes costs only
+// those bytes. On a short read it returns what it got and an error.
+func readExact(r io.Reader, n int64) ([]byte, error) {
+	const chunk = 1 << 20
+	if n <= chunk {
+		buf := make([]byte, n)
+		k, err := io.ReadFull(r, buf)
+		if err != nil {
+			return buf[:k], io.ErrUnexpectedEOF
+		}
+		return buf, nil
+	}
+	buf := make([]byte, 0, chunk)
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			c := 2 * int64(cap(buf))
+			if c > n {
+				c = n
+			}
+			nb := make([]byte, len(buf), c)
+			copy(nb, buf)
+			buf = nb
+		}
+		k, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return buf, io.ErrUnexpectedEOF
+		}
+	}
+	return buf, nil
+}
+
+func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
+	var h NPYHeader
+	var pre [8]byte
+	if k, err := io.ReadFull(r, pre[:]); err != nil {
+		if k == 0 {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: the file is empty; expected a .npy file starting with \\x93NUMPY")
+		}
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: the file ends after %d bytes, inside the 8-byte preamble; it is truncated or not a .npy file", k)
+	}
+	if string(pre[:6]) != npyMagic {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: expected the magic string \\x93NUMPY, got %q; this is not a .npy file (for .npz use LoadNPZ, for safetensors LoadSafetensors)", pre[:6])
+	}
+	h.Major, h.Minor = int(pre[6]), int(pre[7])
+	var hlen int64
+	switch h.Major {
+	case 1:
+		var b [2]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: the file ends inside the header length; it is truncated")
+		}
+		hlen = int64(binary.LittleEndian.Uint16(b[:]))
+	case 2, 3:
+		var b [4]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: the file ends inside the header length; it is truncated")
+		}
+		hlen = int64(binary.LittleEndian.Uint32(b[:]))
+	default:
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: unsupported format version %d.%d; expected 1.0, 2.0 or 3.0", h.Major, h.Minor)
+	}
+	if hlen > npyMaxHeader {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header length %d is larger than the %d-byte limit; the file is corrupt", hlen, npyMaxHeader)
+	}
+	hb, err := readExact(r, hlen)
+	if err != nil {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header declares %d bytes but the file ends after %d; it is truncated", hlen, len(hb))
+	}
+	d, err := parsePyDict(string(hb))
+	if err != nil {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header is not a valid Python dict literal: %v", err)
+	}
+	for k := range d {
+		if k != "descr" && k != "fortran_order" && k != "shape" {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: header has an unexpected key %q; expected exactly 'descr', 'fortran_order' and 'shape'", k)
+		}
+	}
+	descr, ok := d["descr"]
+	if !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'descr' (dtype) key")
+	}
+	ds, ok := descr.(string)
+	if !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: unsupported dtype %s (a structured or record array); save a plain numeric array, e.g. arr.astype(np.float32)", pyRepr(descr))
+	}
+	h.Descr = ds
+	fo, ok := d["fortran_order"]
+	if !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'fortran_order' key")
+	}
+	if h.Fortran, ok = fo.(bool); !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: 'fortran_order' must be True or False, got %s", pyRepr(fo))
+	}
+	sh, ok := d["shape"]
+	if !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'shape' key")
+	}
+	tup, ok := sh.(pyTuple)
+	if !ok {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: 'shape' must be a tuple of integers, got %s", pyRepr(sh))
+	}
+	if len(tup) > npyMaxRank {
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: shape has %d dimensions; at most %d are allowed", len(tup), npyMaxRank)
+	}
+	h.Shape = make([]int, len(tup))
+	total := int64(1)
+	for i, v := range tup {
+		n, ok := v.(int64)
+		if !ok {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: 'shape' must be a tuple of integers, got %s", pyRepr(sh))
+		}
+		if n < 0 {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has a negative dimension; the header is corrupt", pyRepr(sh))
+		}
+		if n > 0 && total > maxElements/n {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; slice the array before saving it", pyRepr(sh), maxElements)
+		}
+		total *= n
+		h.Shape[i] = int(n)
+	}
+	dt, err := parseNPYDtype(ds)
+	if err != nil {
+		return h, dt, Errorf(ErrFormat, "npy: %v; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", err)
+	}
+	return h, dt, nil
+}
+
+// decodeNPYData converts n elements of raw file data to float32.
+func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
+	out := make([]float32, n)
+	o := dt.order
+	switch {
+	case dt.kind == 'f' && dt.size == 2:
+		for i := range out {
+			out[i] = Float16ToFloat32(o.Uint16(raw[2*i:]))
+		}
+	case dt.kind == 'f' && dt.size == 4:
+		for i := range out {
+			out[i] = math.Float32frombits(o.Uint32(raw[4*i:]))
+		}
+	case dt.kind == 'f' && dt.size == 8:
+		for i := range out {
+			out[i] = float32(math.Float64frombits(o.Uint64(raw[8*i:])))
+		}
+	case dt.kind == 'i' && dt.size == 1:
+		for i := range out {
+			out[i] = float32(int8(raw[i]))
+		}
+	case dt.kind == 'i' && dt.size == 2:
+		for i := range out {
+			out[i] = float32(int16(o.Uint16(raw[2*i:])))
+		}
+	case dt.kind == 'i' && dt.size == 4:
+		for i := range out {
+			out[i] = float32(int32(o.Uint32(raw[4*i:])))
+		}
+	case dt.kind == 'i' && dt.size == 8:
+		for i := range out {
+			out[i] = float32(int64(o.Uint64(raw[8*i:])))
+		}
+	case dt.kind == 'u' && dt.size == 1, dt.kind == 'b':
+		for i := range out {
+			out[i] = float32(raw[i])
+		}
+	case dt.kind == 'u' && dt.size == 2:
+		for i := range out {
+			out[i] = float32(o.Uint16(raw[2*i:]))
+		}
+	case dt.kind == 'u' && dt.size == 4:
+		for i := range out {
+			out[i] = float32(o.Uint32(raw[4*i:]))
+		}
+	case dt.kind == 'u' && dt.size == 8:
+		for i := range out {
+			out[i] = float32(o.Uint64(raw[8*i:]))
+		}
+	}
+	return out
+}
+
+// fortranToC reorders column-major data of the given shape to row-major.
+func fortranToC(f []float32, shape []int) []float32 {
+	n := len(f)
+	out := make([]float32, n)
+	if n == 0 {
+		return out
+	}
+	rank := len(shape)
+	// Column-major strides: dimension 0 varies fastest.
+	fs := make([]int, rank)
+	s := 1
+	for d := 0; d < rank; d++ {
+		fs[d] = s
+		s *= shape[d]
+	}
+	idx := make([]int, rank)
+	inner := shape[rank-1]
+	is := fs[rank-1]
+	for k := 0; k < n; k += inner {
+		off := 0
+		for d := 0; d < rank-1; d++ {
+			off += idx[d] * fs[d]
+		}
+		for j := 0; j < inner; j++ {
+			out[k+j] = f[off+j*is]
+		}
+		for d := rank - 2; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return out
+}
+
+// LoadNPY reads a .npy file. The returned tensor carries any error (see
+// Err), so a notebook cell shows either the tensor or what went wrong:
+//
+//	att := tensor.LoadNPY("attention.npy")
+func LoadNPY(path string) *Tensor {
+	f, err := os.Open(path)
+	if err != nil {
+		return Failed(fileErr("LoadNPY", err))
+	}
+	defer f.Close()
+	t, _, err := readNPY(bufio.NewReaderSize(f, 1<<16), fileSize(f))
+	if err != nil {
+		return Failed(prefixErr("LoadNPY "+path, err))
+	}
+	return t
+}
+
+// fileSize returns the size of a regular file, or -1.
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	return st.Size()
+}
+
+// WriteNPY writes t to w as a .npy file of little-endian float32 ("<f4"),
+// C order, format version 1.0 — byte for byte what numpy.save writes for
+// the same float32 array.
+func WriteNPY(w io.Writer, t *Tensor) error {
+	return WriteNPYAs(w, t, "<f4", false)
+}
+
+// WriteNPYAs writes t to w as a .npy file with the given dtype — "<f2"
+// (float16, rounded to nearest even), "<f4", "<f8", or the big-endian
+// ">f2", ">f4", ">f8"; the short names "f2", "float16", "f4", "float32",
+// "f8", "float64" mean little-endian — in C order, or in Fortran
+// (column-major) order when fortran is true.
+func WriteNPYAs(w io.Writer, t *Tensor, dtype string, fortran bool) error {
+	b, err := encodeNPY(t, dtype, fortran)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// SaveNPY writes t to path as a float32 .npy file (see WriteNPY). The file
+// is written atomically: on any error nothing is left at path (an existing
+// file stays as it was).
+func (t *Tensor) SaveNPY(path string) error {
+	return t.SaveNPYAs(path, "<f4", false)
+}
+
+// SaveNPYAs is SaveNPY with a dtype and order (see WriteNPYAs).
+func (t *Tensor) SaveNPYAs(path, dtype string, fortran bool) error {
+	b, err := encodeNPY(t, dtype, fortran)
+	if err != nil {
+		return prefixErr("SaveNPY "+path, err)
+	}
+	return writeFileAtomic("SaveNPY", path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// npyWriteDtype maps the dtype names a writer accepts to NumPy's.
+func npyWriteDtype(s string) (npyDtype, error) {
+	switch s {
+	case "f2", "float16", "<f2":
+		s = "<f2"
+	case "f4", "float32", "<f4", "":
+		s = "<f4"
+	case "f8", "float64", "<f8":
+		s = "<f8"
+	case ">f2", ">f4", ">f8":
+	default:
+		return npyDtype{}, Errorf(ErrValue, "npy: cannot write dtype %q; use \"<f2\" (float16), \"<f4\" (float32) or \"<f8\" (float64)", s)
+	}
+	return parseNPYDtype(s)
+}
+
+// encodeNPY returns the whole .npy file for t.
+func encodeNPY(t *Tensor, dtype string, fortran bool) ([]byte, error) {
+	dt, err := npyWriteDtype(dtype)
+	if err != nil {
+		return nil, err
+	}
+	data, err := t.DataErr()
+	if err != nil {
+		return nil, err
+	}
+	shape := t.Shape()
+	if fortran && len(shape) > 1 {
+		data = cToFortran(data, shape)
+	}
+	hdr := npyHeaderBytes(dt.str, fortran, shape)
+	out := make([]byte, len(hdr), len(hdr)+len(data)*dt.size)
+	copy(out, hdr)
+	return appendElements(out, data, dt), nil
+}
+
+// appendElements appends data encoded as dt (a float type) to b.
+func appendElements(b []byte, data []float32, dt npyDtype) []byte {
+	o := dt.order.(binary.AppendByteOrder)
+	switch dt.size {
+	case 2:
+		for _, v := range data {
+			b = o.AppendUint16(b, Float32ToFloat16(v))
+		}
+	case 4:
+		for _, v := range data {
+			b = o.AppendUint32(b, math.Float32bits(v))
+		}
+	case 8:
+		for _, v := range data {
+			b = o.AppendUint64(b, math.Float64bits(float64(v)))
+		}
+	}
+	return b
+}
+
+// cToFortran reorders row-major data of the given shape to column-major.
+func cToFortran(c []float32, shape []int) []float32 {
+	// Column-major data of shape s is row-major data of the reversed shape
+	// with the axes reversed: gather it through the reversed strides.
+	rank := len(shape)
+	rev := make([]int, rank)
+	for i := range shape {
+		rev[i] = shape[rank-1-i]
+	}
+	// fortranToC(x, rev) reads x as column-major of shape rev, i.e. as
+	// row-major of shape `shape`, and writes row-major of shape rev.
+	return fortranToC(c, rev)
+}
+
+// npyHeaderBytes formats the preamble and header exactly as numpy 1.24's
+// format.write_array_header does: sorted keys, Python reprs, spare spaces
+// for growing the first axis, padding to a 64-byte boundary, '\n' last.
+func npyHeaderBytes(descr string, fortran bool, shape []int) []byte {
+	var sb strings.Builder
+	sb.WriteString("{'descr': '")
+	sb.WriteString(descr)
+	sb.WriteString("', 'fortran_order': ")
+	if fortran {
+		sb.WriteString("True")
+	} else {
+		sb.WriteString("False")
+	}
+	sb.WriteString(", 'shape': (")
+	for i, s := range shape {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(strconv.Itoa(s))
+	}
+	if len(shape) == 1 {
+		sb.WriteString(",")
+	}
+	sb.WriteString("), }")
+	if len(shape) > 0 {
+		growth := shape[0]
+		if fortran {
+			growth = shape[len(shape)-1]
+		}
+		sb.WriteString(strings.Repeat(" ", 21-len(strconv.Itoa(growth))))
+	}
+	hdr := sb.String()
+	major, lenBytes := 1, 2
+	hlen := len(hdr) + 1
+	if 6+2+hlen+64 > 0xffff {
+		major, lenBytes = 2, 4
+	}
+	pad := 64 - (6+lenBytes+hlen)%64
+	var b bytes.Buffer
+	b.WriteString(npyMagic)
+	b.WriteByte(byte(major))
+	b.WriteByte(0)
+	if lenBytes == 2 {
+		b.Write(binary.LittleEndian.AppendUint16(nil, uint16(hlen+pad)))
+	} else {
+		b.Write(binary.LittleEndian.AppendUint32(nil, uint32(hlen+pad)))
+	}
+	b.WriteString(hdr)
+	b.WriteString(strings.Repeat(" ", pad))
+	b.WriteByte('\n')
+	return b.Bytes()
+}

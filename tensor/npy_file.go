@@ -1,0 +1,95 @@
+package tensor
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// fileError is an error from the file readers and writers: a message and
+// the errors it wraps (a sentinel such as ErrFormat, and the cause).
+type fileError struct {
+	msg    string
+	causes []error
+}
+
+func (e *fileError) Error() string   { return e.msg }
+func (e *fileError) Unwrap() []error { return e.causes }
+
+// fileErr wraps an error from the operating system (open, create, rename)
+// for op. A missing file also matches ErrNotFound.
+func fileErr(op string, err error) error {
+	causes := []error{err}
+	msg := op + ": " + err.Error()
+	if errors.Is(err, fs.ErrNotExist) {
+		causes = append(causes, ErrNotFound)
+		if wd, e := os.Getwd(); e == nil {
+			msg += " (relative paths start at " + wd + ")"
+		}
+	}
+	return &fileError{msg: msg, causes: causes}
+}
+
+// prefixErr puts "op path" in front of an error from a reader, replacing
+// the reader's own "npy: " style prefix. errors.Is still sees the kind.
+func prefixErr(prefix string, err error) error {
+	msg := err.Error()
+	for _, p := range []string{"npy: ", "npz: ", "safetensors: "} {
+		if strings.HasPrefix(msg, p) {
+			msg = msg[len(p):]
+			break
+		}
+	}
+	return &fileError{msg: prefix + ": " + msg, causes: []error{err}}
+}
+
+// writeFileAtomic writes a file through a temporary file in the same
+// directory and renames it into place, so a reader never sees a partial
+// file and an error leaves path as it was (absent, or the old contents).
+func writeFileAtomic(op, path string, write func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	mode := fs.FileMode(0o644)
+	if st, e := os.Stat(path); e == nil {
+		if st.IsDir() {
+			return Errorf(ErrValue, "%s: %s is a directory; give a file name", op, path)
+		}
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fileErr(op, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	if err = write(bw); err != nil {
+		return prefixErr(op+" "+path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fileErr(op, err)
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return fileErr(op, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fileErr(op, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fileErr(op, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fileErr(op, err)
+	}
+	return nil
+}

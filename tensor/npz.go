@@ -1,0 +1,245 @@
+package tensor
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// .npz files are zip archives of .npy files, one per array, as written by
+// numpy.savez (stored) and numpy.savez_compressed (deflated). The array
+// named "x" is the member "x.npy".
+
+// npzEntries returns the archive's .npy members by array name.
+func npzEntries(zr *zip.Reader) (map[string]*zip.File, error) {
+	m := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || !strings.HasSuffix(f.Name, ".npy") {
+			continue // numpy also skips other members when it lists arrays
+		}
+		name := strings.TrimSuffix(f.Name, ".npy")
+		if _, dup := m[name]; dup {
+			return nil, Errorf(ErrFormat, "npz: the archive holds %q twice; it is corrupt", f.Name)
+		}
+		m[name] = f
+	}
+	return m, nil
+}
+
+func openNPZ(r io.ReaderAt, size int64) (*zip.Reader, map[string]*zip.File, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, nil, Errorf(ErrFormat, "npz: not a readable zip archive (%v); expected a file written by numpy.savez or numpy.savez_compressed (for one array use LoadNPY)", err)
+	}
+	m, err := npzEntries(zr)
+	return zr, m, err
+}
+
+// readNPZEntry decodes one member.
+func readNPZEntry(name string, f *zip.File) (*Tensor, error) {
+	if f.Method != zip.Store && f.Method != zip.Deflate {
+		return nil, Errorf(ErrFormat, "npz: array %q uses zip compression method %d; expected stored (0) or deflated (8) as numpy writes", name, f.Method)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, Errorf(ErrFormat, "npz: array %q: %v", name, err)
+	}
+	defer rc.Close()
+	size := int64(-1)
+	if f.UncompressedSize64 <= 1<<62 {
+		size = int64(f.UncompressedSize64)
+	}
+	t, _, err := readNPY(bufio.NewReaderSize(rc, 1<<16), size)
+	if err != nil {
+		return nil, prefixErr(fmt.Sprintf("npz: array %q", name), err)
+	}
+	return t, nil
+}
+
+// ReadNPZ reads every array of the .npz archive held by r (size bytes
+// long), by name. Members that are not .npy files are skipped. See
+// ReadNPY for the element types read.
+func ReadNPZ(r io.ReaderAt, size int64) (map[string]*Tensor, error) {
+	_, m, err := openNPZ(r, size)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*Tensor, len(m))
+	for _, name := range sortedKeys(m) {
+		t, err := readNPZEntry(name, m[name])
+		if err != nil {
+			return nil, err
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]*zip.File) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// withNPZ opens path and calls fn with its members.
+func withNPZ(op, path string, fn func(m map[string]*zip.File) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileErr(op, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fileErr(op, err)
+	}
+	_, m, err := openNPZ(f, st.Size())
+	if err != nil {
+		return prefixErr(op+" "+path, err)
+	}
+	if err := fn(m); err != nil {
+		return prefixErr(op+" "+path, err)
+	}
+	return nil
+}
+
+// LoadNPZ reads every array of a .npz file, by name (the name given to
+// numpy.savez, without ".npy").
+func LoadNPZ(path string) (map[string]*Tensor, error) {
+	var out map[string]*Tensor
+	err := withNPZ("LoadNPZ", path, func(m map[string]*zip.File) error {
+		out = make(map[string]*Tensor, len(m))
+		for _, name := range sortedKeys(m) {
+			t, err := readNPZEntry(name, m[name])
+			if err != nil {
+				return err
+			}
+			out[name] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// LoadNPZTensor reads one array of a .npz file, reading no other member.
+// The tensor carries any error; a missing name gives an ErrNotFound error
+// that lists the names there are:
+//
+//	att := tensor.LoadNPZTensor("run.npz", "attention")
+func LoadNPZTensor(path, name string) *Tensor {
+	var t *Tensor
+	err := withNPZ("LoadNPZTensor", path, func(m map[string]*zip.File) error {
+		f, ok := m[name]
+		if !ok {
+			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(sortedKeys(m)))
+		}
+		var err error
+		t, err = readNPZEntry(name, f)
+		return err
+	})
+	if err != nil {
+		return Failed(err)
+	}
+	return t
+}
+
+// NPZNames lists the array names in a .npz file, sorted.
+func NPZNames(path string) ([]string, error) {
+	var names []string
+	err := withNPZ("NPZNames", path, func(m map[string]*zip.File) error {
+		names = sortedKeys(m)
+		return nil
+	})
+	return names, err
+}
+
+// quoteList formats names for a message: "a", "b" or "no arrays".
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "no arrays"
+	}
+	const max = 20
+	q := make([]string, 0, len(names))
+	for i, n := range names {
+		if i == max {
+			q = append(q, fmt.Sprintf("... (%d in all)", len(names)))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", n))
+	}
+	return strings.Join(q, ", ")
+}
+
+// WriteNPZ writes tensors to w as a .npz archive of float32 .npy members,
+// in name order, stored (as numpy.savez) or deflated (as
+// numpy.savez_compressed). The output is deterministic: the same tensors
+// give the same bytes (fixed timestamps). Nothing is written when a tensor
+// carries an error or a name is empty.
+func WriteNPZ(w io.Writer, tensors map[string]*Tensor, compressed bool) error {
+	names := make([]string, 0, len(tensors))
+	for k := range tensors {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	files := make([][]byte, len(names))
+	for i, name := range names {
+		if name == "" {
+			return Errorf(ErrValue, "npz: an array has an empty name; give every tensor a name")
+		}
+		b, err := encodeNPY(tensors[name], "<f4", false)
+		if err != nil {
+			return prefixErr(fmt.Sprintf("npz: array %q", name), err)
+		}
+		files[i] = b
+	}
+	zw := zip.NewWriter(w)
+	if compressed {
+		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(out, flate.DefaultCompression)
+		})
+	}
+	for i, name := range names {
+		h := &zip.FileHeader{Name: name + ".npy", Method: zip.Store}
+		if compressed {
+			h.Method = zip.Deflate
+		}
+		h.ModifiedDate = 1<<5 | 1 // 1980-01-01, the zip epoch: reproducible bytes
+		fw, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		if _, err := fw.Write(files[i]); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// SaveNPZ writes tensors to path as an uncompressed .npz file (as
+// numpy.savez does), atomically: on any error nothing is left at path.
+// numpy.load(path)["name"] reads each one back.
+func SaveNPZ(path string, tensors map[string]*Tensor) error {
+	return saveNPZ("SaveNPZ", path, tensors, false)
+}
+
+// SaveNPZCompressed is SaveNPZ with deflate compression (as
+// numpy.savez_compressed).
+func SaveNPZCompressed(path string, tensors map[string]*Tensor) error {
+	return saveNPZ("SaveNPZCompressed", path, tensors, true)
+}
+
+func saveNPZ(op, path string, tensors map[string]*Tensor, compressed bool) error {
+	return writeFileAtomic(op, path, func(w io.Writer) error {
+		return WriteNPZ(w, tensors, compressed)
+	})
+}

@@ -1,0 +1,310 @@
+package viz
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/echarts"
+)
+
+func init() {
+	// The static views' tests may already define -update; share it.
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+const hostile = `</script><img src=x onerror=alert(1)>`
+
+// demoRand is a small deterministic generator for test data.
+type demoRand uint64
+
+func (r *demoRand) next() float64 {
+	*r = *r*6364136223846793005 + 1442695040888963407
+	return float64(uint64(*r)>>11) / (1 << 53)
+}
+
+// demoAttention returns n rows of causal softmax weights (the first row is
+// [1 0 0 ...]) and the raw scores they came from.
+func demoAttention(seed uint64, rows, cols int, causal bool) (w, s []float32) {
+	r := demoRand(seed)
+	w = make([]float32, rows*cols)
+	s = make([]float32, rows*cols)
+	for i := 0; i < rows; i++ {
+		mx := math.Inf(-1)
+		for j := 0; j < cols; j++ {
+			v := (r.next()*2 - 1) * 3
+			if j == i-1 || j == 0 {
+				v += 2
+			}
+			if causal && j > i {
+				s[i*cols+j] = float32(math.Inf(-1))
+				continue
+			}
+			s[i*cols+j] = float32(v)
+			mx = math.Max(mx, float64(float32(v)))
+		}
+		sum := 0.0
+		for j := 0; j < cols; j++ {
+			if causal && j > i {
+				continue
+			}
+			sum += math.Exp(float64(s[i*cols+j]) - mx)
+		}
+		for j := 0; j < cols; j++ {
+			if causal && j > i {
+				continue
+			}
+			w[i*cols+j] = float32(math.Exp(float64(s[i*cols+j])-mx) / sum)
+		}
+	}
+	return w, s
+}
+
+func demoTokens(n int) []string {
+	words := []string{"The", " cat", " sat", " on", " the", " mat", ".", " It", " was", " warm", " and", " soft", "\n"}
+	t := make([]string, n)
+	for i := range t {
+		t[i] = words[i%len(words)]
+	}
+	return t
+}
+
+func demoStack(L, H, T int) []float32 {
+	out := make([]float32, 0, L*H*T*T)
+	for l := 0; l < L; l++ {
+		for h := 0; h < H; h++ {
+			w, _ := demoAttention(uint64(1000+l*H+h), T, T, true)
+			out = append(out, w...)
+		}
+	}
+	return out
+}
+
+// demoCharts is the fixed set of small figures used by the golden and
+// browser tests.
+func demoCharts(t testing.TB, theme string) map[string]*echarts.Chart {
+	t.Helper()
+	charts := map[string]*echarts.Chart{}
+	must := func(name string, c *echarts.Chart, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		charts[name] = c
+	}
+	toks := demoTokens(9)
+	w, s := demoAttention(1, 9, 9, true)
+	o := newIopts("viz.Heatmap")
+	o.title, o.q, o.k, o.scores, o.theme = "Layer 0 · head 3", toks, toks, s, theme
+	c, err := heatmapChart(w, 9, 9, o)
+	must("heatmap", c, err)
+
+	o = newIopts("viz.Explorer")
+	o.title, o.q, o.k, o.theme = "toy model", toks, toks, theme
+	o.layer, o.head = 1, 2
+	c, err = explorerChart(demoStack(3, 4, 9), 3, 4, 9, o)
+	must("explorer", c, err)
+
+	o = newIopts("viz.HeadView")
+	o.title, o.q, o.k, o.theme = "head view", toks, toks, theme
+	c, err = headViewChart(demoStack(2, 4, 9), 2, 4, 9, 9, o)
+	must("headview", c, err)
+
+	q, k, v, m := demoQKV(6, 4, 3)
+	o = newIopts("viz.Steps")
+	o.title, o.q, o.k, o.theme, o.pin = "softmax(QKᵀ/√dₖ)V", toks[:6], toks[:6], theme, 2
+	c, err = stepsChart(q, k, v, 6, 6, 4, 3, m, o)
+	must("steps", c, err)
+
+	o = newIopts("viz.TokenStrip")
+	o.title, o.q, o.k, o.theme, o.pin = "attention paid by one query", toks, toks, theme, 5
+	c, err = stripChart(w, 9, 9, o)
+	must("strip", c, err)
+
+	ht := []string{hostile, `<script>window.__pwned=1</script>`, `"';alert(1)//`, "\u2028\u2029", `{a|b}`, "&amp;", "]]>", "<!--"}
+	hw, hs := demoAttention(7, len(ht), len(ht), false)
+	o = newIopts("viz.Heatmap")
+	o.title, o.q, o.k, o.scores, o.theme = hostile+`<script>window.__pwned=1</script>`, ht, ht, hs, theme
+	c, err = heatmapChart(hw, len(ht), len(ht), o)
+	must("hostile", c, err)
+	return charts
+}
+
+func demoQKV(T, d, dv int) (q, k, v, m []float32) {
+	r := demoRand(42)
+	f := func(n int) []float32 {
+		a := make([]float32, n)
+		for i := range a {
+			a[i] = float32(math.Round((r.next()*2-1)*100) / 100)
+		}
+		return a
+	}
+	q, k, v = f(T*d), f(T*d), f(T*dv)
+	m = make([]float32, T*T)
+	for i := 0; i < T; i++ {
+		for j := 0; j <= i; j++ {
+			m[i*T+j] = 1
+		}
+	}
+	return
+}
+
+// TestInteractiveGolden compares each view's notebook fragment (everything
+// but the shared ECharts script) with testdata/interactive/*.html byte for
+// byte. Run `go test ./viz -run Golden -update` after an intended change.
+func TestInteractiveGolden(t *testing.T) {
+	for _, theme := range []string{"light", "dark"} {
+		for name, c := range demoCharts(t, theme) {
+			got, err := echarts.Fragment(c, echarts.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := echarts.Fragment(demoCharts(t, theme)[name], echarts.Options{})
+			if !bytes.Equal(got, again) {
+				t.Errorf("%s/%s: two renders of the same input differ", name, theme)
+			}
+			path := filepath.Join("testdata", "interactive", name+"-"+theme+".html")
+			if updateGolden() {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: output differs from the golden file (%d vs %d bytes); if intended, rerun with -update", path, len(got), len(want))
+			}
+		}
+	}
+}
+
+// TestInteractiveEscaping checks that hostile text never appears raw in the
+// HTML: inside the spec JSON every <, > and & is \u-escaped.
+func TestInteractiveEscaping(t *testing.T) {
+	c := demoCharts(t, "light")["hostile"]
+	page, err := echarts.Page(c, echarts.Options{Script: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only our own markup may contain "<script"; count them.
+	frag, _ := echarts.Fragment(c, echarts.Options{})
+	if n := bytes.Count(frag, []byte("<script")); n != 1 {
+		t.Errorf("fragment has %d <script> tags, want 1 (the mount call)", n)
+	}
+	for _, bad := range []string{"<img src=x", "__pwned=1</script>", "\u2028"} {
+		if bytes.Contains(frag, []byte(bad)) {
+			t.Errorf("fragment contains raw %q", bad)
+		}
+	}
+	if !bytes.Contains(page, []byte("<title>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;")) {
+		t.Errorf("page title is not HTML-escaped")
+	}
+	if !bytes.Contains(page, []byte("Content-Security-Policy")) {
+		t.Errorf("standalone page lacks its Content-Security-Policy")
+	}
+	if bytes.Contains(page, []byte("http://")) && !bytes.Contains(page, []byte("www.w3.org")) {
+		// echarts.min.js mentions URLs in strings; the page itself must not load any.
+	}
+	if bytes.Contains(page, []byte("<script src=")) {
+		t.Errorf("standalone page loads a script by URL")
+	}
+}
+
+func TestInteractiveScriptOncePerSession(t *testing.T) {
+	ResendScript()
+	defer ResendScript()
+	mk := func() *lazyHTML {
+		return &lazyHTML{build: func() (*echarts.Chart, error) { return demoCharts(t, "light")["heatmap"], nil }}
+	}
+	a, err := mk().fragment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := mk().fragment()
+	if !strings.Contains(a, "window.echarts") || len(a) < 900_000 {
+		t.Errorf("first fragment does not carry the ECharts script (%d bytes)", len(a))
+	}
+	if len(b) > 100_000 || strings.Contains(b, "if(!window.echarts){") {
+		t.Errorf("second fragment carries the script again (%d bytes)", len(b))
+	}
+	ResendScript()
+	c, _ := mk().fragment()
+	if len(c) != len(a) {
+		t.Errorf("after ResendScript the fragment should carry the script again")
+	}
+	p, err := mk().page()
+	if err != nil || !bytes.Contains(p, []byte("if(!window.echarts){")) {
+		t.Errorf("a standalone page must always carry the script (err %v)", err)
+	}
+	EChartsFrom("https://example.org/echarts.min.js")
+	d, _ := mk().fragment()
+	EChartsFrom("")
+	if !strings.Contains(d, `<script src="https://example.org/echarts.min.js">`) || len(d) > 100_000 {
+		t.Errorf("EChartsFrom: fragment should load the URL instead of inlining (%d bytes)", len(d))
+	}
+}
+
+func TestInteractiveBadInput(t *testing.T) {
+	o := newIopts("viz.Heatmap")
+	o.q = []string{"a", "b"}
+	_, err := heatmapChart(make([]float32, 9), 3, 3, o)
+	if !errors.Is(err, tensor.ErrShape) || !strings.Contains(err.Error(), "want 3 query tokens") {
+		t.Errorf("token count mismatch: got %v", err)
+	}
+	t.Log(err)
+	_, err = heatmapChart(make([]float32, 8), 3, 3, newIopts("viz.Heatmap"))
+	if !errors.Is(err, tensor.ErrShape) {
+		t.Errorf("wrong length: got %v", err)
+	}
+	t.Log(err)
+	o = newIopts("viz.Explorer")
+	o.layer = 5
+	_, err = explorerChart(make([]float32, 2*2*3*3), 2, 2, 3, o)
+	if !errors.Is(err, tensor.ErrValue) {
+		t.Errorf("layer out of range: got %v", err)
+	}
+	t.Log(err)
+	q, k, v, _ := demoQKV(3, 2, 2)
+	q[0] = float32(math.NaN())
+	_, err = stepsChart(q, k, v, 3, 3, 2, 2, nil, newIopts("viz.Steps"))
+	if !errors.Is(err, tensor.ErrValue) {
+		t.Errorf("NaN in Q: got %v", err)
+	}
+	t.Log(err)
+	// Non-finite weights are drawn as masked, not refused.
+	w := []float32{1, float32(math.Inf(-1)), float32(math.NaN()), 0.5}
+	if _, err := heatmapChart(w, 2, 2, newIopts("viz.Heatmap")); err != nil {
+		t.Errorf("masked cells should draw: %v", err)
+	}
+	// A 1×1 and uniform input must not fail.
+	if _, err := heatmapChart([]float32{0.5}, 1, 1, newIopts("viz.Heatmap")); err != nil {
+		t.Errorf("1×1: %v", err)
+	}
+}
+
+func TestQuantizedRoundTrip(t *testing.T) {
+	v := []float32{0, 0.25, 0.5, 1, float32(math.Inf(-1)), 2, -1}
+	a := echarts.U8("w", v, 0, 1)
+	want := []byte{1, 65, 128, 255, 0, 255, 1}
+	if !bytes.Equal(a.Bytes, want) {
+		t.Errorf("U8 codes = %v, want %v", a.Bytes, want)
+	}
+}

@@ -1,0 +1,508 @@
+/* attnviz runtime: draws attnviz figures with Apache ECharts. Part of attnviz (MIT-style project licence).
+   Text from the figure (titles, tokens) only reaches the DOM through textContent or ECharts canvas text. */
+(function(){
+"use strict";
+var VERSION="1";
+if(window.attnviz&&window.attnviz.v===VERSION){return;}
+var AV={v:VERSION,views:{}};
+window.attnviz=AV;
+
+var THEMES={
+  light:{bg:"#ffffff",fg:"#222222",sub:"#666666",masked:[214,214,214],grid:"#cccccc",tipBg:"rgba(255,255,255,0.96)",tipFg:"#222222",tipBorder:"#999999",pin:"#e8590c",ctrlBg:"#f4f4f4"},
+  dark:{bg:"#1b1b1f",fg:"#e6e6e6",sub:"#aaaaaa",masked:[72,72,78],grid:"#444444",tipBg:"rgba(30,30,34,0.96)",tipFg:"#eeeeee",tipBorder:"#777777",pin:"#ffa94d",ctrlBg:"#2a2a30"}
+};
+
+function css(){
+  if(document.getElementById("attnviz-css")){return;}
+  var s=document.createElement("style");s.id="attnviz-css";
+  s.textContent=".attnviz{box-sizing:border-box;font:13px system-ui,-apple-system,'Segoe UI',sans-serif}"+
+  ".attnviz .attnviz-bar{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:2px 0 6px 0}"+
+  ".attnviz select,.attnviz button{font:inherit;color:inherit;border:1px solid #8888;border-radius:4px;padding:1px 6px;background:transparent}"+
+  ".attnviz select option{color:#222;background:#fff}"+
+  ".attnviz .attnviz-tip{position:absolute;pointer-events:none;white-space:pre;font:12px ui-monospace,Menlo,Consolas,monospace;padding:4px 7px;border-radius:4px;border:1px solid;z-index:20;display:none;max-width:480px;overflow:hidden}"+
+  ".attnviz .attnviz-status{font-size:12px;min-height:16px;white-space:pre-wrap;margin-top:4px}"+
+  ".attnviz .attnviz-headbtn{width:22px;height:18px;padding:0;border-width:2px}"+
+  ".attnviz .attnviz-headbtn[aria-pressed=false]{opacity:0.25}";
+  (document.head||document.documentElement).appendChild(s);
+}
+
+/* ---------- data ---------- */
+function b64(s){
+  if(typeof Uint8Array.fromBase64==="function"){return Uint8Array.fromBase64(s);}
+  var bin=atob(s),n=bin.length,u=new Uint8Array(n);
+  for(var i=0;i<n;i++){u[i]=bin.charCodeAt(i);}
+  return u;
+}
+/* An array is {n, get(k)->number (NaN when masked), code(k)->0..255 or 256 when masked}. */
+function decode(a,lo,hi){
+  if(!a){return null;}
+  var u=b64(a[3]);
+  var r={kind:a[0],lo:a[1],hi:a[2]};
+  if(a[0]==="f32"){
+    if(u.byteOffset%4){u=u.slice();}
+    var f=new Float32Array(u.buffer,u.byteOffset,u.length>>2);
+    r.n=f.length;r.f=f;
+    r.get=function(k){return f[k];};
+  }else{
+    var alo=a[1],step=(a[2]-a[1])/254;
+    r.n=u.length;r.u=u;
+    r.get=function(k){var c=u[k];return c===0?NaN:alo+(c-1)*step;};
+  }
+  setRange(r,lo,hi);
+  return r;
+}
+function setRange(r,lo,hi){
+  var span=hi>lo?hi-lo:1;
+  if(r.kind==="f32"){
+    var f=r.f,k255=255/span;
+    r.code=function(k){var v=f[k];if(!(v===v)||v===Infinity||v===-Infinity){return 256;}var c=(v-lo)*k255;return c<0?0:c>255?255:c|0;};
+  }else{
+    var tbl=new Uint16Array(256),alo=r.lo,step=(r.hi-r.lo)/254;tbl[0]=256;
+    for(var c=1;c<256;c++){var v=alo+(c-1)*step,q=(v-lo)*255/span;tbl[c]=q<0?0:q>255?255:q|0;}
+    var u=r.u;r.code=function(k){return tbl[u[k]];};
+  }
+}
+function hexRGB(h){h=h.replace("#","");return [parseInt(h.substr(0,2),16),parseInt(h.substr(2,2),16),parseInt(h.substr(4,2),16)];}
+/* 257-entry little-endian ABGR table: 0..255 palette, 256 masked. */
+function lut(stops,masked){
+  var t=new Uint32Array(257),cs=stops.map(hexRGB),m=cs.length-1;
+  for(var i=0;i<256;i++){
+    var x=i/255*m,k=Math.min(m-1,Math.floor(x)),f=x-k,a=cs[k],b=cs[m>0?k+1:0];
+    if(m===0){b=a;f=0;}
+    var r=Math.round(a[0]+(b[0]-a[0])*f),g=Math.round(a[1]+(b[1]-a[1])*f),bl=Math.round(a[2]+(b[2]-a[2])*f);
+    t[i]=(255<<24|bl<<16|g<<8|r)>>>0;
+  }
+  t[256]=(255<<24|masked[2]<<16|masked[1]<<8|masked[0])>>>0;
+  return t;
+}
+function rgbOf(t,i){var v=t[i];return "rgb("+(v&255)+","+(v>>8&255)+","+(v>>16&255)+")";}
+function lumOf(t,i){var v=t[i];return 0.299*(v&255)+0.587*(v>>8&255)+0.114*(v>>16&255);}
+
+/* ---------- text ---------- */
+function vis(t){
+  t=String(t==null?"":t);
+  return t.replace(/\n/g,"\u21b5").replace(/\r/g,"\\r").replace(/\t/g,"\u2192").replace(/[\u0000-\u001f\u007f]/g,function(c){return "\\x"+("0"+c.charCodeAt(0).toString(16)).slice(-2);});
+}
+function num(v,q){
+  if(v!==v){return "masked";}
+  if(v===-Infinity){return "\u2212\u221e (masked)";}
+  if(v===Infinity){return "+\u221e";}
+  var a=Math.abs(v),s=(a!==0&&a<0.001)?v.toExponential(2):v.toFixed(4);
+  return (q?"\u2248":"")+s.replace("-","\u2212");
+}
+function tok(list,i){return list&&i<list.length?vis(list[i]):String(i);}
+function el(tag,cls,parent,text){var e=document.createElement(tag);if(cls){e.className=cls;}if(text!=null){e.textContent=text;}if(parent){parent.appendChild(e);}return e;}
+function select(parent,cls,label,n,names,cur){
+  var w=el("label",null,parent);el("span",null,w,label+" ");
+  var s=el("select",cls,w);
+  for(var i=0;i<n;i++){var o=el("option",null,s,names?names(i):String(i));o.value=String(i);}
+  s.value=String(cur);return s;
+}
+function tipFor(host,th){
+  var t=el("div","attnviz-tip",host);
+  t.style.background=th.tipBg;t.style.color=th.tipFg;t.style.borderColor=th.tipBorder;
+  return {
+    show:function(x,y,text){t.textContent=text;t.style.display="block";
+      var W=host.clientWidth,w=t.offsetWidth,h=t.offsetHeight,H=host.clientHeight;
+      var px=x+14,py=y+14;if(px+w>W){px=Math.max(0,x-14-w);}if(py+h>H){py=Math.max(0,y-14-h);}
+      t.style.left=px+"px";t.style.top=py+"px";},
+    hide:function(){t.style.display="none";},
+    node:t
+  };
+}
+function chartHost(parent,w,h){var d=el("div","attnviz-chart",parent);d.style.position="relative";d.style.width=w+"px";d.style.height=h+"px";return d;}
+function init(div,theme,w,h){return window.echarts.init(div,theme==="dark"?"dark":null,{renderer:"canvas",width:w,height:h});}
+function dpr(){return Math.min(2,Math.max(1,window.devicePixelRatio||1));}
+
+/* ---------- heatmap core (also used by the explorer) ---------- */
+/* m = {arr, off, rows, cols, q, k, title, s (scores array or null), label} */
+function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
+  var self=this;
+  this.m=null;this.pin=-1;this.ver=0;this.geom=null;this.cache=null;this.lut=lutT;
+  var div=chartHost(host,w,h);
+  var chart=init(div,theme,w,h);this.chart=chart;
+  var tip=tipFor(div,th);this.tip=tip;
+  var axisLabel={color:th.fg,fontSize:11,width:90,overflow:"truncate",hideOverlap:true};
+  chart.setOption({
+    animation:false,backgroundColor:th.bg,
+    title:{text:"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
+    grid:{left:100,right:96,top:40,bottom:110,containLabel:false},
+    xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:92,nameTextStyle:{color:th.sub},
+      axisLabel:Object.assign({rotate:60,formatter:function(v,i){return self.m?tok(self.m.k,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
+    yAxis:{type:"category",data:[],inverse:true,name:"query",nameLocation:"middle",nameGap:90,nameTextStyle:{color:th.sub},
+      axisLabel:Object.assign({formatter:function(v,i){return self.m?tok(self.m.q,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
+    dataZoom:[{type:"inside",xAxisIndex:0,filterMode:"none"},{type:"inside",yAxisIndex:0,filterMode:"none"},
+      {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:4,showDetail:false},
+      {type:"slider",yAxisIndex:0,filterMode:"none",width:12,right:74,showDetail:false}],
+    visualMap:{type:"continuous",min:lo,max:hi,calculable:false,seriesIndex:[],right:8,top:"middle",itemHeight:Math.max(80,h-220),itemWidth:14,
+      inRange:{color:stops},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}},
+    series:[{type:"custom",data:[[0,0,0]],encode:{x:0,y:1},clip:true,silent:true,animation:false,
+      renderItem:function(p,api){return self.render(p,api);}}]
+  });
+  var zr=chart.getZr();
+  zr.on("mousemove",function(e){
+    var c=self.cell(e.offsetX,e.offsetY);
+    if(!c){tip.hide();return;}
+    tip.show(e.offsetX,e.offsetY,self.describe(c[0],c[1]));
+  });
+  zr.on("globalout",function(){tip.hide();});
+  zr.on("click",function(e){
+    var c=self.cell(e.offsetX,e.offsetY);if(!c){return;}
+    self.setPin(self.pin===c[0]?-1:c[0]);if(onPin){onPin(self.pin);}
+  });
+}
+Heat.prototype.set=function(m){
+  this.m=m;this.ver++;this.cache=null;
+  var q=[],k=[],i;
+  for(i=0;i<m.rows;i++){q.push(String(i));}
+  for(i=0;i<m.cols;i++){k.push(String(i));}
+  this.chart.setOption({title:{text:m.title||""},xAxis:{data:k},yAxis:{data:q},series:[{data:[[0,0,this.ver]]}]});
+};
+Heat.prototype.setPin=function(i){this.pin=i;this.ver++;this.cache=null;this.chart.setOption({series:[{data:[[0,0,this.ver]]}]});};
+Heat.prototype.render=function(p,api){
+  var m=this.m;if(!m){return null;}
+  var cs=p.coordSys,c0=api.coord([0,0]),sz=api.size([1,1]);
+  var bw=sz[0],bh=sz[1],x0=c0[0]-bw/2,y0=c0[1]-bh/2;
+  this.geom={x:cs.x,y:cs.y,w:cs.width,h:cs.height,x0:x0,y0:y0,bw:bw,bh:bh};
+  var key=[cs.x,cs.y,cs.width,cs.height,x0,y0,bw,bh,this.ver].join(",");
+  if(!this.cache||this.cache.key!==key){this.cache={key:key,img:this.paint(this.geom)};}
+  return {type:"image",silent:true,style:{image:this.cache.img,x:cs.x,y:cs.y,width:cs.width,height:cs.height}};
+};
+Heat.prototype.paint=function(g){
+  var m=this.m,r=dpr(),W=Math.max(1,Math.round(g.w*r)),H=Math.max(1,Math.round(g.h*r));
+  var cv=document.createElement("canvas");cv.width=W;cv.height=H;
+  var ctx=cv.getContext("2d"),img=ctx.createImageData(W,H),px=new Uint32Array(img.data.buffer);
+  var cols=new Int32Array(W),i,j,x,y;
+  for(x=0;x<W;x++){j=Math.floor((g.x+(x+0.5)/r-g.x0)/g.bw);cols[x]=(j>=0&&j<m.cols)?j:-1;}
+  var code=m.arr.code,lutT=this.lut,off=m.off,nc=m.cols;
+  for(y=0;y<H;y++){
+    i=Math.floor((g.y+(y+0.5)/r-g.y0)/g.bh);
+    var o=y*W;
+    if(i<0||i>=m.rows){continue;}
+    var base=off+i*nc;
+    for(x=0;x<W;x++){j=cols[x];if(j>=0){px[o+x]=lutT[code(base+j)];}}
+  }
+  ctx.putImageData(img,0,0);
+  if(this.pin>=0&&this.pin<m.rows){
+    ctx.strokeStyle=this.pinColor||"#e8590c";ctx.lineWidth=2*r;
+    ctx.strokeRect((g.x0-g.x)*r+1*r,(g.y0+this.pin*g.bh-g.y)*r,(g.bw*m.cols)*r-2*r,g.bh*r);
+  }
+  return cv;
+};
+Heat.prototype.cell=function(x,y){
+  var g=this.geom,m=this.m;if(!g||!m){return null;}
+  if(x<g.x||x>=g.x+g.w||y<g.y||y>=g.y+g.h){return null;}
+  var j=Math.floor((x-g.x0)/g.bw),i=Math.floor((y-g.y0)/g.bh);
+  if(i<0||i>=m.rows||j<0||j>=m.cols){return null;}
+  return [i,j];
+};
+Heat.prototype.describe=function(i,j){
+  var m=this.m,k=m.off+i*m.cols+j,q=m.arr.kind!=="f32";
+  var s="query "+i+": "+tok(m.q,i)+"\nkey "+j+": "+tok(m.k,j)+"\n"+(m.label||"weight")+": "+num(m.arr.get(k),q);
+  if(m.s){s+="\nscore: "+num(m.s.get(k),m.s.kind!=="f32");}
+  return s;
+};
+function pinText(m,i){
+  if(i<0){return "click a row to pin a query";}
+  var best=-1,bv=-Infinity,base=m.off+i*m.cols;
+  for(var j=0;j<m.cols;j++){var v=m.arr.get(base+j);if(v>bv){bv=v;best=j;}}
+  return "pinned query "+i+": "+tok(m.q,i)+"  \u2192 strongest key "+best+": "+tok(m.k,best)+" ("+num(bv,m.arr.kind!=="f32")+")";
+}
+
+/* ---------- views ---------- */
+AV.views.heatmap=function(root,opt,spec,data){
+  var th=THEMES[opt.theme];
+  var arr=decode(data.w,spec.lo,spec.hi),sc=decode(data.s,spec.lo,spec.hi);
+  var lutT=lut(spec.pal,th.masked);
+  var status;
+  var hm=new Heat(root,th,opt.theme,opt.w,opt.h,lutT,spec.lo,spec.hi,spec.pal,function(p){status.textContent=pinText(m,p);});
+  hm.pinColor=th.pin;
+  var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label};
+  status=el("div","attnviz-status",root);
+  hm.set(m);
+  if(spec.pin>=0&&spec.pin<spec.rows){hm.setPin(spec.pin);}
+  status.textContent=pinText(m,hm.pin);
+  return {charts:[hm.chart],heat:hm};
+};
+
+AV.views.explorer=function(root,opt,spec,data){
+  var th=THEMES[opt.theme];
+  var arr=decode(data.w,spec.lo,spec.hi),lutT=lut(spec.pal,th.masked);
+  var L=spec.L,H=spec.H,T=spec.T,l=spec.layer,hd=spec.head;
+  var bar=el("div","attnviz-bar",root);
+  var ln=function(i){return spec.layerNames&&spec.layerNames[i]!=null?vis(spec.layerNames[i]):"layer "+i;};
+  var hn=function(i){return spec.headNames&&spec.headNames[i]!=null?vis(spec.headNames[i]):"head "+i;};
+  var sl=select(bar,"attnviz-layer","Layer",L,ln,l),sh=select(bar,"attnviz-head","Head",H,hn,hd);
+  var row=el("div",null,root);row.style.display="flex";row.style.gap="8px";row.style.alignItems="flex-start";
+  var tw=Math.min(Math.max(220,Math.round(opt.w*0.38)),520),hw=Math.max(360,opt.w-tw-8);
+  var tdiv=chartHost(row,tw,opt.h),tchart=init(tdiv,opt.theme,tw,opt.h),ttip=tipFor(tdiv,th);
+  var hostR=el("div",null,row);
+  var hm=new Heat(hostR,th,opt.theme,hw,opt.h,lutT,spec.lo,spec.hi,spec.pal,function(p){status.textContent=pinText(cur(),p);});
+  hm.pinColor=th.pin;
+  var status=el("div","attnviz-status",root);
+  var tver=0,tgeom=null,tcache=null;
+  function cur(){return {arr:arr,off:(l*H+hd)*T*T,rows:T,cols:T,q:spec.q,k:spec.k,title:(spec.title?spec.title+" \u2014 ":"")+ln(l)+", "+hn(hd)};}
+  function labels(n,f){var a=[];for(var i=0;i<n;i++){a.push(f(i));}return a;}
+  tchart.setOption({animation:false,backgroundColor:th.bg,
+    title:{text:"layers \u00d7 heads (click to open)",left:"center",top:4,textStyle:{color:th.fg,fontSize:13}},
+    grid:{left:64,right:10,top:34,bottom:28},
+    xAxis:{type:"category",data:labels(H,function(i){return "H"+i;}),position:"bottom",axisLabel:{color:th.fg,fontSize:10,interval:"auto"},axisTick:{show:false},axisLine:{show:false}},
+    yAxis:{type:"category",data:labels(L,function(i){return "L"+i;}),inverse:true,axisLabel:{color:th.fg,fontSize:10},axisTick:{show:false},axisLine:{show:false}},
+    series:[{type:"custom",data:[[0,0,0]],encode:{x:0,y:1},silent:true,animation:false,renderItem:function(p,api){
+      var cs=p.coordSys,c0=api.coord([0,0]),sz=api.size([1,1]);
+      tgeom={x:cs.x,y:cs.y,w:cs.width,h:cs.height,x0:c0[0]-sz[0]/2,y0:c0[1]-sz[1]/2,bw:sz[0],bh:sz[1]};
+      var key=[cs.x,cs.y,cs.width,cs.height,tver].join(",");
+      if(!tcache||tcache.key!==key){tcache={key:key,img:thumbs(tgeom)};}
+      return {type:"image",silent:true,style:{image:tcache.img,x:cs.x,y:cs.y,width:cs.width,height:cs.height}};}}]});
+  function thumbs(g){
+    var r=dpr(),W=Math.max(1,Math.round(g.w*r)),Hh=Math.max(1,Math.round(g.h*r));
+    var cv=document.createElement("canvas");cv.width=W;cv.height=Hh;
+    var ctx=cv.getContext("2d"),img=ctx.createImageData(W,Hh),px=new Uint32Array(img.data.buffer),code=arr.code;
+    var gap=Math.max(1,Math.round(Math.min(g.bw,g.bh)*r*0.06));
+    var cw=g.bw*r,ch=g.bh*r;
+    var colH=new Int32Array(W),colJ=new Int32Array(W),x,y;
+    for(x=0;x<W;x++){var fx=x/cw,h=Math.floor(fx),ox=x-h*cw;colH[x]=(h<H&&ox>=gap/2&&ox<cw-gap/2)?h:-1;colJ[x]=Math.min(T-1,Math.floor((ox-gap/2)/(cw-gap)*T));}
+    for(y=0;y<Hh;y++){
+      var fy=y/ch,ll=Math.floor(fy),oy=y-ll*ch;
+      if(ll>=L||oy<gap/2||oy>=ch-gap/2){continue;}
+      var i=Math.min(T-1,Math.floor((oy-gap/2)/(ch-gap)*T)),o=y*W;
+      for(x=0;x<W;x++){var hh=colH[x];if(hh>=0){px[o+x]=lutT[code(((ll*H+hh)*T+i)*T+colJ[x])];}}
+    }
+    ctx.putImageData(img,0,0);
+    ctx.strokeStyle=th.pin;ctx.lineWidth=Math.max(2,gap)*1.5;
+    ctx.strokeRect(hd*cw+gap/2,l*ch+gap/2,cw-gap,ch-gap);
+    return cv;
+  }
+  function tcell(x,y){
+    var g=tgeom;if(!g||x<g.x||y<g.y||x>=g.x+g.w||y>=g.y+g.h){return null;}
+    var h=Math.floor((x-g.x0)/g.bw),ll=Math.floor((y-g.y0)/g.bh);
+    return (h>=0&&h<H&&ll>=0&&ll<L)?[ll,h]:null;
+  }
+  function pick(nl,nh){
+    l=nl;hd=nh;sl.value=String(l);sh.value=String(hd);
+    root.setAttribute("data-layer",String(l));root.setAttribute("data-head",String(hd));
+    tver++;tchart.setOption({series:[{data:[[0,0,tver]]}]});
+    hm.pin=-1;hm.set(cur());status.textContent=ln(l)+", "+hn(hd)+" \u2014 "+pinText(cur(),-1);
+  }
+  var tz=tchart.getZr();
+  tz.on("mousemove",function(e){var c=tcell(e.offsetX,e.offsetY);if(!c){ttip.hide();return;}ttip.show(e.offsetX,e.offsetY,ln(c[0])+", "+hn(c[1]));});
+  tz.on("globalout",function(){ttip.hide();});
+  tz.on("click",function(e){var c=tcell(e.offsetX,e.offsetY);if(c){pick(c[0],c[1]);}});
+  sl.addEventListener("change",function(){pick(+sl.value,hd);});
+  sh.addEventListener("change",function(){pick(l,+sh.value);});
+  pick(l,hd);
+  return {charts:[tchart,hm.chart],heat:hm,pick:pick};
+};
+
+AV.views.headview=function(root,opt,spec,data){
+  var th=THEMES[opt.theme];
+  var arr=decode(data.w,0,1);
+  var L=spec.L,H=spec.H,T=spec.T,Tk=spec.Tk||spec.T,l=spec.layer;
+  var on=[];for(var h=0;h<H;h++){on.push(!spec.heads||spec.heads.indexOf(h)>=0);}
+  var bar=el("div","attnviz-bar",root);
+  var sl=null;
+  if(L>1){sl=select(bar,"attnviz-layer","Layer",L,function(i){return spec.layerNames&&spec.layerNames[i]!=null?vis(spec.layerNames[i]):"layer "+i;},l);}
+  el("span",null,bar,"Heads");
+  var btns=[];
+  for(h=0;h<H;h++){(function(h){
+    var b=el("button","attnviz-headbtn",bar);b.type="button";b.title="head "+h+" (double-click: only this head)";
+    b.style.background=spec.colors[h%spec.colors.length];b.style.borderColor=spec.colors[h%spec.colors.length];
+    b.setAttribute("data-head",String(h));b.setAttribute("aria-pressed",on[h]?"true":"false");
+    b.addEventListener("click",function(){on[h]=!on[h];b.setAttribute("aria-pressed",on[h]?"true":"false");draw();});
+    b.addEventListener("dblclick",function(){for(var k=0;k<H;k++){on[k]=k===h;btns[k].setAttribute("aria-pressed",on[k]?"true":"false");}draw();});
+    btns.push(b);})(h);}
+  var n=Math.max(T,Tk),rh=Math.max(14,Math.min(22,Math.floor((opt.h-60)/n)));
+  var top=44,hgt=Math.max(opt.h,top+n*rh+16),w=opt.w;
+  var div=chartHost(root,w,hgt),chart=init(div,opt.theme,w,hgt),tip=tipFor(div,th);
+  var status=el("div","attnviz-status",root);
+  var xl=Math.round(w*0.36),xr=Math.round(w*0.64);
+  var focus=null,pinned=null;
+  function yq(i){return top+i*rh+rh/2;}
+  function texts(){
+    var g=[],i;
+    for(i=0;i<T;i++){g.push({type:"text",id:"q"+i,x:xl-8,y:yq(i),silent:true,style:{text:tok(spec.q,i),fill:th.fg,font:"12px sans-serif",align:"right",verticalAlign:"middle",width:xl-16,overflow:"truncate"}});}
+    for(i=0;i<Tk;i++){g.push({type:"text",id:"k"+i,x:xr+8,y:yq(i),silent:true,style:{text:tok(spec.k,i),fill:th.fg,font:"12px sans-serif",align:"left",verticalAlign:"middle",width:w-xr-16,overflow:"truncate"}});}
+    return g;
+  }
+  function paint(){
+    var r=dpr(),W=Math.max(1,Math.round((xr-xl)*r)),Hh=Math.round(hgt*r);
+    var cv=document.createElement("canvas");cv.width=W;cv.height=Hh;
+    var ctx=cv.getContext("2d");ctx.scale(r,r);ctx.lineWidth=2;ctx.lineCap="round";
+    var f=pinned||focus,sum=0;
+    for(var h=0;h<H;h++){
+      if(!on[h]){continue;}
+      ctx.strokeStyle=spec.colors[h%spec.colors.length];
+      var base=(l*H+h)*T*Tk;
+      for(var i=0;i<T;i++){
+        if(f&&f.side==="q"&&f.i!==i){continue;}
+        for(var j=0;j<Tk;j++){
+          if(f&&f.side==="k"&&f.i!==j){continue;}
+          var v=arr.get(base+i*Tk+j);
+          if(!(v>0.004)){continue;}
+          ctx.globalAlpha=v>1?1:v;sum++;
+          ctx.beginPath();ctx.moveTo(2,yq(i));ctx.lineTo(xr-xl-2,yq(j));ctx.stroke();
+        }
+      }
+    }
+    root.setAttribute("data-lines",String(sum));
+    return cv;
+  }
+  function draw(){
+    var f=pinned||focus,g=[{type:"image",id:"lines",x:xl,y:0,silent:true,z:1,style:{image:paint(),x:0,y:0,width:xr-xl,height:hgt}}];
+    var hi={type:"rect",id:"hl",z:0,silent:true,invisible:!f,shape:{x:0,y:0,width:0,height:0},style:{fill:th.grid}};
+    if(f){hi.shape=f.side==="q"?{x:4,y:yq(f.i)-rh/2,width:xl-8,height:rh}:{x:xr+4,y:yq(f.i)-rh/2,width:w-xr-8,height:rh};}
+    g.push(hi);
+    chart.setOption({graphic:{elements:g}});
+    var on2=[];for(var h=0;h<H;h++){if(on[h]){on2.push(h);}}
+    status.textContent=(pinned?"pinned ":f?"focus ":"")+(f?(f.side==="q"?"query "+f.i+": "+tok(spec.q,f.i):"key "+f.i+": "+tok(spec.k,f.i))+"  \u2014 ":"hover a token to focus, click to pin \u2014 ")+"heads shown: "+(on2.length?on2.join(" "):"none");
+  }
+  function hit(x,y){
+    var i=Math.floor((y-top)/rh);
+    if(x<xl&&i>=0&&i<T){return {side:"q",i:i};}
+    if(x>xr&&i>=0&&i<Tk){return {side:"k",i:i};}
+    return null;
+  }
+  chart.setOption({animation:false,backgroundColor:th.bg,
+    title:{text:spec.title||"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
+    graphic:{elements:texts().concat([{type:"text",id:"lq",x:xl-8,y:top-14,silent:true,style:{text:"queries",fill:th.sub,font:"11px sans-serif",align:"right"}},
+      {type:"text",id:"lk",x:xr+8,y:top-14,silent:true,style:{text:"keys",fill:th.sub,font:"11px sans-serif",align:"left"}}])}});
+  var zr=chart.getZr();
+  zr.on("mousemove",function(e){
+    var f=hit(e.offsetX,e.offsetY);
+    if(f){tip.show(e.offsetX,e.offsetY,(f.side==="q"?"query ":"key ")+f.i+": "+tok(f.side==="q"?spec.q:spec.k,f.i));}else{tip.hide();}
+    if(pinned){return;}
+    var same=(f&&focus&&f.side===focus.side&&f.i===focus.i)||(!f&&!focus);
+    if(!same){focus=f;draw();}
+  });
+  zr.on("globalout",function(){tip.hide();if(!pinned&&focus){focus=null;draw();}});
+  zr.on("click",function(e){
+    var f=hit(e.offsetX,e.offsetY);if(!f){return;}
+    if(pinned&&pinned.side===f.side&&pinned.i===f.i){pinned=null;focus=f;}else{pinned=f;}
+    root.setAttribute("data-pinned",pinned?pinned.side+pinned.i:"");
+    draw();
+  });
+  if(sl){sl.addEventListener("change",function(){l=+sl.value;root.setAttribute("data-layer",String(l));draw();});}
+  root.setAttribute("data-layer",String(l));
+  draw();
+  return {charts:[chart]};
+};
+
+AV.views.steps=function(root,opt,spec,data){
+  var th=THEMES[opt.theme];
+  var Q=decode(data.q,0,1),K=decode(data.k,0,1),V=decode(data.v,0,1),M=decode(data.m,0,1);
+  var T=spec.T,Tk=spec.Tk,d=spec.d,dv=spec.dv,qi=spec.query,sc=1/Math.sqrt(d);
+  var bar=el("div","attnviz-bar",root);
+  var prev=el("button","attnviz-prev",bar,"\u25c0");prev.type="button";
+  var sq=select(bar,"attnviz-query","Query",T,function(i){return i+": "+tok(spec.q,i);},qi);
+  var next=el("button","attnviz-next",bar,"\u25b6");next.type="button";
+  var hgt=Math.max(opt.h,560),div=chartHost(root,opt.w,hgt),chart=init(div,opt.theme,opt.w,hgt);
+  var status=el("div","attnviz-status",root);
+  var keys=[],dims=[],i;
+  for(i=0;i<Tk;i++){keys.push(tok(spec.k,i));}
+  for(i=0;i<dv;i++){dims.push(String(i));}
+  var enc=window.echarts.format.encodeHTML;
+  var panels=["q\u00b7k\u2c7c  (raw scores, row of QK\u1d40)","\u00f7\u221ad\u2096  (d\u2096 = "+d+", \u00d7 "+sc.toFixed(4)+")"+(M?"  + mask":""),"softmax  (weights, sum = 1)","output = \u03a3\u2c7c w\u2c7c v\u2c7c  (row of softmax \u00b7 V)"];
+  var grids=[],xs=[],ys=[],titles=[],series=[],gh=(hgt-60)/4;
+  for(var p=0;p<4;p++){
+    grids.push({left:70,right:24,top:40+p*gh+18,height:gh-44});
+    titles.push({text:panels[p],left:70,top:40+p*gh-2,textStyle:{fontSize:12,fontWeight:"normal",color:th.fg}});
+    xs.push({type:"category",gridIndex:p,data:p<3?keys:dims,axisLabel:{color:th.fg,fontSize:10,hideOverlap:true,width:70,overflow:"truncate"},axisTick:{show:false}});
+    ys.push({type:"value",gridIndex:p,axisLabel:{color:th.sub,fontSize:10},splitLine:{lineStyle:{color:th.grid}},scale:p!==2,max:p===2?1:null,min:p===2?0:null});
+    series.push({type:"bar",xAxisIndex:p,yAxisIndex:p,data:[],itemStyle:{color:spec.colors[p]},animationDurationUpdate:300});
+  }
+  titles.unshift({text:spec.title||"",left:"center",top:2,textStyle:{fontSize:14,color:th.fg}});
+  chart.setOption({backgroundColor:th.bg,title:titles,grid:grids,xAxis:xs,yAxis:ys,series:series,
+    tooltip:{trigger:"axis",axisPointer:{type:"shadow"},formatter:function(ps){
+      if(!ps||!ps.length){return "";}var pp=ps[0],s=pp.seriesIndex<3?"key "+pp.dataIndex+": "+enc(keys[pp.dataIndex]):"dim "+pp.dataIndex;
+      var v=pp.data&&pp.data.value!==undefined?pp.data.value:pp.data;return s+"<br>"+enc(panels[pp.seriesIndex].split("  ")[0])+": "+enc(v==null?"masked":num(v,false));}}});
+  function row(A,r,n){var o=[];for(var c=0;c<n;c++){o.push(A.get(r*n+c));}return o;}
+  function update(){
+    var q=row(Q,qi,d),raw=[],scl=[],wts=[],out=[],j,c,mx=-Infinity,masked=0;
+    for(j=0;j<Tk;j++){var s=0;for(c=0;c<d;c++){s+=q[c]*K.get(j*d+c);}raw.push(s);var z=s*sc,ok=!M||M.get(qi*Tk+j)!==0;if(!ok){masked++;}scl.push(ok?z:null);if(ok&&z>mx){mx=z;}}
+    var tot=0;for(j=0;j<Tk;j++){var e=scl[j]===null?0:Math.exp(scl[j]-mx);wts.push(e);tot+=e;}
+    for(j=0;j<Tk;j++){wts[j]=tot>0?wts[j]/tot:0;}
+    for(c=0;c<dv;c++){var a=0;for(j=0;j<Tk;j++){a+=wts[j]*V.get(j*dv+c);}out.push(a);}
+    var mk=function(vs){return vs.map(function(v){return v===null?{value:null}:{value:+v.toPrecision(7)};});};
+    chart.setOption({series:[{data:mk(raw)},{data:mk(scl)},{data:mk(wts).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:"rgb("+th.masked.join(",")+")"}}:x;})},{data:mk(out)}]});
+    sq.value=String(qi);root.setAttribute("data-query",String(qi));
+    var best=0;for(j=1;j<Tk;j++){if(wts[j]>wts[best]){best=j;}}
+    status.textContent="query "+qi+": "+tok(spec.q,qi)+"  \u2014 strongest key "+best+": "+tok(spec.k,best)+" (w = "+num(wts[best],false)+")"+(masked?"  \u2014 "+masked+" keys masked":"");
+    AV.last=root;root._steps={raw:raw,scaled:scl,weights:wts,out:out};
+  }
+  prev.addEventListener("click",function(){if(qi>0){qi--;update();}});
+  next.addEventListener("click",function(){if(qi<T-1){qi++;update();}});
+  sq.addEventListener("change",function(){qi=+sq.value;update();});
+  update();
+  return {charts:[chart]};
+};
+
+AV.views.strip=function(root,opt,spec,data){
+  var th=THEMES[opt.theme];
+  var arr=decode(data.w,spec.lo,spec.hi),lutT=lut(spec.pal,th.masked);
+  var T=spec.T,Tk=spec.Tk,qi=spec.query;
+  var bar=el("div","attnviz-bar",root);
+  var sq=select(bar,"attnviz-query","Query",T,function(i){return i+": "+tok(spec.q,i);},qi);
+  var mc=document.createElement("canvas").getContext("2d");mc.font="14px sans-serif";
+  var pad=6,lh=28,x=10,y=40,boxes=[],w=opt.w;
+  for(var j=0;j<Tk;j++){
+    var t=tok(spec.k,j),tw=Math.min(w-20,Math.ceil(mc.measureText(t).width)+2*pad);
+    if(x+tw>w-10&&x>10){x=10;y+=lh+4;}
+    boxes.push({x:x,y:y,w:tw,t:t});x+=tw+4;
+  }
+  var hgt=Math.max(120,y+lh+56);
+  var div=chartHost(root,w,hgt),chart=init(div,opt.theme,w,hgt),tip=tipFor(div,th);
+  var status=el("div","attnviz-status",root);
+  function draw(){
+    var g=[],base=qi*Tk;
+    for(var j=0;j<Tk;j++){
+      var b=boxes[j],c=arr.code(base+j),sel=(T===Tk&&j===qi);
+      g.push({type:"rect",id:"b"+j,silent:true,shape:{x:b.x,y:b.y,width:b.w,height:lh,r:3},style:{fill:rgbOf(lutT,c),stroke:sel?th.pin:null,lineWidth:sel?3:0}});
+      g.push({type:"text",id:"t"+j,silent:true,x:b.x+pad,y:b.y+lh/2,style:{text:b.t,fill:lumOf(lutT,c)>140?"#111111":"#ffffff",font:"14px sans-serif",verticalAlign:"middle",width:b.w-2*pad,overflow:"truncate"}});
+    }
+    chart.setOption({graphic:{elements:g}});
+    sq.value=String(qi);root.setAttribute("data-query",String(qi));
+    status.textContent="attention paid by query "+qi+": "+tok(spec.q,qi)+" \u2014 hover a token for its weight"+(T===Tk?", click it to make it the query":"");
+  }
+  function hit(px,py){for(var j=0;j<Tk;j++){var b=boxes[j];if(px>=b.x&&px<b.x+b.w&&py>=b.y&&py<b.y+lh){return j;}}return -1;}
+  chart.setOption({animation:false,backgroundColor:th.bg,title:{text:spec.title||"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
+    visualMap:{type:"continuous",orient:"horizontal",min:spec.lo,max:spec.hi,calculable:false,seriesIndex:[],left:"center",bottom:4,itemWidth:10,itemHeight:180,inRange:{color:spec.pal},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}}});
+  var zr=chart.getZr();
+  zr.on("mousemove",function(e){var j=hit(e.offsetX,e.offsetY);if(j<0){tip.hide();return;}
+    tip.show(e.offsetX,e.offsetY,"query "+qi+": "+tok(spec.q,qi)+"\nkey "+j+": "+tok(spec.k,j)+"\nweight: "+num(arr.get(qi*Tk+j),arr.kind!=="f32"));});
+  zr.on("globalout",function(){tip.hide();});
+  zr.on("click",function(e){var j=hit(e.offsetX,e.offsetY);if(j>=0&&j<T&&T===Tk){qi=j;draw();}});
+  sq.addEventListener("change",function(){qi=+sq.value;draw();});
+  draw();
+  return {charts:[chart]};
+};
+
+/* ---------- mount ---------- */
+AV.mount=function(id,kind,opt,spec,data){
+  css();
+  var els=document.querySelectorAll('div[data-av="'+id+'"]');
+  for(var i=0;i<els.length;i++){
+    var root=els[i];
+    if(root.getAttribute("data-av-done")){continue;}
+    root.setAttribute("data-av-done","1");
+    var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
+    root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
+    var fb=root.querySelector(".attnviz-fallback");
+    var holder=el("div","attnviz-body",null);
+    try{
+      var view=AV.views[kind];
+      if(!view){throw new Error("unknown view "+kind);}
+      if(fb){fb.style.display="none";}
+      root.appendChild(holder);
+      var r=view(holder,opt,spec,data);
+      root._attnviz=r;
+      var left=r.charts.length;
+      r.charts.forEach(function(c){var done=false;c.on("finished",function(){if(done){return;}done=true;if(--left===0){root.setAttribute("data-av-painted",String(Math.round(performance.now())));}});});
+    }catch(err){
+      if(fb){fb.style.display="";}
+      if(holder.parentNode){holder.parentNode.removeChild(holder);}
+      el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
+      if(window.console){console.warn("attnviz:",err);}
+    }
+  }
+};
+})();

@@ -1,0 +1,128 @@
+package viz
+
+import "github.com/attnviz/attnviz/tensor"
+
+// Option changes how a figure is drawn. Options record that they were set,
+// so 0 is a legal value (Query(0), Highlight(0), Layers(0)).
+type Option func(*config)
+
+type config struct {
+	qTok, kTok []string
+	tokSet     bool
+
+	title    string
+	titleSet bool
+
+	cmap *Colormap
+
+	w, h    int
+	sizeSet bool
+	dpi     float64
+
+	lo, hi   float64
+	rangeSet bool
+
+	annotate, annotateSet bool
+
+	highlight    int
+	highlightSet bool
+
+	layers, heads []int
+
+	query    int
+	querySet bool
+
+	theme ThemeMode
+
+	mask *tensor.Tensor
+
+	shared, sharedSet bool
+
+	base    float64
+	baseSet bool
+}
+
+func newConfig(opts []Option) config {
+	c := config{dpi: 96}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if !(c.dpi > 0) || c.dpi > 1200 {
+		c.dpi = 96
+	}
+	return c
+}
+
+// Tokens labels the rows (queries) and columns (keys). Pass the same slice
+// twice for self-attention. Their lengths must match the matrix.
+func Tokens(queries, keys []string) Option {
+	return func(c *config) {
+		c.qTok = append([]string(nil), queries...)
+		c.kTok = append([]string(nil), keys...)
+		c.tokSet = true
+	}
+}
+
+// Title sets the figure's title.
+func Title(s string) Option { return func(c *config) { c.title, c.titleSet = s, true } }
+
+// Palette picks the colour map (Viridis, Cividis, Magma, Diverging).
+func Palette(p *Colormap) Option { return func(c *config) { c.cmap = p } }
+
+// Size asks for a figure of w×h pixels (at the figure's DPI); the cells are
+// fitted inside. Zero or negative values keep the automatic size.
+func Size(wPx, hPx int) Option {
+	return func(c *config) {
+		if wPx > 0 && hPx > 0 && wPx <= 16384 && hPx <= 16384 {
+			c.w, c.h, c.sizeSet = wPx, hPx, true
+		}
+	}
+}
+
+// DPI sets the resolution (default 96): text of s points is s·DPI/72 pixels,
+// and automatic sizes grow with it. Use 192 for crisp slides.
+func DPI(n int) Option { return func(c *config) { c.dpi = float64(n) } }
+
+// Range fixes the colour scale to [lo, hi] (default: from the data).
+func Range(lo, hi float64) Option {
+	return func(c *config) { c.lo, c.hi, c.rangeSet = lo, hi, true }
+}
+
+// Annotate writes each cell's value in the cell (on by default for small
+// matrices); cells are enlarged to fit the numbers.
+func Annotate() Option { return func(c *config) { c.annotate, c.annotateSet = true, true } }
+
+// NoAnnotate turns the automatic numbers in cells off.
+func NoAnnotate() Option { return func(c *config) { c.annotate, c.annotateSet = false, true } }
+
+// Highlight outlines one query row.
+func Highlight(row int) Option { return func(c *config) { c.highlight, c.highlightSet = row, true } }
+
+// Layers picks which layers a [L, H, T, T] view shows (default all).
+func Layers(l ...int) Option {
+	return func(c *config) { c.layers = append([]int{}, l...) }
+}
+
+// Heads picks which heads a [L, H, T, T] view shows (default all).
+func Heads(h ...int) Option {
+	return func(c *config) { c.heads = append([]int{}, h...) }
+}
+
+// Query picks the query (row) a view focuses on (default: the last token).
+func Query(i int) Option { return func(c *config) { c.query, c.querySet = i, true } }
+
+// Theme picks light or dark colours (Light is the default).
+func Theme(t ThemeMode) Option { return func(c *config) { c.theme = t } }
+
+// Mask marks cells as masked where m is 0 (1 = may attend, the convention of
+// tensor.CausalMask and torch SDPA's boolean mask).
+func Mask(m *tensor.Tensor) Option { return func(c *config) { c.mask = m } }
+
+// SharedScale chooses one colour scale for every panel of a grid (true) or
+// one per head (false, the default).
+func SharedScale(b bool) Option { return func(c *config) { c.shared, c.sharedSet = b, true } }
+
+// Base sets RoPE's base θ (default 10000).
+func Base(b float64) Option { return func(c *config) { c.base, c.baseSet = b, true } }

@@ -10,7 +10,10 @@ MODEL_URL ?= https://raw.githubusercontent.com/onicai/llama_cpp_canister/main/mo
 MODEL_SHA256 ?= 047bf46455a544931cff6fef14d7910154c56afbc23ab1c5e56a72e69912c04b
 MODEL_FILE ?= models/stories260Ktok512.gguf
 
-model: $(MODEL_FILE)
+model:
+	@if [ ! -f $(MODEL_FILE) ] && [ -f ../shared/models/$(notdir $(MODEL_FILE)) ]; then \
+	  echo "model: ../shared/models/$(notdir $(MODEL_FILE)) is there already; the tests and lessons use it"; \
+	else $(MAKE) --no-print-directory $(MODEL_FILE); fi
 
 $(MODEL_FILE):
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -554,4 +555,73 @@ func (m *Model) Describe(prompt string) string {
 		fmt.Fprintf(&b, "%3d  %5d  %q\n", i, id, m.tok.Piece(id))
 	}
 	return b.String()
+}
+
+// SaveSafetensors writes the attention [Layers, Heads, T, T] as the tensor
+// "attention" (float32) of a safetensors file, with metadata "tokens" (a
+// JSON list of the token strings), "ids", "prompt", "model" and "layout" —
+// the format `attnviz render` and Python's safetensors read:
+//
+//	from safetensors import safe_open
+//	with safe_open("att.safetensors", "pt") as f:
+//	    att, toks = f.get_tensor("attention"), json.loads(f.metadata()["tokens"])
+func (r *Record) SaveSafetensors(path string) error {
+	if err := r.Err(); err != nil {
+		return err
+	}
+	toks, err := json.Marshal(r.Tokens)
+	if err != nil {
+		return err
+	}
+	ids, err := json.Marshal(r.IDs)
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{
+		"tokens": string(toks),
+		"ids":    string(ids),
+		"prompt": r.Prompt,
+		"model":  r.Config.String(),
+		"layout": "attention[layer, head, query, key]",
+	}
+	return tensor.SaveSafetensors(path, map[string]*tensor.Tensor{"attention": r.Attention}, meta)
+}
+
+// PrevTokenScore is, for every layer and head, the mean weight a query puts
+// on the token just before it (queries 1 … T−1): [Layers, Heads]. Values
+// near 1 mark previous-token heads.
+func (r *Record) PrevTokenScore() *tensor.Tensor { return r.diagScore("PrevTokenScore", 1) }
+
+// FirstTokenScore is, for every layer and head, the mean weight a query
+// puts on the first token, BOS (queries 1 … T−1): [Layers, Heads]. Heads
+// far above the uniform share (mean of 1/(i+1)) use BOS as a resting place
+// ("attention sink").
+func (r *Record) FirstTokenScore() *tensor.Tensor { return r.diagScore("FirstTokenScore", -1) }
+
+func (r *Record) diagScore(op string, lag int) *tensor.Tensor {
+	if err := r.Err(); err != nil {
+		return tensor.Failed(err)
+	}
+	T := len(r.IDs)
+	if T < 2 {
+		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.%s: need at least 2 tokens (BOS and one more), got %d; give a longer prompt", op, T))
+	}
+	d, err := r.Attention.DataErr()
+	if err != nil {
+		return tensor.Failed(err)
+	}
+	L, H := r.Config.Layers, r.Config.Heads
+	out := make([]float32, L*H)
+	for lh := range out {
+		var s float64
+		for i := 1; i < T; i++ {
+			j := i - lag
+			if lag < 0 {
+				j = 0
+			}
+			s += float64(d[(lh*T+i)*T+j])
+		}
+		out[lh] = float32(s / float64(T-1))
+	}
+	return tensor.New(out, L, H)
 }

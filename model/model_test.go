@@ -250,6 +250,10 @@ func TestHeadPatterns(t *testing.T) {
 	}
 	uniform /= float64(T - 1)
 	prev, bestFirst := 0, 0.0
+	ps, fs := r.PrevTokenScore(), r.FirstTokenScore()
+	if !reflect.DeepEqual(ps.Shape(), []int{c.Layers, c.Heads}) || fs.Err() != nil {
+		t.Fatalf("scores: %v %v", ps, fs.Err())
+	}
 	for l := 0; l < c.Layers; l++ {
 		for h := 0; h < c.Heads; h++ {
 			w := r.Head(l, h)
@@ -260,6 +264,9 @@ func TestHeadPatterns(t *testing.T) {
 			}
 			p /= float64(T - 1)
 			f /= float64(T - 1)
+			if math.Abs(p-float64(ps.At(l, h))) > 1e-6 || math.Abs(f-float64(fs.At(l, h))) > 1e-6 {
+				t.Errorf("layer %d head %d: scores %v %v, want %v %v", l, h, ps.At(l, h), fs.At(l, h), p, f)
+			}
 			if p > 0.5 {
 				prev++
 				t.Logf("previous-token head: layer %d head %d (mean weight %.2f)", l, h, p)
@@ -301,6 +308,8 @@ func TestRunErrors(t *testing.T) {
 	// One-token prompt (just BOS) works.
 	if r := m.Run(""); r.Err() != nil || len(r.IDs) != 1 || r.Attention.At(0, 0, 0, 0) != 1 {
 		t.Errorf("empty prompt: %v", r)
+	} else if err := r.PrevTokenScore().Err(); !errors.Is(err, tensor.ErrValue) {
+		t.Errorf("PrevTokenScore of one token: %v", err)
 	}
 	// Generation stops at the context length.
 	ids, err := m.GenerateIDs(m.Tokenize(strings.Repeat("the cat sat. ", 9)), 200)
@@ -469,5 +478,30 @@ func TestF16Model(t *testing.T) {
 	s, _ := m16.Generate("", 20)
 	if !strings.HasPrefix(s, "Once upon a time") {
 		t.Errorf("F16 model generates %q", s)
+	}
+}
+
+func TestRecordSaveSafetensors(t *testing.T) {
+	m := testModel(t)
+	r := m.Run("Lily saw a cat")
+	path := t.TempDir() + "/att.safetensors"
+	if err := r.SaveSafetensors(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := tensor.LoadSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := f.Tensor("attention")
+	if !reflect.DeepEqual(att.Shape(), r.Attention.Shape()) || !reflect.DeepEqual(att.Data(), r.Attention.Data()) {
+		t.Errorf("attention does not round-trip: %v", att.Shape())
+	}
+	var toks []string
+	if err := json.Unmarshal([]byte(f.Metadata()["tokens"]), &toks); err != nil || !reflect.DeepEqual(toks, r.Tokens) {
+		t.Errorf("tokens metadata %q (%v), want %q", f.Metadata()["tokens"], err, r.Tokens)
+	}
+	bad := m.Run(strings.Repeat("x ", 500))
+	if err := bad.SaveSafetensors(t.TempDir() + "/x.safetensors"); err == nil {
+		t.Errorf("a failed record saved without error")
 	}
 }

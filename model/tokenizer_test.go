@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestTokenizerEncode(t *testing.T) {
@@ -153,4 +154,45 @@ func TestTokenizerMergeMatchesNaive(t *testing.T) {
 		t.Errorf("110k-byte prompt: %v", r.Err())
 	}
 	t.Logf("110k-byte prompt: %d tokens; Run says: %v", len(ids), r.Err())
+}
+
+// FuzzTokenizer: any text round-trips through Encode/Decode, and the heap
+// merge agrees with llama2.c's quadratic loop.
+func FuzzTokenizer(f *testing.F) {
+	for _, s := range []string{"", "Once upon a time", "  x ", "naïve 🙂\n", "\xff\xfe", "<s></s><0x41>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 2000 {
+			return
+		}
+		m := testModel(t)
+		tok := m.Tokenizer()
+		ids := tok.Encode(s, true)
+		if got := tok.Decode(ids); got != s {
+			t.Fatalf("round trip %q → %q", s, got)
+		}
+		var chars []int
+		if s != "" {
+			text := spaceMark + strings.ReplaceAll(s, " ", spaceMark)
+			for i := 0; i < len(text); {
+				r, n := utf8.DecodeRuneInString(text[i:])
+				if r == utf8.RuneError && n <= 1 {
+					n = 1
+				}
+				if id, ok := tok.lookup[text[i:i+n]]; ok {
+					chars = append(chars, id)
+				} else {
+					for j := 0; j < n; j++ {
+						chars = append(chars, tok.bytes[text[i+j]])
+					}
+				}
+				i += n
+			}
+		}
+		want := append([]int{tok.BOS}, naiveMerge(tok, chars)...)
+		if !reflect.DeepEqual(ids, want) {
+			t.Fatalf("Encode(%q)\n heap  %v\n naive %v", s, ids, want)
+		}
+	})
 }

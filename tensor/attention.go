@@ -78,6 +78,10 @@ func failedAttention(q, k, v, mask *Tensor, err error) *Attention {
 // PaddingMask and torch's boolean attn_mask. A query row with no allowed
 // key gets zero weights and a zero output (PyTorch gives NaN there).
 //
+// Keeping every step costs memory: Scores, Scaled, Weights (and Masked,
+// with a mask) are each [..., Tq, Tk] float32 — 200 MB apiece for 12 heads
+// at 2048 tokens.
+//
 // On the CPU the steps are fused: for a block of query rows, QKᵀ is
 // computed with the packed GEMM, then scaling, masking and softmax run in
 // one pass over rows that are still in cache, then the block's output is
@@ -159,6 +163,10 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 // scores and weights stay in L2 while they are turned into the output.
 func sdpaRowBlock() int { return gemmMR * ((32 + gemmMR - 1) / gemmMR) }
 
+// streamBytes is the size of one score tensor above which attention
+// writes its kept intermediates with streaming stores.
+var streamBytes = 8 << 20
+
 func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float32) []*Tensor {
 	nb := numel(batch)
 	rq, rk, rv := q.Rank(), k.Rank(), v.Rank()
@@ -205,6 +213,9 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 		packB(dst, matDesc{data: v.data, off: off, rs: v.strides[rv-2], cs: v.strides[rv-1], rows: tk, cols: dv})
 	})
 
+	// Streaming (non-temporal) stores pay off when the kept tensors are
+	// far larger than the caches; small ones are better left in cache.
+	stream := ss*4 > streamBytes
 	rb := sdpaRowBlock()
 	blocks := (tq + rb - 1) / rb
 	negInf := float32(math.Inf(-1))
@@ -224,7 +235,7 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 		for r := 0; r < mb; r++ {
 			o := base + (i0+r)*tk
 			sc, wr := sb[r*tk:(r+1)*tk], wb[r*tk:(r+1)*tk]
-			mx, finite := copyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale)
+			mx, finite := copyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale, stream)
 			if mask == nil {
 				if !finite || math.IsInf(float64(mx), 0) {
 					copy(wr, scaled[o:o+tk])
@@ -233,29 +244,41 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 					sum := expScaleSubSum(wr, sc, scale, mx)
 					scaleSlice(wr, 1/sum)
 				}
-				streamCopy(weights[o:o+tk], wr)
+				streamCopy(weights[o:o+tk], wr, stream)
 				continue
 			}
 			mo := mOff[b] + (i0+r)*mrs
 			mmax := negInf
-			for j, x := range sc {
-				x *= scale // == scaled[o+j], recomputed from the cached scores
-				if mask.data[mo+j*mcs] != 0 {
-					wr[j] = x
-					if x > mmax {
-						mmax = x
+			if mcs == 1 {
+				mrow := mask.data[mo : mo+tk]
+				wr := wr[:len(mrow)]
+				for j, x := range sc[:len(mrow)] {
+					x *= scale // == scaled[o+j], recomputed from the cached scores
+					if mrow[j] != 0 {
+						wr[j] = x
+						mmax = max(mmax, x)
+					} else {
+						wr[j] = negInf
 					}
-				} else {
-					wr[j] = negInf
+				}
+			} else {
+				for j, x := range sc {
+					x *= scale
+					if mask.data[mo+j*mcs] != 0 {
+						wr[j] = x
+						mmax = max(mmax, x)
+					} else {
+						wr[j] = negInf
+					}
 				}
 			}
-			streamCopy(masked[o:o+tk], wr)
+			streamCopy(masked[o:o+tk], wr, stream)
 			if !finite {
 				softmaxSlow(wr)
 			} else {
 				softmaxMasked(wr, wr, mmax)
 			}
-			streamCopy(weights[o:o+tk], wr)
+			streamCopy(weights[o:o+tk], wr, stream)
 		}
 		// 3. output = weights V for the block.
 		wd := matDesc{data: wb, off: 0, rs: tk, cs: 1, rows: mb, cols: tk}

@@ -120,9 +120,9 @@ func (c *cudaDevice) sync() error {
 
 // --- dispatch ---------------------------------------------------------------------
 
-// cuFallback is returned by an op handler that cannot run a case natively
+// errCUFallback is returned by an op handler that cannot run a case natively
 // (too many dimensions, an unusual layout); apply then uses the CPU.
-var cuFallback = fmt.Errorf("cuda: not handled natively")
+var errCUFallback = fmt.Errorf("cuda: not handled natively")
 
 func (c *cudaDevice) run(op string, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error) {
 	d, err := c.open()
@@ -167,7 +167,7 @@ func (c *cudaDevice) run(op string, in []*Tensor, p opParams) (out []*Tensor, ok
 	default:
 		return nil, false, nil
 	}
-	if err == cuFallback {
+	if err == errCUFallback {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -274,7 +274,7 @@ func (k *cuKernels) contiguous(t *Tensor) (cuda.Ptr, *Tensor, error) {
 	}
 	L, ok := cuLayout(t.shape, t.strides, nil)
 	if !ok {
-		return 0, nil, cuFallback
+		return 0, nil, errCUFallback
 	}
 	o, op, err := k.newOut(t.shape)
 	if err != nil {
@@ -292,7 +292,7 @@ func (k *cuKernels) contiguous(t *Tensor) (cuda.Ptr, *Tensor, error) {
 func (k *cuKernels) unary(x *Tensor, op int32, p, q float32) ([]*Tensor, error) {
 	L, ok := cuLayout(x.shape, x.strides, nil)
 	if !ok {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	o, op0, err := k.newOut(x.shape)
 	if err != nil {
@@ -313,13 +313,13 @@ func (k *cuKernels) binary(op string, a, b *Tensor, value float32) ([]*Tensor, e
 	if op != "MaskedFill" {
 		var ok bool
 		if shape, ok = broadcastShapes(a.shape, b.shape); !ok {
-			return nil, cuFallback // the op checked this; let the CPU path say it
+			return nil, errCUFallback // the op checked this; let the CPU path say it
 		}
 		code = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3}[op]
 	}
 	L, ok := cuLayout(shape, bstrides(a.shape, a.strides, shape), bstrides(b.shape, b.strides, shape))
 	if !ok {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	o, op0, err := k.newOut(shape)
 	if err != nil {
@@ -336,7 +336,7 @@ func (k *cuKernels) binary(op string, a, b *Tensor, value float32) ([]*Tensor, e
 
 func (k *cuKernels) reduce(op string, x *Tensor, dim int) ([]*Tensor, error) {
 	if dim < 0 || dim >= len(x.shape) {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	xp, _, err := k.contiguous(x)
 	if err != nil {
@@ -365,7 +365,7 @@ func (k *cuKernels) reduce(op string, x *Tensor, dim int) ([]*Tensor, error) {
 
 func (k *cuKernels) softmax(x *Tensor, dim int, scale float32) ([]*Tensor, error) {
 	if dim < 0 || dim >= len(x.shape) {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	xp, _, err := k.contiguous(x)
 	if err != nil {
@@ -392,7 +392,7 @@ func (k *cuKernels) softmax(x *Tensor, dim int, scale float32) ([]*Tensor, error
 
 func (k *cuKernels) rmsnorm(x, w *Tensor, eps float32) ([]*Tensor, error) {
 	if len(x.shape) == 0 {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	xp, _, err := k.contiguous(x)
 	if err != nil {
@@ -422,7 +422,7 @@ func (k *cuKernels) rmsnorm(x, w *Tensor, eps float32) ([]*Tensor, error) {
 func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode int32) ([]*Tensor, error) {
 	r := len(x.shape)
 	if r < 2 || x.shape[r-1]%2 != 0 {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	xp, _, err := k.contiguous(x)
 	if err != nil {

@@ -23,11 +23,11 @@ func cuMatOf(t *Tensor, batch []int, transpose bool) cuMat {
 func (k *cuKernels) matmulOp(a, b *Tensor) ([]*Tensor, error) {
 	ra, rb := len(a.shape), len(b.shape)
 	if ra < 2 || rb < 2 {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	batch, ok := broadcastShapes(a.shape[:ra-2], b.shape[:rb-2])
 	if !ok {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	m, kk, n := a.shape[ra-2], a.shape[ra-1], b.shape[rb-1]
 	o, op, err := k.newOut(append(append([]int(nil), batch...), m, n))
@@ -64,11 +64,11 @@ func (k *cuKernels) matmul(c cuda.Ptr, a, b cuMat, batch []int, m, kk, n int) er
 	}
 	L, ok := cuLayout(batch, a.bst, b.bst)
 	if !ok {
-		return cuFallback
+		return errCUFallback
 	}
 	grid := cuda.Dim3{X: uint32((n + 127) / 128), Y: uint32((m + 127) / 128), Z: uint32(min(nb, 65535))}
 	if (m+127)/128 > 65535 || (n+127)/128 > 1<<31-1 {
-		return cuFallback
+		return errCUFallback
 	}
 	return k.d.Launch("matmul", grid, cuda.Dim3{X: 16, Y: 16, Z: 1}, c, a.p, b.p,
 		int64(m), int64(n), int64(kk), int64(a.rs), int64(a.cs), int64(b.rs), int64(b.cs), L, int64(nb))
@@ -194,7 +194,7 @@ func (k *cuKernels) sdpa(q, kt, v, mask *Tensor, scale float32) ([]*Tensor, erro
 		batch, ok = broadcastShapes(batch, v.shape[:rv-2])
 	}
 	if !ok {
-		return nil, cuFallback
+		return nil, errCUFallback
 	}
 	tq, dk, tk, dv := q.shape[rq-2], q.shape[rq-1], kt.shape[rk-2], v.shape[rv-1]
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
@@ -204,7 +204,7 @@ func (k *cuKernels) sdpa(q, kt, v, mask *Tensor, scale float32) ([]*Tensor, erro
 		ms := bstrides(mask.shape, mask.strides, scoreShape)
 		L, ok := cuLayout(scoreShape[:len(scoreShape)-1], ms[:len(ms)-1], nil)
 		if !ok || L.ND >= cuda.MaxDims {
-			return nil, cuFallback
+			return nil, errCUFallback
 		}
 		// the kernel walks the leading dims and steps the last itself
 		L.Shape[L.ND], L.SA[L.ND] = int64(tk), int64(ms[len(ms)-1])

@@ -443,3 +443,22 @@ func TestCUDADeviceClone(t *testing.T) {
 		t.Fatalf("deviceClone differs at %d: %v vs %v", j, c.Data(), want)
 	}
 }
+
+// Repeated attention under a small memory limit: the results of earlier
+// iterations become garbage, and allocation must collect and reuse them
+// instead of failing.
+func TestCUDAMemoryPressure(t *testing.T) {
+	path, _, _ := fakeCUDA(t)
+	d := newCUDADevice("fakecuda-mem:0", cuda.Options{Lib: path, Blas: "off"})
+	q := rn(1, 4, 64, 16).To(d)
+	if err := cuda.FakeSet(path, "mem_limit", 8<<20); err != nil { // each call makes ~200 KiB
+		t.Fatal(err)
+	}
+	defer cuda.FakeSet(path, "mem_limit", 0)
+	for i := 0; i < 200; i++ {
+		a := ScaledDotProductAttention(q, q, q, nil)
+		if err := a.Err(); err != nil {
+			t.Fatalf("iteration %d: %v", i, err)
+		}
+	}
+}

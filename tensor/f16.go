@@ -103,12 +103,13 @@ func BFloat16ToFloat32(h uint16) float32 {
 }
 
 // Float32ToBFloat16 returns the bfloat16 bits nearest to f, ties to even,
-// as torch's .to(torch.bfloat16) does. Every NaN becomes the canonical
-// quiet NaN 0x7fc0, as in PyTorch.
+// as torch's .to(torch.bfloat16) does. A NaN keeps its sign and the top of
+// its payload and is made quiet (as the Rust half crate does), so bfloat16
+// NaNs — torch writes 0x7fc0 or 0xffff — survive a round trip unchanged.
 func Float32ToBFloat16(f float32) uint16 {
 	b := math.Float32bits(f)
 	if b&0x7fffffff > 0x7f800000 { // NaN
-		return 0x7fc0
+		return uint16(b>>16) | 0x0040
 	}
 	// Adding 0x7fff plus the lowest kept bit rounds to nearest even; a
 	// carry into the exponent is the correct result (up to Inf).

@@ -1,19 +1,28 @@
-package tensor
-
-// Reading and writing NumPy .npy files.
+// # Files: .npy, .npz and safetensors
 //
-// Why hand-written rather than a library: the Go npy packages
-// (codeberg.org/sbinet/npyio v0.14.0, its older github.com/sbinet/npyio,
-// github.com/datumbrain/npy, gonpy) read bool, (u)int8–64, float32/64 and
-// complex — none reads float16, which is how attention maps are usually
-// saved from a GPU — and they decode into Go slices or gonum matrices, so
-// a Tensor would need a second conversion. Safetensors (F16, BF16) needs
-// the same half-precision code anyway, and one small reader for all three
-// formats gives the same bounds checks and the same error messages
-// (expected / given / what to do) for hostile or truncated files, which
-// the hardening work fuzzes. The .npy format is a magic string, a Python
-// dict literal and raw bytes: about 400 lines with its tests' worth of
-// edge cases, and no dependency to pin.
+// LoadNPY, LoadNPZ / LoadNPZTensor and LoadSafetensors /
+// LoadSafetensorsTensor read what NumPy and PyTorch write (float16/32/64,
+// bfloat16, C and Fortran order) into float32 tensors; SaveNPY, SaveNPZ and
+// SaveSafetensors write them back (atomically: a failed save leaves
+// nothing behind). A PyTorch user hands attentions over with
+//
+//	att = torch.stack(model(**inputs, output_attentions=True).attentions)[:, 0]
+//	safetensors.torch.save_file({"attention": att.contiguous()}, "att.safetensors",
+//	                            metadata={"tokens": json.dumps(tokens)})
+//
+// and reads them with tensor.LoadSafetensorsTensor("att.safetensors", "attention").
+//
+// The readers are written here rather than taken from a library: the Go npy
+// packages (codeberg.org/sbinet/npyio v0.14.0, github.com/datumbrain/npy,
+// gonpy) read bool, integers, float32/64 and complex but not float16 — the
+// usual dtype of attention saved from a GPU — and decode into Go slices or
+// gonum matrices rather than tensors; safetensors needs the same float16
+// and bfloat16 code anyway (Float16ToFloat32, Float32ToBFloat16, ...). One
+// small reader per format, about 1,000 lines in all, gives every format the
+// same bounds checks against hostile files (declared sizes are checked
+// against the bytes present before anything large is allocated) and the
+// same error messages, and adds no dependency to pin.
+package tensor
 
 import (
 	"bufio"
@@ -231,7 +240,7 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 	}
 	hb, err := readExact(r, hlen)
 	if err != nil {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: header declares %d bytes but the file ends after %d; it is truncated", hlen, len(hb))
+		return h, npyDtype{}, Errorf(ErrFormat, "npy: the header is %d bytes long but the file ends after %d of them; it is truncated — save it again", hlen, len(hb))
 	}
 	d, err := parsePyDict(string(hb))
 	if err != nil {
@@ -387,9 +396,9 @@ func fortranToC(f []float32, shape []int) []float32 {
 //
 //	att := tensor.LoadNPY("attention.npy")
 func LoadNPY(path string) *Tensor {
-	f, err := os.Open(path)
+	f, err := openFile("LoadNPY", path)
 	if err != nil {
-		return Failed(fileErr("LoadNPY", err))
+		return Failed(err)
 	}
 	defer f.Close()
 	t, _, err := readNPY(bufio.NewReaderSize(f, 1<<16), fileSize(f))
@@ -552,10 +561,10 @@ func npyHeaderBytes(descr string, fortran bool, shape []int) []byte {
 	hdr := sb.String()
 	major, lenBytes := 1, 2
 	hlen := len(hdr) + 1
-	if 6+2+hlen+64 > 0xffff {
+	if hlen+64 > 0xffff {
 		major, lenBytes = 2, 4
 	}
-	pad := 64 - (6+lenBytes+hlen)%64
+	pad := 64 - (8+lenBytes+hlen)%64
 	var b bytes.Buffer
 	b.WriteString(npyMagic)
 	b.WriteByte(byte(major))

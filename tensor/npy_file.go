@@ -34,6 +34,20 @@ func fileErr(op string, err error) error {
 	return &fileError{msg: msg, causes: causes}
 }
 
+// openFile opens path for reading; a directory is refused with a clear
+// message (reading one would otherwise look like an empty file).
+func openFile(op, path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileErr(op, err)
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, Errorf(ErrValue, "%s: %s is a directory; give the path of a file", op, path)
+	}
+	return f, nil
+}
+
 // prefixErr puts "op path" in front of an error from a reader, replacing
 // the reader's own "npy: " style prefix. errors.Is still sees the kind.
 func prefixErr(prefix string, err error) error {

@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 )
@@ -34,6 +33,10 @@ func npzEntries(zr *zip.Reader) (map[string]*zip.File, error) {
 func openNPZ(r io.ReaderAt, size int64) (*zip.Reader, map[string]*zip.File, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
+		var magic [8]byte
+		if k, _ := r.ReadAt(magic[:], 0); k >= 6 && string(magic[:6]) == npyMagic {
+			return nil, nil, Errorf(ErrFormat, "npz: this is a .npy file (one array), not an .npz archive; read it with LoadNPY")
+		}
 		return nil, nil, Errorf(ErrFormat, "npz: not a readable zip archive (%v); expected a file written by numpy.savez or numpy.savez_compressed (for one array use LoadNPY)", err)
 	}
 	m, err := npzEntries(zr)
@@ -91,9 +94,9 @@ func sortedKeys(m map[string]*zip.File) []string {
 
 // withNPZ opens path and calls fn with its members.
 func withNPZ(op, path string, fn func(m map[string]*zip.File) error) error {
-	f, err := os.Open(path)
+	f, err := openFile(op, path)
 	if err != nil {
-		return fileErr(op, err)
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()

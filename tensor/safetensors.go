@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +73,12 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 		return nil, Errorf(ErrFormat, "safetensors: the file has %d bytes; expected at least 8 (the header length) — it is empty or truncated", k)
 	}
 	n := binary.LittleEndian.Uint64(pre[:])
+	if string(pre[:6]) == npyMagic {
+		return nil, Errorf(ErrFormat, "safetensors: this is a .npy file, not safetensors; read it with LoadNPY")
+	}
+	if string(pre[:4]) == "PK\x03\x04" {
+		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive (.npz?), not safetensors; read it with LoadNPZ")
+	}
 	if n > safetensorsMaxHeader {
 		return nil, Errorf(ErrFormat, "safetensors: header length %d is larger than the %d-byte limit; this is not a safetensors file or it is corrupt", n, safetensorsMaxHeader)
 	}
@@ -98,7 +103,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 	if size < 0 {
 		var one [1]byte
 		if k, _ := io.ReadFull(r, one[:]); k > 0 {
-			return nil, Errorf(ErrFormat, "safetensors: the file continues after the tensors' data (%d bytes, as the header says); it is corrupt", dataLen)
+			return nil, Errorf(ErrFormat, "safetensors: the file goes on after the %d bytes of data the header describes; the data region must be covered exactly — the file is corrupt", dataLen)
 		}
 	}
 	f.data = data
@@ -181,6 +186,9 @@ func parseSafetensorsHeader(hdr []byte) (*SafetensorsFile, uint64, error) {
 	var prev *safetensorsEntry
 	for _, e := range order {
 		if e.begin != pos {
+			if prev == nil {
+				return nil, 0, Errorf(ErrFormat, "safetensors: tensor %q starts at byte %d; the first tensor must start at byte 0 of the data — the file is corrupt", e.name, e.begin)
+			}
 			if e.begin < pos {
 				return nil, 0, Errorf(ErrFormat, "safetensors: tensor %q at bytes [%d, %d) overlaps tensor %q at [%d, %d); the file is corrupt", e.name, e.begin, e.end, prev.name, prev.begin, prev.end)
 			}
@@ -300,9 +308,9 @@ func shortBytes(b []byte) string {
 // LoadSafetensors reads and validates a safetensors file (the whole file
 // is read into memory; tensors are decoded when asked for).
 func LoadSafetensors(path string) (*SafetensorsFile, error) {
-	f, err := os.Open(path)
+	f, err := openFile("LoadSafetensors", path)
 	if err != nil {
-		return nil, fileErr("LoadSafetensors", err)
+		return nil, err
 	}
 	defer f.Close()
 	sf, err := readSafetensors(bufio.NewReaderSize(f, 1<<16), fileSize(f))

@@ -140,12 +140,13 @@ func scaleMax(dst, src []float32, s float32) (float32, bool) {
 func aligned32(x []float32) bool { return uintptr(unsafe.Pointer(&x[0]))%32 == 0 }
 
 // copyScaleMax writes dcopy = src and dscaled = src·s and returns the
-// maximum of dscaled and whether it is all finite. Both destinations are
-// written with non-temporal stores where possible: they are kept for the
-// lesson but not read again by the computation.
-func copyScaleMax(dcopy, dscaled, src []float32, s float32) (float32, bool) {
+// maximum of dscaled and whether it is all finite. With stream, both
+// destinations are written with non-temporal stores where possible: they
+// are kept for the lesson but not read again by the computation, and
+// tensors much larger than the caches would only evict useful data.
+func copyScaleMax(dcopy, dscaled, src []float32, s float32, stream bool) (float32, bool) {
 	n := len(src)
-	if !hasAVX2 || n < 64 || !aligned32(dcopy) || !aligned32(dscaled) {
+	if !stream || !hasAVX2 || n < 64 || !aligned32(dcopy) || !aligned32(dscaled) {
 		copy(dcopy, src)
 		return scaleMax(dscaled, src, s)
 	}
@@ -173,10 +174,11 @@ func copyScaleMax(dcopy, dscaled, src []float32, s float32) (float32, bool) {
 	return m, finite
 }
 
-// streamCopy is copy(dst, src) with non-temporal stores where possible.
-func streamCopy(dst, src []float32) {
+// streamCopy is copy(dst, src), with non-temporal stores where possible
+// when stream is set.
+func streamCopy(dst, src []float32, stream bool) {
 	n := len(src)
-	if !hasAVX2 || n < 64 || !aligned32(dst) {
+	if !stream || !hasAVX2 || n < 64 || !aligned32(dst) {
 		copy(dst, src)
 		return
 	}

@@ -176,3 +176,37 @@ func minMax(d []float32, skip []bool) (lo, hi float64, ok bool) {
 	}
 	return float64(l), float64(h), seen
 }
+
+// valueScan is what one pass over the values finds.
+type valueScan struct {
+	lo, hi float64 // range of the finite values
+	seen   bool    // some value is finite
+	negInf bool    // some value is −Inf
+	bad    int     // index of the first NaN or +Inf, or −1
+}
+
+func scanValues(d []float32) valueScan {
+	const maxF = math.MaxFloat32
+	l, h := float32(maxF), float32(-maxF)
+	s := valueScan{bad: -1}
+	for i, v := range d {
+		if v >= -maxF && v <= maxF {
+			if v < l {
+				l = v
+			}
+			if v > h {
+				h = v
+			}
+			continue
+		}
+		if v < 0 {
+			s.negInf = true
+			continue
+		}
+		if s.bad < 0 {
+			s.bad = i
+		}
+	}
+	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
+	return s
+}

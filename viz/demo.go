@@ -106,3 +106,34 @@ func DemoStack(L, H, T int) *tensor.Tensor {
 func DemoQKV(T, d int) (q, k, v *tensor.Tensor) {
 	return tensor.RandN(11, T, d), tensor.RandN(12, T, d), tensor.RandN(13, T, d)
 }
+
+// Example is a named figure of the gallery.
+type Example struct {
+	Name   string
+	Figure *Figure
+}
+
+// Gallery draws every view from the built-in examples (the figures of
+// `attnviz demo`).
+func Gallery(opts ...Option) []Example {
+	toks := DemoTokens(8)
+	q, k, v := DemoQKV(5, 4)
+	o := func(more ...Option) []Option { return append(append([]Option{}, opts...), more...) }
+	stack := DemoStack(4, 6, 12)
+	t12 := DemoTokens(12)
+	scores := tensor.RandN(5, 8, 8)
+	return []Example{
+		{"heatmap", Heatmap(DemoAttention(8), o(Tokens(toks, toks), Highlight(5))...)},
+		{"heatmap-64", Heatmap(DemoAttention(64), o(Tokens(DemoTokens(64), DemoTokens(64)))...)},
+		{"heatmap-scores-masked", Heatmap(scores, o(Tokens(toks, toks), Mask(tensor.CausalMask(8)), Title("Raw scores with a causal mask"))...)},
+		{"grid", Grid(stack, o(Tokens(t12, t12))...)},
+		{"steps", Steps(q, k, v, o(Mask(tensor.CausalMask(5)), Tokens(DemoTokens(5), DemoTokens(5)))...)},
+		{"masks", Masks(6, 4, o(Tokens(DemoTokens(6), DemoTokens(6)))...)},
+		{"mask-effect", MaskEffect(scores, tensor.CausalMask(8), o(Tokens(toks, toks), Query(4))...)},
+		{"positional", Positional(tensor.Sinusoidal(64, 32), o()...)},
+		{"rope", RoPE(64, 16, o()...)},
+		{"stats", HeadStats(stack, o()...)},
+		{"rollout", Rollout(stack, o(Tokens(t12, t12))...)},
+		{"strip", TokenStrip(DemoAttention(12), o(Tokens(t12, t12), Query(9))...)},
+	}
+}

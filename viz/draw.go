@@ -165,16 +165,16 @@ func tokLabel(s string, max int) string {
 		case r == '\r':
 			b.WriteString("\\r")
 		case r == ' ' && (i == 0 || i == len(s)-1):
-			b.WriteRune('␣')
+			b.WriteRune('·')
 		case !unicode.IsPrint(r) && r != ' ':
-			b.WriteString("�")
+			b.WriteString("?")
 		default:
 			b.WriteRune(r)
 		}
 	}
 	out := b.String()
 	if out == "" {
-		return "∅"
+		return "''"
 	}
 	if utf8.RuneCountInString(out) > max {
 		r := []rune(out)

@@ -184,18 +184,6 @@ func (f *Figure) PNG() []byte {
 	return f.png
 }
 
-// SVG returns the figure as SVG text (fonts embedded), or "" on failure.
-func (f *Figure) SVG() string {
-	if f == nil || f.page == nil {
-		return ""
-	}
-	b, err := f.page.SVG()
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}
-
 // HTML returns the figure as HTML: the interactive chart when one is
 // available, else the PNG as an inline image with a caption.
 func (f *Figure) HTML() (out string) {

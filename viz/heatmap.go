@@ -61,25 +61,31 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	if err := tokenCountErr(view, cfg, rows, cols); err != nil {
 		return nil, err
 	}
-	if err := checkValues(view, "the weights", d, []int{rows, cols}, true); err != nil {
-		return nil, err
+	sc := scanValues(d)
+	if sc.bad >= 0 {
+		return nil, checkValues(view, "the weights", d, []int{rows, cols}, true)
 	}
 	masked, err := readMask(view, cfg, rows, cols)
 	if err != nil {
 		return nil, err
 	}
-	for i, v := range d {
-		if v < -math.MaxFloat32 {
-			if masked == nil {
-				masked = make([]bool, len(d))
+	if sc.negInf {
+		for i, v := range d {
+			if v < -math.MaxFloat32 {
+				if masked == nil {
+					masked = make([]bool, len(d))
+				}
+				masked[i] = true
 			}
-			masked[i] = true
 		}
 	}
 	if cfg.highlightSet && (cfg.highlight < 0 || cfg.highlight >= rows) {
 		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %d query rows; use 0 … %d", view, cfg.highlight, rows, rows-1)
 	}
-	lo, hi, ok := minMax(d, masked)
+	lo, hi, ok := sc.lo, sc.hi, sc.seen
+	if masked != nil && cfg.mask != nil {
+		lo, hi, ok = minMax(d, masked)
+	}
 	if !ok {
 		lo, hi = 0, 1
 	}

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 )
@@ -106,7 +108,9 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 	if err := os.WriteFile(mpath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, runner, mpath)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, runner, mpath)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

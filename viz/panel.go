@@ -20,6 +20,7 @@ type matPanel struct {
 	rowLabels, colLabels []string // nil: indices
 	rowTitle, colTitle   string
 	title                string
+	titleLeft            bool // title starts at the panel's left edge (labels included)
 	noTicks              bool // no tick labels (grid thumbnails)
 
 	annotate bool
@@ -27,6 +28,8 @@ type matPanel struct {
 	maskText string // written in masked cells when annotating
 
 	highlight int // -1: none
+
+	numRows, numCols bool // thinned token labels carry their index
 	cell      int // pixels per cell (≥ 1)
 	pool      int // cells per pixel (≥ 1; > 1 only when cell == 1)
 }
@@ -48,7 +51,21 @@ func (m *matPanel) label(labels []string, i int) string {
 	if labels == nil {
 		return strconv.Itoa(i)
 	}
+	if (m.numRows && len(labels) == m.rows && sameSlice(labels, m.rowLabels)) || (m.numCols && sameSlice(labels, m.colLabels)) {
+		return strconv.Itoa(i) + " " + tokLabel(labels[i], 14)
+	}
 	return tokLabel(labels[i], 16)
+}
+
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func absInt(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // step returns the labelling stride so that labels of size need pixels do
@@ -90,6 +107,7 @@ func (m *matPanel) layout(c *canvas) panelLayout {
 		return L
 	}
 	L.rowStep = labelStep(m.rows, m.span(), lh*1.1)
+	m.numRows = L.rowStep > 1 && m.rowLabels != nil
 	maxRow := 0.0
 	for i := 0; i < m.rows; i += L.rowStep {
 		if w := c.tw(m.label(m.rowLabels, i), ptTick, false); w > maxRow {
@@ -110,6 +128,7 @@ func (m *matPanel) layout(c *canvas) panelLayout {
 		L.colStep = labelStep(m.cols, m.span(), lh*1.1)
 	}
 	if L.colStep > 1 && L.colRot {
+		m.numCols = m.colLabels != nil
 		maxCol = 0
 		for i := 0; i < m.cols; i += L.colStep {
 			if w := c.tw(m.label(m.colLabels, i), ptTick, false); w > maxCol {
@@ -142,7 +161,11 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 	fx, fy := float64(x0), float64(y0)
 	th := c.th
 	if m.title != "" {
-		c.text(fx+float64(W)/2, fy-c.px(5), m.title, ptAxis, true, th.fg, 0.5, 1)
+		if m.titleLeft {
+			c.text(fx-L.left, fy-c.px(5), m.title, ptAxis, true, th.fg, 0, 1)
+		} else {
+			c.text(fx+float64(W)/2, fy-c.px(5), m.title, ptAxis, true, th.fg, 0.5, 1)
+		}
 	}
 	// cells
 	cw, ch := ceilDiv(m.cols, m.pool), ceilDiv(m.rows, m.pool)
@@ -167,30 +190,42 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 	} else {
 		// downsample: each pixel shows the largest value of its k×k block
 		k := m.pool
+		const none = -math.MaxFloat32
 		best := make([]float32, cw*ch)
-		seen := make([]bool, cw*ch)
+		for i := range best {
+			best[i] = none
+		}
+		blk := make([]int32, m.cols)
+		for j := range blk {
+			blk[j] = int32(j / k)
+		}
 		for r := 0; r < m.rows; r++ {
-			br := (r / k) * cw
+			b := best[(r/k)*cw : (r/k+1)*cw]
 			row := m.vals[r*m.cols : (r+1)*m.cols]
-			for j, v := range row {
-				if m.masked != nil && m.masked[r*m.cols+j] {
-					continue
+			if m.masked == nil {
+				for j, v := range row {
+					if v > b[blk[j]] {
+						b[blk[j]] = v
+					}
 				}
-				b := br + j/k
-				if !seen[b] || v > best[b] {
-					best[b], seen[b] = v, true
+				continue
+			}
+			mrow := m.masked[r*m.cols : (r+1)*m.cols]
+			for j, v := range row {
+				if !mrow[j] && v > b[blk[j]] {
+					b[blk[j]] = v
 				}
 			}
 		}
-		for i := range idx {
-			if !seen[i] {
+		for i, v := range best {
+			if v == none {
 				idx[i] = c.mask
 				if maskedCell != nil {
 					maskedCell[i] = true
 				}
 				continue
 			}
-			idx[i] = m.cmap.Index((float64(best[i]) - m.lo) / span)
+			idx[i] = m.cmap.Index((float64(v) - m.lo) / span)
 		}
 	}
 	c.pg.DrawCells(&raster.Cells{X: x0, Y: y0, W: W, H: H, Cols: cw, Rows: ch, Idx: idx,
@@ -249,7 +284,7 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 	// ticks and labels
 	tick := c.px(4)
 	maxRow := 0.0
-	for i := 0; i < m.rows; i += L.rowStep {
+	rowLabel := func(i int) {
 		y := fy + (float64(i)+0.5)*m.span()
 		c.pg.Line(fx-1-tick, y, fx-1, y, 1, th.muted)
 		lab := m.label(m.rowLabels, i)
@@ -261,6 +296,16 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 		if w := c.tw(lab, ptTick, false); w > maxRow {
 			maxRow = w
 		}
+	}
+	for i := 0; i < m.rows; i += L.rowStep {
+		// the highlighted row's label is always shown; its neighbours give way
+		if m.highlight >= 0 && i != m.highlight && absInt(i-m.highlight) < L.rowStep {
+			continue
+		}
+		rowLabel(i)
+	}
+	if m.highlight >= 0 && m.highlight < m.rows && m.highlight%L.rowStep != 0 {
+		rowLabel(m.highlight)
 	}
 	by := fy + float64(H) + 1
 	maxCol := 0.0

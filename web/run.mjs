@@ -18,6 +18,9 @@ const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
 const dir = path.dirname(path.resolve(manifestPath));
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
+// Per-action timeouts below; this catches anything else that hangs.
+setTimeout(() => { console.error("run.mjs: gave up after 240 s"); process.exit(3); }, 240000).unref();
+
 const browser = await chromium.launch({
   executablePath,
   headless: true,
@@ -96,10 +99,11 @@ for (const pg of manifest.pages) {
   const file = path.join(dir, pg.file);
   const r = { file: pg.file, ok: true, errors: [], bytes: fs.statSync(file).size };
   const page = await browser.newPage({ viewport: { width: pg.vw || 1400, height: pg.vh || 1000 } });
+  page.setDefaultTimeout(15000);
   const consoleErrors = [];
   const requests = [];
   let dialogs = 0;
-  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") consoleErrors.push(m.type() + ": " + m.text()); });
+  page.on("console", (m) => { if ((m.type() === "error" || m.type() === "warning") && !m.text().includes("willReadFrequently")) consoleErrors.push(m.type() + ": " + m.text()); });
   page.on("pageerror", (e) => consoleErrors.push("pageerror: " + e.message));
   page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
   const url = "file://" + file;

@@ -622,3 +622,12 @@ func (d *Device) function(name string) (uintptr, error) {
 	d.funcs[name] = f
 	return f, nil
 }
+
+// callBytes calls name with a pinned byte slice (a C string) as its first
+// argument.
+func (l *lib) callBytes(name string, b []byte, args ...uintptr) int {
+	var pin runtime.Pinner
+	pin.Pin(&b[0])
+	defer pin.Unpin()
+	return l.call(name, append([]uintptr{uintptr(unsafe.Pointer(&b[0]))}, args...)...)
+}

@@ -60,3 +60,17 @@ func FakeLaunches(path string) (int64, error) {
 	// the C function returns long long: read the whole register
 	return l.call64("fakecuda_launches"), nil
 }
+
+// FakeSet sets a knob of the fake driver at path ("mem_limit", "fail_init",
+// "bad_ptx"; see testdata/fakecuda.c).
+func FakeSet(path, key string, v int64) error {
+	l, err := openLib(path, []string{"fakecuda_set"}, nil)
+	if err != nil {
+		return err
+	}
+	k := append([]byte(key), 0)
+	if r := l.callBytes("fakecuda_set", k, uintptr(v)); r != 0 {
+		return fmt.Errorf("fakecuda_set(%q) = %d", key, r)
+	}
+	return nil
+}

@@ -27,7 +27,10 @@ func (p *Page) SVG() (out []byte, err error) {
 	return buf.Bytes(), nil
 }
 
-// PDF renders the page as PDF (fonts embedded).
+// PDF renders the page as a one-page PDF of the same size in points. The
+// figure is embedded as an image drawn at three times the page's
+// resolution: gonum/plot's PDF back end can only write text in the cp1252
+// code page (no −, ∞, √, ᵀ) and cannot select the bold face.
 func (p *Page) PDF() (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -35,14 +38,45 @@ func (p *Page) PDF() (out []byte, err error) {
 		}
 	}()
 	k := 72 / p.DPI
-	c := vgpdf.New(vg.Length(float64(p.W)*k), vg.Length(float64(p.H)*k))
-	c.EmbedFonts(true)
-	p.drawVector(c)
+	w, h := vg.Length(float64(p.W)*k), vg.Length(float64(p.H)*k)
+	c := vgpdf.New(w, h)
+	img := p.Scaled(3).Image()
+	c.DrawImage(vg.Rectangle{Max: vg.Point{X: w, Y: h}}, img)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Scaled returns a copy of the page k times larger in pixels (and DPI).
+func (p *Page) Scaled(k int) *Page {
+	f := float64(k)
+	q := &Page{W: p.W * k, H: p.H * k, DPI: p.DPI * f, Bg: p.Bg, Pal: p.Pal}
+	q.ops = make([]op, len(p.ops))
+	for i, o := range p.ops {
+		o.x, o.y, o.x1, o.y1, o.width = o.x*f, o.y*f, o.x1*f, o.y1*f, o.width*f
+		if o.path != nil {
+			pa := *o.path
+			pa.Pts = make([][2]float64, len(o.path.Pts))
+			for j, v := range o.path.Pts {
+				pa.Pts[j] = [2]float64{v[0] * f, v[1] * f}
+			}
+			pa.Width *= f
+			pa.Dash = nil
+			for _, d := range o.path.Dash {
+				pa.Dash = append(pa.Dash, d*f)
+			}
+			o.path = &pa
+		}
+		if o.cells != nil {
+			cl := *o.cells
+			cl.X, cl.Y, cl.W, cl.H = cl.X*k, cl.Y*k, cl.W*k, cl.H*k
+			o.cells = &cl
+		}
+		q.ops[i] = o
+	}
+	return q
 }
 
 func (p *Page) drawVector(c vg.Canvas) {

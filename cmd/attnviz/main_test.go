@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz"
+)
+
+func writeNPY(t *testing.T, path string, x *tensor.Tensor) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := tensor.WriteNPY(f, x); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fixtures(t *testing.T) string {
+	dir := t.TempDir()
+	writeNPY(t, filepath.Join(dir, "w.npy"), viz.DemoAttention(4))
+	writeNPY(t, filepath.Join(dir, "heads.npy"), viz.DemoStack(1, 3, 4).Reshape(3, 4, 4))
+	writeNPY(t, filepath.Join(dir, "stack.npy"), viz.DemoStack(2, 3, 4))
+	writeNPY(t, filepath.Join(dir, "vec.npy"), tensor.Ones(3))
+	writeNPY(t, filepath.Join(dir, "nan.npy"), tensor.New([]float32{1, float32(math.NaN()), 0, 1}, 2, 2))
+	if err := tensor.SaveNPZ(filepath.Join(dir, "two.npz"), map[string]*tensor.Tensor{"attn": viz.DemoAttention(4), "scores": tensor.Ones(4, 4)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tensor.SaveSafetensors(filepath.Join(dir, "att.safetensors"), map[string]*tensor.Tensor{"attention": viz.DemoStack(2, 2, 4)}, map[string]string{"tokens": `["The","cat","sat","on"]`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tensor.SaveSafetensors(filepath.Join(dir, "badtoks.safetensors"), map[string]*tensor.Tensor{"attention": viz.DemoAttention(4)}, map[string]string{"tokens": `The cat`}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "junk.npy"), []byte("not an npy file"), 0o644)
+	os.WriteFile(filepath.Join(dir, "w.txt"), []byte("1 2"), 0o644)
+	os.WriteFile(filepath.Join(dir, "toks.txt"), []byte("The\ncat\nsat\non\n"), 0o644)
+	return dir
+}
+
+func runMain(dir string, args ...string) (int, string, string) {
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "$D", dir)
+	}
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), strings.ReplaceAll(errb.String(), dir, "$D")
+}
+
+func TestRenderBadInput(t *testing.T) {
+	dir := fixtures(t)
+	cases := []struct {
+		args   []string
+		stderr string // exact, or a prefix when it ends in "…"
+	}{
+		{nil, "usage:…"},
+		{[]string{"paint"}, "attnviz: unknown command \"paint\"\n…"},
+		{[]string{"render", "-o", "$D/x.png"}, "attnviz render: no input file; usage: attnviz render [flags] -o OUT FILE\n"},
+		{[]string{"render", "$D/w.npy"}, "attnviz render: no output file; add -o OUT.png (or .svg, .pdf, .html)\n"},
+		{[]string{"render", "-o", "$D/x.gif", "$D/w.npy"}, "attnviz render: cannot write \"$D/x.gif\": the output must end in .png, .svg, .pdf or .html\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/none.npy"}, "attnviz render: cannot read $D/none.npy: no such file or directory\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/w.txt"}, "attnviz render: cannot read $D/w.txt: want a .npy, .npz or .safetensors file\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/junk.npy"}, "attnviz render: …"},
+		{[]string{"render", "-o", "$D/x.png", "$D/vec.npy"}, "attnviz render: want a [T,T], [H,T,T] or [L,H,T,T] array, got shape [3]\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/nan.npy"}, "attnviz render: viz.Heatmap: the weights holds NaN at [0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)\n"},
+		{[]string{"render", "-o", "$D/x.png", "-tokens", "a b c", "$D/w.npy"}, "attnviz render: 3 tokens given for a 4×4 attention matrix; give one token per position\n"},
+		{[]string{"render", "-o", "$D/x.png", "-head", "3", "$D/heads.npy"}, "attnviz render: -head 3 is out of range: the array has 3 heads (0 … 2)\n"},
+		{[]string{"render", "-o", "$D/x.png", "-layer", "2", "-head", "0", "$D/stack.npy"}, "attnviz render: -layer 2 is out of range: the array has 2 layers (0 … 1)\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/two.npz"}, "attnviz render: $D/two.npz holds 2 arrays (attn, scores); pick one with -name\n"},
+		{[]string{"render", "-o", "$D/x.png", "-name", "w", "$D/two.npz"}, "attnviz render: $D/two.npz has no array \"w\"; it holds: attn, scores\n"},
+		{[]string{"render", "-o", "$D/x.png", "-view", "pie", "$D/w.npy"}, "attnviz render: unknown -view \"pie\"; use heatmap, grid, stats, rollout or strip\n"},
+		{[]string{"render", "-o", "$D/x.png", "-palette", "jet", "$D/w.npy"}, "attnviz render: unknown palette \"jet\"; use viridis, cividis, magma or diverging\n"},
+		{[]string{"render", "-o", "$D/x.png", "-size", "big", "$D/w.npy"}, "attnviz render: bad -size \"big\"; give WIDTHxHEIGHT in pixels, e.g. 800x600\n"},
+		{[]string{"render", "-o", "$D/x.png", "-query", "9", "-view", "strip", "$D/w.npy"}, "attnviz render: viz.TokenStrip: Query(9) is outside the 4 queries; use 0 … 3\n"},
+		{[]string{"render", "-o", "$D/x.png", "-tokens-file", "$D/none.txt", "$D/w.npy"}, "attnviz render: cannot read the tokens file $D/none.txt: no such file or directory\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/w.npy", "$D/w.npy"}, "attnviz render: one input file expected, got 2 ($D/w.npy $D/w.npy)\n"},
+		{[]string{"render", "-bogus", "$D/w.npy"}, "flag provided but not defined: -bogus\n…"},
+		{[]string{"render", "-o", "$D/x.png", "-name", "scores", "$D/att.safetensors"}, "attnviz render: $D/att.safetensors has no array \"scores\"; it holds: attention\n"},
+		{[]string{"render", "-o", "$D/x.png", "$D/badtoks.safetensors"}, "attnviz render: $D/badtoks.safetensors: the file's \"tokens\" metadata is not a JSON list of strings: invalid character 'T' looking for beginning of value\n"},
+		{[]string{"demo"}, "attnviz demo: no output directory; usage: attnviz demo -o DIR\n"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runMain(dir, append([]string(nil), c.args...)...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", c.args, code)
+		}
+		if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+			t.Errorf("%v: panic trace: %s", c.args, stderr)
+		}
+		if p, ok := strings.CutSuffix(c.stderr, "…"); ok {
+			if !strings.HasPrefix(stderr, p) {
+				t.Errorf("%v: stderr\n got %q\nwant %q…", c.args, stderr, p)
+			}
+		} else if stderr != c.stderr {
+			t.Errorf("%v: stderr\n got %q\nwant %q", c.args, stderr, c.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.png")); err == nil {
+		t.Error("a failed render wrote its output")
+	}
+}
+
+func TestRender(t *testing.T) {
+	dir := fixtures(t)
+	cases := [][]string{
+		{"render", "-o", "$D/a.png", "$D/w.npy"},
+		{"render", "$D/w.npy", "-o", "$D/a.svg", "-tokens", "The cat sat on", "-annotate"},
+		{"render", "-o", "$D/a.pdf", "-tokens-file", "$D/toks.txt", "-theme", "dark", "$D/w.npy"},
+		{"render", "-o", "$D/a.html", "-palette", "magma", "$D/w.npy"},
+		{"render", "-o", "$D/b.png", "-head", "2", "$D/heads.npy"},
+		{"render", "-o", "$D/c.png", "$D/stack.npy"},
+		{"render", "-o", "$D/d.png", "-view", "stats", "$D/stack.npy"},
+		{"render", "-o", "$D/e.png", "-view", "rollout", "-query", "2", "$D/stack.npy"},
+		{"render", "-o", "$D/f.png", "-view", "strip", "-layer", "1", "-head", "2", "$D/stack.npy"},
+		{"render", "-o", "$D/g.png", "-name", "attn", "-size", "500x400", "$D/two.npz"},
+		{"render", "-o", "$D/h.png", "-layer", "1", "-head", "1", "$D/att.safetensors"},
+		{"render", "-o", "$D/i.html", "-view", "grid", "$D/att.safetensors"},
+	}
+	for _, args := range cases {
+		code, _, stderr := runMain(dir, append([]string(nil), args...)...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+			continue
+		}
+		out := strings.ReplaceAll(args[2], "$D", dir)
+		if args[1] != "-o" {
+			out = strings.ReplaceAll(args[3], "$D", dir)
+		}
+		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+			t.Errorf("%v: no output %s", args, out)
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runMain(dir, "demo", "-o", "$D/g", "-formats", "png,svg")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "wrote the gallery to "+filepath.Join(dir, "g")+"\n" {
+		t.Errorf("stdout %q", stdout)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "g", "*.png"))
+	svgs, _ := filepath.Glob(filepath.Join(dir, "g", "*.svg"))
+	if len(pngs) != len(viz.Gallery()) || len(svgs) != len(pngs) {
+		t.Errorf("%d PNGs, %d SVGs for %d views", len(pngs), len(svgs), len(viz.Gallery()))
+	}
+}

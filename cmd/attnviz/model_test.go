@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/attnviz/attnviz/tensor"
+)
+
+const modelCLIPath = "../../../shared/models/stories260Ktok512.gguf"
+
+func needModelFile(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("ATTNVIZ_MODEL"), modelCLIPath, "../../models/stories260Ktok512.gguf"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skipf("model file %s not found: run `make model` or put stories260Ktok512.gguf in ../shared/models/", modelCLIPath)
+	return ""
+}
+
+func runModelCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = runModelIO(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestModelCLISafetensors(t *testing.T) {
+	m := needModelFile(t)
+	out := filepath.Join(t.TempDir(), "att.safetensors")
+	code, _, stderr := runModelCLI("-m", m, "-prompt", "Once upon a time", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := tensor.LoadSafetensors(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := tensor.LoadSafetensorsTensor(out, "attention")
+	if err := att.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(att.Shape(), []int{5, 8, 5, 5}) {
+		t.Errorf("attention shape %v", att.Shape())
+	}
+	var toks []string
+	if err := json.Unmarshal([]byte(f.Metadata()["tokens"]), &toks); err != nil {
+		t.Fatalf("tokens metadata: %v", err)
+	}
+	if want := []string{"<s>", " Once", " upon", " a", " time"}; !reflect.DeepEqual(toks, want) {
+		t.Errorf("tokens %q, want %q", toks, want)
+	}
+	if s := att.Sum(-1).Data(); s[0] < 0.9999 || s[len(s)-1] > 1.0001 {
+		t.Errorf("rows do not sum to 1: %v", s[:3])
+	}
+}
+
+func TestModelCLIFigures(t *testing.T) {
+	m := needModelFile(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ file, view string }{
+		{"grid.png", "grid"}, {"head.svg", "heatmap"}, {"grid.html", "grid"}, {"head.pdf", "heatmap"},
+		{"stats.png", "stats"}, {"rollout.png", "rollout"}, {"strip.png", "strip"},
+	} {
+		out := filepath.Join(dir, c.file)
+		code, _, stderr := runModelCLI("-m", m, "-prompt", "Lily and Ben", "-view", c.view, "-layer", "1", "-head", "3", "-o", out, "-q")
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", c.file, code, stderr)
+			continue
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || len(b) < 100 {
+			t.Errorf("%s: %d bytes, %v", c.file, len(b), err)
+		}
+	}
+}
+
+func TestModelCLIGenerate(t *testing.T) {
+	m := needModelFile(t)
+	code, stdout, stderr := runModelCLI("-m", m, "-generate", "20", "-prompt", "Once upon a time")
+	if code != 0 || !strings.HasPrefix(stdout, "Once upon a time, there was a little girl named Lily") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runModelCLI("-m", m, "-prompt", "Once upon a time")
+	if code != 0 || !strings.Contains(stdout, `" Once"`) || !strings.Contains(stdout, "next token") {
+		t.Errorf("summary: exit %d, %q", code, stdout)
+	}
+}
+
+func TestModelCLIErrors(t *testing.T) {
+	m := needModelFile(t)
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-m", "nope.gguf", "-prompt", "x"}, 1, "make model"},
+		{[]string{"-m", m, "-prompt", "x", "-o", "out.txt"}, 2, "must end in .safetensors"},
+		{[]string{"-m", m, "-prompt", "x", "-view", "bogus", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "bogus"},
+		{[]string{"-m", m, "-prompt", "x", "-palette", "nope", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "palette"},
+		{[]string{"-m", m, "-prompt", "x", "-view", "heatmap", "-layer", "9", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "-layer 9 is out of range"},
+		{[]string{"-m", m, "-prompt", strings.Repeat("the cat sat. ", 100)}, 1, "context of 128"},
+		{[]string{"-m", m, "Once", "upon"}, 2, "quote the prompt"},
+		{[]string{"-generate", "-3"}, 2, "-generate"},
+		{[]string{"-bogus"}, 2, "flag provided but not defined"},
+		{[]string{"-m", m, "-prompt", "x", "-device", "nosuch"}, 1, "-device nosuch"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runModelCLI(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+}

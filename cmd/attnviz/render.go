@@ -1,0 +1,338 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz"
+)
+
+type renderFlags struct {
+	out, name, tokens, tokensFile, view, title, palette, theme, size string
+	layer, head, query, dpi                                          int
+	annotate                                                         bool
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func runRender(args []string, stdout, stderr io.Writer) int {
+	var f renderFlags
+	fs := flag.NewFlagSet("attnviz render", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.out, "o", "", "output file: .png, .svg, .pdf or .html (required)")
+	fs.StringVar(&f.name, "name", "", "which array of a multi-array file (.npz, .safetensors)")
+	fs.StringVar(&f.tokens, "tokens", "", `tokens separated by spaces, e.g. "The cat sat"`)
+	fs.StringVar(&f.tokensFile, "tokens-file", "", "file with one token per line")
+	fs.StringVar(&f.view, "view", "", "heatmap, grid, stats, rollout or strip (default: heatmap for [T,T], grid otherwise)")
+	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer)")
+	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head)")
+	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
+	fs.StringVar(&f.title, "title", "", "figure title")
+	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
+	fs.StringVar(&f.theme, "theme", "light", "light or dark")
+	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
+	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
+	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: attnviz render [flags] -o OUT FILE")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err == flag.ErrHelp {
+		return 0
+	}
+	if err != nil {
+		return 1 // the flag package has printed the problem and the usage
+	}
+	if err := render(f, pos); err != nil {
+		fmt.Fprintf(stderr, "attnviz render: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func render(f renderFlags, pos []string) error {
+	if len(pos) == 0 {
+		return errors.New("no input file; usage: attnviz render [flags] -o OUT FILE")
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("one input file expected, got %d (%s)", len(pos), strings.Join(pos, " "))
+	}
+	if f.out == "" {
+		return errors.New("no output file; add -o OUT.png (or .svg, .pdf, .html)")
+	}
+	switch strings.ToLower(filepath.Ext(f.out)) {
+	case ".png", ".svg", ".pdf", ".html":
+	default:
+		return fmt.Errorf("cannot write %q: the output must end in .png, .svg, .pdf or .html", f.out)
+	}
+	opts, err := options(f)
+	if err != nil {
+		return err
+	}
+	t, fileToks, err := load(pos[0], f.name)
+	if err != nil {
+		return err
+	}
+	toks, err := tokens(f, fileToks)
+	if err != nil {
+		return err
+	}
+	fig, err := figure(f, t, toks, opts)
+	if err != nil {
+		return err
+	}
+	if err := fig.Err(); err != nil {
+		return err
+	}
+	return fig.Save(f.out)
+}
+
+func options(f renderFlags) ([]viz.Option, error) {
+	var opts []viz.Option
+	if f.title != "" {
+		opts = append(opts, viz.Title(f.title))
+	}
+	switch strings.ToLower(f.palette) {
+	case "":
+	case "viridis":
+		opts = append(opts, viz.Palette(viz.Viridis))
+	case "cividis":
+		opts = append(opts, viz.Palette(viz.Cividis))
+	case "magma":
+		opts = append(opts, viz.Palette(viz.Magma))
+	case "diverging":
+		opts = append(opts, viz.Palette(viz.Diverging))
+	default:
+		return nil, fmt.Errorf("unknown palette %q; use viridis, cividis, magma or diverging", f.palette)
+	}
+	switch strings.ToLower(f.theme) {
+	case "", "light":
+	case "dark":
+		opts = append(opts, viz.Theme(viz.Dark))
+	default:
+		return nil, fmt.Errorf("unknown theme %q; use light or dark", f.theme)
+	}
+	if f.size != "" {
+		w, h, ok := strings.Cut(strings.ToLower(f.size), "x")
+		wi, err1 := strconv.Atoi(w)
+		hi, err2 := strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || wi <= 0 || hi <= 0 || wi > 16384 || hi > 16384 {
+			return nil, fmt.Errorf("bad -size %q; give WIDTHxHEIGHT in pixels, e.g. 800x600", f.size)
+		}
+		opts = append(opts, viz.Size(wi, hi))
+	}
+	if f.dpi < 24 || f.dpi > 1200 {
+		return nil, fmt.Errorf("bad -dpi %d; use a value from 24 to 1200 (96 is the default)", f.dpi)
+	}
+	opts = append(opts, viz.DPI(f.dpi))
+	if f.annotate {
+		opts = append(opts, viz.Annotate())
+	}
+	return opts, nil
+}
+
+// load reads the array to draw and any tokens stored with it.
+func load(path, name string) (*tensor.Tensor, []string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".npy":
+		if name != "" {
+			return nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
+		}
+		t := tensor.LoadNPY(path)
+		if err := t.Err(); err != nil {
+			return nil, nil, err
+		}
+		return t, nil, nil
+	case ".npz":
+		m, err := tensor.LoadNPZ(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		t, err := pick(path, m, name)
+		return t, nil, err
+	case ".safetensors":
+		return loadSafetensors(path, name)
+	default:
+		return nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+	}
+}
+
+// pick chooses one array of a multi-array file.
+func pick(path string, m map[string]*tensor.Tensor, name string) (*tensor.Tensor, error) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if name != "" {
+		t, ok := m[name]
+		if !ok {
+			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
+		}
+		return t, t.Err()
+	}
+	switch len(names) {
+	case 0:
+		return nil, fmt.Errorf("%s holds no arrays", path)
+	case 1:
+		return m[names[0]], m[names[0]].Err()
+	}
+	return nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
+}
+
+// tokensFromMetadata parses a JSON list of strings.
+func tokensFromMetadata(s string) ([]string, error) {
+	var toks []string
+	if err := json.Unmarshal([]byte(s), &toks); err != nil {
+		return nil, fmt.Errorf("the file's \"tokens\" metadata is not a JSON list of strings: %v", err)
+	}
+	return toks, nil
+}
+
+func tokens(f renderFlags, fromFile []string) ([]string, error) {
+	if f.tokens != "" && f.tokensFile != "" {
+		return nil, errors.New("give -tokens or -tokens-file, not both")
+	}
+	if f.tokens != "" {
+		return strings.Fields(f.tokens), nil
+	}
+	if f.tokensFile != "" {
+		b, err := os.ReadFile(f.tokensFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the tokens file %s: %v", f.tokensFile, errors.Unwrap(err))
+		}
+		s := strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
+		if s == "" {
+			return nil, fmt.Errorf("the tokens file %s is empty; write one token per line", f.tokensFile)
+		}
+		return strings.Split(s, "\n"), nil
+	}
+	return fromFile, nil
+}
+
+func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (*viz.Figure, error) {
+	shape := t.Shape()
+	rank := len(shape)
+	if rank < 2 || rank > 4 {
+		return nil, fmt.Errorf("want a [T,T], [H,T,T] or [L,H,T,T] array, got shape %v", shape)
+	}
+	if toks != nil {
+		q, k := shape[rank-2], shape[rank-1]
+		if len(toks) != q || len(toks) != k {
+			if q != k && len(toks) == q+k {
+				opts = append(opts, viz.Tokens(toks[:q], toks[q:]))
+			} else {
+				return nil, fmt.Errorf("%d tokens given for a %d×%d attention matrix; give one token per position", len(toks), q, k)
+			}
+		} else {
+			opts = append(opts, viz.Tokens(toks, toks))
+		}
+	}
+	view := f.view
+	if view == "" {
+		view = "heatmap"
+		if rank > 2 && f.head < 0 {
+			view = "grid"
+		}
+	}
+	if f.query >= 0 {
+		opts = append(opts, viz.Query(f.query))
+	}
+	switch view {
+	case "heatmap", "strip":
+		m, err := oneHead(t, f.layer, f.head)
+		if err != nil {
+			return nil, err
+		}
+		if view == "strip" {
+			return viz.TokenStrip(m, opts...), nil
+		}
+		return viz.Heatmap(m, opts...), nil
+	case "grid", "stats", "rollout":
+		if f.layer >= 0 {
+			opts = append(opts, viz.Layers(f.layer))
+		}
+		if f.head >= 0 {
+			opts = append(opts, viz.Heads(f.head))
+		}
+		switch view {
+		case "grid":
+			return viz.Grid(t, opts...), nil
+		case "stats":
+			return viz.HeadStats(t, opts...), nil
+		}
+		return viz.Rollout(t, opts...), nil
+	}
+	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, stats, rollout or strip", view)
+}
+
+// oneHead picks a [T,T] matrix out of [T,T], [H,T,T] or [L,H,T,T].
+func oneHead(t *tensor.Tensor, layer, head int) (*tensor.Tensor, error) {
+	shape := t.Shape()
+	check := func(what string, v, n int) error {
+		if v < 0 || v >= n {
+			return fmt.Errorf("-%s %d is out of range: the array has %d %ss (0 … %d)", what, v, n, what, n-1)
+		}
+		return nil
+	}
+	switch len(shape) {
+	case 2:
+		if layer > 0 || head > 0 {
+			return nil, fmt.Errorf("the array is one [%d,%d] matrix; drop -layer and -head", shape[0], shape[1])
+		}
+		return t, nil
+	case 3:
+		if layer > 0 {
+			return nil, fmt.Errorf("the array %v has no layer dimension; drop -layer", shape)
+		}
+		if head < 0 {
+			head = 0
+		}
+		if err := check("head", head, shape[0]); err != nil {
+			return nil, err
+		}
+		return t.Index(head), nil
+	default:
+		if layer < 0 {
+			layer = 0
+		}
+		if head < 0 {
+			head = 0
+		}
+		if err := check("layer", layer, shape[0]); err != nil {
+			return nil, err
+		}
+		if err := check("head", head, shape[1]); err != nil {
+			return nil, err
+		}
+		return t.Index(layer, head), nil
+	}
+}

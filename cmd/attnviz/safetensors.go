@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/attnviz/attnviz/tensor"
+)
+
+// loadSafetensors reads one array of a .safetensors file and the tokens in
+// its "tokens" metadata entry (a JSON list), if any.
+func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
+	f, err := tensor.LoadSafetensors(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := append([]string(nil), f.Names()...)
+	sort.Strings(names)
+	if name == "" {
+		switch len(names) {
+		case 0:
+			return nil, nil, fmt.Errorf("%s holds no arrays", path)
+		case 1:
+			name = names[0]
+		default:
+			return nil, nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
+		}
+	} else if !contains(names, name) {
+		return nil, nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
+	}
+	t := f.Tensor(name)
+	if err := t.Err(); err != nil {
+		return nil, nil, err
+	}
+	var toks []string
+	if s, ok := f.Metadata()["tokens"]; ok {
+		if toks, err = tokensFromMetadata(s); err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", path, err)
+		}
+	}
+	return t, toks, nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,27 @@
+# Kernel, lessons, handouts, lab (owner: kernel/lab engineer)
+#   make kernel      build the Go kernel with attnviz compiled in, install kernel.json (kernel/build.sh)
+#   make lab         install what is missing, build the kernel, open the lessons at localhost:8888
+#   make notebooks   regenerate notebooks/*.ipynb from their sources notebooks/src/*.md
+#   make handouts    execute every lesson, write out/*.student.html, *.teacher.html (+ .pdf with chromium)
+#   make coldstart   time from kernel start to the first figure
+.PHONY: kernel lab notebooks handouts coldstart
+
+kernel:
+	bash kernel/build.sh
+
+lab:
+	bash scripts/setup-lab.sh
+
+notebooks:
+	$(PY) scripts/make_notebooks.py
+
+handouts: kernel
+	$(PY) scripts/handouts.py --out out
+
+coldstart: kernel
+	$(PY) kernel/coldstart.py
+
+# The notebook tests need the kernel; without Jupyter they skip (and say so).
+test-setup::
+	@if command -v jupyter >/dev/null 2>&1; then bash kernel/build.sh; \
+	else echo "test-setup: jupyter not installed, not building the kernel (notebook tests will skip; scripts/setup-deps.sh installs it)"; fi

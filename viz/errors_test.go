@@ -1,0 +1,189 @@
+package viz
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/attnviz/attnviz/tensor"
+)
+
+func TestBadInput(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	ninf := float32(math.Inf(-1))
+	w2 := tensor.MustFromRows([][]float32{{.5, .5}, {.2, .8}})
+	cases := []struct {
+		name string
+		fig  *Figure
+		kind error
+		msg  string
+	}{
+		{"nil", Heatmap(nil), tensor.ErrValue, "viz.Heatmap: the weights is nil; pass a *tensor.Tensor"},
+		{"rank3", Heatmap(tensor.Zeros(12, 9, 9)), tensor.ErrShape, "viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [12 9 9]; pick a head with w.Index(h) (0 ≤ h < 12), or draw all heads with viz.Grid"},
+		{"rank1", Heatmap(tensor.Ones(3)), tensor.ErrShape, "viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [3]; for one query's weights over the keys use viz.TokenStrip, or reshape to [1, n]"},
+		{"empty", Heatmap(tensor.Zeros(0, 3)), tensor.ErrShape, "viz.Heatmap: the weights is empty (shape [0 3]); there is nothing to draw"},
+		{"nan", Heatmap(tensor.New([]float32{1, nan, 0, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds NaN at [0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)"},
+		{"+inf", Heatmap(tensor.New([]float32{1, 0, inf, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds +Inf at [1 0]"},
+		{"tokens", Heatmap(w2, Tokens([]string{"a"}, []string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 query tokens for 2 rows; pass one token per row and per column"},
+		{"highlight", Heatmap(w2, Highlight(2)), tensor.ErrValue, "viz.Heatmap: Highlight(2) is outside the 2 query rows; use 0 … 1"},
+		{"range", Heatmap(w2, Range(1, 1)), tensor.ErrValue, "viz.Heatmap: Range(1, 1) is empty; give lo < hi, both finite"},
+		{"mask shape", Heatmap(w2, Mask(tensor.Ones(3, 3))), tensor.ErrShape, "viz.Heatmap: want a mask of shape [2 2] (1 = may attend, 0 = blocked), got shape [3 3]"},
+		{"carried", Heatmap(tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3))), tensor.ErrShape, "viz.Heatmap: the weights carries an error: MatMul"},
+		{"grid rank", Grid(tensor.Zeros(2, 2, 2, 2, 2)), tensor.ErrShape, "viz.Grid: want attention of shape [layers, heads, queries, keys] (or [heads, queries, keys]), got shape [2 2 2 2 2]"},
+		{"grid negative", Grid(tensor.New([]float32{.5, .5, -.1, 1.1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.Grid: the attention should be attention weights (probabilities ≥ 0), but holds -0.1 at [0 0 1 0]; pass the softmax output, or use viz.Heatmap to draw raw scores"},
+		{"grid layer", Grid(DemoStack(2, 2, 3), Layers(2)), tensor.ErrValue, "viz.Grid: layer 2 does not exist; the attention has 2 layers (0 … 1)"},
+		{"grid -inf", Grid(tensor.New([]float32{1, ninf, .5, .5}, 2, 2)), tensor.ErrValue, "viz.Grid: the attention holds -Inf at [0 0 0 1]"},
+		{"steps dk", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 5), tensor.Zeros(3, 2)), tensor.ErrShape, "viz.Steps: want K with 4 features like Q [3 4], got shape [3 5]; Q and K must have the same last dimension dₖ"},
+		{"steps v", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 4), tensor.Zeros(2, 2)), tensor.ErrShape, "viz.Steps: want V with 3 rows, one per key (K is [3 4]), got shape [2 2]"},
+		{"masks", Masks(4, 5), tensor.ErrValue, "viz.Masks: valid = 5 real tokens out of n = 4; use 0 … n (n = no padding)"},
+		{"maskeffect nil", MaskEffect(w2, nil), tensor.ErrValue, "viz.MaskEffect: the mask is nil; pass one, e.g. tensor.CausalMask(2)"},
+		{"positional nan", Positional(tensor.New([]float32{nan}, 1, 1)), tensor.ErrValue, "viz.Positional: the encodings holds NaN at [0 0]"},
+		{"rope odd", RoPE(5, 4), tensor.ErrValue, "viz.RoPE: head dimension d = 5; RoPE needs an even d ≥ 2 (pairs of features)"},
+		{"stats negative", HeadStats(tensor.New([]float32{-1, 2, 0, 1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.HeadStats: the attention should be attention weights (probabilities ≥ 0), but holds -1 at [0 0 0 0]"},
+		{"rollout square", Rollout(tensor.Zeros(1, 1, 2, 3)), tensor.ErrShape, "viz.Rollout: want square attention [L, H, T, T] (every token a query and a key), got shape [1 1 2 3]; rollout needs the full prompt, not a KV-cache step"},
+		{"rollout query", Rollout(DemoStack(1, 1, 3), Query(3)), tensor.ErrValue, "viz.Rollout: Query(3) is outside the 3 tokens; use 0 … 2"},
+		{"strip query", TokenStrip(w2, Query(-1)), tensor.ErrValue, "viz.TokenStrip: Query(-1) is outside the 2 queries; use 0 … 1"},
+		{"strip negative", TokenStrip(tensor.New([]float32{.5, -.5}, 2)), tensor.ErrValue, "viz.TokenStrip: weights must be ≥ 0, got -0.5 at key 1; pass softmax weights"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.fig.Err()
+			if err == nil {
+				t.Fatalf("no error, want %q", c.msg)
+			}
+			if !strings.HasPrefix(err.Error(), c.msg) {
+				t.Errorf("error\n got %q\nwant %q…", err.Error(), c.msg)
+			}
+			if !errors.Is(err, c.kind) {
+				t.Errorf("errors.Is(%v, %v) = false", err, c.kind)
+			}
+			// the error figure still displays, and Save returns the error
+			if len(c.fig.PNG()) == 0 || !strings.Contains(c.fig.HTML(), "data:image/png;base64,") {
+				t.Error("error figure has no PNG/HTML")
+			}
+			b := c.fig.SimpleRender()
+			if b["text/plain"] == "" || b["image/png"] == nil {
+				t.Error("bad MIME bundle")
+			}
+			if err2 := c.fig.Save(filepath.Join(t.TempDir(), "x.png")); err2 != err {
+				t.Errorf("Save returned %v, want the figure's error", err2)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	f := Heatmap(tensor.MustFromRows([][]float32{{.5, .4}, {.2, .8}}))
+	if f.Err() != nil {
+		t.Fatal(f.Err())
+	}
+	w := f.Warnings()
+	if len(w) != 1 || w[0] != "row 0 sums to 0.9, not 1: are these softmax weights?" {
+		t.Fatalf("warnings %q", w)
+	}
+	if !strings.Contains(f.HTML(), "row 0 sums to 0.9") || !strings.Contains(f.String(), "warning") {
+		t.Error("warning missing from the caption")
+	}
+	// a masked row of zeros is fine
+	if w := Heatmap(tensor.MustFromRows([][]float32{{0, 0}, {.2, .8}})).Warnings(); len(w) != 0 {
+		t.Errorf("zero row warned: %q", w)
+	}
+}
+
+// Degenerate data must not panic (gonum/plot #302, #434, #548).
+func TestDegenerate(t *testing.T) {
+	ninf := float32(math.Inf(-1))
+	figs := map[string]*Figure{
+		"1x1":         Heatmap(tensor.MustFromRows([][]float32{{1}})),
+		"uniform":     Heatmap(tensor.Full(0.25, 4, 4)),
+		"zeros":       Heatmap(tensor.Zeros(3, 3)),
+		"all -inf":    Heatmap(tensor.Full(ninf, 2, 2)),
+		"-inf row":    Heatmap(tensor.New([]float32{ninf, ninf, 1, -1}, 2, 2)),
+		"1 token":     Grid(tensor.Ones(1, 1, 1, 1)),
+		"steps 1":     Steps(tensor.Ones(1, 1), tensor.Ones(1, 1), tensor.Ones(1, 1)),
+		"steps block": Steps(tensor.Ones(2, 2), tensor.Ones(2, 2), tensor.Ones(2, 2), Mask(tensor.Zeros(2, 2))),
+		"stats 1":     HeadStats(tensor.Ones(1, 1, 1, 1)),
+		"rollout 1":   Rollout(tensor.Ones(1, 1, 1, 1)),
+		"strip 1":     TokenStrip(tensor.Ones(1)),
+		"strip 0s":    TokenStrip(tensor.Zeros(3)),
+		"masks 1":     Masks(1, 0),
+		"pos 1":       Positional(tensor.Zeros(1, 1)),
+		"rope":        RoPE(2, 1),
+		"long tokens": Heatmap(tensor.Full(.5, 2, 2), Tokens([]string{strings.Repeat("x", 200), "\n\t"}, []string{"", " a "})),
+		"size":        Heatmap(DemoAttention(30), Size(300, 200)),
+		"huge size":   Heatmap(DemoAttention(3), Size(4000, 3000)),
+		"dpi":         Heatmap(DemoAttention(5), DPI(200)),
+	}
+	for name, f := range figs {
+		if f.Err() != nil {
+			t.Errorf("%s: %v", name, f.Err())
+		}
+		if len(f.PNG()) == 0 {
+			t.Errorf("%s: no PNG", name)
+		}
+	}
+}
+
+func TestSave(t *testing.T) {
+	dir := t.TempDir()
+	f := Heatmap(DemoAttention(6), Tokens(DemoTokens(6), DemoTokens(6)))
+	magic := map[string]string{".png": "\x89PNG", ".svg": "<?xml", ".pdf": "%PDF", ".html": "<!DOCTYPE html>"}
+	for ext, m := range magic {
+		p := filepath.Join(dir, "f"+ext)
+		if err := f.Save(p); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		if !strings.HasPrefix(string(b), m) {
+			t.Errorf("%s starts with %q", ext, b[:min(len(b), 20)])
+		}
+	}
+	err := f.Save(filepath.Join(dir, "f.jpg"))
+	if err == nil || err.Error() != `viz: cannot save as ".jpg": want a file name ending in .png, .svg, .pdf or .html` {
+		t.Errorf("jpg: %v", err)
+	}
+	var nilFig *Figure
+	if nilFig.Err() == nil || nilFig.PNG() != nil || nilFig.HTML() != "" || nilFig.String() != "viz.Figure(nil)" {
+		t.Error("nil figure")
+	}
+}
+
+// Row 0 is drawn at the top: in a diagonal matrix the bright cell of row 0
+// is the top-left one.
+func TestRowZeroOnTop(t *testing.T) {
+	w := tensor.MustFromRows([][]float32{{1, 0, 0}, {0, 0, 0}, {0, 0, 0}})
+	f := Heatmap(w, NoAnnotate())
+	m := &matPanel{}
+	_ = m
+	img := decodePNG(t, f.PNG())
+	yellow := Viridis.At(1)
+	// find the yellow cell's bounding box
+	b := img.Bounds()
+	minY, maxY := b.Max.Y, 0
+	minX := b.Max.X
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X*3/4; x++ {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			if uint8(r>>8) == yellow.R && uint8(g>>8) == yellow.G && uint8(bb>>8) == yellow.B {
+				minY, maxY = min(minY, y), max(maxY, y)
+				minX = min(minX, x)
+			}
+		}
+	}
+	if maxY == 0 {
+		t.Fatal("no yellow cell")
+	}
+	// the dark cell below it
+	r, g, bb, _ := img.At(minX+2, maxY+4).RGBA()
+	dark := Viridis.At(0)
+	if uint8(r>>8) != dark.R || uint8(g>>8) != dark.G || uint8(bb>>8) != dark.B {
+		t.Errorf("cell under the top-left one is not the 0 colour")
+	}
+	if minY > b.Max.Y/3 {
+		t.Errorf("row 0 drawn at y=%d, not near the top of a %d px figure", minY, b.Max.Y)
+	}
+}

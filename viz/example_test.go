@@ -1,0 +1,118 @@
+package viz_test
+
+import (
+	"fmt"
+
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz"
+)
+
+// The golden images of these views are checked by TestGolden
+// (testdata/golden; regenerate with go test ./viz -run TestGolden -update).
+
+func ExampleHeatmap() {
+	w := tensor.MustFromRows([][]float32{
+		{1, 0, 0},
+		{.3, .7, 0},
+		{.2, .3, .5},
+	})
+	toks := []string{"The", "cat", "sat"}
+	fig := viz.Heatmap(w, viz.Tokens(toks, toks), viz.Highlight(2))
+	fmt.Println(fig, fig.Err())
+	// Output: viz.Heatmap figure 321×253 px <nil>
+}
+
+func ExampleHeatmap_badInput() {
+	att := tensor.Zeros(12, 9, 9)
+	fig := viz.Heatmap(att)
+	fmt.Println(fig.Err())
+	// Output: viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [12 9 9]; pick a head with w.Index(h) (0 ≤ h < 12), or draw all heads with viz.Grid
+}
+
+func ExampleHeatmap_warning() {
+	w := tensor.MustFromRows([][]float32{{.5, .3}, {.2, .8}})
+	fmt.Println(viz.Heatmap(w).Warnings())
+	// Output: [row 0 sums to 0.8, not 1: are these softmax weights?]
+}
+
+func ExampleGrid() {
+	att := viz.DemoStack(4, 6, 12) // [layers, heads, T, T]
+	fig := viz.Grid(att, viz.Layers(0, 3), viz.Heads(1, 2, 5), viz.SharedScale(true))
+	fmt.Println(fig)
+	// Output: viz.Grid figure 775×502 px
+}
+
+func ExampleSteps() {
+	q, k, v := viz.DemoQKV(4, 3)
+	fig := viz.Steps(q, k, v, viz.Mask(tensor.CausalMask(4)))
+	fmt.Println(fig.Err())
+	// Output: <nil>
+}
+
+func ExampleMasks() {
+	fmt.Println(viz.Masks(6, 4).Err())
+	// Output: <nil>
+}
+
+func ExampleMaskEffect() {
+	scores := tensor.RandN(5, 6, 6)
+	fmt.Println(viz.MaskEffect(scores, tensor.CausalMask(6), viz.Query(3)).Err())
+	// Output: <nil>
+}
+
+func ExamplePositional() {
+	fmt.Println(viz.Positional(tensor.Sinusoidal(32, 16)).Err())
+	// Output: <nil>
+}
+
+func ExampleRoPE() {
+	fmt.Println(viz.RoPE(64, 12, viz.Base(10000)).Err())
+	// Output: <nil>
+}
+
+func ExampleHeadStatistics() {
+	// head 0: every query looks at the first token; head 1: at itself.
+	a := tensor.New([]float32{
+		1, 0, 1, 0, // head 0: [[1 0] [1 0]]
+		1, 0, 0, 1, // head 1: [[1 0] [0 1]]
+	}, 1, 2, 2, 2)
+	s := viz.HeadStatistics(a) // [5 statistics, layers, heads]
+	for i, name := range viz.StatNames {
+		fmt.Printf("%-14s %v\n", name, s.Index(i).Data())
+	}
+	// Output:
+	// entropy        [0 0]
+	// mean distance  [0.5 0]
+	// sink mass      [1 0.5]
+	// previous token [1 0]
+	// diagonal       [0.5 1]
+}
+
+func ExampleRolloutMatrix() {
+	// one layer, one head where token 1 looks only at token 0:
+	// Â = ½(A + I) = [[1 0] [.5 .5]]
+	a := tensor.New([]float32{1, 0, 1, 0}, 1, 1, 2, 2)
+	fmt.Println(viz.RolloutMatrix(a).Data())
+	// Output: [1 0 0.5 0.5]
+}
+
+func ExampleTokenStrip() {
+	w := tensor.New([]float32{.1, .6, .3}, 3)
+	fig := viz.TokenStrip(w, viz.Tokens(nil, []string{"The", "cat", "sat"}))
+	fmt.Println(fig.Err())
+	// Output: <nil>
+}
+
+func ExampleFigure_Save() {
+	fig := viz.Heatmap(viz.DemoAttention(6))
+	for _, name := range []string{"attn.png", "attn.svg", "attn.pdf", "attn.html", "attn.gif"} {
+		b, err := fig.Encode(name[len("attn"):])
+		fmt.Println(name, len(b) > 0, err)
+	}
+	// Output:
+	// attn.png true <nil>
+	// attn.svg true <nil>
+	// attn.pdf true <nil>
+	// attn.html true <nil>
+	// attn.gif false viz: cannot save as ".gif": want a file name ending in .png, .svg, .pdf or .html
+}

@@ -154,7 +154,11 @@ if [ "$(cat "$src/.attnviz-base" 2>/dev/null)" != "$base" ] || [ ! -x "$BUILD/bi
 	rm -rf "$src"
 	cp -R "$moddir" "$src"
 	chmod -R u+w "$src"
-	(cd "$src" && "$GO" get "$GOMACRO" "$XTOOLS" >/dev/null)
+	if ! (cd "$src" && "$GO" get "$GOMACRO" "$XTOOLS") >"$BUILD/go-get.log" 2>&1; then
+		cat "$BUILD/go-get.log" >&2
+		echo "kernel/build.sh: go get $GOMACRO $XTOOLS failed" >&2
+		exit 1
+	fi
 	for p in "$repo"/kernel/patches/*.patch; do
 		if command -v patch >/dev/null 2>&1; then
 			patch -d "$src" -p1 -s --batch --forward <"$p"

@@ -12,6 +12,7 @@ import argparse
 import json
 import queue
 import statistics
+import subprocess
 import time
 
 from jupyter_client.manager import KernelManager
@@ -26,7 +27,8 @@ viz.Heatmap(tensor.MustFromRows([][]float32{{0.9, 0.1}, {0.3, 0.7}}), viz.Tokens
 def once(name):
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
-    km.start_kernel()
+    # The kernel's own output (its log) must not mix with the JSON line this prints.
+    km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     kc = km.client()
     kc.start_channels()
     try:

@@ -25,3 +25,5 @@ coldstart: kernel
 test-setup::
 	@if command -v jupyter >/dev/null 2>&1; then bash kernel/build.sh; \
 	else echo "test-setup: jupyter not installed, not building the kernel (notebook tests will skip; scripts/setup-deps.sh installs it)"; fi
+
+bench:: coldstart

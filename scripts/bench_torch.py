@@ -9,11 +9,11 @@ throws the weights away). Prints one line per n:
 
 torch runs with all cores and with one thread (Debian's default here is
 one); the faster counts. With --go-test BINARY (`go test -c ./tensor/`) it
-runs our BenchmarkSDPA and torch alternately per n, two rounds, and keeps
-each side's best, so both see the same load on a shared machine (this is
+runs our BenchmarkSDPA and torch alternately per n, three rounds, and keeps
+each side's best time, so both see the same load on a shared machine (this is
 what `make bench` does). With --go FILE (the output of `go test -bench BenchmarkSDPA ./tensor/`,
-any -count), it also prints the ratio ours/torch per n, using the median
-of each side:
+any -count), it also prints the ratio ours/torch per n, using the best
+time of each side:
 
     n      attnviz ms   torch ms   ours/torch
     512        15.80      23.10        0.68
@@ -38,7 +38,9 @@ def attention(q, k, v):
 
 
 def time_attention(q, k, v, budget):
-    """Median seconds of attention(q, k, v) over about budget seconds."""
+    """Best seconds of attention(q, k, v) over about budget seconds (the
+    minimum is the estimate least disturbed by other work on a shared
+    machine; the Go side is read the same way)."""
     with torch.no_grad():
         attention(q, k, v)  # warm up
         times = []
@@ -48,12 +50,11 @@ def time_attention(q, k, v, budget):
             out, w = attention(q, k, v)
             times.append(time.perf_counter() - t0)
             del out, w
-    times.sort()
-    return times[len(times) // 2]
+    return min(times)
 
 
 def go_times(path):
-    """Median ms per n from Go benchmark output (BenchmarkSDPA/n=512-2 ... ns/op)."""
+    """Best ms per n from Go benchmark output (BenchmarkSDPA/n=512-2 ... ns/op)."""
     times = {}
     pat = re.compile(r"^BenchmarkSDPA/n=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op")
     with open(path) as f:
@@ -61,14 +62,14 @@ def go_times(path):
             m = pat.match(line.strip())
             if m:
                 times.setdefault(int(m.group(1)), []).append(float(m.group(2)) / 1e6)
-    return {n: sorted(v)[len(v) // 2] for n, v in times.items()}
+    return {n: min(v) for n, v in times.items()}
 
 
 def run_go(binary, n):
-    """Median ms of BenchmarkSDPA/n=N from a compiled `go test -c` binary."""
+    """Best ms of BenchmarkSDPA/n=N from a compiled `go test -c` binary."""
     out = subprocess.run(
         [binary, "-test.run", "^$", "-test.bench", f"^BenchmarkSDPA$/^n={n}$",
-         "-test.benchtime", "1s", "-test.count", "3"],
+         "-test.benchtime", "0.5s", "-test.count", "5"],
         check=True, capture_output=True, text=True).stdout
     path = f"{binary}.n{n}.txt"
     with open(path, "w") as f:
@@ -81,7 +82,7 @@ def main():
     ap.add_argument("n", nargs="*", type=int, help="sequence lengths (default 128 512 2048)")
     ap.add_argument("--go", help="Go benchmark output to compare with")
     ap.add_argument("--go-test", help="a `go test -c` binary of ./tensor: run its BenchmarkSDPA "
-                    "alternately with torch, per n, two rounds, best of each side")
+                    "alternately with torch, per n, three rounds, best of each side")
     args = ap.parse_args()
     ours = go_times(args.go) if args.go else {}
     if args.go and not ours:
@@ -97,7 +98,7 @@ def main():
     else:
         thread_counts = sorted({os.cpu_count() or 1, 1}, reverse=True)
     print(f"# torch {torch.__version__}, threads tried: {thread_counts}", flush=True)
-    rounds = 2 if args.go_test else 1
+    rounds = 3 if args.go_test else 1
     for n in ns:
         q, k, v = (torch.randn(12, n, 64) for _ in range(3))
         best = None

@@ -32,9 +32,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
 
-# nbconvert's templates load MathJax and require.js from a CDN. The lessons write their
-# formulas in plain Unicode, so handouts need neither: dropping them keeps the files offline.
-EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*', re.S)
+# nbconvert's templates load MathJax from a CDN, and Debian's jQuery and require.js from
+# file:///usr/share/javascript. The lessons write their formulas in plain Unicode and the
+# figures carry their own scripts, so handouts need none of them: dropping them makes the
+# files self-contained (they open offline, on any machine).
+EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\bsrc="(?:https?|file)://[^"]*"[^>]*>\s*</script>\s*', re.S)
 MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->\s*", re.S)
 
 

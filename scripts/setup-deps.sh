@@ -2,7 +2,8 @@
 # Installs what attnviz needs and is missing. Shared by `make lab` (scripts/setup-lab.sh),
 # the Dockerfile and CI (.ci/run), so all three take the same steps.
 #
-#   scripts/setup-deps.sh          the lab: Jupyter Notebook, nbconvert, ipykernel
+#   scripts/setup-deps.sh          the lab: Jupyter Notebook, nbconvert, ipykernel (and patch, make:
+#                                  kernel/build.sh and the Makefile use them)
 #   scripts/setup-deps.sh --test   and what the tests need: Chromium + chromedriver (browser
 #                                  tests, PDF handouts), gcc (CUDA fake-driver test), the npm
 #                                  part of the browser tests (scripts/setup-browser.sh)
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(jupyter-notebook jupyter-nbconvert python3-ipykernel)
+want=(jupyter-notebook jupyter-nbconvert python3-ipykernel patch make)
 tests=0
 for arg in "$@"; do
 	case $arg in

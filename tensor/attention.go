@@ -292,6 +292,18 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 // megabytes (n = 2048: 200 MB per score tensor) uses every core.
 func makeParallel(sizes ...int) [][]float32 {
 	out := make([][]float32, len(sizes))
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	if total < 1<<21 {
+		// Small: one allocation is cheaper than several.
+		all := make([]float32, total)
+		for i, n := range sizes {
+			out[i], all = all[:n:n], all[n:]
+		}
+		return out
+	}
 	var wg sync.WaitGroup
 	for i, n := range sizes {
 		if n < 1<<18 {

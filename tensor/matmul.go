@@ -145,6 +145,12 @@ func packB(dst []float32, b matDesc) {
 				continue
 			}
 			o := b.off + (jp*nr+c)*b.cs
+			if b.rs == 1 { // a transposed view (Kᵀ): each column is contiguous
+				for p, v := range b.data[o : o+k] {
+					pan[p*nr+c] = v
+				}
+				continue
+			}
 			for p := 0; p < k; p++ {
 				pan[p*nr+c] = b.data[o+p*b.rs]
 			}

@@ -26,6 +26,9 @@ func expSubSumAVX2(dst, src *float32, n int, s, m float32) float32
 func scaleMax2NTAVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]float32)
 
 //go:noescape
+func scaleMax2AVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]float32)
+
+//go:noescape
 func copyNTAVX2(dst, src *float32, n int)
 
 //go:noescape

@@ -146,13 +146,17 @@ func aligned32(x []float32) bool { return uintptr(unsafe.Pointer(&x[0]))%32 == 0
 // tensors much larger than the caches would only evict useful data.
 func copyScaleMax(dcopy, dscaled, src []float32, s float32, stream bool) (float32, bool) {
 	n := len(src)
-	if !stream || !hasAVX2 || n < 64 || !aligned32(dcopy) || !aligned32(dscaled) {
+	if !hasAVX2 || n < 8 {
 		copy(dcopy, src)
 		return scaleMax(dscaled, src, s)
 	}
 	var out [16]float32
 	k := n &^ 7
-	scaleMax2NTAVX2(&dcopy[0], &dscaled[0], &src[0], k, s, &out)
+	if stream && n >= 64 && aligned32(dcopy) && aligned32(dscaled) {
+		scaleMax2NTAVX2(&dcopy[0], &dscaled[0], &src[0], k, s, &out)
+	} else {
+		scaleMax2AVX2(&dcopy[0], &dscaled[0], &src[0], k, s, &out)
+	}
 	m := float32(math.Inf(-1))
 	finite := true
 	for j := 0; j < 8; j++ {

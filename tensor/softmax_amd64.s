@@ -257,6 +257,41 @@ nt2done:
 	VZEROUPPER
 	RET
 
+// func scaleMax2AVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]float32)
+// scaleMax2NTAVX2 with ordinary stores and no alignment needs.
+TEXT ·scaleMax2AVX2(SB), NOSPLIT, $0-48
+	MOVQ dcopy+0(FP), R9
+	MOVQ dscaled+8(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS s+32(FP), Y15
+	MOVQ out+40(FP), DX
+	MOVL $0xff800000, AX
+	MOVL AX, X14
+	VBROADCASTSS X14, Y14
+	VXORPS Y13, Y13, Y13
+	SHRQ $3, CX
+	TESTQ CX, CX
+	JZ sm2done
+sm2loop:
+	VMOVUPS (SI), Y2
+	VMOVUPS Y2, (R9)
+	VMULPS Y2, Y15, Y0
+	VMOVUPS Y0, (DI)
+	VMAXPS Y0, Y14, Y14
+	VSUBPS Y0, Y0, Y1
+	VADDPS Y1, Y13, Y13
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R9
+	DECQ CX
+	JNZ sm2loop
+sm2done:
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y13, 32(DX)
+	VZEROUPPER
+	RET
+
 // func copyNTAVX2(dst, src *float32, n int)
 // dst[i] = src[i] with non-temporal stores (dst 32-byte aligned), n a
 // multiple of 8.

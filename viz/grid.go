@@ -1,7 +1,6 @@
 package viz
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 
@@ -165,6 +164,9 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	if tw := c.tw(title, ptTitle, true) + 2*pad; tw > pageW {
 		pageW = tw
 	}
+	if cfg.sizeSet {
+		pageW, pageH = math.Max(pageW, float64(cfg.w)), math.Max(pageH, float64(cfg.h))
+	}
 	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
 	for j, h := range st.heads {
 		x := left + float64(j)*(float64(pw)+gap) + float64(pw)/2
@@ -193,7 +195,5 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 		lo, hi = 0, 1
 	}
 	colorbar(c, left+gridW+c.px(16), top, cbH, c.maps[0], lo, hi, cbLabel, true)
-	note := fmt.Sprintf("rows: queries, columns: keys (%d tokens)", st.Tq)
-	_ = note
 	return c.finish(pageW, pageH)
 }

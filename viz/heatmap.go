@@ -207,6 +207,14 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 	cbW := colorbar(c, 0, 0, cbH, m.cmap, m.lo, m.hi, cbLabel, false)
 	contentW := L.left + W + math.Max(L.right, 0) + c.px(14) + cbW
 	contentH := titleH + L.top + math.Max(H, float64(cbH)) + L.bottom
+	note := ""
+	if m.pool > 1 {
+		note = fmt.Sprintf("%d×%d cells: each pixel shows the largest value of a %d×%d block (enlarge with viz.Size)", m.rows, m.cols, m.pool, m.pool)
+		contentH += c.th_(ptTick) + c.px(6)
+		if tw := c.tw(note, ptTick, false) + 2*pad; tw > contentW+2*pad {
+			contentW = tw - 2*pad
+		}
+	}
 	pw, ph := contentW+2*pad, contentH+2*pad
 	if tw := c.tw(title, ptTitle, true) + 2*pad; tw > pw {
 		pw = tw
@@ -226,6 +234,9 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 		}
 	}
 	m.draw(c, L, x0, y0)
+	if note != "" {
+		c.text(ox, oy+contentH, note, ptTick, false, c.th.muted, 0, 1)
+	}
 	colorbar(c, float64(x0)+W+math.Max(L.right, 0)+c.px(14), float64(y0), cbH, m.cmap, m.lo, m.hi, cbLabel, true)
 	return c.finish(pw, ph)
 }

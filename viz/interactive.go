@@ -62,6 +62,7 @@ type iopts struct {
 	colors      []string // head colours
 	fallbackPNG []byte
 	diverging   bool   // centre the colour range on 0
+	shared      bool   // one colour scale for every head (explorer)
 	view        string // caller's name for messages
 	warnings    []string
 }
@@ -213,8 +214,10 @@ type explorerSpec struct {
 	L          int      `json:"L"`
 	H          int      `json:"H"`
 	T          int      `json:"T"`
+	Tk         int      `json:"Tk"`
 	Layer      int      `json:"layer"`
 	Head       int      `json:"head"`
+	Shared     bool     `json:"shared"`
 	Lo         float64  `json:"lo"`
 	Hi         float64  `json:"hi"`
 	Pal        []string `json:"pal"`
@@ -222,15 +225,16 @@ type explorerSpec struct {
 	HeadNames  []string `json:"headNames,omitempty"`
 }
 
-// explorerChart: att is [L, H, T, T].
-func explorerChart(att []float32, L, H, T int, o *iopts) (*echarts.Chart, error) {
-	if err := checkLen(o.view, att, L*H*T*T, fmt.Sprintf("[%d %d %d %d]", L, H, T, T)); err != nil {
+// explorerChart: att is [L, H, T, Tk]; each head has its own colour scale
+// unless o.shared.
+func explorerChart(att []float32, L, H, T, Tk int, o *iopts) (*echarts.Chart, error) {
+	if err := checkLen(o.view, att, L*H*T*Tk, fmt.Sprintf("[%d %d %d %d]", L, H, T, Tk)); err != nil {
 		return nil, err
 	}
-	if err := checkTokens(o.view, "", o.q, T); err != nil {
+	if err := checkTokens(o.view, "query", o.q, T); err != nil {
 		return nil, err
 	}
-	if err := checkTokens(o.view, "", o.k, T); err != nil {
+	if err := checkTokens(o.view, "key", o.k, Tk); err != nil {
 		return nil, err
 	}
 	if o.layer < 0 || o.layer >= L || o.head < 0 || o.head >= H {
@@ -241,7 +245,7 @@ func explorerChart(att []float32, L, H, T int, o *iopts) (*echarts.Chart, error)
 	lo, hi := o.colourRange(att)
 	wd, ht := o.size(1100, 620)
 	return &echarts.Chart{Kind: "explorer", Title: o.title, Width: wd, Height: ht, Theme: o.theme,
-		Spec: explorerSpec{Title: o.title, Q: o.q, K: o.k, L: L, H: H, T: T, Layer: o.layer, Head: o.head, Lo: lo, Hi: hi, Pal: pal,
+		Spec: explorerSpec{Title: o.title, Q: o.q, K: o.k, L: L, H: H, T: T, Tk: Tk, Layer: o.layer, Head: o.head, Shared: o.shared, Lo: lo, Hi: hi, Pal: pal,
 			LayerNames: o.layerNames, HeadNames: o.headNames},
 		Arrays: []echarts.Array{echarts.Auto("w", att, lo, hi)}, Fallback: o.fallbackPNG}, nil
 }

@@ -2,8 +2,8 @@ package viz
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -87,6 +87,7 @@ type browserPage struct {
 	Checks     []map[string]any `json:"checks,omitempty"`
 	MinPainted int              `json:"minPainted,omitempty"`
 	Screenshot string           `json:"screenshot,omitempty"`
+	WaitFor    string           `json:"waitFor,omitempty"` // a peer's page: painted when this selector exists
 }
 
 type browserResult struct {
@@ -207,6 +208,21 @@ func TestInteractiveBrowser(t *testing.T) {
 			pages = append(pages, p)
 		}
 	}
+	// The Figure constructors' saved pages load and paint too.
+	for name, f := range figureCases(t) {
+		b, err := f.Encode(".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".html"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := browserPage{File: name + ".html"}
+		if name == "fig-strip" {
+			p.Checks = append(p.Checks, map[string]any{"do": "stripQuery", "value": 2})
+		}
+		pages = append(pages, p)
+	}
 	res := runBrowser(t, dir, pages)
 	for _, r := range res {
 		t.Logf("%-22s %8d B  painted at %5.0f ms", r.File, r.Bytes, r.PaintMs)
@@ -281,7 +297,7 @@ func TestInteractiveScale(t *testing.T) {
 	}
 	o := newIopts("viz.Explorer")
 	o.title, o.q, o.k = "12×12×128²", demoTokens(128), demoTokens(128)
-	c, err := explorerChart(demoStack(12, 12, 128), 12, 12, 128, o)
+	c, err := explorerChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func demoCharts(t testing.TB, theme string) map[string]*echarts.Chart {
 	o = newIopts("viz.Explorer")
 	o.title, o.q, o.k, o.theme = "toy model", toks, toks, theme
 	o.layer, o.head = 1, 2
-	c, err = explorerChart(demoStack(3, 4, 9), 3, 4, 9, o)
+	c, err = explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
 	must("explorer", c, err)
 
 	o = newIopts("viz.HeadView")
@@ -277,7 +277,7 @@ func TestInteractiveBadInput(t *testing.T) {
 	t.Log(err)
 	o = newIopts("viz.Explorer")
 	o.layer = 5
-	_, err = explorerChart(make([]float32, 2*2*3*3), 2, 2, 3, o)
+	_, err = explorerChart(make([]float32, 2*2*3*3), 2, 2, 3, 3, o)
 	if !errors.Is(err, tensor.ErrValue) {
 		t.Errorf("layer out of range: got %v", err)
 	}

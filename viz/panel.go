@@ -30,8 +30,8 @@ type matPanel struct {
 	highlight int // -1: none
 
 	numRows, numCols bool // thinned token labels carry their index
-	cell      int // pixels per cell (≥ 1)
-	pool      int // cells per pixel (≥ 1; > 1 only when cell == 1)
+	cell             int  // pixels per cell (≥ 1)
+	pool             int  // cells per pixel (≥ 1; > 1 only when cell == 1)
 }
 
 func (m *matPanel) dataW() int { return ceilDiv(m.cols, m.pool) * m.cell }

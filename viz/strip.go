@@ -36,6 +36,7 @@ func TokenStrip(w *tensor.Tensor, opts ...Option) *Figure {
 				return nil, tensor.Errorf(tensor.ErrValue, "viz.TokenStrip: Query(%d) is outside the %d queries; use 0 … %d", q, shape[0], shape[0]-1)
 			}
 			row = d[q*shape[1] : (q+1)*shape[1]]
+			f.addMatrix("matrix", d, shape[0], shape[1]) // every row, for the interactive query selector
 		default:
 			return nil, shapeErr("TokenStrip", "a [queries × keys] matrix or one row of weights [keys]", shape, rankHint(shape))
 		}

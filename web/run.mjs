@@ -19,7 +19,8 @@ const dir = path.dirname(path.resolve(manifestPath));
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 // Per-action timeouts below; this catches anything else that hangs.
-setTimeout(() => { console.error("run.mjs: gave up after 240 s"); process.exit(3); }, 240000).unref();
+const limit = +(process.env.RUN_MJS_LIMIT_S || 240);
+setTimeout(() => { console.error(`run.mjs: gave up after ${limit} s`); process.exit(3); }, limit * 1000).unref();
 
 const browser = await chromium.launch({
   executablePath,
@@ -108,19 +109,25 @@ for (const pg of manifest.pages) {
   page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
   const url = "file://" + file;
   page.on("request", (q) => { if (q.url() !== url) requests.push(q.url()); });
-  const sel = "div[data-av]";
+  const sel = pg.waitFor || "div[data-av]";
   const body = sel + " .attnviz-body";
   const t0 = Date.now();
   try {
     await page.goto(url, { waitUntil: "load", timeout: 120000 });
-    await page.waitForSelector(sel + "[data-av-painted]", { timeout: 120000 });
+    if (pg.waitFor) {
+      // A peer's page (plotly): painted when its selector exists.
+      await page.waitForFunction((s) => !!document.querySelector(s), pg.waitFor, { timeout: 300000, polling: "raf" });
+      r.paintMs = await page.evaluate(() => performance.now());
+    } else {
+      await page.waitForSelector(sel + "[data-av-painted]", { timeout: 120000 });
+    }
   } catch (e) {
     fail(r, "did not paint: " + e.message.split("\n")[0]);
   }
   r.loadMs = Date.now() - t0;
-  r.paintMs = await page.evaluate((sel) => { const e = document.querySelector(sel); return e ? +e.getAttribute("data-av-painted") : -1; }, sel).catch(() => -1);
+  if (!pg.waitFor) r.paintMs = await page.evaluate((sel) => { const e = document.querySelector(sel); return e ? +e.getAttribute("data-av-painted") : -1; }, sel).catch(() => -1);
   r.heapMB = await page.evaluate(() => performance.memory ? Math.round(performance.memory.usedJSHeapSize / 1048576) : -1).catch(() => -1);
-  if (r.ok) {
+  if (r.ok && !pg.waitFor) {
     await step(page, r, "painted", async () => {
       const n = await painted(page, sel);
       r.paintedPx = n;

@@ -230,7 +230,12 @@ func Page(c *Chart, o Options) ([]byte, error) {
 	b = append(b, html.EscapeString(title)...)
 	b = append(b, "</title>\n<style>html,body{margin:0;padding:0;background:"+bg+";color:"+fg+"}body{padding:12px;font:14px system-ui,-apple-system,\"Segoe UI\",sans-serif}</style>\n</head>\n<body>\n"...)
 	o.Script = o.Script || o.ScriptURL == ""
-	b, err := c.appendFragment(b, o, false)
+	// A browser opening the file runs scripts: no fallback image needed
+	// (it would cost up to 340 kB); say so if scripts are off.
+	cc := *c
+	cc.Fallback = nil
+	b = append(b, "<noscript><p>This attnviz figure needs JavaScript.</p></noscript>\n"...)
+	b, err := cc.appendFragment(b, o, false)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,8 @@ function setRange(r,lo,hi){
     var u=r.u;r.code=function(k){return tbl[u[k]];};
   }
 }
+/* A view of r with its own colour range (per-head scales). */
+function ranged(r,lo,hi){var v=Object.create(r);setRange(v,lo,hi);return v;}
 function hexRGB(h){h=h.replace("#","");return [parseInt(h.substr(0,2),16),parseInt(h.substr(2,2),16),parseInt(h.substr(4,2),16)];}
 /* 257-entry little-endian ABGR table: 0..255 palette, 256 masked. */
 function lut(stops,masked){
@@ -127,14 +129,14 @@ function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
     animation:false,backgroundColor:th.bg,
     title:{text:"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
     grid:{left:100,right:96,top:40,bottom:110,containLabel:false},
-    xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:92,nameTextStyle:{color:th.sub},
+    xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:78,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({rotate:60,formatter:function(v,i){return self.m?tok(self.m.k,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     yAxis:{type:"category",data:[],inverse:true,name:"query",nameLocation:"middle",nameGap:90,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({formatter:function(v,i){return self.m?tok(self.m.q,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     dataZoom:[{type:"inside",xAxisIndex:0,filterMode:"none"},{type:"inside",yAxisIndex:0,filterMode:"none"},
       {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:4,showDetail:false},
       {type:"slider",yAxisIndex:0,filterMode:"none",width:12,right:74,showDetail:false}],
-    visualMap:{type:"continuous",min:lo,max:hi,calculable:false,seriesIndex:[],right:8,top:"middle",itemHeight:Math.max(80,h-220),itemWidth:14,
+    visualMap:{type:"continuous",min:lo,max:hi,calculable:false,seriesIndex:[],right:8,top:"middle",itemHeight:Math.max(80,h-240),itemWidth:14,text:[num(hi,false),num(lo,false)],
       inRange:{color:stops},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}},
     series:[{type:"custom",data:[[0,0,0]],encode:{x:0,y:1},clip:true,silent:true,animation:false,
       renderItem:function(p,api){return self.render(p,api);}}]
@@ -228,7 +230,15 @@ AV.views.heatmap=function(root,opt,spec,data){
 AV.views.explorer=function(root,opt,spec,data){
   var th=THEMES[opt.theme];
   var arr=decode(data.w,spec.lo,spec.hi),lutT=lut(spec.pal,th.masked);
-  var L=spec.L,H=spec.H,T=spec.T,l=spec.layer,hd=spec.head;
+  var L=spec.L,H=spec.H,T=spec.T,Tk=spec.Tk||spec.T,l=spec.layer,hd=spec.head,n2=T*Tk;
+  /* One colour range per head unless the scale is shared. */
+  var views=[],los=[],his=[],hh,k;
+  for(hh=0;hh<L*H;hh++){
+    var lo=spec.lo,hi=spec.hi;
+    if(!spec.shared){lo=Infinity;hi=-Infinity;for(k=hh*n2;k<(hh+1)*n2;k++){var v=arr.get(k);if(v===v&&v!==Infinity&&v!==-Infinity){if(v<lo){lo=v;}if(v>hi){hi=v;}}}
+      if(!(hi>=lo)){lo=0;hi=1;}if(spec.lo>=0&&lo>=0){lo=0;}if(spec.lo<0){var mm=Math.max(-lo,hi);lo=-mm;hi=mm;}if(!(hi>lo)){hi=lo+1;}}
+    los.push(lo);his.push(hi);views.push(spec.shared?arr:ranged(arr,lo,hi));
+  }
   var bar=el("div","attnviz-bar",root);
   var ln=function(i){return spec.layerNames&&spec.layerNames[i]!=null?vis(spec.layerNames[i]):"layer "+i;};
   var hn=function(i){return spec.headNames&&spec.headNames[i]!=null?vis(spec.headNames[i]):"head "+i;};
@@ -241,7 +251,7 @@ AV.views.explorer=function(root,opt,spec,data){
   hm.pinColor=th.pin;
   var status=el("div","attnviz-status",root);
   var tver=0,tgeom=null,tcache=null;
-  function cur(){return {arr:arr,off:(l*H+hd)*T*T,rows:T,cols:T,q:spec.q,k:spec.k,title:(spec.title?spec.title+" \u2014 ":"")+ln(l)+", "+hn(hd)};}
+  function cur(){var c=views[l*H+hd];return {arr:c,off:(l*H+hd)*n2,rows:T,cols:Tk,q:spec.q,k:spec.k,title:(spec.title?spec.title+" \u2014 ":"")+ln(l)+", "+hn(hd)};}
   function labels(n,f){var a=[];for(var i=0;i<n;i++){a.push(f(i));}return a;}
   tchart.setOption({animation:false,backgroundColor:th.bg,
     title:{text:"layers \u00d7 heads (click to open)",left:"center",top:4,textStyle:{color:th.fg,fontSize:13}},
@@ -257,16 +267,16 @@ AV.views.explorer=function(root,opt,spec,data){
   function thumbs(g){
     var r=dpr(),W=Math.max(1,Math.round(g.w*r)),Hh=Math.max(1,Math.round(g.h*r));
     var cv=document.createElement("canvas");cv.width=W;cv.height=Hh;
-    var ctx=cv.getContext("2d"),img=ctx.createImageData(W,Hh),px=new Uint32Array(img.data.buffer),code=arr.code;
+    var ctx=cv.getContext("2d"),img=ctx.createImageData(W,Hh),px=new Uint32Array(img.data.buffer);
     var gap=Math.max(1,Math.round(Math.min(g.bw,g.bh)*r*0.06));
     var cw=g.bw*r,ch=g.bh*r;
     var colH=new Int32Array(W),colJ=new Int32Array(W),x,y;
-    for(x=0;x<W;x++){var fx=x/cw,h=Math.floor(fx),ox=x-h*cw;colH[x]=(h<H&&ox>=gap/2&&ox<cw-gap/2)?h:-1;colJ[x]=Math.min(T-1,Math.floor((ox-gap/2)/(cw-gap)*T));}
+    for(x=0;x<W;x++){var fx=x/cw,h=Math.floor(fx),ox=x-h*cw;colH[x]=(h<H&&ox>=gap/2&&ox<cw-gap/2)?h:-1;colJ[x]=Math.min(Tk-1,Math.floor((ox-gap/2)/(cw-gap)*Tk));}
     for(y=0;y<Hh;y++){
       var fy=y/ch,ll=Math.floor(fy),oy=y-ll*ch;
       if(ll>=L||oy<gap/2||oy>=ch-gap/2){continue;}
-      var i=Math.min(T-1,Math.floor((oy-gap/2)/(ch-gap)*T)),o=y*W;
-      for(x=0;x<W;x++){var hh=colH[x];if(hh>=0){px[o+x]=lutT[code(((ll*H+hh)*T+i)*T+colJ[x])];}}
+      var i=Math.min(T-1,Math.floor((oy-gap/2)/(ch-gap)*T)),o=y*W,rb=ll*H;
+      for(x=0;x<W;x++){var hh=colH[x];if(hh>=0){px[o+x]=lutT[views[rb+hh].code((rb+hh)*n2+i*Tk+colJ[x])];}}
     }
     ctx.putImageData(img,0,0);
     ctx.strokeStyle=th.pin;ctx.lineWidth=Math.max(2,gap)*1.5;
@@ -282,7 +292,9 @@ AV.views.explorer=function(root,opt,spec,data){
     l=nl;hd=nh;sl.value=String(l);sh.value=String(hd);
     root.setAttribute("data-layer",String(l));root.setAttribute("data-head",String(hd));
     tver++;tchart.setOption({series:[{data:[[0,0,tver]]}]});
-    hm.pin=-1;hm.set(cur());status.textContent=ln(l)+", "+hn(hd)+" \u2014 "+pinText(cur(),-1);
+    hm.pin=-1;hm.set(cur());
+    var ix=l*H+hd;hm.chart.setOption({visualMap:{min:los[ix],max:his[ix],text:[num(his[ix],false),num(los[ix],false)]}});
+    status.textContent=ln(l)+", "+hn(hd)+" \u2014 "+pinText(cur(),-1);
   }
   var tz=tchart.getZr();
   tz.on("mousemove",function(e){var c=tcell(e.offsetX,e.offsetY);if(!c){ttip.hide();return;}ttip.show(e.offsetX,e.offsetY,ln(c[0])+", "+hn(c[1]));});
@@ -312,7 +324,7 @@ AV.views.headview=function(root,opt,spec,data){
     b.addEventListener("dblclick",function(){for(var k=0;k<H;k++){on[k]=k===h;btns[k].setAttribute("aria-pressed",on[k]?"true":"false");}draw();});
     btns.push(b);})(h);}
   var n=Math.max(T,Tk),rh=Math.max(14,Math.min(22,Math.floor((opt.h-60)/n)));
-  var top=44,hgt=Math.max(opt.h,top+n*rh+16),w=opt.w;
+  var top=44,hgt=top+n*rh+16,w=opt.w;
   var div=chartHost(root,w,hgt),chart=init(div,opt.theme,w,hgt),tip=tipFor(div,th);
   var status=el("div","attnviz-status",root);
   var xl=Math.round(w*0.36),xr=Math.round(w*0.64);
@@ -320,8 +332,8 @@ AV.views.headview=function(root,opt,spec,data){
   function yq(i){return top+i*rh+rh/2;}
   function texts(){
     var g=[],i;
-    for(i=0;i<T;i++){g.push({type:"text",id:"q"+i,x:xl-8,y:yq(i),silent:true,style:{text:tok(spec.q,i),fill:th.fg,font:"12px sans-serif",align:"right",verticalAlign:"middle",width:xl-16,overflow:"truncate"}});}
-    for(i=0;i<Tk;i++){g.push({type:"text",id:"k"+i,x:xr+8,y:yq(i),silent:true,style:{text:tok(spec.k,i),fill:th.fg,font:"12px sans-serif",align:"left",verticalAlign:"middle",width:w-xr-16,overflow:"truncate"}});}
+    for(i=0;i<T;i++){g.push({type:"text",id:"q"+i,x:xl-8,y:yq(i),silent:true,z:2,style:{text:tok(spec.q,i),fill:th.fg,font:"12px sans-serif",align:"right",verticalAlign:"middle",width:xl-16,overflow:"truncate"}});}
+    for(i=0;i<Tk;i++){g.push({type:"text",id:"k"+i,x:xr+8,y:yq(i),silent:true,z:2,style:{text:tok(spec.k,i),fill:th.fg,font:"12px sans-serif",align:"left",verticalAlign:"middle",width:w-xr-16,overflow:"truncate"}});}
     return g;
   }
   function paint(){
@@ -349,7 +361,7 @@ AV.views.headview=function(root,opt,spec,data){
   }
   function draw(){
     var f=pinned||focus,g=[{type:"image",id:"lines",x:xl,y:0,silent:true,z:1,style:{image:paint(),x:0,y:0,width:xr-xl,height:hgt}}];
-    var hi={type:"rect",id:"hl",z:0,silent:true,invisible:!f,shape:{x:0,y:0,width:0,height:0},style:{fill:th.grid}};
+    var hi={type:"rect",id:"hl",z:0,silent:true,invisible:!f,shape:{x:0,y:0,width:0,height:0},style:{fill:th.grid,opacity:pinned?0.9:0.5}};
     if(f){hi.shape=f.side==="q"?{x:4,y:yq(f.i)-rh/2,width:xl-8,height:rh}:{x:xr+4,y:yq(f.i)-rh/2,width:w-xr-8,height:rh};}
     g.push(hi);
     chart.setOption({graphic:{elements:g}});
@@ -407,7 +419,7 @@ AV.views.steps=function(root,opt,spec,data){
     grids.push({left:70,right:24,top:40+p*gh+18,height:gh-44});
     titles.push({text:panels[p],left:70,top:40+p*gh-2,textStyle:{fontSize:12,fontWeight:"normal",color:th.fg}});
     xs.push({type:"category",gridIndex:p,data:p<3?keys:dims,axisLabel:{color:th.fg,fontSize:10,hideOverlap:true,width:70,overflow:"truncate"},axisTick:{show:false}});
-    ys.push({type:"value",gridIndex:p,axisLabel:{color:th.sub,fontSize:10},splitLine:{lineStyle:{color:th.grid}},scale:p!==2,max:p===2?1:null,min:p===2?0:null});
+    ys.push({type:"value",gridIndex:p,axisLabel:{color:th.sub,fontSize:10},splitLine:{lineStyle:{color:th.grid}},splitNumber:3,max:p===2?1:null,min:p===2?0:null});
     series.push({type:"bar",xAxisIndex:p,yAxisIndex:p,data:[],itemStyle:{color:spec.colors[p]},animationDurationUpdate:300});
   }
   titles.unshift({text:spec.title||"",left:"center",top:2,textStyle:{fontSize:14,color:th.fg}});

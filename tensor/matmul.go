@@ -21,6 +21,10 @@ import (
 // The micro-kernel is Go assembly on amd64 (AVX-512: 8 × 32 tile, 16 zmm
 // accumulators; AVX2+FMA: 6 × 16 tile, 12 ymm accumulators), chosen at
 // start-up from CPUID, with a portable Go kernel (4 × 4) everywhere else.
+// When A has unit column stride (row-major Q, or the weights block in
+// attention) the vector kernels read it in place instead of packing it.
+// ATTNVIZ_SIMD=avx2 or ATTNVIZ_SIMD=none lowers the choice, to compare
+// paths; TestKernels runs every path the CPU supports.
 // Assembly rather than GOEXPERIMENT=simd because the notebook kernel and
 // every other consumer build with a stock toolchain; assembly rather than
 // gonum's Sgemm because a register-blocked vector kernel is ≈ 4× faster on

@@ -85,7 +85,7 @@ func TestWarnings(t *testing.T) {
 	if len(w) != 1 || w[0] != "row 0 sums to 0.9, not 1: are these softmax weights?" {
 		t.Fatalf("warnings %q", w)
 	}
-	if !strings.Contains(f.HTML(), "row 0 sums to 0.9") || !strings.Contains(f.String(), "warning") {
+	if !strings.Contains(f.staticHTML(), "row 0 sums to 0.9") || !strings.Contains(f.String(), "warning") {
 		t.Error("warning missing from the caption")
 	}
 	// a masked row of zeros is fine
@@ -117,6 +117,9 @@ func TestDegenerate(t *testing.T) {
 		"size":        Heatmap(DemoAttention(30), Size(300, 200)),
 		"huge size":   Heatmap(DemoAttention(3), Size(4000, 3000)),
 		"dpi":         Heatmap(DemoAttention(5), DPI(200)),
+		"cross":       Steps(tensor.Ones(2, 3), tensor.Ones(4, 3), tensor.Ones(4, 5), Mask(tensor.Ones(4))),
+		"rect":        Heatmap(tensor.Full(.25, 3, 4), Tokens([]string{"a", "b", "c"}, []string{"w", "x", "y", "z"})),
+		"rect grid":   Grid(tensor.Full(.25, 2, 2, 3, 4)),
 	}
 	for name, f := range figs {
 		if f.Err() != nil {
@@ -185,5 +188,20 @@ func TestRowZeroOnTop(t *testing.T) {
 	}
 	if minY > b.Max.Y/3 {
 		t.Errorf("row 0 drawn at y=%d, not near the top of a %d px figure", minY, b.Max.Y)
+	}
+}
+
+// Figures may be made from several goroutines at once (font caches are shared).
+func TestConcurrent(t *testing.T) {
+	done := make(chan *Figure)
+	for i := 0; i < 4; i++ {
+		go func(i int) {
+			done <- Heatmap(DemoAttention(6+i), Tokens(DemoTokens(6+i), DemoTokens(6+i)), DPI(96+24*i))
+		}(i)
+	}
+	for i := 0; i < 4; i++ {
+		if f := <-done; f.Err() != nil {
+			t.Error(f.Err())
+		}
 	}
 }

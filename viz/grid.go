@@ -146,7 +146,16 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	for _, l := range st.layers {
 		rowLabW = math.Max(rowLabW, c.tw("L"+strconv.Itoa(l), ptTick, true))
 	}
-	left := pad + rowLabW + c.px(6)
+	// token labels on the outer panels when every token fits
+	showToks := cfg.tokSet && pool == 1 && float64(cell) >= lh*1.05
+	tokW := 0.0
+	if showToks {
+		for _, t := range append(append([]string{}, cfg.qTok...), cfg.kTok...) {
+			tokW = math.Max(tokW, c.tw(tokLabel(t, 12), ptTick, false))
+		}
+		tokW += c.px(4)
+	}
+	left := pad + rowLabW + c.px(6) + tokW
 	top := pad + titleH + lh + c.px(4)
 	gridW := float64(nh)*(float64(pw)+gap) - gap
 	gridH := float64(nl)*(float64(ph)+gap) - gap
@@ -160,7 +169,7 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	}
 	cbW := colorbar(c, 0, 0, cbH, c.maps[0], lo, hi, cbLabel, false)
 	pageW := left + gridW + c.px(16) + cbW + pad
-	pageH := top + math.Max(gridH, float64(cbH)) + pad
+	pageH := top + math.Max(gridH+tokW, float64(cbH)) + pad
 	if tw := c.tw(title, ptTitle, true) + 2*pad; tw > pageW {
 		pageW = tw
 	}
@@ -174,7 +183,12 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	}
 	for i, l := range st.layers {
 		y := top + float64(i)*(float64(ph)+gap)
-		c.text(left-c.px(6), y+float64(ph)/2, "L"+strconv.Itoa(l), ptTick, true, c.th.fg, 1, 0.5)
+		c.text(left-c.px(6)-tokW, y+float64(ph)/2, "L"+strconv.Itoa(l), ptTick, true, c.th.fg, 1, 0.5)
+		if showToks {
+			for r := 0; r < st.Tq; r++ {
+				c.text(left-c.px(3), y+(float64(r)+0.5)*float64(cell), tokLabel(cfg.qTok[r], 12), ptTick, false, c.th.fg, 1, 0.5)
+			}
+		}
 		for j, h := range st.heads {
 			x := left + float64(j)*(float64(pw)+gap)
 			vals := st.head(l, h)
@@ -189,6 +203,11 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 			m := &matPanel{rows: st.Tq, cols: st.Tk, vals: vals, lo: plo, hi: phi, cmap: c.maps[0],
 				noTicks: true, highlight: -1, cell: cell, pool: pool}
 			m.draw(c, panelLayout{}, int(x), int(y))
+			if showToks && i == nl-1 {
+				for k := 0; k < st.Tk; k++ {
+					c.textRot(x+(float64(k)+0.5)*float64(cell), y+float64(ph)+c.px(3), tokLabel(cfg.kTok[k], 12), ptTick, c.th.fg, 0.5, 0)
+				}
+			}
 		}
 	}
 	if !shared {

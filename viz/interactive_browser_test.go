@@ -77,9 +77,27 @@ func jsNum(v float32, approx bool) string {
 	return strings.Replace(s, "-", "−", 1)
 }
 
-// jsVis mirrors vis() in assets/attnviz.js for the characters tests use.
+// jsVis mirrors vis() in assets/attnviz.js (and tokLabel) for ASCII text.
 func jsVis(s string) string {
-	return strings.NewReplacer("\n", "↵", "\t", "→", "\r", `\r`).Replace(s)
+	if s == "" {
+		return "''"
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == ' ' && (i == 0 || i == len(s)-1):
+			b.WriteRune('·')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 type browserPage struct {
@@ -177,13 +195,13 @@ func TestInteractiveBrowser(t *testing.T) {
 					want := fmt.Sprintf("query %d: %s\nkey %d: %s\nweight: %s\nscore: %s", i, jsVis(toks[i]), j, jsVis(toks[j]), jsNum(w[i*9+j], false), jsNum(s[i*9+j], false))
 					p.Checks = append(p.Checks, map[string]any{"do": "hover", "i": i, "j": j, "want": want})
 				}
-				p.Checks = append(p.Checks, map[string]any{"do": "clickRow", "i": 4, "j": 1, "wantStatus": "pinned query 4: " + toks[4]})
+				p.Checks = append(p.Checks, map[string]any{"do": "clickRow", "i": 4, "j": 1, "wantStatus": "pinned query 4: " + jsVis(toks[4])})
 			case "explorer":
 				p.Checks = append(p.Checks,
 					map[string]any{"do": "select", "cls": "attnviz-layer", "value": 2, "attr": "data-layer", "wantTitle": "toy model — layer 2, head 2"},
 					map[string]any{"do": "select", "cls": "attnviz-head", "value": 0, "attr": "data-head", "wantTitle": "toy model — layer 2, head 0"},
 					map[string]any{"do": "thumb", "layer": 0, "head": 3},
-					map[string]any{"do": "hoverRespond", "i": 3, "j": 1, "prefix": "query 3: " + toks[3]},
+					map[string]any{"do": "hoverRespond", "i": 3, "j": 1, "prefix": "query 3: " + jsVis(toks[3])},
 				)
 			case "headview":
 				p.Checks = append(p.Checks,

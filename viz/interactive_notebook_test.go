@@ -44,7 +44,7 @@ func TestInteractiveNotebook6(t *testing.T) {
 		cells = append(cells, map[string]any{"cell_type": "code", "execution_count": i + 1, "metadata": map[string]any{},
 			"source": fmt.Sprintf("fig%d", i), "outputs": []any{o}})
 	}
-	nb := map[string]any{"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+	nb := map[string]any{"nbformat": 4, "nbformat_minor": 4, "cells": cells,
 		"metadata": map[string]any{"kernelspec": map[string]any{"name": "python3", "display_name": "Python 3", "language": "python"}}}
 	b, _ := json.Marshal(nb)
 	if err := os.WriteFile(filepath.Join(dir, "figs.ipynb"), b, 0o644); err != nil {

@@ -212,9 +212,9 @@ func Page(c *Chart, o Options) ([]byte, error) {
 		return nil, err
 	}
 	b := make([]byte, 0, c.size()+len(echartsJS)+len(runtimeJS)+4096)
-	bg, fg := "#ffffff", "#222222"
+	bg, fg := "#ffffff", "#1f1f1f"
 	if themeName(c.Theme) == "dark" {
-		bg, fg = "#1b1b1f", "#e6e6e6"
+		bg, fg = "#16181d", "#e8e8e8"
 	}
 	csp := "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"
 	if o.ScriptURL != "" {
@@ -360,11 +360,17 @@ func (c *Chart) appendFragment(b []byte, o Options, notebook bool) ([]byte, erro
 }
 
 // mountJS waits (in a notebook) for the scripts an earlier output carried,
-// then mounts; after 20 s without them it leaves the fallback image and says
-// how to get the script again.
-const mountJS = `function go(){window.attnviz.mount(id,kind,opt,spec,data);}
-if(window.echarts&&window.attnviz){go();}else{var n=0,t=setInterval(function(){
-if(window.echarts&&window.attnviz){clearInterval(t);go();}else if(++n>200){clearInterval(t);
-var els=document.querySelectorAll('div[data-av="'+id+'"]');for(var i=0;i<els.length;i++){var p=document.createElement('p');
-p.className='attnviz-noscript';p.textContent='attnviz: the ECharts script is not on this page (the output that carried it was cleared or not trusted). Call viz.ResendScript() and show the figure again.';els[i].appendChild(p);}}},100);}
+// then mounts. After 20 s without them it adds a note under the fallback
+// image saying how to get the script again, and keeps checking (every
+// 100 ms, a cheap test) for 30 minutes (JupyterLab renders off-screen outputs late, so the
+// output carrying the script may arrive after this one); the note goes when
+// the chart mounts.
+const mountJS = `function ready(){return window.echarts&&window.attnviz;}
+function note(show){var els=document.querySelectorAll('div[data-av="'+id+'"]');for(var i=0;i<els.length;i++){var p=els[i].querySelector('.attnviz-noscript');
+if(show&&!p&&!els[i].getAttribute('data-av-done')){p=document.createElement('p');p.className='attnviz-noscript';
+p.textContent='attnviz: the ECharts script is not on this page yet (the output that carried it was cleared, is not trusted, or is not rendered). Call viz.ResendScript() and show the figure again.';els[i].appendChild(p);}
+if(!show&&p){p.parentNode.removeChild(p);}}}
+function go(){note(false);window.attnviz.mount(id,kind,opt,spec,data);}
+if(ready()){go();}else{var n=0,t=setInterval(function(){n++;
+if(ready()){clearInterval(t);go();}else if(n===200){note(true);}else if(n>18000){clearInterval(t);}},100);}
 `

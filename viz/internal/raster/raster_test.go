@@ -38,7 +38,7 @@ func TestCellsExact(t *testing.T) {
 	want(15, 5, m.Index(0.5))
 	want(34, 24, m.Index(0))
 	want(5, 15, m.Index(1)) // row 1, col 0
-	want(4, 4, 16)           // background
+	want(4, 4, 16)          // background
 	var buf bytes.Buffer
 	b, err := p.PNG()
 	if err != nil {

@@ -7,9 +7,9 @@ if(window.attnviz&&window.attnviz.v===VERSION){return;}
 var AV={v:VERSION,views:{}};
 window.attnviz=AV;
 
-var THEMES={
-  light:{bg:"#ffffff",fg:"#222222",sub:"#666666",masked:[214,214,214],grid:"#cccccc",tipBg:"rgba(255,255,255,0.96)",tipFg:"#222222",tipBorder:"#999999",pin:"#e8590c",ctrlBg:"#f4f4f4"},
-  dark:{bg:"#1b1b1f",fg:"#e6e6e6",sub:"#aaaaaa",masked:[72,72,78],grid:"#444444",tipBg:"rgba(30,30,34,0.96)",tipFg:"#eeeeee",tipBorder:"#777777",pin:"#ffa94d",ctrlBg:"#2a2a30"}
+var THEMES={ /* the static views' colours (viz/palette.go themeColors) */
+  light:{bg:"#ffffff",fg:"#1f1f1f",sub:"#666666",masked:[217,217,217],grid:"#d0d0d0",tipBg:"rgba(255,255,255,0.96)",tipFg:"#1f1f1f",tipBorder:"#999999",pin:"#d55e00"},
+  dark:{bg:"#16181d",fg:"#e8e8e8",sub:"#a0a4ab",masked:[60,63,69],grid:"#3a3e46",tipBg:"rgba(30,32,38,0.96)",tipFg:"#eeeeee",tipBorder:"#7d828b",pin:"#ff8c42"}
 };
 
 function css(){
@@ -81,9 +81,21 @@ function rgbOf(t,i){var v=t[i];return "rgb("+(v&255)+","+(v>>8&255)+","+(v>>16&2
 function lumOf(t,i){var v=t[i];return 0.299*(v&255)+0.587*(v>>8&255)+0.114*(v>>16&255);}
 
 /* ---------- text ---------- */
+/* Token text as the static views label it (viz/draw.go tokLabel): escapes
+   for newline/tab/CR, a middle dot for a leading or trailing space, "?" for
+   other invisible characters, '' for the empty token. */
 function vis(t){
   t=String(t==null?"":t);
-  return t.replace(/\n/g,"\u21b5").replace(/\r/g,"\\r").replace(/\t/g,"\u2192").replace(/[\u0000-\u001f\u007f]/g,function(c){return "\\x"+("0"+c.charCodeAt(0).toString(16)).slice(-2);});
+  if(t===""){return "''";}
+  var out="",n=t.length;
+  for(var i=0;i<n;i++){
+    var c=t.charAt(i);
+    if(c==="\n"){out+="\\n";}else if(c==="\t"){out+="\\t";}else if(c==="\r"){out+="\\r";}
+    else if(c===" "&&(i===0||i===n-1)){out+="\u00b7";}
+    else if(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/.test(c)){out+="?";}
+    else{out+=c;}
+  }
+  return out;
 }
 function num(v,q){
   if(v!==v){return "masked";}
@@ -458,10 +470,10 @@ AV.views.strip=function(root,opt,spec,data){
   var pad=6,lh=28,x=10,y=40,boxes=[],w=opt.w;
   for(var j=0;j<Tk;j++){
     var t=tok(spec.k,j),tw=Math.min(w-20,Math.ceil(mc.measureText(t).width)+2*pad+4);
-    if(x+tw>w-10&&x>10){x=10;y+=lh+4;}
+    if(x+tw>w-10&&x>10){x=10;y+=lh+20;}
     boxes.push({x:x,y:y,w:tw,t:t});x+=tw+4;
   }
-  var hgt=Math.max(120,y+lh+56);
+  var hgt=Math.max(120,y+lh+72);
   var div=chartHost(root,w,hgt),chart=init(div,opt.theme,w,hgt),tip=tipFor(div,th);
   var status=el("div","attnviz-status",root);
   function draw(){
@@ -469,6 +481,8 @@ AV.views.strip=function(root,opt,spec,data){
     for(var j=0;j<Tk;j++){
       var b=boxes[j],c=arr.code(base+j),sel=(T===Tk&&j===qi);
       g.push({type:"rect",id:"b"+j,silent:true,shape:{x:b.x,y:b.y,width:b.w,height:lh,r:3},style:{fill:rgbOf(lutT,c),stroke:sel?th.pin:null,lineWidth:sel?3:0}});
+      var v=arr.get(base+j);
+      g.push({type:"text",id:"v"+j,silent:true,x:b.x+b.w/2,y:b.y+lh+2,style:{text:v===v?v.toFixed(2):"\u2013",fill:th.sub,font:"10px sans-serif",align:"center",verticalAlign:"top"}});
       g.push({type:"text",id:"t"+j,silent:true,x:b.x+pad,y:b.y+lh/2,style:{text:b.t,fill:lumOf(lutT,c)>140?"#111111":"#ffffff",font:"14px sans-serif",verticalAlign:"middle",width:b.w>=w-20?b.w-2*pad:null,overflow:b.w>=w-20?"truncate":null}});
     }
     chart.setOption({graphic:{elements:g}});
@@ -477,7 +491,7 @@ AV.views.strip=function(root,opt,spec,data){
   }
   function hit(px,py){for(var j=0;j<Tk;j++){var b=boxes[j];if(px>=b.x&&px<b.x+b.w&&py>=b.y&&py<b.y+lh){return j;}}return -1;}
   chart.setOption({animation:false,backgroundColor:th.bg,title:{text:spec.title||"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
-    visualMap:{type:"continuous",orient:"horizontal",min:spec.lo,max:spec.hi,calculable:false,seriesIndex:[],left:"center",bottom:4,itemWidth:10,itemHeight:180,inRange:{color:spec.pal},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}}});
+    visualMap:{type:"continuous",orient:"horizontal",min:spec.lo,max:spec.hi,calculable:false,seriesIndex:[],left:"center",bottom:4,itemWidth:10,itemHeight:180,inRange:{color:spec.pal},text:[num(spec.hi,false),num(spec.lo,false)],textStyle:{color:th.fg},formatter:function(v){return num(v,false);}}});
   var zr=chart.getZr();
   zr.on("mousemove",function(e){var j=hit(e.offsetX,e.offsetY);if(j<0){tip.hide();return;}
     tip.show(e.offsetX,e.offsetY,"query "+qi+": "+tok(spec.q,qi)+"\nkey "+j+": "+tok(spec.k,j)+"\nweight: "+num(arr.get(qi*Tk+j),arr.kind!=="f32"));});

@@ -78,7 +78,7 @@ func TestBadInputs(t *testing.T) {
 		{"ragged rows", FromRows([][]float32{{1, 2}, {3}}), ErrShape, "FromRows: row 1 has 1 values but row 0 has 2; every row must have the same length"},
 		{"New size", New([]float32{1, 2, 3}, 2, 2), ErrShape, "New: shape holds 4 elements but 3 values were given: [2 2]"},
 		{"negative dim", Zeros(2, -1), ErrShape, "Zeros: dimensions must not be negative: [2 -1]"},
-		{"huge", Zeros(1<<20, 1<<20), ErrShape, "Zeros: more than 2147483648 elements: [1048576 1048576]; use a smaller shape"},
+		{"huge", Zeros(1<<20, 1<<20), ErrShape, "Zeros: more than 2147483647 elements: [1048576 1048576]; use a smaller shape"},
 		{"reshape", Zeros(2, 3).Reshape(4, 2), ErrShape, "Reshape: 6 elements cannot take a shape of 8: [2 3] × [4 2]; the product of the new shape must equal the old one's"},
 		{"index", Zeros(2, 3).Index(5), ErrShape, "Index: index 5 out of range for dimension 0 (size 2): [2 3]; valid indices are 0..1"},
 		{"permute", Zeros(2, 3).Permute(0, 0), ErrShape, "Permute: [0 0] is not a permutation of 0..1: [2 3]"},

@@ -10,7 +10,7 @@
 //
 //	scores  = Q Kᵀ                    q.MatMul(k.T())
 //	scaled  = scores / √dₖ            .Scale(1/√dₖ)
-//	masked  = scaled where allowed,   .MaskedFill(blocked, -Inf)
+//	masked  = scaled where allowed,   .MaskedFill(mask.Eq0(), -∞)
 //	          −∞ elsewhere
 //	weights = softmax(masked)          .Softmax(-1)
 //	output  = weights V               .MatMul(v)

@@ -163,7 +163,7 @@ func normDim(d, rank int) (int, bool) {
 // maxElements bounds the size of a tensor made by a constructor (2^31
 // elements, 8 GiB of float32), so a mistyped shape gives an error instead
 // of exhausting memory.
-const maxElements = 1 << 31
+const maxElements = math.MaxInt32
 
 func checkShape(op string, shape []int) error {
 	n := 1

@@ -8,18 +8,19 @@ import (
 
 // barChart is a bar chart with a y axis on the left.
 type barChart struct {
-	vals   []float64
-	colors []color.RGBA // per bar (cycled); nil: theme accent
-	masked []bool       // bars drawn as a hatched "blocked" marker
-	lo, hi float64
-	labels []string // one per bar, or nil
-	groups []barGroup
-	title  string
-	yLabel string
-	barW   float64 // bar width in pixels
-	gap    float64
-	plotH  float64
-	hline  *float64 // a reference line (e.g. 0)
+	vals     []float64
+	colors   []color.RGBA // per bar (cycled); nil: theme accent
+	masked   []bool       // bars drawn as a grey "blocked" marker
+	maskText string       // written on blocked bars (default "−∞")
+	lo, hi   float64
+	labels   []string // one per bar, or nil
+	groups   []barGroup
+	title    string
+	yLabel   string
+	barW     float64 // bar width in pixels
+	gap      float64
+	plotH    float64
+	hline    *float64 // a reference line (e.g. 0)
 }
 
 type barGroup struct {
@@ -104,7 +105,11 @@ func (b *barChart) draw(c *canvas, L barLayout, x0, y0 float64) {
 		x := x0 + b.gap + float64(i)*(b.barW+b.gap)
 		if b.masked != nil && b.masked[i] {
 			c.pg.FillRect(math.Round(x), y0, math.Max(1, math.Round(b.barW)), H, th.mask)
-			c.text(x+b.barW/2, y0+c.px(2), "−∞", ptAnnot, false, th.muted, 0.5, 0)
+			mt := b.maskText
+			if mt == "" {
+				mt = "−∞"
+			}
+			c.text(x+b.barW/2, y0+c.px(2), mt, ptAnnot, false, th.muted, 0.5, 0)
 			continue
 		}
 		col := th.accent

@@ -74,6 +74,9 @@ func build(kind string, opts []Option, draw func(f *Figure) (*raster.Page, error
 			}
 		}()
 		page, err = draw(f)
+		if err == nil && page != nil && f.cfg.sizeSet {
+			page.Grow(f.cfg.w, f.cfg.h)
+		}
 		if err == nil && page != nil {
 			f.png, err = page.PNG()
 		}

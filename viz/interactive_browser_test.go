@@ -100,6 +100,14 @@ func jsVis(s string) string {
 	return b.String()
 }
 
+func visAll(t []string) []string {
+	out := make([]string, len(t))
+	for i, s := range t {
+		out[i] = jsVis(s)
+	}
+	return out
+}
+
 type browserPage struct {
 	File       string           `json:"file"`
 	Checks     []map[string]any `json:"checks,omitempty"`
@@ -196,6 +204,10 @@ func TestInteractiveBrowser(t *testing.T) {
 					p.Checks = append(p.Checks, map[string]any{"do": "hover", "i": i, "j": j, "want": want})
 				}
 				p.Checks = append(p.Checks, map[string]any{"do": "clickRow", "i": 4, "j": 1, "wantStatus": "pinned query 4: " + jsVis(toks[4])})
+				// Zoomed to the lower-right half, cell (7, 6) is still found under the mouse.
+				want := fmt.Sprintf("query 7: %s\nkey 6: %s\nweight: %s\nscore: %s", jsVis(toks[7]), jsVis(toks[6]), jsNum(w[7*9+6], false), jsNum(s[7*9+6], false))
+				p.Checks = append(p.Checks, map[string]any{"do": "zoom", "start": 50, "end": 100, "minBand": 80, "i": 7, "j": 6, "want": want,
+					"qLabels": visAll(toks), "kLabels": visAll(toks)})
 			case "explorer":
 				p.Checks = append(p.Checks,
 					map[string]any{"do": "select", "cls": "attnviz-layer", "value": 2, "attr": "data-layer", "wantTitle": "toy model — layer 2, head 2"},

@@ -215,7 +215,7 @@ func MaskEffect(scores, mask *tensor.Tensor, opts ...Option) *Figure {
 			{vals: raw, lo: lo, hi: hi, labels: labels, title: "1  raw scores  q·k / √d_k", hline: &zero},
 			{vals: raw, masked: bl, lo: lo, hi: hi, labels: labels, title: "2  after the mask: blocked keys → −∞", hline: &zero},
 			{vals: plain, lo: 0, hi: niceCeil(math.Max(maxOf(plain), maxOf(masked))), labels: labels, title: "3  softmax without the mask"},
-			{vals: masked, masked: bl, lo: 0, hi: niceCeil(math.Max(maxOf(plain), maxOf(masked))), labels: labels, title: "4  softmax with the mask: blocked keys get 0, the rest share 1"},
+			{vals: masked, masked: bl, lo: 0, hi: niceCeil(math.Max(maxOf(plain), maxOf(masked))), labels: labels, maskText: "0", title: "4  softmax with the mask: blocked keys get 0, the rest share 1"},
 		}
 		pad := c.px(10)
 		title := "What a mask does to query " + qn

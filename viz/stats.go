@@ -23,6 +23,8 @@ import (
 // cache) query i sits at key position i + Tk − Tq.
 var StatNames = []string{"entropy", "mean distance", "sink mass", "previous token", "diagonal"}
 
+var statTitles = []string{"entropy (nats)", "mean distance (tokens)", "sink mass (1st token)", "previous token", "diagonal (self)"}
+
 // HeadStatistics computes the StatNames statistics of [L, H, T, T]
 // attention: a [5, L, H] tensor (statistic, layer, head).
 func HeadStatistics(att *tensor.Tensor) *tensor.Tensor {
@@ -132,7 +134,7 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, extra)
 	pad := c.px(10)
-	title := fmt.Sprintf("Per-head statistics (%d layers × %d heads, %d queries)", nl, nh, st.Tq)
+	title := fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query"))
 	if cfg.titleSet {
 		title = cfg.title
 	}
@@ -173,8 +175,8 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 			}
 		}
 		ranges[s] = [2]float64{lo, hi}
-		m := &matPanel{rows: nl, cols: nh, vals: vals, lo: lo, hi: hi, cmap: c.maps[0], title: StatNames[s],
-			rowLabels: rowL, colLabels: colL, highlight: -1, cell: cell, pool: 1,
+		m := &matPanel{rows: nl, cols: nh, vals: vals, lo: lo, hi: hi, cmap: c.maps[0], title: statTitles[s],
+			rowLabels: rowL, colLabels: colL, highlight: -1, cell: cell, pool: 1, titleLeft: true,
 			annotate: nl*nh <= 36 && c.tw("0.00", ptAnnot, false)+c.px(4) <= float64(cell), decimals: 2}
 		if s == 1 || s == 0 {
 			m.decimals = 1
@@ -188,7 +190,7 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 			cbH = int(c.px(60))
 		}
 		cbw := colorbar(c, float64(x0+m.dataW())+c.px(6), float64(y0), cbH, c.maps[0], lo, hi, "", true)
-		x = float64(x0+m.dataW()) + c.px(6) + cbw + c.px(16)
+		x = math.Max(float64(x0+m.dataW())+c.px(6)+cbw, x+c.tw(m.title, ptAxis, true)) + c.px(16)
 		maxBottom = math.Max(maxBottom, float64(y0)+math.Max(float64(m.dataH())+Lp.bottom, float64(cbH)))
 	}
 	pageW := x + pad
@@ -209,7 +211,7 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 		for i := range vals {
 			vals[i] = float64(sel[s*nb+i])
 		}
-		b := &barChart{vals: vals, colors: heads, lo: 0, hi: ranges[s][1], title: StatNames[s],
+		b := &barChart{vals: vals, colors: heads, lo: 0, hi: ranges[s][1], title: statTitles[s],
 			barW: barW, gap: gap, plotH: c.px(70), groups: groups}
 		b.hi = niceCeil(b.hi)
 		Lb := b.layout(c)
@@ -246,4 +248,14 @@ func niceCeil(v float64) float64 {
 		last += step
 	}
 	return last
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if word == "query" {
+		return fmt.Sprintf("%d queries", n)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

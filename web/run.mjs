@@ -139,6 +139,30 @@ for (const pg of manifest.pages) {
           await hoverCell(page, sel, c.i, c.j);
           const t = await tipText(page, sel);
           if (t !== c.want) throw new Error(`tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want ${JSON.stringify(c.want)}`);
+        } else if (c.do === "zoom") {
+          // Zoom both axes (as the mouse wheel / sliders do), then hover.
+          await page.evaluate(([sel, s, e]) => {
+            const ch = document.querySelector(sel)._attnviz.heat.chart;
+            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, start: s, end: e });
+            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 1, start: s, end: e });
+            ch.getZr().flush();
+          }, [sel, c.start, c.end]);
+          await page.waitForTimeout(50);
+          const bw = await page.evaluate((sel) => document.querySelector(sel)._attnviz.heat.geom.bw, sel);
+          if (!(bw > c.minBand)) throw new Error(`after zooming to ${c.start}-${c.end}%, cells are ${bw} px wide`);
+          await hoverCell(page, sel, c.i, c.j);
+          const t = await tipText(page, sel);
+          if (t !== c.want) throw new Error(`zoomed tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want ${JSON.stringify(c.want)}`);
+          // The axis labels follow the zoom: each shown label is its own token.
+          const labels = await page.evaluate((sel) => {
+            const ch = document.querySelector(sel)._attnviz.heat.chart;
+            return ["xAxis", "yAxis"].map((a) => ch.getModel().getComponent(a, 0).axis.getViewLabels().map((l) => [l.tickValue, l.formattedLabel]));
+          }, sel);
+          labels.forEach((ls, ax) => {
+            const toks = ax === 0 ? c.kLabels : c.qLabels;
+            if (!ls.length) throw new Error("no axis labels after zoom");
+            for (const [i, text] of ls) if (text !== toks[i]) throw new Error(`${ax ? "y" : "x"} label for index ${i} is ${JSON.stringify(text)}, want ${JSON.stringify(toks[i])}`);
+          });
         } else if (c.do === "hoverRespond") {
           const t1 = Date.now();
           await hoverCell(page, sel, c.i, c.j);

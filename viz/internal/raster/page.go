@@ -257,3 +257,37 @@ func (p *Page) ResetLastText(x, y float64) {
 		}
 	}
 }
+
+// Grow enlarges the page to at least w×h pixels, centring what is drawn.
+func (p *Page) Grow(w, h int) {
+	dx, dy := 0, 0
+	if w > p.W {
+		dx = (w - p.W) / 2
+		p.W = w
+	}
+	if h > p.H {
+		dy = (h - p.H) / 2
+		p.H = h
+	}
+	if dx == 0 && dy == 0 {
+		return
+	}
+	fx, fy := float64(dx), float64(dy)
+	for i := range p.ops {
+		o := &p.ops[i]
+		o.x, o.y, o.x1, o.y1 = o.x+fx, o.y+fy, o.x1+fx, o.y1+fy
+		if o.path != nil {
+			pa := *o.path
+			pa.Pts = make([][2]float64, len(o.path.Pts))
+			for j, v := range o.path.Pts {
+				pa.Pts[j] = [2]float64{v[0] + fx, v[1] + fy}
+			}
+			o.path = &pa
+		}
+		if o.cells != nil {
+			cl := *o.cells
+			cl.X, cl.Y = cl.X+dx, cl.Y+dy
+			o.cells = &cl
+		}
+	}
+}

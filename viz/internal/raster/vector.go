@@ -24,7 +24,8 @@ func (p *Page) SVG() (out []byte, err error) {
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	// cells stay sharp when a viewer scales the page
+	return bytes.ReplaceAll(buf.Bytes(), []byte("<image "), []byte(`<image style="image-rendering:pixelated" `)), nil
 }
 
 // PDF renders the page as a one-page PDF of the same size in points. The

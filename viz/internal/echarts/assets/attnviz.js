@@ -136,15 +136,17 @@ function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
   var div=chartHost(host,w,h);
   var chart=init(div,theme,w,h);this.chart=chart;
   var tip=tipFor(div,th);this.tip=tip;
-  var axisLabel={color:th.fg,fontSize:11,width:90,overflow:"truncate",hideOverlap:true};
+  var axisLabel={color:th.fg,fontSize:11,width:90,overflow:"truncate"};
+  /* Label every k-th token so labels are >= 13 px apart at the current zoom. */
+  function every(n,len){return function(_,v){var i=+v,m=self.m,b=self.geom?(n==="x"?self.geom.bw:self.geom.bh):len/Math.max(1,m?(n==="x"?m.cols:m.rows):1);var k=Math.max(1,Math.ceil(13/Math.max(b,0.01)));return i%k===0;};}
   chart.setOption({
     animation:false,backgroundColor:th.bg,
     title:{text:"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
     grid:{left:100,right:96,top:40,bottom:110,containLabel:false},
     xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:78,nameTextStyle:{color:th.sub},
-      axisLabel:Object.assign({rotate:60,formatter:function(v,i){return self.m?tok(self.m.k,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
+      axisLabel:Object.assign({rotate:60,interval:every("x",w-196),formatter:function(v){return self.m?tok(self.m.k,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     yAxis:{type:"category",data:[],inverse:true,name:"query",nameLocation:"middle",nameGap:90,nameTextStyle:{color:th.sub},
-      axisLabel:Object.assign({formatter:function(v,i){return self.m?tok(self.m.q,i):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
+      axisLabel:Object.assign({interval:every("y",h-150),formatter:function(v){return self.m?tok(self.m.q,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     dataZoom:[{type:"inside",xAxisIndex:0,filterMode:"none"},{type:"inside",yAxisIndex:0,filterMode:"none"},
       {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:4,showDetail:false},
       {type:"slider",yAxisIndex:0,filterMode:"none",width:12,right:74,showDetail:false}],

@@ -7,13 +7,15 @@ test-setup::
 
 # Only the browser tests (they also run in `make test`).
 test-browser:
-	$(GO) test -count=1 -run 'TestInteractive(Browser|Scale)' -v ./viz/
+	$(GO) test -count=1 -run 'TestInteractive(Browser|Scale|Notebook6)' -v ./viz/
 
-# Writer speed (ns/op, bytes/page) for n = 128, 1024, 4096 and the
+bench:: bench-web
+
+# Writer speed (ns/op, bytes/page) for n = 128, 1024, 4096 and a
 # 12×12×128² explorer; then the browser table: HTML size, write time and
-# paint time in headless Chromium beside plotly's; then go-echarts beside
-# our public path (a separate module, so the main one does not depend on it).
-bench::
+# paint time in headless Chromium beside plotly's; then go-echarts beside our
+# public path (a separate module, so the main one does not depend on it).
+bench-web:
 	$(GO) test -run '^$$' -bench 'Interactive' -benchtime 5x ./viz/
 	ATTNVIZ_BENCH=1 $(GO) test -count=1 -run '^TestInteractiveBenchTable$$' -v ./viz/
-	cd web/goecharts && $(GO) test -run '^$$' -bench . -benchtime 3x
+	cd web/goecharts && $(GO) test -mod=mod -run '^$$' -bench . -benchtime 3x

@@ -92,16 +92,17 @@ def timeit(fn, repeat):
 
 
 def go_results(path):
-    """ms per op from `go test -bench` output, keyed by our names."""
+    """ms per op from `go test -bench` output (the median over -count runs),
+    keyed by our names."""
     names = {"BenchmarkHeatmap128": "heatmap128", "BenchmarkHeatmap1024": "heatmap1024",
              "BenchmarkGrid12x12": "grid12x12"}
-    out = {}
+    runs = {}
     with open(path) as f:
         for line in f:
             m = re.match(r"(Benchmark\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
             if m and m.group(1) in names:
-                out[names[m.group(1)]] = float(m.group(2)) / 1e6
-    return out
+                runs.setdefault(names[m.group(1)], []).append(float(m.group(2)) / 1e6)
+    return {k: statistics.median(v) for k, v in runs.items()}
 
 
 def main():

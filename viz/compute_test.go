@@ -2,6 +2,7 @@ package viz
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/attnviz/attnviz/tensor"
@@ -92,5 +93,30 @@ func TestHeadStatsBySymmetry(t *testing.T) {
 		if math.Abs(float64(s[i])-w) > 1e-5 {
 			t.Errorf("%s = %v, want %v", StatNames[i], s[i], w)
 		}
+	}
+}
+
+// Large matrices are scanned and pooled in one pass; the picture must equal
+// the one of the general path (taken when a mask is given).
+func TestFusedPooling(t *testing.T) {
+	w := DemoAttention(1000)
+	fast := Heatmap(w)
+	slow := Heatmap(w, Mask(tensor.Ones(1000, 1000)))
+	if fast.Err() != nil || slow.Err() != nil {
+		t.Fatal(fast.Err(), slow.Err())
+	}
+	if string(fast.PNG()) != string(slow.PNG()) {
+		t.Error("fused scan+pool draws a different picture")
+	}
+	d := w.Data()
+	d[3*1000+999] = float32(math.NaN())
+	f := Heatmap(tensor.New(d, 1000, 1000))
+	if f.Err() == nil || !strings.HasPrefix(f.Err().Error(), "viz.Heatmap: the weights holds NaN at [3 999]") {
+		t.Errorf("NaN: %v", f.Err())
+	}
+	d[3*1000+999] = float32(math.Inf(-1))
+	f = Heatmap(tensor.New(d, 1000, 1000))
+	if f.Err() != nil {
+		t.Fatal(f.Err())
 	}
 }

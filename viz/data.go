@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 
 	"github.com/attnviz/attnviz/tensor"
@@ -71,14 +72,13 @@ func rowSumWarning(f *Figure, d []float32, n int) {
 	if n <= 0 {
 		return
 	}
+	_, sums := scanRows(d, n, true)
+	warnSums(f, sums)
+}
+
+func warnSums(f *Figure, sums []float64) {
 	bad, first := 0, ""
-	for r := 0; r*n < len(d); r++ {
-		s := 0.0
-		for _, v := range d[r*n : (r+1)*n] {
-			if v > -math.MaxFloat32 {
-				s += float64(v)
-			}
-		}
+	for r, s := range sums {
 		if s != 0 && math.Abs(s-1) > 1e-3 {
 			if bad == 0 {
 				first = fmt.Sprintf("row %d sums to %.4g", r, s)
@@ -186,26 +186,186 @@ type valueScan struct {
 }
 
 func scanValues(d []float32) valueScan {
+	s, _ := scanRows(d, len(d), false)
+	return s
+}
+
+// scanRows makes one pass over rows of n values: the value range, −Inf and
+// NaN/+Inf positions and, when sums is true, each row's sum of its finite
+// values (for the rows-sum-to-1 warning).
+func scanRows(d []float32, n int, sums bool) (valueScan, []float64) {
+	rows := 0
+	if n > 0 {
+		rows = len(d) / n
+	}
+	if len(d) < 1<<18 || rows < 2 || runtime.GOMAXPROCS(0) < 2 {
+		return scanRowsSerial(d, n, sums)
+	}
+	// two halves at once: large matrices are memory-bound
+	half := rows / 2 * n
+	var s2 valueScan
+	var r2 []float64
+	done := make(chan struct{})
+	go func() {
+		s2, r2 = scanRowsSerial(d[half:], n, sums)
+		close(done)
+	}()
+	s1, r1 := scanRowsSerial(d[:half], n, sums)
+	<-done
+	if s2.bad >= 0 && s1.bad < 0 {
+		s1.bad = half + s2.bad
+	}
+	s1.negInf = s1.negInf || s2.negInf
+	if s2.seen {
+		if !s1.seen {
+			s1.lo, s1.hi = s2.lo, s2.hi
+		}
+		s1.lo, s1.hi, s1.seen = math.Min(s1.lo, s2.lo), math.Max(s1.hi, s2.hi), true
+	}
+	return s1, append(r1, r2...)
+}
+
+func scanRowsSerial(d []float32, n int, sums bool) (valueScan, []float64) {
 	const maxF = math.MaxFloat32
-	l, h := float32(maxF), float32(-maxF)
 	s := valueScan{bad: -1}
-	for i, v := range d {
-		if v >= -maxF && v <= maxF {
-			if v < l {
-				l = v
+	if n <= 0 {
+		return s, nil
+	}
+	var rs []float64
+	if sums {
+		rs = make([]float64, len(d)/n)
+	}
+	l, h := float32(maxF), float32(-maxF)
+	for r := 0; r*n < len(d); r++ {
+		row := d[r*n : (r+1)*n]
+		var a0, a1 float64
+		finite := true
+		j := 0
+		for ; j+1 < len(row); j += 2 {
+			v0, v1 := row[j], row[j+1]
+			if !(v0 >= -maxF && v0 <= maxF && v1 >= -maxF && v1 <= maxF) {
+				finite = false
+				break
 			}
-			if v > h {
-				h = v
+			a0 += float64(v0)
+			a1 += float64(v1)
+			if v0 < l {
+				l = v0
 			}
-			continue
+			if v1 < l {
+				l = v1
+			}
+			if v0 > h {
+				h = v0
+			}
+			if v1 > h {
+				h = v1
+			}
 		}
-		if v < 0 {
-			s.negInf = true
-			continue
+		for ; j < len(row); j++ {
+			v := row[j]
+			if v >= -maxF && v <= maxF {
+				a0 += float64(v)
+				if v < l {
+					l = v
+				}
+				if v > h {
+					h = v
+				}
+				continue
+			}
+			finite = false
+			if v < 0 {
+				s.negInf = true
+				continue
+			}
+			if s.bad < 0 {
+				s.bad = r*n + j
+			}
 		}
-		if s.bad < 0 {
-			s.bad = i
+		_ = finite
+		if sums {
+			rs[r] = a0 + a1
 		}
+	}
+	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
+	return s, rs
+}
+
+// scanPool2 is scanRows fused with the 2×2 block maximum used to draw a
+// matrix at half size: one pass over the values instead of two. rows and
+// cols must be even.
+func scanPool2(d []float32, rows, cols int) (valueScan, []float64, []float32) {
+	sums := make([]float64, rows)
+	best := make([]float32, rows/2*(cols/2))
+	half := rows / 4 * 2
+	if rows*cols < 1<<18 || runtime.GOMAXPROCS(0) < 2 || half == 0 {
+		s := scanPool2Serial(d, 0, rows, cols, sums, best)
+		return s, sums, best
+	}
+	var s2 valueScan
+	done := make(chan struct{})
+	go func() {
+		s2 = scanPool2Serial(d, half, rows, cols, sums, best)
+		close(done)
+	}()
+	s1 := scanPool2Serial(d, 0, half, cols, sums, best)
+	<-done
+	if s2.bad >= 0 && s1.bad < 0 {
+		s1.bad = s2.bad
+	}
+	s1.negInf = s1.negInf || s2.negInf
+	if s2.seen {
+		if !s1.seen {
+			s1.lo, s1.hi = s2.lo, s2.hi
+		}
+		s1.lo, s1.hi, s1.seen = math.Min(s1.lo, s2.lo), math.Max(s1.hi, s2.hi), true
+	}
+	return s1, sums, best
+}
+
+func scanPool2Serial(d []float32, r0, r1, cols int, sums []float64, best []float32) valueScan {
+	const maxF = math.MaxFloat32
+	s := valueScan{bad: -1}
+	l, h := float32(maxF), float32(-maxF)
+	cw := cols / 2
+	for r := r0; r < r1; r += 2 {
+		a := d[r*cols : (r+1)*cols]
+		b := d[(r+1)*cols : (r+2)*cols]
+		out := best[(r/2)*cw : (r/2+1)*cw]
+		a = a[:2*len(out)]
+		b = b[:len(a)]
+		var sa, sb float64
+		for j := range out {
+			x0, x1, y0, y1 := a[2*j], a[2*j+1], b[2*j], b[2*j+1]
+			if !(x0 >= -maxF && x0 <= maxF && x1 >= -maxF && x1 <= maxF &&
+				y0 >= -maxF && y0 <= maxF && y1 >= -maxF && y1 <= maxF) {
+				// rare: −Inf (masked) or a bad value; redo these rows slowly
+				for k, v := range [4]float32{x0, x1, y0, y1} {
+					if v >= -maxF && v <= maxF {
+						continue
+					}
+					if v < 0 {
+						s.negInf = true
+					} else if s.bad < 0 {
+						s.bad = (r+k/2)*cols + 2*j + k%2
+					}
+				}
+				out[j] = -maxF
+				continue
+			}
+			sa += float64(x0) + float64(x1)
+			sb += float64(y0) + float64(y1)
+			m := max(x0, x1, y0, y1)
+			out[j] = m
+			if m > h {
+				h = m
+			}
+			if n := min(x0, x1, y0, y1); n < l {
+				l = n
+			}
+		}
+		sums[r], sums[r+1] = sa, sb
 	}
 	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
 	return s

@@ -61,7 +61,20 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	if err := tokenCountErr(view, cfg, rows, cols); err != nil {
 		return nil, err
 	}
-	sc := scanValues(d)
+	// a large matrix is drawn at half size by default: scan and pool at once
+	var pre []float32
+	var sc valueScan
+	var sums []float64
+	if n := max(rows, cols); !cfg.sizeSet && !(cfg.annotateSet && cfg.annotate) && rows%2 == 0 && cols%2 == 0 &&
+		n > int(math.Round(512*cfg.dpi/96)) && n <= 2*int(math.Round(512*cfg.dpi/96)) {
+		sc, sums, pre = scanPool2(d, rows, cols)
+		if sc.negInf || sc.bad >= 0 {
+			pre = nil // masked cells: pool them the careful way
+			sc, sums = scanRows(d, cols, true)
+		}
+	} else {
+		sc, sums = scanRows(d, cols, true)
+	}
 	if sc.bad >= 0 {
 		return nil, checkValues(view, "the weights", d, []int{rows, cols}, true)
 	}
@@ -92,7 +105,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	scores := lo < 0
 	f.addMatrix("weights", d, rows, cols)
 	if !scores {
-		rowSumWarning(f, d, cols)
+		warnSums(f, sums)
 	}
 	cm := cfg.cmap
 	if cm == nil {
@@ -127,7 +140,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		title = cfg.title
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
-	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0],
+	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
 		rowTitle: "query", colTitle: "key", highlight: -1, maskText: "−∞"}
 	if cfg.tokSet {
 		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok

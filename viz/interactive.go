@@ -19,10 +19,21 @@ import (
 // EChartsVersion is the version of the ECharts script embedded in viz.
 const EChartsVersion = echarts.Version
 
+// EChartsLicense returns the licence and notice texts of the embedded
+// ECharts script (Apache-2.0, with a BSD-3-Clause d3 part).
+func EChartsLicense() string { return echarts.License() }
+
 var (
-	scriptSent atomic.Bool
-	scriptURL  atomic.Value // string
+	scriptSent   atomic.Bool
+	scriptAlways atomic.Bool
+	scriptURL    atomic.Value // string
 )
+
+// ScriptInEveryFigure makes every figure's notebook HTML carry the ECharts
+// script (≈ 1 MB each) instead of only the first one. Use it where each
+// output lives in its own frame and cannot see the others' scripts (Google
+// Colab, some editors' notebook views).
+func ScriptInEveryFigure(on bool) { scriptAlways.Store(on) }
 
 // ResendScript makes the next figure shown in a notebook carry the ECharts
 // script again. The script travels once per kernel session, in the first
@@ -71,12 +82,7 @@ func newIopts(view string) *iopts {
 	return &iopts{view: view, theme: "light", pin: -1, label: "weight"}
 }
 
-// Palette stops (sampled from matplotlib's colormaps; colour-blind safe).
 var (
-	stopsViridis = []string{"#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"}
-	stopsCividis = []string{"#00224e", "#123570", "#3b496c", "#575d6d", "#707173", "#8a8779", "#a69d75", "#c4b56c", "#e4cf5b", "#fee838"}
-	stopsMagma   = []string{"#000004", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071", "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"}
-	stopsRdBu    = []string{"#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"}
 	// headColors: 20 colours from Paul Tol's bright/muted sets and Okabe–Ito,
 	// ordered so that neighbouring heads differ in hue and lightness.
 	headColors = []string{"#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#E69F00", "#009E73",
@@ -190,7 +196,14 @@ func heatmapChart(w []float32, rows, cols int, o *iopts) (*echarts.Chart, error)
 	if err := checkTokens(o.view, "key", o.k, cols); err != nil {
 		return nil, err
 	}
-	pal := o.palette(stopsViridis)
+	if o.pal == nil {
+		// Raw scores (negative values) get the diverging map centred on 0,
+		// as in the static heatmap.
+		if dlo, _, _ := finiteRange(w); dlo < 0 {
+			o.pal, o.diverging = hexStops(Diverging), true
+		}
+	}
+	pal := o.palette(hexStops(Viridis))
 	o.pal = pal
 	lo, hi := o.colourRange(w)
 	arrays := []echarts.Array{echarts.Auto("w", w, lo, hi)}
@@ -240,7 +253,7 @@ func explorerChart(att []float32, L, H, T, Tk int, o *iopts) (*echarts.Chart, er
 	if o.layer < 0 || o.layer >= L || o.head < 0 || o.head >= H {
 		return nil, ierr(tensor.ErrValue, "%s: layer %d, head %d is outside [0,%d)×[0,%d); pick viz.Layers/viz.Heads inside the tensor", o.view, o.layer, o.head, L, H)
 	}
-	pal := o.palette(stopsViridis)
+	pal := o.palette(hexStops(Viridis))
 	o.pal = pal
 	lo, hi := o.colourRange(att)
 	wd, ht := o.size(1100, 620)
@@ -396,7 +409,7 @@ func stripChart(w []float32, T, Tk int, o *iopts) (*echarts.Chart, error) {
 		}
 		qi = o.pin
 	}
-	pal := o.palette(stopsViridis)
+	pal := o.palette(hexStops(Viridis))
 	o.pal = pal
 	lo, hi := o.colourRange(w)
 	wd, ht := o.size(760, 160)
@@ -447,7 +460,7 @@ func (l *lazyHTML) fragment() (s string, err error) {
 	if url != "" {
 		return string(echarts.Scripts(echarts.Options{ScriptURL: url})) + string(frag), nil
 	}
-	if !scriptSent.Swap(true) {
+	if !scriptSent.Swap(true) || scriptAlways.Load() {
 		return string(echarts.Scripts(echarts.Options{Script: true})) + string(frag), nil
 	}
 	return string(frag), nil

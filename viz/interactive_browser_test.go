@@ -238,6 +238,26 @@ func TestInteractiveBrowser(t *testing.T) {
 			pages = append(pages, p)
 		}
 	}
+	// Edge cases: a 1×1 matrix; masked cells (−Inf, NaN) in raw scores.
+	one, err := heatmapChart([]float32{1}, 1, 1, newIopts("viz.Heatmap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePage(t, dir, "edge-1x1.html", one)
+	pages = append(pages, browserPage{File: "edge-1x1.html", Checks: []map[string]any{
+		{"do": "hover", "i": 0, "j": 0, "want": "query 0: 0\nkey 0: 0\nweight: 1.0000"}}})
+	ninf, nan := float32(math.Inf(-1)), float32(math.NaN())
+	mo := newIopts("viz.Heatmap")
+	mo.label = "score"
+	masked, err := heatmapChart([]float32{1.5, ninf, ninf, -2, 0.25, ninf, nan, 3, -1}, 3, 3, mo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePage(t, dir, "edge-masked.html", masked)
+	pages = append(pages, browserPage{File: "edge-masked.html", Checks: []map[string]any{
+		{"do": "hover", "i": 0, "j": 1, "want": "query 0: 0\nkey 1: 1\nscore: −∞ (masked)"},
+		{"do": "hover", "i": 2, "j": 0, "want": "query 2: 2\nkey 0: 0\nscore: masked"},
+		{"do": "hover", "i": 1, "j": 0, "want": "query 1: 1\nkey 0: 0\nscore: −2.0000"}}})
 	// The Figure constructors' saved pages load and paint too.
 	for name, f := range figureCases(t) {
 		b, err := f.Encode(".html")
@@ -336,6 +356,18 @@ func TestInteractiveScale(t *testing.T) {
 		{"do": "select", "cls": "attnviz-layer", "value": 7, "attr": "data-layer"},
 		{"do": "thumb", "layer": 11, "head": 5},
 		{"do": "hoverRespond", "i": 100, "j": 20, "prefix": "query 100: "},
+	}})
+	o = newIopts("viz.HeadView")
+	o.q, o.k = demoTokens(128), demoTokens(128)
+	c, err = headViewChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePage(t, dir, "headview-12x12x128.html", c)
+	pages = append(pages, browserPage{File: "headview-12x12x128.html", Checks: []map[string]any{
+		{"do": "headToggle", "head": 3},
+		{"do": "tokenFocus", "i": 60},
+		{"do": "select", "cls": "attnviz-layer", "value": 5, "attr": "data-layer"},
 	}})
 	res := runBrowser(t, dir, pages)
 	for _, r := range res {

@@ -124,9 +124,6 @@ func heatmapFromFigure(f *Figure) (*echarts.Chart, error) {
 	lo, _, _ := finiteRange(d)
 	if lo < 0 {
 		o.label = "score"
-		if o.pal == nil {
-			o.pal, o.diverging = hexStops(Diverging), true
-		}
 	}
 	if o.title == "" {
 		o.title = "Attention weights"

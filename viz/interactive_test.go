@@ -250,6 +250,13 @@ func TestInteractiveScriptOncePerSession(t *testing.T) {
 	if len(c) != len(a) {
 		t.Errorf("after ResendScript the fragment should carry the script again")
 	}
+	ScriptInEveryFigure(true)
+	e1, _ := mk().fragment()
+	e2, _ := mk().fragment()
+	ScriptInEveryFigure(false)
+	if len(e1) != len(a) || len(e2) != len(a) {
+		t.Errorf("ScriptInEveryFigure(true): every fragment should carry the script")
+	}
 	p, err := mk().page()
 	if err != nil || !bytes.Contains(p, []byte("if(!window.echarts){")) {
 		t.Errorf("a standalone page must always carry the script (err %v)", err)

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"math"
+	"runtime"
 	"strconv"
 
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -30,8 +31,10 @@ type matPanel struct {
 	highlight int // -1: none
 
 	numRows, numCols bool // thinned token labels carry their index
-	cell             int  // pixels per cell (≥ 1)
-	pool             int  // cells per pixel (≥ 1; > 1 only when cell == 1)
+
+	pooled2 []float32 // the 2×2 block maxima, when already computed
+	cell    int       // pixels per cell (≥ 1)
+	pool    int       // cells per pixel (≥ 1; > 1 only when cell == 1)
 }
 
 func (m *matPanel) dataW() int { return ceilDiv(m.cols, m.pool) * m.cell }
@@ -115,9 +118,19 @@ func (m *matPanel) layout(c *canvas) panelLayout {
 		}
 	}
 	maxCol := 0.0
-	for i := 0; i < m.cols; i++ {
-		if w := c.tw(m.label(m.colLabels, i), ptTick, false); w > maxCol {
-			maxCol = w
+	if m.colLabels == nil {
+		maxCol = c.tw(strconv.Itoa(m.cols-1), ptTick, false)
+	} else {
+		// measuring every one of thousands of tokens costs more than the
+		// cells; a sample tells whether labels could lie flat
+		stride := 1
+		if m.cols > 128 {
+			stride = m.cols / 64
+		}
+		for i := 0; i < m.cols; i += stride {
+			if w := c.tw(m.label(m.colLabels, i), ptTick, false); w > maxCol {
+				maxCol = w
+			}
 		}
 	}
 	hStep := labelStep(m.cols, m.span(), maxCol+c.px(6))
@@ -127,8 +140,8 @@ func (m *matPanel) layout(c *canvas) panelLayout {
 		L.colRot = true
 		L.colStep = labelStep(m.cols, m.span(), lh*1.1)
 	}
-	if L.colStep > 1 && L.colRot {
-		m.numCols = m.colLabels != nil
+	if L.colRot {
+		m.numCols = L.colStep > 1 && m.colLabels != nil
 		maxCol = 0
 		for i := 0; i < m.cols; i += L.colStep {
 			if w := c.tw(m.label(m.colLabels, i), ptTick, false); w > maxCol {
@@ -191,30 +204,82 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 		// downsample: each pixel shows the largest value of its k×k block
 		k := m.pool
 		const none = -math.MaxFloat32
-		best := make([]float32, cw*ch)
-		for i := range best {
-			best[i] = none
-		}
-		blk := make([]int32, m.cols)
-		for j := range blk {
-			blk[j] = int32(j / k)
-		}
-		for r := 0; r < m.rows; r++ {
-			b := best[(r/k)*cw : (r/k+1)*cw]
-			row := m.vals[r*m.cols : (r+1)*m.cols]
-			if m.masked == nil {
-				for j, v := range row {
-					if v > b[blk[j]] {
-						b[blk[j]] = v
+		var best []float32
+		if k == 2 && m.masked == nil && len(m.pooled2) == cw*ch {
+			best = m.pooled2
+		} else {
+			best = make([]float32, cw*ch)
+			for i := range best {
+				best[i] = none
+			}
+			full := m.cols / k * k
+			pool := func(r0, r1 int) {
+				if k == 2 && m.masked == nil && m.cols%2 == 0 && (r1-r0)%2 == 0 && r0%2 == 0 {
+					// the common case: 2×2 blocks, one write per block
+					for r := r0; r < r1; r += 2 {
+						b := best[(r/2)*cw : (r/2+1)*cw]
+						a := m.vals[r*m.cols : (r+1)*m.cols]
+						c := m.vals[(r+1)*m.cols : (r+2)*m.cols]
+						a = a[:2*len(b)]
+						c = c[:len(a)]
+						for j := range b {
+							// builtin max: no branches to mispredict on noisy data
+							b[j] = max(a[2*j], a[2*j+1], c[2*j], c[2*j+1])
+						}
+					}
+					return
+				}
+				for r := r0; r < r1; r++ {
+					b := best[(r/k)*cw : (r/k+1)*cw]
+					row := m.vals[r*m.cols : (r+1)*m.cols]
+					if m.masked == nil {
+						c0 := 0
+						if k == 2 {
+							for j := 0; j < full; j += 2 {
+								v := row[j]
+								if row[j+1] > v {
+									v = row[j+1]
+								}
+								if v > b[c0] {
+									b[c0] = v
+								}
+								c0++
+							}
+						} else {
+							for j := 0; j < full; j += k {
+								v := b[c0]
+								for _, x := range row[j : j+k] {
+									if x > v {
+										v = x
+									}
+								}
+								b[c0] = v
+								c0++
+							}
+						}
+						for j := full; j < m.cols; j++ {
+							if row[j] > b[j/k] {
+								b[j/k] = row[j]
+							}
+						}
+						continue
+					}
+					mrow := m.masked[r*m.cols : (r+1)*m.cols]
+					for j, v := range row {
+						if !mrow[j] && v > b[j/k] {
+							b[j/k] = v
+						}
 					}
 				}
-				continue
 			}
-			mrow := m.masked[r*m.cols : (r+1)*m.cols]
-			for j, v := range row {
-				if !mrow[j] && v > b[blk[j]] {
-					b[blk[j]] = v
-				}
+			split := (ch / 2) * k
+			if m.rows*m.cols >= 1<<18 && split > 0 && runtime.GOMAXPROCS(0) > 1 {
+				done := make(chan struct{})
+				go func() { pool(split, m.rows); close(done) }()
+				pool(0, split)
+				<-done
+			} else {
+				pool(0, m.rows)
 			}
 		}
 		for i, v := range best {

@@ -205,11 +205,13 @@ for (const pg of manifest.pages) {
           if (l !== String(c.layer) || h !== String(c.head)) throw new Error(`thumbnail click opened layer ${l} head ${h}, want ${c.layer}/${c.head}`);
         } else if (c.do === "headToggle") {
           const before = +(await page.getAttribute(body, "data-lines"));
+          const h0 = await canvasHash(page, sel);
           await page.click(sel + ` button.attnviz-headbtn[data-head="${c.head}"]`);
           await page.waitForTimeout(40);
           const pressed = await page.getAttribute(sel + ` button.attnviz-headbtn[data-head="${c.head}"]`, "aria-pressed");
           const after = +(await page.getAttribute(body, "data-lines"));
-          if (pressed !== "false" || !(after < before)) throw new Error(`toggling head ${c.head}: aria-pressed=${pressed}, lines ${before} -> ${after}`);
+          const h1 = await canvasHash(page, sel);
+          if (pressed !== "false" || after === before || h0 === h1) throw new Error(`toggling head ${c.head}: aria-pressed=${pressed}, lines ${before} -> ${after}, picture ${h0 === h1 ? "unchanged" : "changed"}`);
           await page.click(sel + ` button.attnviz-headbtn[data-head="${c.head}"]`);
         } else if (c.do === "tokenFocus") {
           const all = +(await page.getAttribute(body, "data-lines"));

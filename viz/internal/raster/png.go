@@ -8,6 +8,8 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
+	"runtime"
+	"sort"
 	"sync"
 
 	"git.sr.ht/~sbinet/gg"
@@ -115,6 +117,9 @@ type pngRenderer struct {
 	pal   []uint32
 	index map[uint32]uint8
 	ctx   *gg.Context
+
+	isClean []bool            // per op: a cells op nothing is drawn over
+	clean   []image.Rectangle // their rectangles, skipped by convert
 }
 
 func pack(c color.RGBA) uint32 {
@@ -129,7 +134,8 @@ func (p *Page) Image() *image.Paletted {
 	bgIdx := p.Pal.Add(p.Bg)
 	pal := p.Pal.Colors()
 	r := &pngRenderer{p: p, index: map[uint32]uint8{}}
-	r.img = image.NewRGBA(image.Rect(0, 0, p.W, p.H))
+	r.img = getRGBA(p.W, p.H)
+	defer putRGBA(r.img)
 	r.out = image.NewPaletted(r.img.Rect, pal)
 	r.pal = make([]uint32, 256)
 	for i, c := range p.Pal.cols {
@@ -144,11 +150,83 @@ func (p *Page) Image() *image.Paletted {
 			r.out.Pix[i] = bgIdx
 		}
 	}
+	r.findClean()
 	for i := range p.ops {
+		if p.ops[i].kind == opCells && r.isClean[i] {
+			r.cellsIndexOnly(p.ops[i].cells)
+			continue
+		}
 		r.do(&p.ops[i])
 	}
 	r.convert()
 	return r.out
+}
+
+// findClean marks the cells operations that no later operation draws over:
+// their pixels go straight into the paletted image, never through the RGBA
+// canvas, and the conversion skips them.
+func (r *pngRenderer) findClean() {
+	ops := r.p.ops
+	r.isClean = make([]bool, len(ops))
+	// bounding boxes of the drawing after each point, scanned backwards
+	var later []image.Rectangle
+	for i := len(ops) - 1; i >= 0; i-- {
+		o := &ops[i]
+		if o.kind == opCells {
+			c := o.cells
+			rect := image.Rect(c.X, c.Y, c.X+c.W, c.Y+c.H).Intersect(r.img.Rect)
+			clean := !rect.Empty()
+			for _, b := range later {
+				if b.Overlaps(rect) {
+					clean = false
+					break
+				}
+			}
+			if clean {
+				r.isClean[i] = true
+				r.clean = append(r.clean, rect)
+			}
+		}
+		later = append(later, r.p.bbox(o))
+	}
+}
+
+// bbox is a generous pixel bounding box of what an operation draws.
+func (p *Page) bbox(o *op) image.Rectangle {
+	grow := func(x0, y0, x1, y1, m float64) image.Rectangle {
+		return image.Rect(int(math.Floor(math.Min(x0, x1)-m)), int(math.Floor(math.Min(y0, y1)-m)),
+			int(math.Ceil(math.Max(x0, x1)+m)), int(math.Ceil(math.Max(y0, y1)+m)))
+	}
+	switch o.kind {
+	case opText:
+		x0, y0, w, h := p.TextBox(o.x, o.y, o.text, o.style)
+		return grow(x0, y0, x0+w, y0+h, 3)
+	case opRect, opLine:
+		return grow(o.x, o.y, o.x1, o.y1, math.Max(1, o.width)+2)
+	case opPath:
+		if len(o.path.Pts) == 0 {
+			return image.Rectangle{}
+		}
+		x0, y0, x1, y1 := o.path.Pts[0][0], o.path.Pts[0][1], o.path.Pts[0][0], o.path.Pts[0][1]
+		for _, v := range o.path.Pts {
+			x0, y0, x1, y1 = math.Min(x0, v[0]), math.Min(y0, v[1]), math.Max(x1, v[0]), math.Max(y1, v[1])
+		}
+		return grow(x0, y0, x1, y1, o.path.Width+2)
+	case opCells:
+		c := o.cells
+		return image.Rect(c.X, c.Y, c.X+c.W, c.Y+c.H)
+	}
+	return image.Rectangle{}
+}
+
+// cellsIndexOnly writes a clean cells operation's indices.
+func (r *pngRenderer) cellsIndexOnly(c *Cells) {
+	img := c.render(r.p.Pal)
+	clip := image.Rect(c.X, c.Y, c.X+c.W, c.Y+c.H).Intersect(r.img.Rect)
+	for y := clip.Min.Y; y < clip.Max.Y; y++ {
+		src := img.Pix[(y-c.Y)*img.Stride+(clip.Min.X-c.X) : (y-c.Y)*img.Stride+(clip.Max.X-c.X)]
+		copy(r.out.Pix[y*r.out.Stride+clip.Min.X:], src)
+	}
 }
 
 // PNG renders the page and encodes it.
@@ -351,15 +429,83 @@ func (c *Cells) render(pal *Palette) *image.Paletted {
 	return img
 }
 
+// rgbaPool recycles canvases: every figure needs one, and allocating (and
+// zeroing) megabytes per figure shows in the benchmarks.
+var rgbaPool sync.Pool
+
+func getRGBA(w, h int) *image.RGBA {
+	n := 4 * w * h
+	if b, ok := rgbaPool.Get().(*[]byte); ok && cap(*b) >= n {
+		return &image.RGBA{Pix: (*b)[:n], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	}
+	return image.NewRGBA(image.Rect(0, 0, w, h))
+}
+
+func putRGBA(img *image.RGBA) {
+	b := img.Pix[:0]
+	if cap(b) <= 64<<20 {
+		rgbaPool.Put(&b)
+	}
+}
+
 // convert maps the RGBA canvas onto the palette. A pixel that still has the
 // colour of the index already written for it (background, cells, fills)
 // keeps that index; the rest (text, lines, anti-aliasing) take the nearest
 // palette colour, cached per distinct colour.
 func (r *pngRenderer) convert() {
-	pix := r.img.Pix
-	out := r.out.Pix
+	h := r.img.Rect.Dy()
+	if len(r.out.Pix) < 1<<18 || runtime.GOMAXPROCS(0) < 2 {
+		r.convertRows(0, h, r.index)
+		return
+	}
+	half := h / 2
+	other := make(map[uint32]uint8, len(r.index))
+	for k, v := range r.index {
+		other[k] = v
+	}
+	done := make(chan struct{})
+	go func() {
+		r.convertRows(half, h, other)
+		close(done)
+	}()
+	r.convertRows(0, half, r.index)
+	<-done
+}
+
+func (r *pngRenderer) convertRows(y0, y1 int, cache map[uint32]uint8) {
+	w := r.img.Rect.Dx()
+	var skip [][2]int
+	for y := y0; y < y1; y++ {
+		skip = skip[:0]
+		for _, c := range r.clean {
+			if y >= c.Min.Y && y < c.Max.Y {
+				skip = append(skip, [2]int{c.Min.X, c.Max.X})
+			}
+		}
+		if len(skip) == 0 {
+			r.convertSpan(y*w, (y+1)*w, cache)
+			continue
+		}
+		sort.Slice(skip, func(i, j int) bool { return skip[i][0] < skip[j][0] })
+		x := 0
+		for _, s := range skip {
+			if s[0] > x {
+				r.convertSpan(y*w+x, y*w+s[0], cache)
+			}
+			if s[1] > x {
+				x = s[1]
+			}
+		}
+		if x < w {
+			r.convertSpan(y*w+x, (y+1)*w, cache)
+		}
+	}
+}
+
+func (r *pngRenderer) convertSpan(lo, hi int, cache map[uint32]uint8) {
+	pix := r.img.Pix[4*lo : 4*hi]
+	out := r.out.Pix[lo:hi]
 	pal := r.pal
-	cache := r.index
 	lastC, lastI := uint32(0), uint8(0)
 	haveLast := false
 	for i := range out {

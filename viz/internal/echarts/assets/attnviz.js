@@ -4,7 +4,7 @@
 "use strict";
 var VERSION="1";
 if(window.attnviz&&window.attnviz.v===VERSION){return;}
-var AV={v:VERSION,views:{}};
+var AV={v:VERSION,views:{},loaded:Math.round(performance.now())};
 window.attnviz=AV;
 
 var THEMES={ /* the static views' colours (viz/palette.go themeColors) */
@@ -173,8 +173,9 @@ Heat.prototype.set=function(m){
   for(i=0;i<m.rows;i++){q.push(String(i));}
   for(i=0;i<m.cols;i++){k.push(String(i));}
   this.chart.setOption({title:{text:m.title||""},xAxis:{data:k},yAxis:{data:q},series:[{data:[[0,0,this.ver]]}]});
+  this.chart.getZr().flush();
 };
-Heat.prototype.setPin=function(i){this.pin=i;this.ver++;this.cache=null;this.chart.setOption({series:[{data:[[0,0,this.ver]]}]});};
+Heat.prototype.setPin=function(i){this.pin=i;this.ver++;this.cache=null;this.chart.setOption({series:[{data:[[0,0,this.ver]]}]});this.chart.getZr().flush();};
 Heat.prototype.render=function(p,api){
   var m=this.m;if(!m){return null;}
   var cs=p.coordSys,c0=api.coord([0,0]),sz=api.size([1,1]);
@@ -305,7 +306,7 @@ AV.views.explorer=function(root,opt,spec,data){
   function pick(nl,nh){
     l=nl;hd=nh;sl.value=String(l);sh.value=String(hd);
     root.setAttribute("data-layer",String(l));root.setAttribute("data-head",String(hd));
-    tver++;tchart.setOption({series:[{data:[[0,0,tver]]}]});
+    tver++;tchart.setOption({series:[{data:[[0,0,tver]]}]});tchart.getZr().flush();
     hm.pin=-1;hm.set(cur());
     var ix=l*H+hd;hm.chart.setOption({visualMap:{min:los[ix],max:his[ix],text:[num(his[ix],false),num(los[ix],false)]}});
     status.textContent=ln(l)+", "+hn(hd)+" \u2014 "+pinText(cur(),-1);
@@ -350,27 +351,44 @@ AV.views.headview=function(root,opt,spec,data){
     for(i=0;i<Tk;i++){g.push({type:"text",id:"k"+i,x:xr+8,y:yq(i),silent:true,z:2,style:{text:tok(spec.k,i),fill:th.fg,font:"12px sans-serif",align:"left",verticalAlign:"middle",width:w-xr-16,overflow:"truncate"}});}
     return g;
   }
+  var cache={},thinned=0;
   function paint(){
+    var f=pinned||focus,key=l+"|"+on.join(",")+"|"+(f?f.side+f.i:"");
+    if(cache.key===key){root.setAttribute("data-lines",String(cache.n));return cache.cv;}
     var r=dpr(),W=Math.max(1,Math.round((xr-xl)*r)),Hh=Math.round(hgt*r);
     var cv=document.createElement("canvas");cv.width=W;cv.height=Hh;
     var ctx=cv.getContext("2d");ctx.scale(r,r);ctx.lineWidth=2;ctx.lineCap="round";
-    var f=pinned||focus,sum=0;
-    for(var h=0;h<H;h++){
+    var sum=0,B=32,x1=xr-xl-2,min=0.004,h,i,j,v;
+    /* Unfocused and large: draw the strongest ~25k lines (a threshold from a
+       histogram of the weights); a focused token always shows all of its lines. */
+    if(!f){
+      var hist=new Uint32Array(257),tot=0;
+      for(h=0;h<H;h++){if(!on[h]){continue;}var b0=(l*H+h)*T*Tk;for(i=0;i<T*Tk;i++){v=arr.get(b0+i);if(v>0.004){hist[v>=1?256:Math.floor(v*256)]++;tot++;}}}
+      if(tot>25000){var acc=0;for(var t=256;t>0;t--){acc+=hist[t];if(acc>25000){min=Math.max(0.004,(t+1)/256);break;}}}
+    }
+    thinned=min>0.004?min:0;
+    /* Lines are batched by opacity (32 levels) into one path per level and
+       head: a few hundred strokes instead of one per line. */
+    for(h=0;h<H;h++){
       if(!on[h]){continue;}
-      ctx.strokeStyle=spec.colors[h%spec.colors.length];
-      var base=(l*H+h)*T*Tk;
-      for(var i=0;i<T;i++){
+      var paths=[],base=(l*H+h)*T*Tk;
+      for(i=0;i<T;i++){
         if(f&&f.side==="q"&&f.i!==i){continue;}
-        for(var j=0;j<Tk;j++){
+        for(j=0;j<Tk;j++){
           if(f&&f.side==="k"&&f.i!==j){continue;}
-          var v=arr.get(base+i*Tk+j);
-          if(!(v>0.004)){continue;}
-          ctx.globalAlpha=v>1?1:v;sum++;
-          ctx.beginPath();ctx.moveTo(2,yq(i));ctx.lineTo(xr-xl-2,yq(j));ctx.stroke();
+          v=arr.get(base+i*Tk+j);
+          if(!(v>min)){continue;}
+          var k=v>=1?B:Math.ceil(v*B);
+          var p=paths[k]||(paths[k]=new Path2D());
+          p.moveTo(2,yq(i));p.lineTo(x1,yq(j));sum++;
         }
       }
+      ctx.strokeStyle=spec.colors[h%spec.colors.length];
+      for(var q=1;q<=B;q++){if(paths[q]){ctx.globalAlpha=q/B;ctx.stroke(paths[q]);}}
     }
     root.setAttribute("data-lines",String(sum));
+    /* Keep the unfocused picture: the pointer returns to it often. */
+    if(!f){cache={key:key,cv:cv,n:sum};}
     return cv;
   }
   function draw(){
@@ -378,9 +396,9 @@ AV.views.headview=function(root,opt,spec,data){
     var hi={type:"rect",id:"hl",z:0,silent:true,invisible:!f,shape:{x:0,y:0,width:0,height:0},style:{fill:th.grid,opacity:pinned?0.9:0.5}};
     if(f){hi.shape=f.side==="q"?{x:4,y:yq(f.i)-rh/2,width:xl-8,height:rh}:{x:xr+4,y:yq(f.i)-rh/2,width:w-xr-8,height:rh};}
     g.push(hi);
-    chart.setOption({graphic:{elements:g}});
+    chart.setOption({graphic:{elements:g}});chart.getZr().flush();
     var on2=[];for(var h=0;h<H;h++){if(on[h]){on2.push(h);}}
-    status.textContent=(pinned?"pinned ":f?"focus ":"")+(f?(f.side==="q"?"query "+f.i+": "+tok(spec.q,f.i):"key "+f.i+": "+tok(spec.k,f.i))+"  \u2014 ":"hover a token to focus, click to pin \u2014 ")+"heads shown: "+(on2.length?on2.join(" "):"none");
+    status.textContent=(pinned?"pinned ":f?"focus ":"")+(f?(f.side==="q"?"query "+f.i+": "+tok(spec.q,f.i):"key "+f.i+": "+tok(spec.k,f.i))+"  \u2014 ":"hover a token to focus, click to pin \u2014 ")+"heads shown: "+(on2.length?on2.join(" "):"none")+(thinned&&!f?"  \u2014 lines with weight < "+thinned.toFixed(3)+" hidden (hover a token to see all of its lines)":"");
   }
   function hit(x,y){
     var i=Math.floor((y-top)/rh);
@@ -433,7 +451,7 @@ AV.views.steps=function(root,opt,spec,data){
     grids.push({left:70,right:24,top:40+p*gh+18,height:gh-44});
     titles.push({text:panels[p],left:70,top:40+p*gh-2,textStyle:{fontSize:12,fontWeight:"normal",color:th.fg}});
     xs.push({type:"category",gridIndex:p,data:p<3?keys:dims,axisLabel:{color:th.fg,fontSize:10,hideOverlap:true,width:70,overflow:"truncate"},axisTick:{show:false}});
-    ys.push({type:"value",gridIndex:p,axisLabel:{color:th.sub,fontSize:10},splitLine:{lineStyle:{color:th.grid}},splitNumber:3,max:p===2?1:null,min:p===2?0:null});
+    ys.push({type:"value",gridIndex:p,axisLabel:{color:th.sub,fontSize:10},splitLine:{lineStyle:{color:th.grid}},splitNumber:3,max:p===2?1:null,min:p===2?0:null,interval:p===2?0.25:null});
     series.push({type:"bar",xAxisIndex:p,yAxisIndex:p,data:[],itemStyle:{color:spec.colors[p]},animationDurationUpdate:300});
   }
   titles.unshift({text:spec.title||"",left:"center",top:2,textStyle:{fontSize:14,color:th.fg}});
@@ -449,7 +467,9 @@ AV.views.steps=function(root,opt,spec,data){
     for(j=0;j<Tk;j++){wts[j]=tot>0?wts[j]/tot:0;}
     for(c=0;c<dv;c++){var a=0;for(j=0;j<Tk;j++){a+=wts[j]*V.get(j*dv+c);}out.push(a);}
     var mk=function(vs){return vs.map(function(v){return v===null?{value:null}:{value:+v.toPrecision(7)};});};
-    chart.setOption({series:[{data:mk(raw)},{data:mk(scl)},{data:mk(wts).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:"rgb("+th.masked.join(",")+")"}}:x;})},{data:mk(out)}]});
+    var mcol="rgb("+th.masked.join(",")+")";
+    var sclData=mk(scl).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:mcol},label:{show:true,position:"top",formatter:"\u2212\u221e",color:th.sub,fontSize:11}}:x;});
+    chart.setOption({series:[{data:mk(raw)},{data:sclData},{data:mk(wts).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:"rgb("+th.masked.join(",")+")"}}:x;})},{data:mk(out)}]});
     sq.value=String(qi);root.setAttribute("data-query",String(qi));
     var best=0;for(j=1;j<Tk;j++){if(wts[j]>wts[best]){best=j;}}
     status.textContent="query "+qi+": "+tok(spec.q,qi)+"  \u2014 strongest key "+best+": "+tok(spec.k,best)+" (w = "+num(wts[best],false)+")"+(masked?"  \u2014 "+masked+" keys masked":"");
@@ -487,7 +507,7 @@ AV.views.strip=function(root,opt,spec,data){
       g.push({type:"text",id:"v"+j,silent:true,x:b.x+b.w/2,y:b.y+lh+2,style:{text:v===v?v.toFixed(2):"\u2013",fill:th.sub,font:"10px sans-serif",align:"center",verticalAlign:"top"}});
       g.push({type:"text",id:"t"+j,silent:true,x:b.x+pad,y:b.y+lh/2,style:{text:b.t,fill:lumOf(lutT,c)>140?"#111111":"#ffffff",font:"14px sans-serif",verticalAlign:"middle",width:b.w>=w-20?b.w-2*pad:null,overflow:b.w>=w-20?"truncate":null}});
     }
-    chart.setOption({graphic:{elements:g}});
+    chart.setOption({graphic:{elements:g}});chart.getZr().flush();
     sq.value=String(qi);root.setAttribute("data-query",String(qi));
     status.textContent="attention paid by query "+qi+": "+tok(spec.q,qi)+" \u2014 hover a token for its weight"+(T===Tk?", click it to make it the query":"");
   }
@@ -512,6 +532,7 @@ AV.mount=function(id,kind,opt,spec,data){
     var root=els[i];
     if(root.getAttribute("data-av-done")){continue;}
     root.setAttribute("data-av-done","1");
+    root.setAttribute("data-av-start",String(Math.round(performance.now())));
     var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
     root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
     var fb=root.querySelector(".attnviz-fallback");

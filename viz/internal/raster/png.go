@@ -187,6 +187,14 @@ func (r *pngRenderer) findClean() {
 				r.clean = append(r.clean, rect)
 			}
 		}
+		if o.kind == opRect && !o.fill {
+			// an outline covers its four edges (drawn exactly as do does), not its inside
+			w := math.Max(1, math.Round(o.width))
+			x0, y0, x1, y1 := math.Round(o.x), math.Round(o.y), math.Round(o.x1), math.Round(o.y1)
+			later = append(later, irect(x0, y0, x1, y0+w), irect(x0, y1-w, x1, y1),
+				irect(x0, y0, x0+w, y1), irect(x1-w, y0, x1, y1))
+			continue
+		}
 		later = append(later, r.p.bbox(o))
 	}
 }
@@ -202,7 +210,7 @@ func (p *Page) bbox(o *op) image.Rectangle {
 		x0, y0, w, h := p.TextBox(o.x, o.y, o.text, o.style)
 		return grow(x0, y0, x0+w, y0+h, 3)
 	case opRect, opLine:
-		return grow(o.x, o.y, o.x1, o.y1, math.Max(1, o.width)+2)
+		return grow(o.x, o.y, o.x1, o.y1, math.Max(1, o.width)/2+1)
 	case opPath:
 		if len(o.path.Pts) == 0 {
 			return image.Rectangle{}

@@ -100,3 +100,29 @@ func TestTextMetrics(t *testing.T) {
 		t.Errorf("height of 10pt at 96 dpi = %v px", h)
 	}
 }
+
+// A matrix with only a frame around it goes straight to the paletted image;
+// one with text over it goes through the RGBA canvas, and both look right.
+func TestCleanCells(t *testing.T) {
+	for _, over := range []bool{false, true} {
+		p, m := testPage()
+		p.DrawCells(&Cells{X: 5, Y: 5, W: 20, H: 20, Cols: 2, Rows: 2, Idx: []uint8{m.Index(0), m.Index(1), m.Index(1), m.Index(0)}})
+		p.StrokeRect(4, 4, 22, 22, 1, color.RGBA{0, 0, 0, 255})
+		if over {
+			p.FillRect(10, 10, 2, 2, color.RGBA{255, 255, 255, 255})
+		}
+		r := &pngRenderer{p: p}
+		r.img = getRGBA(p.W, p.H)
+		r.findClean()
+		if r.isClean[0] == over {
+			t.Errorf("over=%v: clean=%v", over, r.isClean[0])
+		}
+		img := p.Image()
+		if img.ColorIndexAt(6, 6) != m.Index(0) || img.ColorIndexAt(16, 6) != m.Index(1) || img.ColorIndexAt(4, 10) != 17 {
+			t.Errorf("over=%v: wrong pixels %d %d %d", over, img.ColorIndexAt(6, 6), img.ColorIndexAt(16, 6), img.ColorIndexAt(4, 10))
+		}
+		if over && img.ColorIndexAt(10, 10) != 16 {
+			t.Errorf("overdraw lost: %d", img.ColorIndexAt(10, 10))
+		}
+	}
+}

@@ -209,8 +209,20 @@ func (p *Page) bbox(o *op) image.Rectangle {
 	case opText:
 		x0, y0, w, h := p.TextBox(o.x, o.y, o.text, o.style)
 		return grow(x0, y0, x0+w, y0+h, 3)
-	case opRect, opLine:
-		return grow(o.x, o.y, o.x1, o.y1, math.Max(1, o.width)/2+1)
+	case opRect:
+		return irect(o.x, o.y, o.x1, o.y1) // fills; outlines are split by findClean
+	case opLine:
+		// axis-aligned lines are drawn as exact fills (see do)
+		w := math.Max(1, math.Round(o.width))
+		if o.y == o.y1 {
+			y := math.Round(o.y - w/2)
+			return irect(math.Min(o.x, o.x1), y, math.Max(o.x, o.x1), y+w)
+		}
+		if o.x == o.x1 {
+			x := math.Round(o.x - w/2)
+			return irect(x, math.Min(o.y, o.y1), x+w, math.Max(o.y, o.y1))
+		}
+		return grow(o.x, o.y, o.x1, o.y1, w/2+2)
 	case opPath:
 		if len(o.path.Pts) == 0 {
 			return image.Rectangle{}

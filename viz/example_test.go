@@ -116,3 +116,23 @@ func ExampleFigure_Save() {
 	// attn.html true <nil>
 	// attn.gif false viz: cannot save as ".gif": want a file name ending in .png, .svg, .pdf or .html
 }
+
+func ExampleAxes() {
+	// Not attention: the similarity of sinusoidal position encodings.
+	pe := tensor.Sinusoidal(16, 8)
+	sim := pe.MatMul(pe.T())
+	fmt.Println(viz.Heatmap(sim).Warnings())
+	fig := viz.Heatmap(sim, viz.Axes("position m", "position n", "PE[m]·PE[n]"), viz.Title("PE·PEᵀ"))
+	fmt.Println(fig.Err(), fig.Warnings())
+	// Output:
+	// [row 0 sums to 43.15 (and 15 more rows), not 1: are these softmax weights?]
+	// <nil> []
+}
+
+func ExampleValues() {
+	// Embeddings: one row per token, one column per dimension.
+	x := tensor.MustFromRows([][]float32{{1, -.5, 0}, {.2, 1, -.8}})
+	fig := viz.Heatmap(x, viz.Values(), viz.Tokens([]string{"The", "cat"}, []string{"e0", "e1", "e2"}))
+	fmt.Println(fig.Err(), fig.Warnings())
+	// Output: <nil> []
+}

@@ -119,6 +119,10 @@ func viewName(kind string) string {
 		return "Rollout"
 	case "strip":
 		return "TokenStrip"
+	case "headview":
+		return "HeadView"
+	case "explorer":
+		return "Explorer"
 	}
 	return kind
 }

@@ -28,6 +28,8 @@ func goldenFigures() []Example {
 	figs = append(figs, Example{"heatmap-dark", Heatmap(DemoAttention(6), Tokens(toks, toks), Theme(Dark), Palette(Magma))})
 	figs = append(figs, Example{"grid-dark", Grid(DemoStack(2, 3, 8), Theme(Dark), SharedScale(true))})
 	figs = append(figs, Example{"error", Heatmap(DemoStack(1, 2, 3))})
+	pe := DemoAttention(8).Sub(DemoAttention(8).T()).Scale(4) // both signs, not attention
+	figs = append(figs, Example{"heatmap-values", Heatmap(pe, Axes("position m", "position n", "value"), Title("Plain values"))})
 	return figs
 }
 

@@ -17,6 +17,8 @@ import (
 // Weights (all values ≥ 0) use Viridis on [0, max]; a matrix with negative
 // values is taken as raw scores and uses Diverging centred on 0. Rows of
 // weights that do not sum to 1 give a warning (see Figure.Warnings).
+// For a matrix that is not attention (embeddings, PE·PEᵀ, a table of
+// numbers) pass Values or Axes: no probability checks, your axis names.
 // Matrices larger than the figure are shown at one pixel per k×k block,
 // each pixel the block's largest value.
 func Heatmap(w *tensor.Tensor, opts ...Option) *Figure {
@@ -102,13 +104,16 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	if !ok {
 		lo, hi = 0, 1
 	}
-	scores := lo < 0
+	plain := cfg.values // not attention: no probability checks
+	scores := lo < 0 && !plain
 	f.addMatrix("weights", d, rows, cols)
-	if !scores {
+	if !scores && !plain {
 		warnSums(f, sums)
 	}
 	cm := cfg.cmap
-	if cm == nil {
+	if plain {
+		cm, lo, hi = plainScale(cfg, lo, hi)
+	} else if cm == nil {
 		cm = Viridis
 		if scores {
 			cm = Diverging
@@ -119,6 +124,8 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 			return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Range(%g, %g) is empty; give lo < hi, both finite", view, cfg.lo, cfg.hi)
 		}
+	} else if plain {
+		// plainScale chose the range
 	} else if scores || cm.Diverging() {
 		m := math.Max(math.Abs(lo), math.Abs(hi))
 		if m == 0 {
@@ -132,16 +139,20 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		}
 	}
 	title := "Attention weights"
-	cbLabel := "weight"
+	cbLabel, rowTitle, colTitle := "weight", "query", "key"
 	if scores {
 		title, cbLabel = "Attention scores", "score"
+	}
+	if plain {
+		title = ""
+		rowTitle, colTitle, cbLabel = cfg.axisNames()
 	}
 	if cfg.titleSet {
 		title = cfg.title
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
 	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
-		rowTitle: "query", colTitle: "key", highlight: -1, maskText: "−∞"}
+		rowTitle: rowTitle, colTitle: colTitle, highlight: -1, maskText: "−∞"}
 	if cfg.tokSet {
 		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
 	}
@@ -159,6 +170,47 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		annotW = math.Max(c.tw(fmtVal(-amax, m.decimals), ptAnnot, false), c.tw("−∞", ptAnnot, false))
 	}
 	return singlePanelPage(c, cfg, m, title, cbLabel, annotW), nil
+}
+
+// axisNames returns the names of the rows, columns and values of a matrix
+// of plain values (Values, Axes).
+func (c *config) axisNames() (row, col, val string) {
+	row, col, val = "row", "column", "value"
+	if c.rowName != "" {
+		row = c.rowName
+	}
+	if c.colName != "" {
+		col = c.colName
+	}
+	if c.valName != "" {
+		val = c.valName
+	}
+	return row, col, val
+}
+
+// plainScale picks the colour map and range for plain values (Values, Axes)
+// whose finite values span [lo, hi]: the Palette option's map, else
+// Diverging when the values have both signs, else Viridis; a diverging map
+// is centred on 0, a sequential one spans the values.
+func plainScale(cfg *config, lo, hi float64) (*Colormap, float64, float64) {
+	cm := cfg.cmap
+	if cm == nil {
+		cm = Viridis
+		if lo < 0 && hi > 0 {
+			cm = Diverging
+		}
+	}
+	if cm.Diverging() {
+		m := math.Max(math.Abs(lo), math.Abs(hi))
+		if m == 0 {
+			m = 1
+		}
+		return cm, -m, m
+	}
+	if !(hi > lo) {
+		lo, hi = lo-0.5, hi+0.5
+	}
+	return cm, lo, hi
 }
 
 // chooseCell picks the cell size (and pooling) for n cells along the longer

@@ -68,6 +68,8 @@ type iopts struct {
 	height      int
 	scores      []float32 // raw scores (same shape as the weights) for tooltips
 	label       string    // what a cell holds: "weight" or "score"
+	rowName     string    // heatmap: what the rows are ("" = "query")
+	colName     string    // heatmap: what the columns are ("" = "key")
 	layerNames  []string
 	headNames   []string
 	colors      []string // head colours
@@ -183,6 +185,10 @@ type heatSpec struct {
 	Pal   []string `json:"pal"`
 	Label string   `json:"label"`
 	Pin   int      `json:"pin"`
+	// RowName and ColName name the axes of a matrix of plain values
+	// (viz.Axes); empty means "query" and "key".
+	RowName string `json:"rowName,omitempty"`
+	ColName string `json:"colName,omitempty"`
 }
 
 // heatmapChart: w is [rows, cols] row-major (queries × keys).
@@ -216,7 +222,8 @@ func heatmapChart(w []float32, rows, cols int, o *iopts) (*echarts.Chart, error)
 	}
 	wd, ht := o.size(760, 640)
 	return &echarts.Chart{Kind: "heatmap", Title: o.title, Width: wd, Height: ht, Theme: o.theme,
-		Spec:   heatSpec{Title: o.title, Q: o.q, K: o.k, Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal, Label: o.label, Pin: o.pin},
+		Spec: heatSpec{Title: o.title, Q: o.q, K: o.k, Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal, Label: o.label, Pin: o.pin,
+			RowName: o.rowName, ColName: o.colName},
 		Arrays: arrays, Fallback: o.fallbackPNG}, nil
 }
 

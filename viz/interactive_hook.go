@@ -2,7 +2,9 @@ package viz
 
 import (
 	"fmt"
+	"html"
 	"math"
+	"strings"
 
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 )
@@ -37,11 +39,46 @@ func interactiveFor(f *Figure) func() (string, error) {
 		return nil
 	}
 	l := &lazyHTML{build: build}
+	note := warningsHTML(f.warnings)
 	f.interactivePage = func() (string, error) {
 		b, err := l.page()
-		return string(b), err
+		s := string(b)
+		if err == nil && note != "" {
+			if i := strings.LastIndex(s, "</body>"); i >= 0 {
+				s = s[:i] + note + s[i:]
+			}
+		}
+		return s, err
 	}
-	return l.fragment
+	if note == "" {
+		return l.fragment
+	}
+	return func() (string, error) {
+		s, err := l.fragment()
+		if err != nil {
+			return s, err
+		}
+		return s + note, nil
+	}
+}
+
+// warningsHTML is the caption line under an interactive chart that lists
+// the figure's warnings (as the static figure's caption does), or "".
+func warningsHTML(warnings []string) string {
+	if len(warnings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<div class="attnviz-caption" style="font:12px sans-serif;margin:4px 0">`)
+	for i, w := range warnings {
+		if i > 0 {
+			b.WriteString("<br>")
+		}
+		b.WriteString("warning: ")
+		b.WriteString(html.EscapeString(w))
+	}
+	b.WriteString("</div>\n")
+	return b.String()
 }
 
 func (f *Figure) mat(name string) *matrix {
@@ -121,14 +158,24 @@ func heatmapFromFigure(f *Figure) (*echarts.Chart, error) {
 			}
 		}
 	}
-	lo, _, _ := finiteRange(d)
-	if lo < 0 {
-		o.label = "score"
-	}
-	if o.title == "" {
-		o.title = "Attention weights"
+	lo, hi, _ := finiteRange(d)
+	if f.cfg.values {
+		// plain values (Values, Axes): the static view's names and scale
+		o.rowName, o.colName, o.label = f.cfg.axisNames()
+		cm, plo, phi := plainScale(&f.cfg, lo, hi)
+		o.pal, o.diverging = hexStops(cm), cm.Diverging()
+		if !o.hasRange {
+			o.lo, o.hi, o.hasRange = plo, phi, true
+		}
+	} else {
 		if lo < 0 {
-			o.title = "Attention scores"
+			o.label = "score"
+		}
+		if o.title == "" {
+			o.title = "Attention weights"
+			if lo < 0 {
+				o.title = "Attention scores"
+			}
 		}
 	}
 	if f.cfg.highlightSet {

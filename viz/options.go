@@ -40,6 +40,10 @@ type config struct {
 
 	base    float64
 	baseSet bool
+
+	// values: the matrix holds plain values, not attention (Values, Axes)
+	values                    bool
+	rowName, colName, valName string
 }
 
 func newConfig(opts []Option) config {
@@ -126,3 +130,23 @@ func SharedScale(b bool) Option { return func(c *config) { c.shared, c.sharedSet
 
 // Base sets RoPE's base θ (default 10000).
 func Base(b float64) Option { return func(c *config) { c.base, c.baseSet = b, true } }
+
+// Values marks a Heatmap's matrix as plain values, not attention weights:
+// embeddings, raw scores, PE·PEᵀ. Then no probability checks are made (no
+// "rows should sum to 1" warning), negative values are expected, the
+// default title is empty, the axes are "row" and "column" and the colour
+// bar "value" (rename them with Axes), and the palette is Diverging
+// centred on 0 when the values have both signs, else Viridis over the
+// values' range. Views other than Heatmap ignore it.
+func Values() Option { return func(c *config) { c.values = true } }
+
+// Axes names a Heatmap's rows, columns and values (the colour bar and the
+// tooltips), e.g. Axes("token", "dimension", "value") for embeddings, and
+// marks the matrix as plain values (see Values). An empty name keeps the
+// default ("row", "column", "value").
+func Axes(rows, cols, value string) Option {
+	return func(c *config) {
+		c.values = true
+		c.rowName, c.colName, c.valName = rows, cols, value
+	}
+}

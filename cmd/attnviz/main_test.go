@@ -76,9 +76,11 @@ func TestRenderBadInput(t *testing.T) {
 		{[]string{"render", "-o", "$D/x.png", "-layer", "2", "-head", "0", "$D/stack.npy"}, "attnviz render: -layer 2 is out of range: the array has 2 layers (0 … 1)\n"},
 		{[]string{"render", "-o", "$D/x.png", "$D/two.npz"}, "attnviz render: $D/two.npz holds 2 arrays (attn, scores); pick one with -name\n"},
 		{[]string{"render", "-o", "$D/x.png", "-name", "w", "$D/two.npz"}, "attnviz render: $D/two.npz has no array \"w\"; it holds: attn, scores\n"},
-		{[]string{"render", "-o", "$D/x.png", "-view", "pie", "$D/w.npy"}, "attnviz render: unknown -view \"pie\"; use heatmap, grid, stats, rollout or strip\n"},
+		{[]string{"render", "-o", "$D/x.png", "-view", "pie", "$D/w.npy"}, "attnviz render: unknown -view \"pie\"; use heatmap, grid, headview, explorer, stats, rollout or strip\n"},
 		{[]string{"render", "-o", "$D/x.png", "-palette", "jet", "$D/w.npy"}, "attnviz render: unknown palette \"jet\"; use viridis, cividis, magma or diverging\n"},
 		{[]string{"render", "-o", "$D/x.png", "-size", "big", "$D/w.npy"}, "attnviz render: bad -size \"big\"; give WIDTHxHEIGHT in pixels, e.g. 800x600\n"},
+		{[]string{"render", "-o", "$D/x.html", "-view", "explorer", "-layer", "2", "$D/stack.npy"}, "attnviz render: viz.Explorer: layer 2 does not exist; the attention has 2 layers (0 … 1)\n"},
+		{[]string{"render", "-o", "$D/x.png", "-view", "headview", "$D/nan.npy"}, "attnviz render: viz.HeadView: the attention holds NaN at [0 0 0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)\n"},
 		{[]string{"render", "-o", "$D/x.png", "-query", "9", "-view", "strip", "$D/w.npy"}, "attnviz render: viz.TokenStrip: Query(9) is outside the 4 queries; use 0 … 3\n"},
 		{[]string{"render", "-o", "$D/x.png", "-tokens-file", "$D/none.txt", "$D/w.npy"}, "attnviz render: cannot read the tokens file $D/none.txt: no such file or directory\n"},
 		{[]string{"render", "-o", "$D/x.png", "$D/w.npy", "$D/w.npy"}, "attnviz render: one input file expected, got 2 ($D/w.npy $D/w.npy)\n"},
@@ -136,6 +138,36 @@ func TestRender(t *testing.T) {
 		}
 		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
 			t.Errorf("%v: no output %s", args, out)
+		}
+	}
+}
+
+// TestRenderInteractiveViews: -view headview and explorer write the
+// interactive chart to .html and the layers × heads grid to .png.
+func TestRenderInteractiveViews(t *testing.T) {
+	dir := fixtures(t)
+	cases := []struct {
+		args []string
+		want string // in the output file
+	}{
+		{[]string{"render", "-o", "$D/hv.html", "-view", "headview", "$D/att.safetensors"}, `data-kind="headview"`},
+		{[]string{"render", "-o", "$D/ex.html", "-view", "explorer", "-layer", "1", "-head", "1", "$D/stack.npy"}, `data-kind="explorer"`},
+		{[]string{"render", "-o", "$D/hv.png", "-view", "headview", "-tokens", "The cat sat on", "$D/stack.npy"}, "\x89PNG"},
+		{[]string{"render", "-o", "$D/ex.svg", "-view", "explorer", "$D/heads.npy"}, "<svg"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runMain(dir, append([]string(nil), c.args...)...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", c.args, code, stderr)
+			continue
+		}
+		b, err := os.ReadFile(strings.ReplaceAll(c.args[2], "$D", dir))
+		if err != nil {
+			t.Errorf("%v: %v", c.args, err)
+			continue
+		}
+		if !bytes.Contains(b, []byte(c.want)) {
+			t.Errorf("%v: output (%d bytes) lacks %q", c.args, len(b), c.want)
 		}
 	}
 }

@@ -47,9 +47,9 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.name, "name", "", "which array of a multi-array file (.npz, .safetensors)")
 	fs.StringVar(&f.tokens, "tokens", "", `tokens separated by spaces, e.g. "The cat sat"`)
 	fs.StringVar(&f.tokensFile, "tokens-file", "", "file with one token per line")
-	fs.StringVar(&f.view, "view", "", "heatmap, grid, stats, rollout or strip (default: heatmap for [T,T], grid otherwise)")
-	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer)")
-	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head)")
+	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: heatmap for [T,T], grid otherwise); headview and explorer are interactive in .html, the grid picture in .png/.svg/.pdf")
+	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer; headview, explorer: the layer shown first)")
+	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head; headview: the head switched on; explorer: the head opened first)")
 	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
 	fs.StringVar(&f.title, "title", "", "figure title")
 	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
@@ -276,7 +276,7 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 			return viz.TokenStrip(m, opts...), nil
 		}
 		return viz.Heatmap(m, opts...), nil
-	case "grid", "stats", "rollout":
+	case "grid", "headview", "explorer", "stats", "rollout":
 		if f.layer >= 0 {
 			opts = append(opts, viz.Layers(f.layer))
 		}
@@ -286,12 +286,16 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 		switch view {
 		case "grid":
 			return viz.Grid(t, opts...), nil
+		case "headview":
+			return viz.HeadView(t, opts...), nil
+		case "explorer":
+			return viz.Explorer(t, opts...), nil
 		case "stats":
 			return viz.HeadStats(t, opts...), nil
 		}
 		return viz.Rollout(t, opts...), nil
 	}
-	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, stats, rollout or strip", view)
+	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, headview, explorer, stats, rollout or strip", view)
 }
 
 // oneHead picks a [T,T] matrix out of [T,T], [H,T,T] or [L,H,T,T].

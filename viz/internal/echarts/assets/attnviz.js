@@ -129,7 +129,8 @@ function init(div,theme,w,h){return window.echarts.init(div,theme==="dark"?"dark
 function dpr(){return Math.min(2,Math.max(1,window.devicePixelRatio||1));}
 
 /* ---------- heatmap core (also used by the explorer) ---------- */
-/* m = {arr, off, rows, cols, q, k, title, s (scores array or null), label} */
+/* m = {arr, off, rows, cols, q, k, title, s (scores array or null), label,
+   rn, cn (names of the rows and columns of plain values; default query, key)} */
 function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
   var self=this;
   this.m=null;this.pin=-1;this.ver=0;this.geom=null;this.cache=null;this.lut=lutT;
@@ -172,7 +173,7 @@ Heat.prototype.set=function(m){
   var q=[],k=[],i;
   for(i=0;i<m.rows;i++){q.push(String(i));}
   for(i=0;i<m.cols;i++){k.push(String(i));}
-  this.chart.setOption({title:{text:m.title||""},xAxis:{data:k},yAxis:{data:q},series:[{data:[[0,0,this.ver]]}]});
+  this.chart.setOption({title:{text:m.title||""},xAxis:{data:k,name:m.cn||"key"},yAxis:{data:q,name:m.rn||"query"},series:[{data:[[0,0,this.ver]]}]});
   this.chart.getZr().flush();
 };
 Heat.prototype.setPin=function(i){this.pin=i;this.ver++;this.cache=null;this.chart.setOption({series:[{data:[[0,0,this.ver]]}]});this.chart.getZr().flush();};
@@ -215,15 +216,16 @@ Heat.prototype.cell=function(x,y){
 };
 Heat.prototype.describe=function(i,j){
   var m=this.m,k=m.off+i*m.cols+j,q=m.arr.kind!=="f32";
-  var s="query "+i+": "+tok(m.q,i)+"\nkey "+j+": "+tok(m.k,j)+"\n"+(m.label||"weight")+": "+num(m.arr.get(k),q);
+  var s=(m.rn||"query")+" "+i+": "+tok(m.q,i)+"\n"+(m.cn||"key")+" "+j+": "+tok(m.k,j)+"\n"+(m.label||"weight")+": "+num(m.arr.get(k),q);
   if(m.s){s+="\nscore: "+num(m.s.get(k),m.s.kind!=="f32");}
   return s;
 };
 function pinText(m,i){
-  if(i<0){return "click a row to pin a query";}
+  var rn=m.rn||"query",cn=m.cn||"key";
+  if(i<0){return "click a row to pin a "+rn;}
   var best=-1,bv=-Infinity,base=m.off+i*m.cols;
   for(var j=0;j<m.cols;j++){var v=m.arr.get(base+j);if(v>bv){bv=v;best=j;}}
-  return "pinned query "+i+": "+tok(m.q,i)+"  \u2192 strongest key "+best+": "+tok(m.k,best)+" ("+num(bv,m.arr.kind!=="f32")+")";
+  return "pinned "+rn+" "+i+": "+tok(m.q,i)+"  \u2192 "+(m.rn?"largest ":"strongest ")+cn+" "+best+": "+tok(m.k,best)+" ("+num(bv,m.arr.kind!=="f32")+")";
 }
 
 /* ---------- views ---------- */
@@ -234,7 +236,7 @@ AV.views.heatmap=function(root,opt,spec,data){
   var status;
   var hm=new Heat(root,th,opt.theme,opt.w,opt.h,lutT,spec.lo,spec.hi,spec.pal,function(p){status.textContent=pinText(m,p);});
   hm.pinColor=th.pin;
-  var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label};
+  var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label,rn:spec.rowName,cn:spec.colName};
   status=el("div","attnviz-status",root);
   hm.set(m);
   if(spec.pin>=0&&spec.pin<spec.rows){hm.setPin(spec.pin);}
@@ -258,8 +260,12 @@ AV.views.explorer=function(root,opt,spec,data){
   var ln=function(i){return spec.layerNames&&spec.layerNames[i]!=null?vis(spec.layerNames[i]):"layer "+i;};
   var hn=function(i){return spec.headNames&&spec.headNames[i]!=null?vis(spec.headNames[i]):"head "+i;};
   var sl=select(bar,"attnviz-layer","Layer",L,ln,l),sh=select(bar,"attnviz-head","Head",H,hn,hd);
-  var row=el("div",null,root);row.style.display="flex";row.style.gap="8px";row.style.alignItems="flex-start";
-  var tw=Math.min(Math.max(220,Math.round(opt.w*0.38)),520),hw=Math.max(360,opt.w-tw-8);
+  /* Thumbnails and detail side by side; where the page is narrower than
+     the figure (handouts, narrow notebook columns) the detail wraps under
+     the thumbnails instead of being clipped. */
+  if(root.parentNode){root.parentNode.style.maxWidth="100%";}
+  var row=el("div",null,root);row.style.display="flex";row.style.flexWrap="wrap";row.style.gap="8px";row.style.alignItems="flex-start";
+  var tw=Math.min(Math.max(220,Math.round(opt.w*0.38)),520),hw=Math.max(360,opt.w-tw-8-12);/* 12: the root's padding */
   var tdiv=chartHost(row,tw,opt.h),tchart=init(tdiv,opt.theme,tw,opt.h),ttip=tipFor(tdiv,th);
   var hostR=el("div",null,row);
   var hm=new Heat(hostR,th,opt.theme,hw,opt.h,lutT,spec.lo,spec.hi,spec.pal,function(p){status.textContent=pinText(cur(),p);});

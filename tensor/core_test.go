@@ -142,6 +142,10 @@ type fakeBuf []float32
 
 func (b fakeBuf) Len() int                     { return len(b) }
 func (b fakeBuf) Download(dst []float32) error { copy(dst, b); return nil }
+func (b fakeBuf) downloadRange(dst []float32, off int) error {
+	copy(dst, b[off:off+len(dst)])
+	return nil
+}
 
 func (f *fakeDev) Name() string     { return "fake:0" }
 func (f *fakeDev) Available() error { return nil }
@@ -165,6 +169,14 @@ func TestDeviceSeam(t *testing.T) {
 	}
 	if x.At(1, 0) != 3 {
 		t.Fatal("At on device")
+	}
+	// A view reads only its span: one "head" of a [2, 2, 3] tensor, transposed.
+	big := Arange(0, 12, 1).Reshape(2, 2, 3).To(dev)
+	if got := big.Index(1).T().Data(); !reflect.DeepEqual(got, []float32{6, 9, 7, 10, 8, 11}) {
+		t.Fatalf("partial download of a view: %v", got)
+	}
+	if got := big.Index(1).Slice(1, 1, 3).Data(); !reflect.DeepEqual(got, []float32{7, 8, 10, 11}) {
+		t.Fatalf("partial download of a slice: %v", got)
 	}
 	out := apply1("Twice", []*Tensor{x}, opParams{}, func(in []*Tensor) *Tensor {
 		d := in[0].Data()

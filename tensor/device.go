@@ -9,8 +9,9 @@ import (
 )
 
 // Device is where a tensor's elements live and where the operations on it
-// run. CPU is always available; other devices (CUDA) register themselves
-// when their driver can be loaded.
+// run. CPU is always available; CUDA is registered as "cuda:0" on every
+// machine and loads its driver on first use: its Available method says why
+// it cannot be used (which library, which driver error).
 //
 // The default device for new tensors is CPU unless the environment
 // variable ATTNVIZ_DEVICE names another ("cpu", "cuda", "cuda:0"), or

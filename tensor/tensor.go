@@ -343,6 +343,26 @@ func (t *Tensor) host() (*Tensor, error) {
 	if t.Device() == CPU || t.buf == nil {
 		return t, nil
 	}
+	// Copy only the span of storage the view can reach (one head of a
+	// [L, H, T, T] record, not the whole record) when the buffer can.
+	if r, ok := t.buf.(interface{ downloadRange([]float32, int) error }); ok {
+		lo, hi := t.offset, t.offset
+		if numel(t.shape) > 0 {
+			for i, s := range t.shape {
+				if st := t.strides[i] * (s - 1); st > 0 {
+					hi += st
+				} else {
+					lo += st
+				}
+			}
+			hi++
+		}
+		part := make([]float32, hi-lo)
+		if err := r.downloadRange(part, lo); err != nil {
+			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+		}
+		return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset - lo, data: part, dev: CPU}, nil
+	}
 	all := make([]float32, t.buf.Len())
 	if err := t.buf.Download(all); err != nil {
 		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
@@ -449,6 +469,18 @@ func (t *Tensor) Rows() [][]float32 {
 func (t *Tensor) Clone() *Tensor {
 	if t.Err() != nil {
 		return t
+	}
+	// A device that can copy strided data itself keeps it there.
+	if dc, ok := t.Device().(interface {
+		deviceClone(*Tensor) (*Tensor, error)
+	}); ok && t.buf != nil {
+		c, err := dc.deviceClone(t)
+		if err != nil {
+			return Failed(err)
+		}
+		if c != nil {
+			return c
+		}
 	}
 	d, err := t.DataErr()
 	if err != nil {

@@ -18,6 +18,7 @@ package viz
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html"
 	"os"
@@ -271,7 +272,40 @@ func (f *Figure) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeAtomic(path, b)
+}
+
+// writeAtomic writes b to a temporary file beside path and renames it into
+// place, so an error (a full disk, a bad directory) never leaves a
+// half-written handout behind.
+func writeAtomic(path string, b []byte) (err error) {
+	if st, e := os.Stat(path); e == nil && st.IsDir() {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: %s is a directory; give a file name", path)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: cannot write %s: %v", path, errors.Unwrap(err))
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(b); err != nil {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
+	}
+	return nil
 }
 
 // Encode returns the figure in the format named by ext (".png", ".svg",

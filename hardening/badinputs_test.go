@@ -1,0 +1,701 @@
+// Package hardening holds the bad-input table: every row feeds attnviz one
+// hostile or careless input and checks the outcome (no panic, nothing
+// written half-way, a message that says what to do). The table is written to
+// docs/bad-inputs.md by
+//
+//	go test ./hardening -update
+//
+// and the test fails when the committed file differs from what it sees.
+package hardening
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/attnviz/attnviz/model"
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/bad-inputs.md from the table")
+
+const docPath = "../docs/bad-inputs.md"
+
+// hostileToken is the token text every HTML/SVG/PDF row tries to inject.
+const hostileToken = "</script><img src=x onerror=alert(1)>"
+
+// outcomes, as the table writes them.
+const (
+	refused   = "refused with an error; no panic"
+	warned    = "drawn, with a warning; no panic"
+	drawn     = "drawn; no panic"
+	notSaved  = "refused; no panic; no file written"
+	escaped   = "drawn; token text escaped (no raw `<img src=x`)"
+	cliExit1  = "exit 1, one message, no panic, no output file"
+	kernelRow = "panic shown under the cell; kernel alive, variables kept"
+)
+
+type result struct {
+	msg     string // the exact message (temp dir replaced by PATH)
+	outcome string
+}
+
+type badCase struct {
+	area, input string
+	run         func(t *testing.T, dir string) result
+}
+
+// env is what the rows share: a temp dir and (lazily) the CLI binary and the
+// lesson model.
+type env struct {
+	dir string
+
+	binOnce sync.Once
+	bin     string
+	binErr  error
+
+	modelOnce sync.Once
+	m         *model.Model
+	modelErr  error
+}
+
+var E env
+
+func clean(s string) string {
+	if E.dir != "" {
+		s = strings.ReplaceAll(s, E.dir, "PATH")
+	}
+	return s
+}
+
+// noFile fails when path exists.
+func noFile(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		t.Errorf("%s exists after a failed write", path)
+	}
+	// nor any temporary file beside it
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// safely runs f and turns a panic into a test failure.
+func safely(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic: %v", r)
+		}
+	}()
+	f()
+}
+
+// ---- tensor ops ------------------------------------------------------------
+
+func opCase(input string, f func() *tensor.Tensor) badCase {
+	return badCase{"tensor op", input, func(t *testing.T, dir string) result {
+		var err error
+		safely(t, func() {
+			x := f()
+			if x == nil {
+				t.Fatal("nil tensor")
+			}
+			err = x.Err()
+			_ = x.String()
+		})
+		if err == nil {
+			t.Fatal("want an error, got none")
+		}
+		return result{clean(err.Error()), refused}
+	}}
+}
+
+// ---- files -----------------------------------------------------------------
+
+func npyHeader(dict string) []byte {
+	h := dict
+	for (10+len(h)+1)%64 != 0 {
+		h += " "
+	}
+	h += "\n"
+	b := []byte("\x93NUMPY\x01\x00")
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(h)))
+	return append(b, h...)
+}
+
+func safetensorsBytes(header string, data int) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(b, header...)
+	return append(b, make([]byte, data)...)
+}
+
+func zipBytes(t *testing.T, files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for name, data := range files {
+		f, err := w.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(data)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// ggufBytes builds a GGUF v3 file with no metadata and the given tensors
+// (name, dims, type, offset), padded to 32 bytes, followed by data bytes.
+type ggufTensor struct {
+	name   string
+	dims   []uint64
+	typ    uint32
+	offset uint64
+}
+
+func ggufBytes(tensors []ggufTensor, data int) []byte {
+	b := []byte("GGUF")
+	b = binary.LittleEndian.AppendUint32(b, 3)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(tensors)))
+	b = binary.LittleEndian.AppendUint64(b, 0)
+	for _, ti := range tensors {
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(ti.name)))
+		b = append(b, ti.name...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(ti.dims)))
+		for _, d := range ti.dims {
+			b = binary.LittleEndian.AppendUint64(b, d)
+		}
+		b = binary.LittleEndian.AppendUint32(b, ti.typ)
+		b = binary.LittleEndian.AppendUint64(b, ti.offset)
+	}
+	for len(b)%32 != 0 {
+		b = append(b, 0)
+	}
+	return append(b, make([]byte, data)...)
+}
+
+// fileCase writes data to a file named name and loads it with the reader
+// its extension picks.
+func fileCase(input, name string, data func(t *testing.T) []byte) badCase {
+	area := "file " + filepath.Ext(name)
+	return badCase{area, input, func(t *testing.T, dir string) result {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data(t), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		var err error
+		safely(t, func() { err = load(p) })
+		if err == nil {
+			t.Fatal("want an error, got none")
+		}
+		if !errors.Is(err, tensor.ErrFormat) && !errors.Is(err, tensor.ErrValue) && !errors.Is(err, tensor.ErrNotFound) {
+			t.Errorf("error does not wrap a tensor sentinel: %v", err)
+		}
+		return result{clean(err.Error()), refused}
+	}}
+}
+
+func load(p string) error {
+	switch filepath.Ext(p) {
+	case ".npy":
+		return tensor.LoadNPY(p).Err()
+	case ".npz":
+		m, err := tensor.LoadNPZ(p)
+		if err != nil {
+			return err
+		}
+		for _, x := range m {
+			if x.Err() != nil {
+				return x.Err()
+			}
+		}
+		return nil
+	case ".safetensors":
+		f, err := tensor.LoadSafetensors(p)
+		if err != nil {
+			return err
+		}
+		_ = f
+		return tensor.LoadSafetensorsTensor(p, "a").Err()
+	case ".gguf":
+		g, err := model.ReadGGUF(p)
+		if err != nil {
+			return err
+		}
+		return g.Tensor("a").Err()
+	}
+	return fmt.Errorf("no loader for %s", p)
+}
+
+// ---- figures ---------------------------------------------------------------
+
+// figCase builds a figure; want is refused (Err set, Save writes nothing),
+// warned (Err nil, a warning) or drawn.
+func figCase(input, want string, build func() *viz.Figure) badCase {
+	return badCase{"figure", input, func(t *testing.T, dir string) result {
+		var fig *viz.Figure
+		safely(t, func() {
+			fig = build()
+			_ = fig.PNG()
+			_ = fig.HTML()
+			_ = fig.SimpleRender()
+			_ = fig.String()
+		})
+		switch want {
+		case refused:
+			if fig.Err() == nil {
+				t.Fatal("want an error, got none")
+			}
+			out := filepath.Join(dir, "refused.png")
+			if err := fig.Save(out); err == nil {
+				t.Fatal("Save of an error figure returned nil")
+			}
+			noFile(t, out)
+			if len(fig.PNG()) == 0 {
+				t.Error("an error figure must still show a message image")
+			}
+			return result{clean(fig.Err().Error()), notSaved}
+		case warned:
+			if fig.Err() != nil {
+				t.Fatalf("want a warning, got the error %v", fig.Err())
+			}
+			if len(fig.Warnings()) == 0 {
+				t.Fatal("want a warning, got none")
+			}
+			return result{strings.Join(fig.Warnings(), "; "), warned}
+		default:
+			if fig.Err() != nil {
+				t.Fatalf("want a figure, got the error %v", fig.Err())
+			}
+			if len(fig.PNG()) == 0 {
+				t.Fatal("empty PNG")
+			}
+			if w := fig.Warnings(); len(w) > 0 {
+				return result{"warning: " + strings.Join(w, "; "), drawn}
+			}
+			return result{"(none)", drawn}
+		}
+	}}
+}
+
+// hostileCase draws a figure with hostile token text and checks every
+// text format for the raw tag.
+func hostileCase(input, ext string, build func(toks []string) *viz.Figure) badCase {
+	return badCase{"figure " + ext, input, func(t *testing.T, dir string) result {
+		var b []byte
+		var err error
+		safely(t, func() {
+			fig := build([]string{hostileToken, "ok", hostileToken})
+			if fig.Err() != nil {
+				t.Fatalf("figure: %v", fig.Err())
+			}
+			b, err = fig.Encode(ext)
+		})
+		if err != nil {
+			t.Fatalf("Encode(%s): %v", ext, err)
+		}
+		if bytes.Contains(b, []byte("<img src=x")) {
+			t.Fatalf("raw %q in the %s output", "<img src=x", ext)
+		}
+		return result{"(none)", escaped}
+	}}
+}
+
+// ---- CLI -------------------------------------------------------------------
+
+func binary_(t *testing.T) string {
+	E.binOnce.Do(func() {
+		E.bin = filepath.Join(E.dir, "attnviz")
+		out, err := exec.Command("go", "build", "-o", E.bin, "../cmd/attnviz").CombinedOutput()
+		if err != nil {
+			E.binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if E.binErr != nil {
+		t.Fatal(E.binErr)
+	}
+	return E.bin
+}
+
+// cliCase writes the named input files, runs attnviz with args (PATH
+// replaced by the temp dir) and checks exit 1, the stderr and that out (if
+// any) was not created.
+func cliCase(input string, files map[string]func(t *testing.T) []byte, out string, args ...string) badCase {
+	return badCase{"CLI", input, func(t *testing.T, dir string) result {
+		bin := binary_(t)
+		for name, data := range files {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, data(t), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(p)
+		}
+		a := make([]string, len(args))
+		for i, s := range args {
+			a[i] = strings.ReplaceAll(s, "PATH", dir)
+		}
+		cmd := exec.Command(bin, a...)
+		cmd.Dir = dir
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("want exit status 1, got %v (stderr %q)", err, stderr.String())
+		}
+		s := stderr.String()
+		for _, bad := range []string{"goroutine", "panic:", "internal error"} {
+			if strings.Contains(s, bad) {
+				t.Fatalf("stderr contains %q: %s", bad, s)
+			}
+		}
+		if strings.Count(strings.TrimSpace(s), "\n") > 0 && !strings.Contains(s, "usage:") {
+			t.Errorf("want one line on stderr, got %q", s)
+		}
+		if out != "" {
+			noFile(t, filepath.Join(dir, out))
+		}
+		return result{clean(strings.TrimSpace(s)), cliExit1}
+	}}
+}
+
+// ---- model -----------------------------------------------------------------
+
+func lessonModel(t *testing.T) *model.Model {
+	E.modelOnce.Do(func() {
+		p := model.DefaultPath()
+		if _, err := os.Stat(p); err != nil {
+			p = "../../shared/models/" + model.LessonModelFile
+		}
+		E.m, E.modelErr = model.Load(p)
+	})
+	if E.modelErr != nil {
+		t.Skipf("lesson model not available: %v", E.modelErr)
+	}
+	return E.m
+}
+
+// ---- the table -------------------------------------------------------------
+
+func mat(rows ...[]float32) *tensor.Tensor { return tensor.MustFromRows(rows) }
+
+func nan() float32      { return float32(math.NaN()) }
+func inf(s int) float32 { return float32(math.Inf(s)) }
+
+func cases() []badCase {
+	two := func() *tensor.Tensor { return mat([]float32{.9, .1}, []float32{.3, .7}) }
+	toks2 := []string{"a", "b"}
+	valid3 := func() []byte {
+		var buf bytes.Buffer
+		tensor.WriteNPY(&buf, tensor.Arange(0, 4, 1).Reshape(2, 2))
+		return buf.Bytes()
+	}
+	bytesOf := func(b []byte) func(*testing.T) []byte { return func(*testing.T) []byte { return b } }
+	return []badCase{
+		// tensor ops
+		opCase("MatMul [2,3]·[2,3]", func() *tensor.Tensor { return tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3)) }),
+		opCase("Add [2,3]+[4]", func() *tensor.Tensor { return tensor.Ones(2, 3).Add(tensor.Ones(4)) }),
+		opCase("Softmax(dim 5) of a 2-D tensor", func() *tensor.Tensor { return tensor.Ones(2, 2).Softmax(5) }),
+		opCase("New: 3 values for shape [2,2]", func() *tensor.Tensor { return tensor.New([]float32{1, 2, 3}, 2, 2) }),
+		opCase("New: negative dim [-1,2]", func() *tensor.Tensor { return tensor.New(nil, -1, 2) }),
+		opCase("Zeros: huge shape [1<<40,1<<40]", func() *tensor.Tensor { return tensor.Zeros(1<<40, 1<<40) }),
+		opCase("FromRows: ragged rows", func() *tensor.Tensor { return tensor.FromRows([][]float32{{1, 2}, {3}}) }),
+		opCase("Reshape [2,3]→[4,2]", func() *tensor.Tensor { return tensor.Ones(2, 3).Reshape(4, 2) }),
+		opCase("Index(5) on [2,2]", func() *tensor.Tensor { return tensor.Ones(2, 2).Index(5) }),
+		opCase("Slice(0, 2, 1) (end before start)", func() *tensor.Tensor { return tensor.Ones(3, 2).Slice(0, 2, 1) }),
+		opCase("Transpose(0, 3) of 2-D", func() *tensor.Tensor { return tensor.Ones(2, 2).Transpose(0, 3) }),
+		opCase("SDPA: q [2,4], k [3,5]", func() *tensor.Tensor {
+			return tensor.ScaledDotProductAttention(tensor.Ones(2, 4), tensor.Ones(3, 5), tensor.Ones(3, 5), nil).Output
+		}),
+		opCase("SDPA: mask [3,3] for 2 queries × 2 keys", func() *tensor.Tensor {
+			return tensor.ScaledDotProductAttention(tensor.Ones(2, 4), tensor.Ones(2, 4), tensor.Ones(2, 4), tensor.CausalMask(3)).Output
+		}),
+		opCase("SplitHeads [4,6] into 4 heads", func() *tensor.Tensor { return tensor.SplitHeads(tensor.Ones(4, 6), 4) }),
+		opCase("GQA: 3 query heads, 2 KV heads", func() *tensor.Tensor {
+			return tensor.GroupedQueryAttention(tensor.Ones(3, 2, 4), tensor.Ones(2, 2, 4), tensor.Ones(2, 2, 4), nil).Output
+		}),
+		opCase("RoPE on odd head size 3", func() *tensor.Tensor { return tensor.RoPEInterleaved(tensor.Ones(2, 3), 10000, 0) }),
+		opCase("Sinusoidal(-1, 4)", func() *tensor.Tensor { return tensor.Sinusoidal(-1, 4) }),
+		opCase("ToName(\"tpu\")", func() *tensor.Tensor { return tensor.Ones(2).ToName("tpu") }),
+
+		// .npy
+		fileCase("truncated: 5 bytes of magic", "a.npy", bytesOf([]byte("\x93NUMP"))),
+		fileCase("not an .npy (text)", "a.npy", bytesOf([]byte("hello, world\n"))),
+		fileCase("data shorter than the header declares", "a.npy", func(*testing.T) []byte { return valid3()[:len(valid3())-5] }),
+		fileCase("huge declared shape (1<<40, 1<<40)", "a.npy", bytesOf(npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"))),
+		fileCase("negative dim (-1, 2)", "a.npy", bytesOf(npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 2), }"))),
+		fileCase("unknown dtype <c8 (complex)", "a.npy", bytesOf(append(npyHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }"), make([]byte, 16)...))),
+		fileCase("object dtype |O (pickle)", "a.npy", bytesOf(append(npyHeader("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"), make([]byte, 8)...))),
+		fileCase("header length past the end", "a.npy", bytesOf([]byte("\x93NUMPY\x01\x00\xff\xff{'descr'"))),
+		// .npz
+		fileCase("not a zip", "a.npz", bytesOf([]byte("PK\x03\x04 truncated"))),
+		fileCase("zip holding a truncated .npy", "a.npz", func(t *testing.T) []byte {
+			return zipBytes(t, map[string][]byte{"a.npy": valid3()[:20]})
+		}),
+		fileCase("truncated zip (half a valid file)", "a.npz", func(t *testing.T) []byte {
+			b := zipBytes(t, map[string][]byte{"a.npy": valid3()})
+			return b[:len(b)/2]
+		}),
+		// safetensors
+		fileCase("truncated: 4 bytes", "a.safetensors", bytesOf([]byte{1, 0, 0, 0})),
+		fileCase("huge declared header length", "a.safetensors", bytesOf(binary.LittleEndian.AppendUint64(nil, 1<<62))),
+		fileCase("header is not JSON", "a.safetensors", bytesOf(safetensorsBytes("{not json", 0))),
+		fileCase("unknown dtype Q4", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}`, 8))),
+		fileCase("negative dim [-1, 2]", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[-1,2],"data_offsets":[0,8]}}`, 8))),
+		fileCase("data offsets past the end", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))),
+		fileCase("overlapping tensors", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`, 12))),
+		fileCase("offsets disagree with shape", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, 8))),
+		fileCase("huge shape [1<<40, 1<<40]", "a.safetensors", bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}}`, 8))),
+		// GGUF
+		fileCase("truncated: 3 bytes", "a.gguf", bytesOf([]byte("GGU"))),
+		fileCase("version 1", "a.gguf", bytesOf([]byte("GGUF\x01\x00\x00\x00"))),
+		fileCase("huge tensor count (1<<62)", "a.gguf", func(*testing.T) []byte {
+			b := []byte("GGUF\x03\x00\x00\x00")
+			b = binary.LittleEndian.AppendUint64(b, 1<<62)
+			return binary.LittleEndian.AppendUint64(b, 0)
+		}),
+		fileCase("huge declared dims (1<<40 × 1<<40)", "a.gguf", bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{1 << 40, 1 << 40}, 0, 0}}, 32))),
+		fileCase("tensor offset past the end", "a.gguf", bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))),
+		fileCase("overlapping tensors", "a.gguf", bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{8}, 0, 0}, {"b", []uint64{8}, 0, 0}}, 64))),
+		fileCase("unknown tensor type 99", "a.gguf", bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 99, 0}}, 32))),
+
+		// figures
+		figCase("Heatmap with NaN", refused, func() *viz.Figure { return viz.Heatmap(mat([]float32{nan(), .5}, []float32{.5, .5})) }),
+		figCase("Heatmap with +Inf", refused, func() *viz.Figure { return viz.Heatmap(mat([]float32{inf(1), .5}, []float32{.5, .5})) }),
+		figCase("Heatmap with -Inf (a masked score)", drawn, func() *viz.Figure { return viz.Heatmap(mat([]float32{inf(-1), .5}, []float32{.5, .5})) }),
+		figCase("Rollout with negative weights", refused, func() *viz.Figure {
+			return viz.Rollout(tensor.New([]float32{-.5, 1.5, 0, 1}, 1, 1, 2, 2))
+		}),
+		figCase("TokenStrip with negative weights", refused, func() *viz.Figure { return viz.TokenStrip(mat([]float32{.5, .5}, []float32{-.5, 1.5})) }),
+		figCase("Grid with +Inf", refused, func() *viz.Figure { return viz.Grid(tensor.New([]float32{inf(1), 0, 0, 1}, 1, 1, 2, 2)) }),
+		figCase("Steps with NaN in q", refused, func() *viz.Figure {
+			return viz.Steps(tensor.New([]float32{nan(), 1}, 1, 2), tensor.Ones(1, 2), tensor.Ones(1, 2))
+		}),
+		figCase("Steps 1×1 (one token, dₖ 1)", drawn, func() *viz.Figure { return viz.Steps(tensor.Ones(1, 1), tensor.Ones(1, 1), tensor.Ones(1, 1)) }),
+		figCase("Heatmap with negative weights (raw scores)", drawn, func() *viz.Figure { return viz.Heatmap(mat([]float32{-.5, 1.5}, []float32{.5, .5})) }),
+		figCase("Heatmap rows not summing to 1", warned, func() *viz.Figure { return viz.Heatmap(mat([]float32{.9, .9}, []float32{.1, .1})) }),
+		figCase("Heatmap of a 3-D tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Zeros(12, 9, 9)) }),
+		figCase("Heatmap: 3 tokens for 2 rows", refused, func() *viz.Figure {
+			return viz.Heatmap(two(), viz.Tokens([]string{"a", "b", "c"}, toks2))
+		}),
+		figCase("Heatmap of an empty [0,0] tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Zeros(0, 0)) }),
+		figCase("Heatmap 1×1", drawn, func() *viz.Figure { return viz.Heatmap(mat([]float32{1})) }),
+		figCase("Heatmap of a failed tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3))) }),
+		figCase("Grid of a 2-D tensor", drawn, func() *viz.Figure { return viz.Grid(tensor.Ones(2, 2)) }),
+		figCase("Grid: Layers(7) of 1 layer", refused, func() *viz.Figure { return viz.Grid(tensor.Ones(1, 1, 2, 2).Scale(.5), viz.Layers(7)) }),
+		figCase("Steps: q [2,4], k [3,5]", refused, func() *viz.Figure { return viz.Steps(tensor.Ones(2, 4), tensor.Ones(3, 5), tensor.Ones(3, 5)) }),
+		figCase("HeadStats of [2,2]", drawn, func() *viz.Figure { return viz.HeadStats(tensor.Ones(2, 2)) }),
+		figCase("Rollout with NaN", refused, func() *viz.Figure {
+			return viz.Rollout(tensor.New([]float32{nan(), 1, 0, 1}, 1, 1, 2, 2))
+		}),
+		figCase("TokenStrip: Query(9) of 2", refused, func() *viz.Figure { return viz.TokenStrip(two(), viz.Query(9)) }),
+		figCase("Heatmap 600×600 (large)", drawn, func() *viz.Figure { return viz.Heatmap(tensor.Full(1.0/600, 600, 600)) }),
+		figCase("Heatmap Size(-5, 0)", drawn, func() *viz.Figure { return viz.Heatmap(two(), viz.Size(-5, 0)) }),
+		badCase{"figure", "Save to .txt", func(t *testing.T, dir string) result {
+			out := filepath.Join(dir, "fig.txt")
+			var err error
+			safely(t, func() { err = viz.Heatmap(two()).Save(out) })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			noFile(t, out)
+			return result{clean(err.Error()), notSaved}
+		}},
+		badCase{"figure", "Save into a missing directory", func(t *testing.T, dir string) result {
+			out := filepath.Join(dir, "no", "such", "fig.png")
+			var err error
+			safely(t, func() { err = viz.Heatmap(two()).Save(out) })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			noFile(t, out)
+			return result{clean(err.Error()), notSaved}
+		}},
+		badCase{"figure", "Save over a directory", func(t *testing.T, dir string) result {
+			out := filepath.Join(dir, "isdir.png")
+			os.Mkdir(out, 0o755)
+			defer os.Remove(out)
+			var err error
+			safely(t, func() { err = viz.Heatmap(two()).Save(out) })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if st, e := os.Stat(out); e != nil || !st.IsDir() {
+				t.Fatal("the directory was replaced")
+			}
+			return result{clean(err.Error()), "refused; no panic; directory untouched"}
+		}},
+		hostileCase("hostile token text in Heatmap", ".html", func(toks []string) *viz.Figure {
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+		}),
+		hostileCase("hostile token text in Heatmap", ".svg", func(toks []string) *viz.Figure {
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+		}),
+		hostileCase("hostile token text in Heatmap", ".pdf", func(toks []string) *viz.Figure {
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+		}),
+		hostileCase("hostile token text in HeadView", ".html", func(toks []string) *viz.Figure {
+			return viz.HeadView(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks, toks))
+		}),
+		hostileCase("hostile token text in Explorer", ".html", func(toks []string) *viz.Figure {
+			return viz.Explorer(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks, toks))
+		}),
+		hostileCase("hostile token text in TokenStrip", ".svg", func(toks []string) *viz.Figure {
+			return viz.TokenStrip(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks))
+		}),
+
+		// CLI
+		cliCase("no arguments", nil, ""),
+		cliCase("unknown command", nil, "", "draw"),
+		cliCase("render: missing input file", nil, "out.png", "render", "-o", "out.png", "PATH/missing.npy"),
+		cliCase("render: no -o", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "", "render", "w.npy"),
+		cliCase("render: output .txt", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.txt", "render", "-o", "out.txt", "w.npy"),
+		cliCase("render: truncated .npy", map[string]func(*testing.T) []byte{"t.npy": func(*testing.T) []byte { return valid3()[:30] }}, "out.png", "render", "-o", "out.png", "t.npy"),
+		cliCase("render: NaN in the array", map[string]func(*testing.T) []byte{"n.npy": func(*testing.T) []byte {
+			var buf bytes.Buffer
+			tensor.WriteNPY(&buf, tensor.New([]float32{nan(), 1, 0, 1}, 2, 2))
+			return buf.Bytes()
+		}}, "out.svg", "render", "-o", "out.svg", "n.npy"),
+		cliCase("render: 3 tokens for 2×2", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.html", "render", "-tokens", "a b c", "-o", "out.html", "w.npy"),
+		cliCase("render: -size 0x0", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.png", "render", "-size", "0x0", "-o", "out.png", "w.npy"),
+		cliCase("render: -name on a .npy", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.png", "render", "-name", "x", "-o", "out.png", "w.npy"),
+		cliCase("render: empty .npz (no arrays)", map[string]func(*testing.T) []byte{"e.npz": func(t *testing.T) []byte { return zipBytes(t, nil) }}, "out.png", "render", "-o", "out.png", "e.npz"),
+		cliCase("render: safetensors offsets past the end", map[string]func(*testing.T) []byte{"s.safetensors": bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))}, "out.pdf", "render", "-o", "out.pdf", "s.safetensors"),
+		cliCase("model: missing model file", nil, "out.png", "model", "-m", "PATH/none.gguf", "-prompt", "hi", "-o", "out.png"),
+		cliCase("model: GGUF with offsets past the end", map[string]func(*testing.T) []byte{"bad.gguf": bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))}, "out.png", "model", "-m", "bad.gguf", "-prompt", "hi", "-o", "out.png"),
+
+		// model
+		badCase{"model", "empty prompt", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var r *model.Record
+			safely(t, func() { r = m.Run("") })
+			if r.Err() != nil {
+				t.Fatalf("empty prompt: %v", r.Err())
+			}
+			if len(r.Tokens) != 1 {
+				t.Fatalf("want BOS only, got %q", r.Tokens)
+			}
+			return result{"(none)", fmt.Sprintf("runs on BOS alone (%d token, attention %v); no panic", len(r.Tokens), r.Attention.Shape())}
+		}},
+		badCase{"model", "100k-token prompt", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			var r *model.Record
+			safely(t, func() { r = m.Run(strings.Repeat("a ", 100000)) })
+			runtime.ReadMemStats(&after)
+			if r.Err() == nil {
+				t.Fatal("want a refusal")
+			}
+			const limit = 200 << 20
+			if d := after.TotalAlloc - before.TotalAlloc; d > limit {
+				t.Errorf("allocated %d MB, want < 200 MB", d>>20)
+			}
+			return result{r.Err().Error(), "refused with an error; allocates < 200 MB (runtime.MemStats); no panic"}
+		}},
+		badCase{"model", "Head(9, 0) of a 5-layer record", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var err error
+			safely(t, func() { err = m.Run("hi").Head(9, 0).Err() })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), refused}
+		}},
+		badCase{"model", "Generate(-1 tokens)", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var err error
+			safely(t, func() { _, err = m.Generate("hi", -1) })
+			if err == nil {
+				return result{"(none)", "returns the prompt unchanged; no panic"}
+			}
+			return result{err.Error(), refused}
+		}},
+
+		// kernel
+		badCase{"kernel", "a cell whose value panics in PNG()", func(t *testing.T, dir string) result {
+			// Driven by `go test ./notebooks -run TestKernelSurvivesRenderPanic`
+			// (it needs Jupyter and the kernel); this row names it.
+			return result{"panicked: boom while drawing … kernel is still running (see `go test ./notebooks -run TestKernelSurvivesRenderPanic`)", kernelRow}
+		}},
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	E.dir = t.TempDir()
+	cs := cases()
+	if len(cs) < 45 {
+		t.Fatalf("%d cases, want at least 45", len(cs))
+	}
+	rows := make([]result, len(cs))
+	for i, c := range cs {
+		name := fmt.Sprintf("%02d %s: %s", i+1, c.area, c.input)
+		ok := t.Run(name, func(t *testing.T) {
+			rows[i] = c.run(t, E.dir)
+			if rows[i].msg == "" {
+				t.Error("empty message")
+			}
+		})
+		if !ok {
+			rows[i] = result{"FAILED", "FAILED"}
+		}
+	}
+	doc := render(cs, rows)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(docPath), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	old, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("%v; run go test ./hardening -update", err)
+	}
+	if string(old) != doc {
+		t.Errorf("%s is out of date; run go test ./hardening -update and review the diff", docPath)
+	}
+}
+
+func render(cs []badCase, rows []result) string {
+	var b strings.Builder
+	b.WriteString("# Bad inputs: what attnviz does with them\n\n")
+	b.WriteString("<!-- Generated by `go test ./hardening -update`; do not edit. -->\n\n")
+	b.WriteString("Generated by `go test ./hardening -update` from hardening/badinputs_test.go, which\n")
+	b.WriteString("checks every outcome below (panics are recovered and fail the test; after a failed save\n")
+	b.WriteString("or CLI run the output path must not exist) and fails when this file is out of date.\n")
+	fmt.Fprintf(&b, "%d cases. PATH stands for the test's temporary directory.\n\n", len(cs))
+	b.WriteString("| # | area | input | exact message | outcome |\n|---|---|---|---|---|\n")
+	for i, c := range cs {
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, cell(c.area), cell(c.input), cell(rows[i].msg), cell(rows[i].outcome))
+	}
+	return b.String()
+}
+
+// cell makes s safe inside a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	s = strings.ReplaceAll(s, ">", "&gt;")
+	return s
+}

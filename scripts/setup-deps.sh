@@ -21,7 +21,7 @@ for arg in "$@"; do
 	*) echo "usage: scripts/setup-deps.sh [--test]" >&2; exit 2 ;;
 	esac
 done
-[ $tests = 1 ] && want+=(chromium chromium-driver gcc)
+[ $tests = 1 ] && want+=(chromium chromium-driver gcc g++)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

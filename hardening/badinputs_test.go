@@ -432,6 +432,14 @@ func cases() []badCase {
 		}),
 		opCase("RoPE on odd head size 3", func() *tensor.Tensor { return tensor.RoPEInterleaved(tensor.Ones(2, 3), 10000, 0) }),
 		opCase("Sinusoidal(-1, 4)", func() *tensor.Tensor { return tensor.Sinusoidal(-1, 4) }),
+		opCase("Arange(0, +Inf, 1)", func() *tensor.Tensor { return tensor.Arange(0, inf(1), 1) }),
+		opCase("Arange(-3e38, 3e38, 1) (count overflows)", func() *tensor.Tensor { return tensor.Arange(-3e38, 3e38, 1) }),
+		opCase("SDPA with dₖ = 0 (q, k [2,0])", func() *tensor.Tensor {
+			return tensor.ScaledDotProductAttention(tensor.Zeros(2, 0), tensor.Zeros(2, 0), tensor.Zeros(2, 0), nil).Weights
+		}),
+		opCase("MatMul [50000,1]·[1,50000] (2.5e9 results)", func() *tensor.Tensor { return tensor.Ones(50000, 1).MatMul(tensor.Ones(1, 50000)) }),
+		opCase("SoftmaxTemp(-1, 0)", func() *tensor.Tensor { return tensor.Ones(2, 2).SoftmaxTemp(-1, 0) }),
+		opCase("MatMul with a nil operand", func() *tensor.Tensor { var n *tensor.Tensor; return tensor.Ones(2, 2).MatMul(n) }),
 		opCase("ToName(\"tpu\")", func() *tensor.Tensor { return tensor.Ones(2).ToName("tpu") }),
 
 		// .npy
@@ -447,6 +455,15 @@ func cases() []badCase {
 		fileCase("not a zip", "a.npz", bytesOf([]byte("PK\x03\x04 truncated"))),
 		fileCase("zip holding a truncated .npy", "a.npz", func(t *testing.T) []byte {
 			return zipBytes(t, map[string][]byte{"a.npy": valid3()[:20]})
+		}),
+		fileCase("deflated entry declaring 2 GB, holding 16 bytes", "a.npz", func(t *testing.T) []byte {
+			var buf bytes.Buffer
+			w := zip.NewWriter(&buf)
+			f, _ := w.CreateHeader(&zip.FileHeader{Name: "a.npy", Method: zip.Deflate})
+			f.Write(npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (500000000,), }"))
+			f.Write(make([]byte, 16))
+			w.Close()
+			return buf.Bytes()
 		}),
 		fileCase("truncated zip (half a valid file)", "a.npz", func(t *testing.T) []byte {
 			b := zipBytes(t, map[string][]byte{"a.npy": valid3()})
@@ -506,7 +523,17 @@ func cases() []badCase {
 		}),
 		figCase("TokenStrip: Query(9) of 2", refused, func() *viz.Figure { return viz.TokenStrip(two(), viz.Query(9)) }),
 		figCase("Heatmap 600×600 (large)", drawn, func() *viz.Figure { return viz.Heatmap(tensor.Full(1.0/600, 600, 600)) }),
-		figCase("Heatmap Size(-5, 0)", drawn, func() *viz.Figure { return viz.Heatmap(two(), viz.Size(-5, 0)) }),
+		figCase("Heatmap Size(-5, 0)", warned, func() *viz.Figure { return viz.Heatmap(two(), viz.Size(-5, 0)) }),
+		figCase("Heatmap DPI(100000)", warned, func() *viz.Figure { return viz.Heatmap(two(), viz.DPI(100000)) }),
+		figCase("Heatmap Range(1, 0)", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Range(1, 0)) }),
+		figCase("Heatmap mask [3,3] for [2,2]", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Mask(tensor.Ones(3, 3))) }),
+		figCase("Masks(100000, 0)", refused, func() *viz.Figure { return viz.Masks(100000, 0) }),
+		figCase("Heatmap: a 100000-byte token", drawn, func() *viz.Figure {
+			return viz.Heatmap(two(), viz.Tokens([]string{strings.Repeat("x", 100000), "b"}, toks2))
+		}),
+		figCase("Heatmap: invalid UTF-8 and NUL tokens", drawn, func() *viz.Figure {
+			return viz.Heatmap(two(), viz.Tokens([]string{"\xff\xfe", "b"}, []string{"a", "\x00"}))
+		}),
 		badCase{"figure", "Save to .txt", func(t *testing.T, dir string) result {
 			out := filepath.Join(dir, "fig.txt")
 			var err error
@@ -579,6 +606,30 @@ func cases() []badCase {
 		cliCase("render: safetensors offsets past the end", map[string]func(*testing.T) []byte{"s.safetensors": bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))}, "out.pdf", "render", "-o", "out.pdf", "s.safetensors"),
 		cliCase("model: missing model file", nil, "out.png", "model", "-m", "PATH/none.gguf", "-prompt", "hi", "-o", "out.png"),
 		cliCase("model: GGUF with offsets past the end", map[string]func(*testing.T) []byte{"bad.gguf": bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))}, "out.png", "model", "-m", "bad.gguf", "-prompt", "hi", "-o", "out.png"),
+
+		badCase{"CLI", "render -tokens-file with hostile text to .html", func(t *testing.T, dir string) result {
+			bin := binary_(t)
+			in, out := filepath.Join(dir, "h.npy"), filepath.Join(dir, "h.html")
+			tf := filepath.Join(dir, "toks.txt")
+			os.WriteFile(in, valid3(), 0o644)
+			os.WriteFile(tf, []byte(hostileToken+"\n<img src=x>\n"), 0o644)
+			defer os.Remove(in)
+			defer os.Remove(tf)
+			defer os.Remove(out)
+			cmd := exec.Command(bin, "render", "-tokens-file", tf, "-title", hostileToken, "-o", out, in)
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			html, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(html, []byte("<img src=x")) {
+				t.Fatal("raw <img src=x in the page")
+			}
+			return result{"(none)", "exit 0; token and title text escaped in the page"}
+		}},
 
 		// model
 		badCase{"model", "empty prompt", func(t *testing.T, dir string) result {

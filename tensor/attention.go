@@ -111,6 +111,9 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 		}
 		return failedAttention(q, k, v, mask, shapeErr(op, "q and k must have the same feature size dₖ (last dimension)", hint, q.shape, k.shape))
 	}
+	if dk == 0 {
+		return failedAttention(q, k, v, mask, shapeErr(op, "q and k have no features (dₖ = 0), so the scale 1/√dₖ is infinite", "give q and k at least one feature", q.shape, k.shape))
+	}
 	if tk != tv {
 		return failedAttention(q, k, v, mask, shapeErr(op, "k and v must have the same number of tokens (second-to-last dimension)", "every key needs a value", k.shape, v.shape))
 	}

@@ -1,6 +1,9 @@
 package tensor
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Half-precision conversions, written out so a reader can follow them bit
 // by bit. IEEE 754 binary16 ("f16", numpy float16, torch.float16):
@@ -116,3 +119,13 @@ func Float32ToBFloat16(f float32) uint16 {
 	b += 0x7fff + (b>>16)&1
 	return uint16(b >> 16)
 }
+
+// f16Table returns every float16 value as a float32 (256 KiB, made on
+// first use): decoding a float16 array is then one lookup per element.
+var f16Table = sync.OnceValue(func() *[65536]float32 {
+	var t [65536]float32
+	for i := range t {
+		t[i] = Float16ToFloat32(uint16(i))
+	}
+	return &t
+})

@@ -18,10 +18,10 @@
 // usual dtype of attention saved from a GPU — and decode into Go slices or
 // gonum matrices rather than tensors; safetensors needs the same float16
 // and bfloat16 code anyway (Float16ToFloat32, Float32ToBFloat16, ...). One
-// small reader per format, about 1,000 lines in all, gives every format the
-// same bounds checks against hostile files (declared sizes are checked
-// against the bytes present before anything large is allocated) and the
-// same error messages, and adds no dependency to pin.
+// small reader per format (about 1,900 lines with the half-precision code)
+// gives every format the same bounds checks against hostile files (declared
+// sizes are checked against the bytes present before anything large is
+// allocated) and the same error messages, and adds no dependency to pin.
 package tensor
 
 import (
@@ -307,8 +307,9 @@ func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 	o := dt.order
 	switch {
 	case dt.kind == 'f' && dt.size == 2:
+		tab := f16Table()
 		for i := range out {
-			out[i] = Float16ToFloat32(o.Uint16(raw[2*i:]))
+			out[i] = tab[o.Uint16(raw[2*i:])]
 		}
 	case dt.kind == 'f' && dt.size == 4:
 		for i := range out {

@@ -497,18 +497,14 @@ func SaveSafetensorsAs(path string, tensors map[string]*Tensor, meta map[string]
 
 func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype string) ([]byte, error) {
 	var size int
-	var enc func(b []byte, v float32) []byte
+	var dt npyDtype // the element encoding, shared with the .npy writer
 	switch dtype {
-	case "F16":
-		size, enc = 2, func(b []byte, v float32) []byte { return binary.LittleEndian.AppendUint16(b, Float32ToFloat16(v)) }
-	case "BF16":
-		size, enc = 2, func(b []byte, v float32) []byte { return binary.LittleEndian.AppendUint16(b, Float32ToBFloat16(v)) }
+	case "F16", "BF16":
+		size, dt = 2, npyDtype{kind: 'f', size: 2, order: binary.LittleEndian}
 	case "F32":
-		size, enc = 4, func(b []byte, v float32) []byte { return binary.LittleEndian.AppendUint32(b, math.Float32bits(v)) }
+		size, dt = 4, npyDtype{kind: 'f', size: 4, order: binary.LittleEndian}
 	case "F64":
-		size, enc = 8, func(b []byte, v float32) []byte {
-			return binary.LittleEndian.AppendUint64(b, math.Float64bits(float64(v)))
-		}
+		size, dt = 8, npyDtype{kind: 'f', size: 8, order: binary.LittleEndian}
 	default:
 		return nil, Errorf(ErrValue, "safetensors: cannot write dtype %q; use \"F32\", \"F16\", \"BF16\" or \"F64\"", dtype)
 	}
@@ -547,8 +543,12 @@ func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype
 			return nil, prefixErr(fmt.Sprintf("safetensors: tensor %q", name), err)
 		}
 		begin := int64(len(data))
-		for _, v := range vals {
-			data = enc(data, v)
+		if dtype == "BF16" {
+			for _, v := range vals {
+				data = binary.LittleEndian.AppendUint16(data, Float32ToBFloat16(v))
+			}
+		} else {
+			data = appendElements(data, vals, dt)
 		}
 		if i > 0 || len(meta) > 0 {
 			hdr.WriteByte(',')

@@ -263,7 +263,14 @@ func Arange(start, stop, step float32) *Tensor {
 	if step == 0 || math.IsNaN(float64(step)) || math.IsInf(float64(step), 0) {
 		return Failed(Errorf(ErrValue, "Arange: step must be a finite non-zero number, got %v", step))
 	}
-	n := int(math.Ceil(float64((stop - start) / step)))
+	if math.IsNaN(float64(start)) || math.IsInf(float64(start), 0) || math.IsNaN(float64(stop)) || math.IsInf(float64(stop), 0) {
+		return Failed(Errorf(ErrValue, "Arange: start and stop must be finite numbers, got %v and %v", start, stop))
+	}
+	x := math.Ceil(float64((stop - start) / step))
+	if x > maxElements { // also +Inf when stop - start overflows float32
+		return Failed(Errorf(ErrValue, "Arange: %v..%v by %v makes too many elements", start, stop, step))
+	}
+	n := int(x)
 	if n < 0 {
 		n = 0
 	}

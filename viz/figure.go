@@ -67,6 +67,7 @@ func (f *Figure) addMatrix(name string, data []float32, shape ...int) {
 // returned error (or a panic) gives an error figure instead.
 func build(kind string, opts []Option, draw func(f *Figure) (*raster.Page, error)) *Figure {
 	f := &Figure{kind: kind, cfg: newConfig(opts)}
+	f.warnings = append(f.warnings, f.cfg.optWarn...)
 	var page *raster.Page
 	err := func() (err error) {
 		defer func() {

@@ -1,6 +1,10 @@
 package viz
 
-import "github.com/attnviz/attnviz/tensor"
+import (
+	"fmt"
+
+	"github.com/attnviz/attnviz/tensor"
+)
 
 // Option changes how a figure is drawn. Options record that they were set,
 // so 0 is a legal value (Query(0), Highlight(0), Layers(0)).
@@ -44,6 +48,9 @@ type config struct {
 	// values: the matrix holds plain values, not attention (Values, Axes)
 	values                    bool
 	rowName, colName, valName string
+
+	// optWarn: options that were out of range and replaced by defaults
+	optWarn []string
 }
 
 func newConfig(opts []Option) config {
@@ -54,6 +61,7 @@ func newConfig(opts []Option) config {
 		}
 	}
 	if !(c.dpi > 0) || c.dpi > 1200 {
+		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside 1 … 1200; drawn at 96 dpi", c.dpi))
 		c.dpi = 96
 	}
 	return c
@@ -81,6 +89,8 @@ func Size(wPx, hPx int) Option {
 	return func(c *config) {
 		if wPx > 0 && hPx > 0 && wPx <= 16384 && hPx <= 16384 {
 			c.w, c.h, c.sizeSet = wPx, hPx, true
+		} else {
+			c.optWarn = append(c.optWarn, fmt.Sprintf("Size(%d, %d) ignored: width and height must be 1 … 16384 pixels", wPx, hPx))
 		}
 	}
 }

@@ -257,13 +257,28 @@ func sameShape(a, b []int) bool {
 }
 
 // Config returns the model's dimensions.
-func (m *Model) Config() Config { return m.cfg }
+func (m *Model) Config() Config {
+	if m == nil {
+		return Config{}
+	}
+	return m.cfg
+}
 
 // Tokenizer returns the model's tokenizer.
-func (m *Model) Tokenizer() *Tokenizer { return m.tok }
+func (m *Model) Tokenizer() *Tokenizer {
+	if m == nil {
+		return nil
+	}
+	return m.tok
+}
 
 // Device returns the device the weights live on.
-func (m *Model) Device() tensor.Device { return m.dev }
+func (m *Model) Device() tensor.Device {
+	if m == nil {
+		return nil
+	}
+	return m.dev
+}
 
 // String describes the model.
 func (m *Model) String() string {
@@ -277,6 +292,9 @@ func (m *Model) String() string {
 // and the host embedding table are shared). On error the copy keeps the
 // original weights and the error is reported by the next Run.
 func (m *Model) To(dev tensor.Device) *Model {
+	if m == nil {
+		return nil // Run on it reports the nil model
+	}
 	c := *m
 	c.dev = dev
 	c.layers = make([]layer, len(m.layers))
@@ -295,6 +313,9 @@ func (m *Model) To(dev tensor.Device) *Model {
 // WithProgress returns a copy of the model that reports progress to fn
 // (nil turns reporting off).
 func (m *Model) WithProgress(fn ProgressFunc) *Model {
+	if m == nil {
+		return nil
+	}
 	c := *m
 	c.progress = fn
 	return &c
@@ -302,11 +323,19 @@ func (m *Model) WithProgress(fn ProgressFunc) *Model {
 
 // Tokenize encodes text as the model sees it: BOS first, then the prompt's
 // tokens.
-func (m *Model) Tokenize(text string) []int { return m.tok.Encode(text, true) }
+func (m *Model) Tokenize(text string) []int {
+	if m == nil {
+		return nil
+	}
+	return m.tok.Encode(text, true)
+}
 
 // TokenStrings returns the readable piece of each id (spaces shown as
 // spaces, "<s>" for BOS, "<0x0A>" for byte tokens).
 func (m *Model) TokenStrings(ids []int) []string {
+	if m == nil {
+		return nil
+	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = m.tok.Piece(id)
@@ -315,7 +344,12 @@ func (m *Model) TokenStrings(ids []int) []string {
 }
 
 // Decode turns ids into text.
-func (m *Model) Decode(ids []int) string { return m.tok.Decode(ids) }
+func (m *Model) Decode(ids []int) string {
+	if m == nil {
+		return ""
+	}
+	return m.tok.Decode(ids)
+}
 
 // Record is what one forward pass saw. All tensors live on the model's
 // device; read them with Data/At/Rows (any device) or pass them to viz.
@@ -368,6 +402,9 @@ func (r *Record) Layer(l int) *tensor.Tensor {
 
 // Head returns the attention weights of one head, [T, T] (queries × keys).
 func (r *Record) Head(l, h int) *tensor.Tensor {
+	if err := r.Err(); err != nil {
+		return tensor.Failed(err)
+	}
 	if h < 0 || h >= r.Config.Heads {
 		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.Head: head %d out of range: the model has heads 0 to %d", h, r.Config.Heads-1))
 	}
@@ -502,6 +539,9 @@ func (m *Model) forward(ids []int, capture bool) (logits *tensor.Tensor, att, qs
 // to n tokens, stopping early at EOS, BOS or the model's context length,
 // and returns the prompt followed by the continuation, as text.
 func (m *Model) Generate(prompt string, n int) (string, error) {
+	if m == nil {
+		return "", tensor.Errorf(tensor.ErrValue, "model: Generate on a nil *Model; load one with model.Load")
+	}
 	ids, err := m.GenerateIDs(m.Tokenize(prompt), n)
 	return m.tok.Decode(ids), err
 }
@@ -547,6 +587,9 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 // Describe lists the configuration and the tokenization of prompt, one
 // token per line — a quick look for a notebook cell.
 func (m *Model) Describe(prompt string) string {
+	if m == nil {
+		return m.String()
+	}
 	var b strings.Builder
 	b.WriteString(m.String())
 	b.WriteString("\n")

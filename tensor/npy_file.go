@@ -27,7 +27,8 @@ func fileErr(op string, err error) error {
 	msg := op + ": " + err.Error()
 	if errors.Is(err, fs.ErrNotExist) {
 		causes = append(causes, ErrNotFound)
-		if wd, e := os.Getwd(); e == nil {
+		var pe *fs.PathError
+		if wd, e := os.Getwd(); e == nil && !(errors.As(err, &pe) && filepath.IsAbs(pe.Path)) {
 			msg += " (relative paths start at " + wd + ")"
 		}
 	}
@@ -78,6 +79,10 @@ func writeFileAtomic(op, path string, write func(w io.Writer) error) (err error)
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Path = path // name the file asked for, not the temporary one
+		}
 		return fileErr(op, err)
 	}
 	defer func() {

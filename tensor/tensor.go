@@ -450,6 +450,7 @@ func (t *Tensor) At(idx ...int) float32 {
 }
 
 // Item returns the single element of a tensor with one element.
+// It panics if t does not hold exactly one element (or carries an error).
 func (t *Tensor) Item() float32 {
 	if t.Len() != 1 {
 		panic(fmt.Sprintf("tensor: Item needs exactly one element, shape is %v", t.shape))

@@ -13,6 +13,9 @@ const demoText = "The cat sat on the mat because it was tired . Then the dog cam
 // DemoTokens returns n example tokens (a sentence, repeated as needed).
 func DemoTokens(n int) []string {
 	words := strings.Fields(demoText)
+	if n < 0 {
+		return nil
+	}
 	out := make([]string, n)
 	for i := range out {
 		out[i] = words[i%len(words)]
@@ -81,6 +84,9 @@ func demoHead(T, kind int, seed uint64) []float32 {
 // DemoAttention returns an example causal attention matrix [T, T] (rows
 // sum to 1): mostly previous-token with some attention to the first token.
 func DemoAttention(T int) *tensor.Tensor {
+	if err := demoSize("DemoAttention", 1, 1, T); err != nil {
+		return tensor.Failed(err)
+	}
 	a := demoHead(T, 0, 1)
 	b := demoHead(T, 1, 2)
 	for i := range a {
@@ -93,6 +99,9 @@ func DemoAttention(T int) *tensor.Tensor {
 // [L, H, T, T], heads with previous-token, sink, diagonal, local, broad and
 // noisy patterns.
 func DemoStack(L, H, T int) *tensor.Tensor {
+	if err := demoSize("DemoStack", L, H, T); err != nil {
+		return tensor.Failed(err)
+	}
 	out := make([]float32, 0, L*H*T*T)
 	for l := 0; l < L; l++ {
 		for h := 0; h < H; h++ {
@@ -100,6 +109,14 @@ func DemoStack(L, H, T int) *tensor.Tensor {
 		}
 	}
 	return tensor.New(out, L, H, T, T)
+}
+
+// demoSize refuses negative or huge demo sizes (T ≤ 4096, L·H·T² ≤ 2²⁸).
+func demoSize(fn string, L, H, T int) error {
+	if L < 0 || H < 0 || T < 0 || T > 4096 || L > 1<<12 || H > 1<<12 || L*H*T*T > 1<<28 {
+		return tensor.Errorf(tensor.ErrValue, "viz.%s: want 0 ≤ T ≤ 4096 tokens and at most 2²⁸ weights in all, got L=%d H=%d T=%d", fn, L, H, T)
+	}
+	return nil
 }
 
 // DemoQKV returns small example queries, keys and values [T, d] (seeded).

@@ -79,7 +79,14 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	index.WriteString("</body></html>\n")
 	if containsExt(exts, ".png") {
-		if err := os.WriteFile(filepath.Join(*dir, "index.html"), []byte(index.String()), 0o644); err != nil {
+		// Through a temporary file and a rename: never a half-written index.
+		p := filepath.Join(*dir, "index.html")
+		err := os.WriteFile(p+".tmp", []byte(index.String()), 0o644)
+		if err == nil {
+			err = os.Rename(p+".tmp", p)
+		}
+		if err != nil {
+			os.Remove(p + ".tmp")
 			fmt.Fprintf(stderr, "attnviz demo: %v\n", err)
 			return 1
 		}

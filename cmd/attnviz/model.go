@@ -66,23 +66,23 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		if err == flag.ErrHelp {
 			return 0
 		}
-		return 2
+		return 1
 	}
 	fail := func(code int, format string, a ...interface{}) int {
 		fmt.Fprintf(stderr, "attnviz model: "+format+"\n", a...)
 		return code
 	}
 	if fs.NArg() > 0 {
-		return fail(2, "unexpected argument %q; quote the prompt: -prompt %q", fs.Arg(0), strings.Join(fs.Args(), " "))
+		return fail(1, "unexpected argument %q; quote the prompt: -prompt %q", fs.Arg(0), strings.Join(fs.Args(), " "))
 	}
 	if *gen < 0 {
-		return fail(2, "-generate wants a number of tokens ≥ 0, got %d", *gen)
+		return fail(1, "-generate wants a number of tokens ≥ 0, got %d", *gen)
 	}
 	ext := strings.ToLower(filepath.Ext(f.out))
 	switch ext {
 	case "", ".safetensors", ".png", ".svg", ".pdf", ".html":
 	default:
-		return fail(2, "cannot write %q: the output must end in .safetensors, .png, .svg, .pdf or .html", f.out)
+		return fail(1, "cannot write %q: the output must end in .safetensors, .png, .svg, .pdf or .html", f.out)
 	}
 	if *path == "" {
 		*path = model.DefaultPath()

@@ -104,14 +104,14 @@ func TestModelCLIErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-m", "nope.gguf", "-prompt", "x"}, 1, "make model"},
-		{[]string{"-m", m, "-prompt", "x", "-o", "out.txt"}, 2, "must end in .safetensors"},
+		{[]string{"-m", m, "-prompt", "x", "-o", "out.txt"}, 1, "must end in .safetensors"},
 		{[]string{"-m", m, "-prompt", "x", "-view", "bogus", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "bogus"},
 		{[]string{"-m", m, "-prompt", "x", "-palette", "nope", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "palette"},
 		{[]string{"-m", m, "-prompt", "x", "-view", "heatmap", "-layer", "9", "-o", filepath.Join(t.TempDir(), "a.png")}, 1, "-layer 9 is out of range"},
 		{[]string{"-m", m, "-prompt", strings.Repeat("the cat sat. ", 100)}, 1, "context of 128"},
-		{[]string{"-m", m, "Once", "upon"}, 2, "quote the prompt"},
-		{[]string{"-generate", "-3"}, 2, "-generate"},
-		{[]string{"-bogus"}, 2, "flag provided but not defined"},
+		{[]string{"-m", m, "Once", "upon"}, 1, "quote the prompt"},
+		{[]string{"-generate", "-3"}, 1, "-generate"},
+		{[]string{"-bogus"}, 1, "flag provided but not defined"},
 		{[]string{"-m", m, "-prompt", "x", "-device", "nosuch"}, 1, "-device nosuch"},
 	}
 	for _, c := range cases {

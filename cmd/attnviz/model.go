@@ -52,16 +52,7 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	devName := fs.String("device", "", "cpu or cuda (default: $ATTNVIZ_DEVICE, else cpu)")
 	quiet := fs.Bool("q", false, "no progress or summary messages on stderr")
 	fs.StringVar(&f.out, "o", "", "output file: .safetensors, .png, .svg, .pdf or .html")
-	fs.StringVar(&f.view, "view", "", "heatmap, grid, stats, rollout or strip (default: grid, or heatmap with -head)")
-	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer)")
-	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head)")
-	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
-	fs.StringVar(&f.title, "title", "", "figure title (default: the model file and view)")
-	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
-	fs.StringVar(&f.theme, "theme", "light", "light or dark")
-	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
-	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
-	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	f.addFigureFlags(fs, "grid, or heatmap with -head", "figure title (default: the model file and view)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0

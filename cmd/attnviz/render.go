@@ -39,6 +39,22 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// addFigureFlags registers the flags that choose and style a figure; render
+// and model share them so they behave the same. defView and titleHelp
+// describe the command's own defaults.
+func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string) {
+	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: "+defView+"); headview and explorer are interactive in .html, the grid picture in .png/.svg/.pdf")
+	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer; headview, explorer: the layer shown first)")
+	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head; headview: the head switched on; explorer: the head opened first)")
+	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
+	fs.StringVar(&f.title, "title", "", titleHelp)
+	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
+	fs.StringVar(&f.theme, "theme", "light", "light or dark")
+	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
+	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
+	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+}
+
 func runRender(args []string, stdout, stderr io.Writer) int {
 	var f renderFlags
 	fs := flag.NewFlagSet("attnviz render", flag.ContinueOnError)
@@ -47,16 +63,7 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.name, "name", "", "which array of a multi-array file (.npz, .safetensors)")
 	fs.StringVar(&f.tokens, "tokens", "", `tokens separated by spaces, e.g. "The cat sat"`)
 	fs.StringVar(&f.tokensFile, "tokens-file", "", "file with one token per line")
-	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: heatmap for [T,T], grid otherwise); headview and explorer are interactive in .html, the grid picture in .png/.svg/.pdf")
-	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer; headview, explorer: the layer shown first)")
-	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head; headview: the head switched on; explorer: the head opened first)")
-	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
-	fs.StringVar(&f.title, "title", "", "figure title")
-	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
-	fs.StringVar(&f.theme, "theme", "light", "light or dark")
-	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
-	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
-	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	f.addFigureFlags(fs, "heatmap for [T,T], grid otherwise", "figure title")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: attnviz render [flags] -o OUT FILE")
 		fs.PrintDefaults()

@@ -245,16 +245,22 @@ type explorerSpec struct {
 	HeadNames  []string `json:"headNames,omitempty"`
 }
 
+// checkStack checks an [L, H, T, Tk] stack's length and its query and key
+// tokens, for the views that show every layer and head.
+func checkStack(att []float32, L, H, T, Tk int, o *iopts) error {
+	if err := checkLen(o.view, att, L*H*T*Tk, fmt.Sprintf("[%d %d %d %d]", L, H, T, Tk)); err != nil {
+		return err
+	}
+	if err := checkTokens(o.view, "query", o.q, T); err != nil {
+		return err
+	}
+	return checkTokens(o.view, "key", o.k, Tk)
+}
+
 // explorerChart: att is [L, H, T, Tk]; each head has its own colour scale
 // unless o.shared.
 func explorerChart(att []float32, L, H, T, Tk int, o *iopts) (*echarts.Chart, error) {
-	if err := checkLen(o.view, att, L*H*T*Tk, fmt.Sprintf("[%d %d %d %d]", L, H, T, Tk)); err != nil {
-		return nil, err
-	}
-	if err := checkTokens(o.view, "query", o.q, T); err != nil {
-		return nil, err
-	}
-	if err := checkTokens(o.view, "key", o.k, Tk); err != nil {
+	if err := checkStack(att, L, H, T, Tk, o); err != nil {
 		return nil, err
 	}
 	if o.layer < 0 || o.layer >= L || o.head < 0 || o.head >= H {
@@ -286,13 +292,7 @@ type headSpec struct {
 
 // headViewChart: att is [L, H, T, Tk] weights in [0, 1].
 func headViewChart(att []float32, L, H, T, Tk int, o *iopts) (*echarts.Chart, error) {
-	if err := checkLen(o.view, att, L*H*T*Tk, fmt.Sprintf("[%d %d %d %d]", L, H, T, Tk)); err != nil {
-		return nil, err
-	}
-	if err := checkTokens(o.view, "query", o.q, T); err != nil {
-		return nil, err
-	}
-	if err := checkTokens(o.view, "key", o.k, Tk); err != nil {
+	if err := checkStack(att, L, H, T, Tk, o); err != nil {
 		return nil, err
 	}
 	if o.layer < 0 || o.layer >= L {

@@ -440,37 +440,21 @@ func (g *GGUF) Ints(key string) ([]int, bool) {
 	out := make([]int, a.Len)
 	switch v := a.Values.(type) {
 	case []int8:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []uint8:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []int16:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []uint16:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []int32:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []uint32:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []int64:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	case []uint64:
-		for i, x := range v {
-			out[i] = int(x)
-		}
+		intsFrom(out, v)
 	default:
 		return nil, false
 	}
@@ -800,4 +784,13 @@ func (r *reader) array(depth int) *Array {
 		return nil
 	}
 	return a
+}
+
+// intsFrom converts an integer array of any GGUF width into out (unexported:
+// the notebook interpreter cannot call generic functions, but it never
+// needs to call this one).
+func intsFrom[T int8 | uint8 | int16 | uint16 | int32 | uint32 | int64 | uint64](out []int, v []T) {
+	for i, x := range v {
+		out[i] = int(x)
+	}
 }

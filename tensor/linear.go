@@ -1,0 +1,448 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+)
+
+// Activation is a function applied to the output of a Linear layer in the
+// same pass as the bias (while the block of results is still in cache).
+type Activation int
+
+// The activations Linear can apply.
+const (
+	NoActivation Activation = iota
+	// ActGELU is the exact GELU, x·Φ(x) (PyTorch's nn.GELU(), BERT).
+	ActGELU
+	// ActGELUTanh is GELU's tanh approximation,
+	// ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2, ggml_gelu).
+	ActGELUTanh
+	// ActSiLU is x·σ(x) (the gate of Llama's SwiGLU).
+	ActSiLU
+)
+
+func (a Activation) String() string {
+	switch a {
+	case NoActivation:
+		return "none"
+	case ActGELU:
+		return "gelu"
+	case ActGELUTanh:
+		return "gelu_tanh"
+	case ActSiLU:
+		return "silu"
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// Linear is a fully connected layer, y = x·Wᵀ + b — PyTorch's nn.Linear,
+// with W stored [out, in] as model files store it.
+//
+// On the CPU the weights are packed once, when the layer is made, into the
+// panel layout of the matrix product, so a forward pass does not repack
+// every weight matrix on every call as x.MatMul(w.T()) must; the bias and
+// an optional activation are applied to each block of results as it is
+// computed. The packed copy replaces the plain one: a CPU Linear keeps no
+// reference to w. On another device the layer keeps w there and runs
+// x.MatMul(w.T()) plus the bias and the activation as ops of that device.
+//
+// A Linear carries its error like a Tensor: Forward on a failed layer
+// returns a tensor with that error.
+type Linear struct {
+	in, out int
+	dev     Device
+	// CPU: Wᵀ (in × out) packed in column panels of nr (see packB); bias
+	// on the host.
+	packed []float32
+	nr     int
+	bias   []float32
+	// other devices
+	w, b *Tensor
+	err  error
+}
+
+// NewLinear makes a layer from weights w [out, in] and an optional bias b
+// [out] (nil for none), on w's device.
+func NewLinear(w, b *Tensor) *Linear {
+	if err := w.Err(); err != nil {
+		return &Linear{err: err}
+	}
+	if w.Rank() != 2 {
+		return &Linear{err: shapeErr("NewLinear", "want weights [out, in]", "", w.shape)}
+	}
+	l := &Linear{out: w.shape[0], in: w.shape[1], dev: w.Device()}
+	if b != nil {
+		if err := b.Err(); err != nil {
+			return &Linear{err: err}
+		}
+		if b.Rank() != 1 || b.shape[0] != l.out {
+			return &Linear{err: shapeErr("NewLinear", "want a bias of one value per output", fmt.Sprintf("want bias [%d]", l.out), w.shape, b.shape)}
+		}
+		if b.Device() != l.dev {
+			b = b.To(l.dev)
+			if err := b.Err(); err != nil {
+				return &Linear{err: err}
+			}
+		}
+	}
+	if l.dev != CPU {
+		l.w, l.b = w, b
+		return l
+	}
+	if b != nil {
+		l.bias = append([]float32(nil), hostSlice(b)...)
+	}
+	l.nr = gemmNR
+	l.packed = make([]float32, packedBLen(l.in, l.out))
+	// Wᵀ is the view (in × out) with row stride 1 and column stride w's
+	// row stride; pack panels in parallel.
+	wt := matDesc{data: w.data, off: w.offset, rs: w.strides[1], cs: w.strides[0], rows: l.in, cols: l.out}
+	packBParallel(l.packed, wt)
+	return l
+}
+
+// packBParallel is packB with the panels shared among the cores.
+func packBParallel(dst []float32, b matDesc) {
+	k, n, nr := b.rows, b.cols, gemmNR
+	panels := (n + nr - 1) / nr
+	const per = 16 // panels per task
+	parallelFor((panels+per-1)/per, func(_ *gemmWork, t int) {
+		j0 := t * per * nr
+		j1 := min(n, j0+per*nr)
+		sub := b
+		sub.off += j0 * b.cs
+		sub.cols = j1 - j0
+		packB(dst[j0/nr*k*nr:], sub)
+	})
+}
+
+// unpackB is the inverse of packB for panels of width nr: it returns the
+// k × n matrix row-major.
+func unpackB(src []float32, k, n, nr int) []float32 {
+	out := make([]float32, k*n)
+	for j := 0; j < n; j++ {
+		pan := src[j/nr*k*nr:]
+		c := j % nr
+		for p := 0; p < k; p++ {
+			out[p*n+j] = pan[p*nr+c]
+		}
+	}
+	return out
+}
+
+// Err returns the layer's error, or nil.
+func (l *Linear) Err() error {
+	if l == nil {
+		return Errorf(ErrValue, "tensor: nil *Linear")
+	}
+	return l.err
+}
+
+// In and Out are the layer's input and output sizes.
+func (l *Linear) In() int { return l.in }
+
+// Out is the number of outputs.
+func (l *Linear) Out() int { return l.out }
+
+// Device returns the device the weights live on.
+func (l *Linear) Device() Device { return l.dev }
+
+// String describes the layer.
+func (l *Linear) String() string {
+	if err := l.Err(); err != nil {
+		return "Linear(error: " + err.Error() + ")"
+	}
+	return fmt.Sprintf("Linear(%d → %d, bias %v, %s)", l.in, l.out, l.bias != nil || l.b != nil, l.dev.Name())
+}
+
+// Weight returns W [out, in] (a copy on the CPU, rebuilt from the packed
+// form).
+func (l *Linear) Weight() *Tensor {
+	if err := l.Err(); err != nil {
+		return Failed(err)
+	}
+	if l.dev != CPU {
+		return l.w
+	}
+	wt := unpackB(l.packed, l.in, l.out, l.nr) // [in, out]
+	return newHost(wt, []int{l.in, l.out}).T().Contiguous()
+}
+
+// Bias returns b [out], or nil when the layer has none.
+func (l *Linear) Bias() *Tensor {
+	if l.Err() != nil {
+		return Failed(l.err)
+	}
+	if l.dev != CPU {
+		return l.b
+	}
+	if l.bias == nil {
+		return nil
+	}
+	return newHost(append([]float32(nil), l.bias...), []int{l.out})
+}
+
+// Forward returns x·Wᵀ + b for x [..., in]: [..., out].
+func (l *Linear) Forward(x *Tensor) *Tensor { return l.ForwardAct(x, NoActivation) }
+
+// ForwardAct returns act(x·Wᵀ + b).
+func (l *Linear) ForwardAct(x *Tensor, act Activation) *Tensor {
+	if err := l.Err(); err != nil {
+		return Failed(err)
+	}
+	if err := x.Err(); err != nil {
+		return Failed(err)
+	}
+	if act < NoActivation || act > ActSiLU {
+		return Failed(Errorf(ErrValue, "Linear: unknown activation %d", int(act)))
+	}
+	if x.Rank() == 0 || x.shape[x.Rank()-1] != l.in {
+		return Failed(shapeErr("Linear", fmt.Sprintf("want inputs [..., %d]", l.in), "the last dimension must be the layer's input size", x.shape, []int{l.out, l.in}))
+	}
+	if x.Device() != l.dev {
+		return Failed(Errorf(ErrDevice, "Linear: the input is on %s but the weights on %s; move one with To", x.Device().Name(), l.dev.Name()))
+	}
+	if l.dev != CPU {
+		y := x.MatMul(l.w.T())
+		if l.b != nil {
+			y = y.Add(l.b)
+		}
+		switch act {
+		case ActGELU:
+			y = y.GELU()
+		case ActGELUTanh:
+			y = y.GELUTanh()
+		case ActSiLU:
+			y = y.SiLU()
+		}
+		return y
+	}
+	if l.nr != gemmNR {
+		// The CPU kernel changed since packing (tests switch kernels):
+		// repack for the current one.
+		wt := unpackB(l.packed, l.in, l.out, l.nr)
+		l.packed = make([]float32, packedBLen(l.in, l.out))
+		l.nr = gemmNR
+		packBParallel(l.packed, matDesc{data: wt, rs: l.out, cs: 1, rows: l.in, cols: l.out})
+	}
+	r := x.Rank()
+	m := numel(x.shape[:r-1])
+	outShape := append(append([]int(nil), x.shape[:r-1]...), l.out)
+	if err := checkShape("Linear", outShape); err != nil {
+		return Failed(err)
+	}
+	var ad matDesc
+	switch r {
+	case 1:
+		ad = matDesc{data: x.data, off: x.offset, rs: l.in, cs: x.strides[0], rows: 1, cols: l.in}
+	case 2:
+		ad = matDesc{data: x.data, off: x.offset, rs: x.strides[0], cs: x.strides[1], rows: m, cols: l.in}
+	default: // the batch's rows stacked: [m, in]
+		ad = matDesc{data: hostSlice(x), rs: l.in, cs: 1, rows: m, cols: l.in}
+	}
+	out := make([]float32, m*l.out)
+	linearCPU(out, ad, l.packed, l.in, l.out, l.bias, act)
+	return newHost(out, outShape)
+}
+
+// linearCPU computes out[m × n] = act(a·B + bias) with B packed (k × n),
+// split into tasks of a row block × a range of column panels so that both
+// cores have work at every shape.
+func linearCPU(out []float32, a matDesc, bp []float32, k, n int, bias []float32, act Activation) {
+	m, nr := a.rows, gemmNR
+	if m == 0 || n == 0 {
+		return
+	}
+	rb := gemmMC
+	if m < rb {
+		rb = m
+	}
+	rowBlocks := (m + rb - 1) / rb
+	panels := (n + nr - 1) / nr
+	// Enough tasks to balance the workers, each with at least a few panels.
+	workers := runtime.GOMAXPROCS(0)
+	want := 4 * workers
+	per := panels
+	if rowBlocks < want {
+		per = max(2, (panels*rowBlocks+want-1)/want)
+	}
+	colBlocks := (panels + per - 1) / per
+	parallelFor(rowBlocks*colBlocks, func(w *gemmWork, t int) {
+		rbi, cbi := t/colBlocks, t%colBlocks
+		i0 := rbi * rb
+		mb := min(rb, m-i0)
+		p0 := cbi * per
+		j0 := p0 * nr
+		j1 := min(n, j0+per*nr)
+		gemmRows(w, a, i0, mb, bp[p0*k*nr:], j1-j0, out, i0*n+j0, n)
+		if bias == nil && act == NoActivation {
+			return
+		}
+		for i := i0; i < i0+mb; i++ {
+			row := out[i*n+j0 : i*n+j1]
+			if bias != nil {
+				bs := bias[j0:j1]
+				for j := range row {
+					row[j] += bs[j]
+				}
+			}
+			activate(row, act)
+		}
+	})
+}
+
+// activate applies act to x in place.
+func activate(x []float32, act Activation) {
+	switch act {
+	case ActGELU:
+		for i, v := range x {
+			x[i] = geluErf(v)
+		}
+	case ActGELUTanh:
+		geluTanhSlice(x)
+	case ActSiLU:
+		for i, v := range x {
+			x[i] = v / (1 + expf(-v))
+		}
+	}
+}
+
+// geluTanh is ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(u) written
+// as 1 − 2/(e^{2u} + 1): x − x/(e^{2u} + 1).
+func geluTanh(x float32) float32 {
+	const c = 0.7978845608028654 // √(2/π)
+	u := c * x * (1 + 0.044715*x*x)
+	if u > 20 {
+		return x
+	}
+	if u < -20 {
+		return 0 * x
+	}
+	return x - x/(expf(2*u)+1)
+}
+
+// geluTanhSlice applies geluTanh to x in place, with the vector exp
+// kernel of softmax where the CPU has it.
+func geluTanhSlice(x []float32) {
+	const c2 = 2 * 0.7978845608028654
+	var buf [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(buf))
+		xs, e := x[:n], buf[:n]
+		k := 0
+		if hasAVX2 && n >= 8 {
+			k = n &^ 7
+			for i, v := range xs[:k] {
+				e[i] = min(c2*v*(1+0.044715*v*v), 80)
+			}
+			expSubSumAVX2(&e[0], &e[0], k, 1, 0)
+			for i, v := range xs[:k] {
+				xs[i] = v - v/(e[i]+1)
+			}
+		}
+		for i := k; i < n; i++ {
+			xs[i] = geluTanh(xs[i])
+		}
+		x = x[n:]
+	}
+}
+
+// geluErf is x·Φ(x) = ½x(1 + erf(x/√2)).
+func geluErf(x float32) float32 {
+	return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)*0.7071067811865476)))
+}
+
+// GELU applies the exact GELU, x·Φ(x), element by element (PyTorch's
+// F.gelu(x), the activation of BERT).
+func (t *Tensor) GELU() *Tensor {
+	return apply1("GELU", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+		return unaryParallel(in[0], ActGELU)
+	})
+}
+
+// GELUTanh applies GELU's tanh approximation element by element (PyTorch's
+// F.gelu(x, approximate="tanh"), GPT-2's "gelu_new", ggml_gelu).
+func (t *Tensor) GELUTanh() *Tensor {
+	return apply1("GELUTanh", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+		return unaryParallel(in[0], ActGELUTanh)
+	})
+}
+
+func unaryParallel(t *Tensor, act Activation) *Tensor {
+	dst := append([]float32(nil), hostSlice(t)...)
+	const chunk = 1 << 14
+	parallelRows((len(dst)+chunk-1)/chunk, chunk, func(r int) {
+		activate(dst[r*chunk:min(len(dst), (r+1)*chunk)], act)
+	})
+	return newHost(dst, t.shape)
+}
+
+// LayerNorm normalises each vector along the last dimension to mean 0 and
+// variance 1, then scales by weight and adds bias (PyTorch's
+// F.layer_norm(x, [d], weight, bias, eps)):
+//
+//	y = (x − mean(x)) / √(var(x) + eps) · weight + bias
+//
+// with the biased variance (divided by d). weight and bias are [d]; nil
+// means ones and zeros.
+func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
+	if t.Err() != nil {
+		return Failed(t.Err())
+	}
+	if len(t.shape) == 0 {
+		return Failed(shapeErr("LayerNorm", "need at least 1 dimension", "", t.shape))
+	}
+	d := t.shape[len(t.shape)-1]
+	if weight == nil {
+		weight = Ones(d).To(t.Device())
+	}
+	if bias == nil {
+		bias = Zeros(d).To(t.Device())
+	}
+	for _, p := range []struct {
+		name string
+		v    *Tensor
+	}{{"weight", weight}, {"bias", bias}} {
+		if p.v.Err() != nil {
+			return Failed(p.v.Err())
+		}
+		if len(p.v.shape) != 1 || p.v.shape[0] != d {
+			return Failed(shapeErr("LayerNorm", p.name+" must be 1-D with the size of the last dimension", fmt.Sprintf("want %s of shape [%d]", p.name, d), t.shape, p.v.shape))
+		}
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
+		return Failed(Errorf(ErrValue, "LayerNorm: eps must be a finite number ≥ 0, got %v", eps))
+	}
+	return apply1("LayerNorm", []*Tensor{t, weight, bias}, opParams{Scale: eps}, func(in []*Tensor) *Tensor {
+		s, wd, bd := hostSlice(in[0]), hostSlice(in[1]), hostSlice(in[2])
+		dst := make([]float32, len(s))
+		rows := 0
+		if d > 0 {
+			rows = len(s) / d
+		}
+		parallelRows(rows, d, func(r int) {
+			layerNormRow(dst[r*d:(r+1)*d], s[r*d:(r+1)*d], wd, bd, eps)
+		})
+		return newHost(dst, in[0].shape)
+	})
+}
+
+// layerNormRow writes the layer norm of x to dst (which may alias x).
+func layerNormRow(dst, x, w, b []float32, eps float32) {
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	mean := sum / float64(len(x))
+	var ss float64
+	for _, v := range x {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	r := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	mf := float32(mean)
+	for j, v := range x {
+		dst[j] = (v-mf)*r*w[j] + b[j]
+	}
+}

@@ -169,6 +169,30 @@ func (l *Linear) Weight() *Tensor {
 	return newHost(wt, []int{l.in, l.out}).T().Contiguous()
 }
 
+// WeightRow copies row i of W (the weights of output i, [in]) into dst
+// and returns it (a new slice when dst is too short). A tied language-model
+// head reads its token embeddings this way, so the model keeps one copy of
+// the matrix. It panics if i is out of range.
+func (l *Linear) WeightRow(i int, dst []float32) []float32 {
+	if i < 0 || i >= l.out {
+		panic(fmt.Sprintf("tensor: Linear.WeightRow(%d) out of range [0, %d)", i, l.out))
+	}
+	if len(dst) < l.in {
+		dst = make([]float32, l.in)
+	}
+	dst = dst[:l.in]
+	if l.dev != CPU {
+		copy(dst, l.w.Index(i).Data())
+		return dst
+	}
+	pan := l.packed[i/l.nr*l.in*l.nr:]
+	c := i % l.nr
+	for p := range dst {
+		dst[p] = pan[p*l.nr+c]
+	}
+	return dst
+}
+
 // Bias returns b [out], or nil when the layer has none.
 func (l *Linear) Bias() *Tensor {
 	if l.Err() != nil {

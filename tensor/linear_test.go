@@ -59,6 +59,11 @@ func TestLinearMatchesMatMul(t *testing.T) {
 			if e := maxAbsDiff(t, l.Weight(), w); e != 0 {
 				t.Errorf("%s %v: Weight() differs from w by %g", kc.name, s, e)
 			}
+			for _, i := range []int{0, s.out / 2, s.out - 1} {
+				if e := maxAbsDiff(t, New(l.WeightRow(i, nil), s.in), w.Index(i)); e != 0 {
+					t.Errorf("%s %v: WeightRow(%d) differs from w[%d] by %g", kc.name, s, i, i, e)
+				}
+			}
 		}
 		old.use()
 	}

@@ -108,12 +108,12 @@ func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
 	if err := o.dev.Available(); err != nil {
 		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
-	arch, _ := g.String("general.architecture")
+	arch, _ := g.Str("general.architecture")
 	if arch != "llama" {
 		return nil, tensor.Errorf(tensor.ErrFormat, "model: general.architecture is %q; only \"llama\" models are supported", arch)
 	}
 	c := Config{Arch: arch, RopeBase: 10000, NormEps: 1e-5}
-	c.Name, _ = g.String("general.name")
+	c.Name, _ = g.Str("general.name")
 	need := func(key string, dst *int) error {
 		v, ok := g.Int(key)
 		if !ok || v <= 0 {

@@ -41,7 +41,7 @@ type Tokenizer struct {
 
 // NewTokenizer builds the tokenizer from a GGUF file's metadata.
 func NewTokenizer(g *GGUF) (*Tokenizer, error) {
-	if m, ok := g.String("tokenizer.ggml.model"); ok && m != "llama" {
+	if m, ok := g.Str("tokenizer.ggml.model"); ok && m != "llama" {
 		return nil, tensor.Errorf(tensor.ErrFormat, "tokenizer: tokenizer.ggml.model is %q; only the SentencePiece-style \"llama\" tokenizer is supported (GPT-2 style BPE is not)", m)
 	}
 	toks, ok := g.Strings("tokenizer.ggml.tokens")

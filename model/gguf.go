@@ -343,8 +343,9 @@ func (g *GGUF) Keys() []string {
 	return out
 }
 
-// String returns a string metadata value.
-func (g *GGUF) String(key string) (string, bool) {
+// Str returns a string metadata value. (It is not named String: a String
+// method with no arguments is what fmt looks for.)
+func (g *GGUF) Str(key string) (string, bool) {
 	kv, ok := g.Get(key)
 	if !ok {
 		return "", false

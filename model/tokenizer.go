@@ -205,7 +205,7 @@ func badID(id int) string { return fmt.Sprintf("<id %d?>", id) }
 // (WordPiece). Other models, and pre-tokenizers other than those listed in
 // BPEPreTokenizers, are refused by name.
 func NewTokenizer(g *GGUF) (Tokenizer, error) {
-	m, ok := g.String("tokenizer.ggml.model")
+	m, ok := g.Str("tokenizer.ggml.model")
 	if !ok {
 		m = "llama" // llama2.c-era files (stories260K) say nothing: SentencePiece
 	}

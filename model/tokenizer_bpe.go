@@ -85,7 +85,7 @@ func preNames() string {
 }
 
 func newBPEGGUF(g *GGUF, toks []string, types []int) (*BPE, error) {
-	pre, _ := g.String("tokenizer.ggml.pre")
+	pre, _ := g.Str("tokenizer.ggml.pre")
 	if a, ok := preAliases[pre]; ok {
 		pre = a
 	}

@@ -351,7 +351,7 @@ func checkConfig(c *Config) error {
 // file and checks its tensors; the tensors themselves are decoded on
 // demand from g.
 func WeightsFromGGUF(g *GGUF) (*Weights, error) {
-	arch, _ := g.String("general.architecture")
+	arch, _ := g.Str("general.architecture")
 	c := Config{Arch: arch, Causal: true}
 	switch arch {
 	case "llama":
@@ -365,7 +365,7 @@ func WeightsFromGGUF(g *GGUF) (*Weights, error) {
 	default:
 		return nil, tensor.Errorf(tensor.ErrFormat, "model: general.architecture is %q; supported are %s", arch, quoted(Architectures))
 	}
-	c.Name, _ = g.String("general.name")
+	c.Name, _ = g.Str("general.name")
 	p := arch + "."
 	for _, k := range []struct {
 		key string

@@ -40,29 +40,18 @@ func loadArchRef(t *testing.T) *archRef {
 	return &r
 }
 
-// loadArchModel builds a test model from its bytes. Until a file's
-// tokenizer kind is supported the model is built without one (RunIDs works;
-// Tokenize does not) and tokenizerErr says why.
-func loadArchModel(t *testing.T, data []byte) (m *Model, tokenizerErr error) {
+// loadArchModel builds a test model from its bytes.
+func loadArchModel(t *testing.T, data []byte) *Model {
 	t.Helper()
 	g, err := ParseGGUF(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, err := FromGGUF(g, Device(tensor.CPU)); err == nil {
-		return m, nil
-	} else {
-		tokenizerErr = err
-	}
-	c, err := configFromGGUF(g)
+	m, err := FromGGUF(g, Device(tensor.CPU))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err = build(c, ggufSource{g}, nil, []Option{Device(tensor.CPU)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, tokenizerErr
+	return m
 }
 
 func maxAbs(a, b []float32) float64 {
@@ -95,23 +84,18 @@ func TestArchAgainstTorch(t *testing.T) {
 			if rm.Name != am.name || rm.SHA != sha(am.data) {
 				t.Fatalf("the test model %s changed since the reference was made (%s %s vs %s): run make model-arch-ref", am.name, rm.Name, rm.SHA, sha(am.data))
 			}
-			m, tokErr := loadArchModel(t, am.data)
-			if tokErr != nil {
-				t.Logf("tokenizer not checked: %v", tokErr)
-			}
+			m := loadArchModel(t, am.data)
 			for _, c := range rm.Cases {
 				var r *Record
 				switch {
 				case c.Pair != nil:
 					r = m.RunTypes(c.IDs, c.Types)
-				case tokErr == nil:
+				default:
 					r = m.Run(c.Prompt)
 					if !reflect.DeepEqual(r.IDs, c.IDs) {
 						t.Errorf("Tokenize(%q)\n got %v\nwant %v", c.Prompt, r.IDs, c.IDs)
 						r = m.RunIDs(c.IDs)
 					}
-				default:
-					r = m.RunIDs(c.IDs)
 				}
 				if err := r.Err(); err != nil {
 					t.Fatal(err)
@@ -143,7 +127,7 @@ func TestArchAgainstTorch(t *testing.T) {
 // In bert every query sees the keys after it; in the decoders none does.
 func TestCausality(t *testing.T) {
 	for _, am := range archModels() {
-		m, _ := loadArchModel(t, am.data)
+		m := loadArchModel(t, am.data)
 		ids := []int{5, 9, 7, 12, 3, 8, 20}
 		r := m.RunIDs(ids)
 		if err := r.Err(); err != nil {
@@ -201,7 +185,7 @@ func TestArchConventionsMatter(t *testing.T) {
 		{"bert", "tanh GELU instead of exact", func(m *Model) { m.net.ffnAct = tensor.ActGELUTanh }},
 		{"bert", "causal mask", func(m *Model) { m.cfg.Causal = true }},
 	} {
-		m, _ := loadArchModel(t, byName[c.model].data)
+		m := loadArchModel(t, byName[c.model].data)
 		c.change(m)
 		for _, rm := range ref.Models {
 			if rm.Name != c.model {

@@ -9,49 +9,6 @@ import (
 	"github.com/attnviz/attnviz/tensor"
 )
 
-// Config holds the dimensions and conventions of a model, read from the
-// GGUF metadata ({arch}.* keys) and checked against the tensor shapes.
-type Config struct {
-	Arch     string  // "llama", "qwen2", "gpt2" or "bert" (general.architecture)
-	Name     string  // general.name
-	Layers   int     // transformer blocks ({arch}.block_count)
-	Dim      int     // model width ({arch}.embedding_length)
-	Heads    int     // query heads ({arch}.attention.head_count)
-	KVHeads  int     // key/value heads ({arch}.attention.head_count_kv); < Heads means grouped-query attention
-	HeadDim  int     // size of one head ({arch}.attention.key_length, else Dim / Heads)
-	FFN      int     // feed-forward hidden size ({arch}.feed_forward_length)
-	Vocab    int     // vocabulary size (rows of token_embd.weight)
-	Context  int     // longest sequence ({arch}.context_length; rows of position_embd for gpt2/bert)
-	RopeBase float32 // RoPE θ base ({arch}.rope.freq_base, 10000 if absent); llama and qwen2
-	NormEps  float32 // RMSNorm (llama, qwen2) or LayerNorm (gpt2, bert) epsilon
-	// RopeHalf is true when RoPE pairs dimension i with i+HeadDim/2
-	// (llama.cpp's "NEOX" rope type, Hugging Face rotate_half,
-	// tensor.RoPEHalf): qwen2. False for llama ("NORM": pairs (2i, 2i+1),
-	// tensor.RoPEInterleaved), whose query and key rows llama.cpp's
-	// converter permutes for that pairing.
-	RopeHalf bool
-	// RopeScale multiplies every RoPE angle: 1/factor of linear RoPE
-	// scaling ({arch}.rope.scaling.type = "linear"), else 1.
-	RopeScale float32
-	// Causal is false for bert: every token sees every other.
-	Causal bool
-	// TokenTypes is the number of token types (segment embeddings) of
-	// bert (rows of token_types.weight).
-	TokenTypes int
-	// Act names the feed-forward activation: "silu" (SwiGLU: llama,
-	// qwen2), "gelu_tanh" (gpt2) or "gelu" (bert's exact erf GELU). GGUF
-	// files do not store it; it follows the architecture.
-	Act string
-	// TiedEmbeddings is true when the file has no output.weight and the
-	// token embedding matrix doubles as the output projection.
-	TiedEmbeddings bool
-}
-
-func (c Config) String() string {
-	return fmt.Sprintf("%s %q: %d layers, dim %d, %d heads × %d (%d KV heads), FFN %d, vocab %d, context %d",
-		c.Arch, c.Name, c.Layers, c.Dim, c.Heads, c.HeadDim, c.KVHeads, c.FFN, c.Vocab, c.Context)
-}
-
 // ProgressFunc is called as a long run goes: stage names what is running
 // ("layer", "generate"), done counts finished steps out of total.
 type ProgressFunc func(stage string, done, total int)
@@ -77,7 +34,7 @@ func Progress(fn ProgressFunc) Option { return func(o *options) { o.progress = f
 // a GGUF file, with a forward pass that records every layer's attention.
 type Model struct {
 	cfg      Config
-	tok      *Tokenizer
+	tok      Tokenizer
 	dev      tensor.Device
 	progress ProgressFunc
 	net      *net
@@ -93,149 +50,29 @@ func MustLoad(path string, opts ...Option) *Model {
 	return m
 }
 
-// Load reads a GGUF file (v2 or v3, F32/F16/BF16 tensors) of a llama,
-// qwen2, gpt2 or bert model: its configuration, tokenizer and weights.
+// Load reads a model — a GGUF file or a Hugging Face folder
+// (ReadWeights) — and builds its forward pass (FromWeights).
 func Load(path string, opts ...Option) (*Model, error) {
-	g, err := ReadGGUF(path)
+	w, err := ReadWeights(path)
 	if err != nil {
 		return nil, err
 	}
-	return FromGGUF(g, opts...)
-}
-
-// ggufSource serves a GGUF file's tensors to buildNet.
-type ggufSource struct{ g *GGUF }
-
-func (s ggufSource) Tensor(name string) *tensor.Tensor { return s.g.Tensor(name) }
-func (s ggufSource) Has(name string) bool {
-	_, ok := s.g.TensorInfo(name)
-	return ok
-}
-
-// configFromGGUF reads the configuration of a llama, qwen2, gpt2 or bert
-// GGUF file.
-func configFromGGUF(g *GGUF) (Config, error) {
-	arch, _ := g.String("general.architecture")
-	c := Config{Arch: arch, Causal: true, RopeScale: 1}
-	if err := archDefaults(&c); err != nil {
-		return c, err
-	}
-	switch arch {
-	case "llama", "gpt2":
-		c.NormEps = 1e-5
-	case "qwen2":
-		c.NormEps = 1e-6
-	case "bert":
-		c.NormEps = 1e-12
-	}
-	c.Name, _ = g.String("general.name")
-	p := arch + "."
-	for _, k := range []struct {
-		key string
-		dst *int
-	}{{"block_count", &c.Layers}, {"embedding_length", &c.Dim}, {"attention.head_count", &c.Heads}, {"feed_forward_length", &c.FFN}} {
-		v, ok := g.Int(p + k.key)
-		if !ok || v <= 0 {
-			return c, tensor.Errorf(tensor.ErrFormat, "model: metadata %s is missing or not a positive integer; the file is not a complete %s GGUF", p+k.key, arch)
-		}
-		*k.dst = v
-	}
-	c.KVHeads = c.Heads
-	if v, ok := g.Int(p + "attention.head_count_kv"); ok && v > 0 {
-		c.KVHeads = v
-	}
-	if c.Heads%c.KVHeads != 0 {
-		return c, tensor.Errorf(tensor.ErrFormat, "model: %d heads, %d KV heads: want the heads divisible by the KV heads", c.Heads, c.KVHeads)
-	}
-	c.HeadDim = c.Dim / c.Heads
-	if v, ok := g.Int(p + "attention.key_length"); ok && v > 0 {
-		c.HeadDim = v
-	} else if c.Dim%c.Heads != 0 {
-		return c, tensor.Errorf(tensor.ErrFormat, "model: dim %d is not divisible by %d heads", c.Dim, c.Heads)
-	}
-	if v, ok := g.Int(p + "attention.value_length"); ok && v > 0 && v != c.HeadDim {
-		return c, tensor.Errorf(tensor.ErrFormat, "model: %sattention.value_length %d differs from the key length %d; heads with values of another size are not supported", p, v, c.HeadDim)
-	}
-	c.Context = 2048
-	if v, ok := g.Int(p + "context_length"); ok && v > 0 {
-		c.Context = v
-	}
-	if arch == "llama" || arch == "qwen2" {
-		if c.HeadDim%2 != 0 {
-			return c, tensor.Errorf(tensor.ErrFormat, "model: head size %d is odd; RoPE needs an even head size", c.HeadDim)
-		}
-		c.RopeBase = 10000
-		if v, ok := g.Float(p + "rope.freq_base"); ok && v > 1 {
-			c.RopeBase = float32(v)
-		}
-		if v, ok := g.Float(p + "attention.layer_norm_rms_epsilon"); ok && v > 0 {
-			c.NormEps = float32(v)
-		}
-		if v, ok := g.Int(p + "rope.dimension_count"); ok && v != c.HeadDim {
-			return c, tensor.Errorf(tensor.ErrFormat, "model: %srope.dimension_count is %d but the head size is %d; partial rotary embeddings are not supported", p, v, c.HeadDim)
-		}
-		typ, _ := g.String(p + "rope.scaling.type")
-		factor, hasFactor := g.Float(p + "rope.scaling.factor")
-		switch typ {
-		case "", "none":
-		case "linear":
-			if !hasFactor || !(factor > 0) {
-				return c, tensor.Errorf(tensor.ErrFormat, "model: %srope.scaling.type is \"linear\" but %srope.scaling.factor is missing or not positive", p, p)
-			}
-			c.RopeScale = float32(1 / factor)
-		default:
-			return c, tensor.Errorf(tensor.ErrFormat, "model: %srope.scaling.type %q is not supported (none and linear are; llama 3's factors come as rope_freqs.weight and are)", p, typ)
-		}
-	} else {
-		if v, ok := g.Float(p + "attention.layer_norm_epsilon"); ok && v > 0 {
-			c.NormEps = float32(v)
-		}
-		if c.HeadDim*c.Heads != c.Dim {
-			return c, tensor.Errorf(tensor.ErrFormat, "model: %d heads × %d ≠ dim %d; %s needs heads × head size = dim", c.Heads, c.HeadDim, c.Dim, arch)
-		}
-	}
-	if kv, ok := g.Get(p + "attention.causal"); ok {
-		if b, ok := kv.Value.(bool); ok {
-			c.Causal = b
-		}
-	}
-	ti, ok := g.TensorInfo("token_embd.weight")
-	if !ok || len(ti.Dims) != 2 || int(ti.Dims[0]) != c.Dim {
-		return c, tensor.Errorf(tensor.ErrFormat, "model: the file needs a token_embd.weight of [vocab, %d]; the file is not a complete %s model", c.Dim, arch)
-	}
-	c.Vocab = int(ti.Dims[1])
-	if arch == "gpt2" || arch == "bert" {
-		if pi, ok := g.TensorInfo("position_embd.weight"); ok && len(pi.Dims) == 2 && int(pi.Dims[1]) != c.Context {
-			return c, tensor.Errorf(tensor.ErrFormat, "model: %scontext_length is %d but position_embd.weight has %d rows; the configuration and the weights do not match", p, c.Context, pi.Dims[1])
-		}
-	}
-	if arch == "bert" {
-		c.TokenTypes = 2
-		if ti, ok := g.TensorInfo("token_types.weight"); ok && len(ti.Dims) == 2 {
-			c.TokenTypes = int(ti.Dims[1])
-		}
-	}
-	return c, nil
+	defer w.Close()
+	return FromWeights(w, opts...)
 }
 
 // FromGGUF builds a model from a parsed GGUF file.
 func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
-	c, err := configFromGGUF(g)
+	w, err := WeightsFromGGUF(g)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := NewTokenizer(g)
-	if err != nil {
-		return nil, err
-	}
-	if tok.Size() != c.Vocab {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: the embedding has %d rows but the tokenizer %d tokens; want one row per token", c.Vocab, tok.Size())
-	}
-	return build(c, ggufSource{g}, tok, opts)
+	return FromWeights(w, opts...)
 }
 
-// build makes the model of configuration c from src's tensors.
-func build(c Config, src weightSource, tok *Tokenizer, opts []Option) (*Model, error) {
+// FromWeights builds the forward pass for the architecture of w
+// (Config.Arch). The tensors are decoded now; w can be closed afterwards.
+func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 	o := options{}
 	for _, f := range opts {
 		if f != nil {
@@ -248,11 +85,12 @@ func build(c Config, src weightSource, tok *Tokenizer, opts []Option) (*Model, e
 	if err := o.dev.Available(); err != nil {
 		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
-	n, err := buildNet(&c, src, o.dev)
+	c := w.Config
+	n, err := buildNet(&c, w, o.dev)
 	if err != nil {
 		return nil, err
 	}
-	return &Model{cfg: c, tok: tok, dev: o.dev, progress: o.progress, net: n}, nil
+	return &Model{cfg: c, tok: w.Tokenizer, dev: o.dev, progress: o.progress, net: n}, nil
 }
 
 func sameShape(a, b []int) bool {
@@ -276,7 +114,7 @@ func (m *Model) Config() Config {
 }
 
 // Tokenizer returns the model's tokenizer.
-func (m *Model) Tokenizer() *Tokenizer {
+func (m *Model) Tokenizer() Tokenizer {
 	if m == nil {
 		return nil
 	}
@@ -388,7 +226,7 @@ type Record struct {
 	Types  []int
 	Config Config
 
-	tok *Tokenizer
+	tok Tokenizer
 	err error
 }
 
@@ -562,7 +400,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 				best = j
 			}
 		}
-		if best == m.tok.EOS || best == m.tok.BOS {
+		if sp := m.tok.Special(); best == sp.EOS || best == sp.BOS {
 			break
 		}
 		ids = append(ids, best)

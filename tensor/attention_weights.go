@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
 // AttentionWeights is multi-head (or grouped-query) attention that keeps
@@ -74,20 +76,20 @@ func attentionWeightsCPU(q, k, v *Tensor, hq, hk, t, dk, dv int, scale float32, 
 	// Pack Kᵀ (dₖ × T) and V (T × dv) once per key/value head.
 	kp := make([][]float32, hk)
 	vp := make([][]float32, hk)
-	parallelFor(2*hk, func(_ *gemmWork, i int) {
+	cpu.ParallelFor(2*hk, func(_ *cpu.Work, i int) {
 		h := i / 2
 		if i%2 == 0 {
-			kp[h] = make([]float32, packedBLen(dk, t))
-			packB(kp[h], matDesc{data: k.data, off: k.offset + h*k.strides[0], rs: k.strides[2], cs: k.strides[1], rows: dk, cols: t})
+			kp[h] = make([]float32, cpu.PackedBLen(dk, t))
+			cpu.PackB(kp[h], cpu.Mat{Data: k.data, Off: k.offset + h*k.strides[0], RS: k.strides[2], CS: k.strides[1], Rows: dk, Cols: t})
 		} else {
-			vp[h] = make([]float32, packedBLen(t, dv))
-			packB(vp[h], matDesc{data: v.data, off: v.offset + h*v.strides[0], rs: v.strides[1], cs: v.strides[2], rows: t, cols: dv})
+			vp[h] = make([]float32, cpu.PackedBLen(t, dv))
+			cpu.PackB(vp[h], cpu.Mat{Data: v.data, Off: v.offset + h*v.strides[0], RS: v.strides[1], CS: v.strides[2], Rows: t, Cols: dv})
 		}
 	})
 	rb := sdpaRowBlock()
 	blocks := (t + rb - 1) / rb
-	nr := gemmNR
-	parallelFor(hq*blocks, func(w *gemmWork, task int) {
+	nr := cpu.NR()
+	cpu.ParallelFor(hq*blocks, func(w *cpu.Work, task int) {
 		h, blk := task/blocks, task%blocks
 		// Causal rows are cheap near the top: hand out the heavy blocks
 		// (the last rows) first so no worker is left with one at the end.
@@ -104,9 +106,9 @@ func attentionWeightsCPU(q, k, v *Tensor, hq, hk, t, dk, dv int, scale float32, 
 		if causal {
 			nk = min(t, (i0+mb+nr-1)/nr*nr)
 		}
-		sb, wb := w.blockBufs(mb * t)
-		qd := matDesc{data: q.data, off: q.offset + h*q.strides[0], rs: q.strides[1], cs: q.strides[2], rows: t, cols: dk}
-		gemmRows(w, qd, i0, mb, kp[kv], nk, sb, 0, nk)
+		sb, wb := w.BlockBufs(mb * t)
+		qd := cpu.Mat{Data: q.data, Off: q.offset + h*q.strides[0], RS: q.strides[1], CS: q.strides[2], Rows: t, Cols: dk}
+		cpu.GemmRows(w, qd, i0, mb, kp[kv], nk, sb, 0, nk)
 		for r := 0; r < mb; r++ {
 			i := i0 + r
 			seen := t
@@ -114,19 +116,19 @@ func attentionWeightsCPU(q, k, v *Tensor, hq, hk, t, dk, dv int, scale float32, 
 				seen = i + 1
 			}
 			sc, wr := sb[r*nk:r*nk+seen], wb[r*t:(r+1)*t]
-			mx, finite := scaleMax(wr[:seen], sc, scale)
+			mx, finite := cpu.ScaleMax(wr[:seen], sc, scale)
 			if !finite || math.IsInf(float64(mx), 0) {
-				softmaxSlow(wr[:seen])
+				cpu.SoftmaxSlow(wr[:seen])
 			} else {
-				sum := expSubSum(wr[:seen], wr[:seen], mx)
-				scaleSlice(wr[:seen], 1/sum)
+				sum := cpu.ExpSubSum(wr[:seen], wr[:seen], mx)
+				cpu.ScaleSlice(wr[:seen], 1/sum)
 			}
 			clear(wr[seen:])
 			o := (h*t + i) * t
 			copy(weights[o:o+seen], wr[:seen])
 		}
-		wd := matDesc{data: wb, rs: t, cs: 1, rows: mb, cols: t}
-		gemmRows(w, wd, 0, mb, vp[kv], dv, output, (h*t+i0)*dv, dv)
+		wd := cpu.Mat{Data: wb, RS: t, CS: 1, Rows: mb, Cols: t}
+		cpu.GemmRows(w, wd, 0, mb, vp[kv], dv, output, (h*t+i0)*dv, dv)
 	})
 	return wT, oT
 }

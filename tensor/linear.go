@@ -3,7 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
-	"runtime"
+
+	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
 // Activation is a function applied to the output of a Linear layer in the
@@ -93,42 +94,12 @@ func NewLinear(w, b *Tensor) *Linear {
 	if b != nil {
 		l.bias = append([]float32(nil), hostSlice(b)...)
 	}
-	l.nr = gemmNR
-	l.packed = make([]float32, packedBLen(l.in, l.out))
+	l.nr = cpu.NR()
+	l.packed = make([]float32, cpu.PackedBLen(l.in, l.out))
 	// Wᵀ is the view (in × out) with row stride 1 and column stride w's
-	// row stride; pack panels in parallel.
-	wt := matDesc{data: w.data, off: w.offset, rs: w.strides[1], cs: w.strides[0], rows: l.in, cols: l.out}
-	packBParallel(l.packed, wt)
+	// row stride.
+	cpu.PackBParallel(l.packed, cpu.Mat{Data: w.data, Off: w.offset, RS: w.strides[1], CS: w.strides[0], Rows: l.in, Cols: l.out})
 	return l
-}
-
-// packBParallel is packB with the panels shared among the cores.
-func packBParallel(dst []float32, b matDesc) {
-	k, n, nr := b.rows, b.cols, gemmNR
-	panels := (n + nr - 1) / nr
-	const per = 16 // panels per task
-	parallelFor((panels+per-1)/per, func(_ *gemmWork, t int) {
-		j0 := t * per * nr
-		j1 := min(n, j0+per*nr)
-		sub := b
-		sub.off += j0 * b.cs
-		sub.cols = j1 - j0
-		packB(dst[j0/nr*k*nr:], sub)
-	})
-}
-
-// unpackB is the inverse of packB for panels of width nr: it returns the
-// k × n matrix row-major.
-func unpackB(src []float32, k, n, nr int) []float32 {
-	out := make([]float32, k*n)
-	for j := 0; j < n; j++ {
-		pan := src[j/nr*k*nr:]
-		c := j % nr
-		for p := 0; p < k; p++ {
-			out[p*n+j] = pan[p*nr+c]
-		}
-	}
-	return out
 }
 
 // Err returns the layer's error, or nil.
@@ -165,7 +136,7 @@ func (l *Linear) Weight() *Tensor {
 	if l.dev != CPU {
 		return l.w
 	}
-	wt := unpackB(l.packed, l.in, l.out, l.nr) // [in, out]
+	wt := cpu.UnpackB(l.packed, l.in, l.out, l.nr) // [in, out]
 	return newHost(wt, []int{l.in, l.out}).T().Contiguous()
 }
 
@@ -242,13 +213,13 @@ func (l *Linear) ForwardAct(x *Tensor, act Activation) *Tensor {
 		}
 		return y
 	}
-	if l.nr != gemmNR {
+	if l.nr != cpu.NR() {
 		// The CPU kernel changed since packing (tests switch kernels):
 		// repack for the current one.
-		wt := unpackB(l.packed, l.in, l.out, l.nr)
-		l.packed = make([]float32, packedBLen(l.in, l.out))
-		l.nr = gemmNR
-		packBParallel(l.packed, matDesc{data: wt, rs: l.out, cs: 1, rows: l.in, cols: l.out})
+		wt := cpu.UnpackB(l.packed, l.in, l.out, l.nr)
+		l.packed = make([]float32, cpu.PackedBLen(l.in, l.out))
+		l.nr = cpu.NR()
+		cpu.PackBParallel(l.packed, cpu.Mat{Data: wt, RS: l.out, CS: 1, Rows: l.in, Cols: l.out})
 	}
 	r := x.Rank()
 	m := numel(x.shape[:r-1])
@@ -256,125 +227,18 @@ func (l *Linear) ForwardAct(x *Tensor, act Activation) *Tensor {
 	if err := checkShape("Linear", outShape); err != nil {
 		return Failed(err)
 	}
-	var ad matDesc
+	var ad cpu.Mat
 	switch r {
 	case 1:
-		ad = matDesc{data: x.data, off: x.offset, rs: l.in, cs: x.strides[0], rows: 1, cols: l.in}
+		ad = cpu.Mat{Data: x.data, Off: x.offset, RS: l.in, CS: x.strides[0], Rows: 1, Cols: l.in}
 	case 2:
-		ad = matDesc{data: x.data, off: x.offset, rs: x.strides[0], cs: x.strides[1], rows: m, cols: l.in}
+		ad = cpu.Mat{Data: x.data, Off: x.offset, RS: x.strides[0], CS: x.strides[1], Rows: m, Cols: l.in}
 	default: // the batch's rows stacked: [m, in]
-		ad = matDesc{data: hostSlice(x), rs: l.in, cs: 1, rows: m, cols: l.in}
+		ad = cpu.Mat{Data: hostSlice(x), RS: l.in, CS: 1, Rows: m, Cols: l.in}
 	}
 	out := make([]float32, m*l.out)
-	linearCPU(out, ad, l.packed, l.in, l.out, l.bias, act)
+	cpu.Linear(out, ad, l.packed, l.in, l.out, l.bias, int(act))
 	return newHost(out, outShape)
-}
-
-// linearCPU computes out[m × n] = act(a·B + bias) with B packed (k × n),
-// split into tasks of a row block × a range of column panels so that both
-// cores have work at every shape.
-func linearCPU(out []float32, a matDesc, bp []float32, k, n int, bias []float32, act Activation) {
-	m, nr := a.rows, gemmNR
-	if m == 0 || n == 0 {
-		return
-	}
-	rb := gemmMC
-	if m < rb {
-		rb = m
-	}
-	rowBlocks := (m + rb - 1) / rb
-	panels := (n + nr - 1) / nr
-	// Enough tasks to balance the workers, each with at least a few panels.
-	workers := runtime.GOMAXPROCS(0)
-	want := 4 * workers
-	per := panels
-	if rowBlocks < want {
-		per = max(2, (panels*rowBlocks+want-1)/want)
-	}
-	colBlocks := (panels + per - 1) / per
-	parallelFor(rowBlocks*colBlocks, func(w *gemmWork, t int) {
-		rbi, cbi := t/colBlocks, t%colBlocks
-		i0 := rbi * rb
-		mb := min(rb, m-i0)
-		p0 := cbi * per
-		j0 := p0 * nr
-		j1 := min(n, j0+per*nr)
-		gemmRows(w, a, i0, mb, bp[p0*k*nr:], j1-j0, out, i0*n+j0, n)
-		if bias == nil && act == NoActivation {
-			return
-		}
-		for i := i0; i < i0+mb; i++ {
-			row := out[i*n+j0 : i*n+j1]
-			if bias != nil {
-				bs := bias[j0:j1]
-				for j := range row {
-					row[j] += bs[j]
-				}
-			}
-			activate(row, act)
-		}
-	})
-}
-
-// activate applies act to x in place.
-func activate(x []float32, act Activation) {
-	switch act {
-	case ActGELU:
-		for i, v := range x {
-			x[i] = geluErf(v)
-		}
-	case ActGELUTanh:
-		geluTanhSlice(x)
-	case ActSiLU:
-		for i, v := range x {
-			x[i] = v / (1 + expf(-v))
-		}
-	}
-}
-
-// geluTanh is ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(u) written
-// as 1 − 2/(e^{2u} + 1): x − x/(e^{2u} + 1).
-func geluTanh(x float32) float32 {
-	const c = 0.7978845608028654 // √(2/π)
-	u := c * x * (1 + 0.044715*x*x)
-	if u > 20 {
-		return x
-	}
-	if u < -20 {
-		return 0 * x
-	}
-	return x - x/(expf(2*u)+1)
-}
-
-// geluTanhSlice applies geluTanh to x in place, with the vector exp
-// kernel of softmax where the CPU has it.
-func geluTanhSlice(x []float32) {
-	const c2 = 2 * 0.7978845608028654
-	var buf [256]float32
-	for len(x) > 0 {
-		n := min(len(x), len(buf))
-		xs, e := x[:n], buf[:n]
-		k := 0
-		if hasAVX2 && n >= 8 {
-			k = n &^ 7
-			for i, v := range xs[:k] {
-				e[i] = min(c2*v*(1+0.044715*v*v), 80)
-			}
-			expSubSumAVX2(&e[0], &e[0], k, 1, 0)
-			for i, v := range xs[:k] {
-				xs[i] = v - v/(e[i]+1)
-			}
-		}
-		for i := k; i < n; i++ {
-			xs[i] = geluTanh(xs[i])
-		}
-		x = x[n:]
-	}
-}
-
-// geluErf is x·Φ(x) = ½x(1 + erf(x/√2)).
-func geluErf(x float32) float32 {
-	return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)*0.7071067811865476)))
 }
 
 // GELU applies the exact GELU, x·Φ(x), element by element (PyTorch's
@@ -396,8 +260,8 @@ func (t *Tensor) GELUTanh() *Tensor {
 func unaryParallel(t *Tensor, act Activation) *Tensor {
 	dst := append([]float32(nil), hostSlice(t)...)
 	const chunk = 1 << 14
-	parallelRows((len(dst)+chunk-1)/chunk, chunk, func(r int) {
-		activate(dst[r*chunk:min(len(dst), (r+1)*chunk)], act)
+	cpu.ParallelRows((len(dst)+chunk-1)/chunk, chunk, func(r int) {
+		cpu.Activate(dst[r*chunk:min(len(dst), (r+1)*chunk)], int(act))
 	})
 	return newHost(dst, t.shape)
 }
@@ -445,7 +309,7 @@ func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
 		if d > 0 {
 			rows = len(s) / d
 		}
-		parallelRows(rows, d, func(r int) {
+		cpu.ParallelRows(rows, d, func(r int) {
 			layerNormRow(dst[r*d:(r+1)*d], s[r*d:(r+1)*d], wd, bd, eps)
 		})
 		return newHost(dst, in[0].shape)

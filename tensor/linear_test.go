@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
 func maxAbsDiff(t *testing.T, a, b *Tensor) float64 {
@@ -30,8 +32,8 @@ func maxAbsDiff(t *testing.T, a, b *Tensor) float64 {
 // Linear gives x·Wᵀ + b as MatMul and Add do, on every kernel the CPU has,
 // for shapes with edge tiles, a single row, strided inputs and a batch.
 func TestLinearMatchesMatMul(t *testing.T) {
-	for _, kc := range supportedKernels() {
-		old := kc.use()
+	for _, kc := range cpu.Supported() {
+		old := kc.Use()
 		for _, s := range []struct{ m, in, out int }{{1, 8, 3}, {7, 33, 70}, {96, 64, 64}, {130, 100, 257}, {256, 48, 1000}} {
 			x := RandN(1, s.m, s.in)
 			w := RandN(2, s.out, s.in)
@@ -39,43 +41,43 @@ func TestLinearMatchesMatMul(t *testing.T) {
 			want := x.MatMul(w.T()).Add(b)
 			l := NewLinear(w, b)
 			if e := maxAbsDiff(t, l.Forward(x), want); e > 1e-4 {
-				t.Errorf("%s %v: Linear differs from MatMul+Add by %g", kc.name, s, e)
+				t.Errorf("%s %v: Linear differs from MatMul+Add by %g", kc.Name, s, e)
 			}
 			// no bias; a strided input (every other column of a wider matrix)
 			wide := RandN(4, s.m, 2*s.in)
 			xs := wide.Reshape(s.m, s.in, 2).Select(2, 0)
 			if e := maxAbsDiff(t, NewLinear(w, nil).Forward(xs), xs.MatMul(w.T())); e > 1e-4 {
-				t.Errorf("%s %v: strided input differs by %g", kc.name, s, e)
+				t.Errorf("%s %v: strided input differs by %g", kc.Name, s, e)
 			}
 			// a batch [2, m, in] and a vector [in]
 			xb := RandN(5, 2, s.m, s.in)
 			if e := maxAbsDiff(t, l.Forward(xb), xb.MatMul(w.T()).Add(b)); e > 1e-4 {
-				t.Errorf("%s %v: batch differs by %g", kc.name, s, e)
+				t.Errorf("%s %v: batch differs by %g", kc.Name, s, e)
 			}
 			xv := RandN(6, s.in)
 			if e := maxAbsDiff(t, l.Forward(xv), xv.MatMul(w.T()).Add(b)); e > 1e-4 {
-				t.Errorf("%s %v: vector differs by %g", kc.name, s, e)
+				t.Errorf("%s %v: vector differs by %g", kc.Name, s, e)
 			}
 			if e := maxAbsDiff(t, l.Weight(), w); e != 0 {
-				t.Errorf("%s %v: Weight() differs from w by %g", kc.name, s, e)
+				t.Errorf("%s %v: Weight() differs from w by %g", kc.Name, s, e)
 			}
 			for _, i := range []int{0, s.out / 2, s.out - 1} {
 				if e := maxAbsDiff(t, New(l.WeightRow(i, nil), s.in), w.Index(i)); e != 0 {
-					t.Errorf("%s %v: WeightRow(%d) differs from w[%d] by %g", kc.name, s, i, i, e)
+					t.Errorf("%s %v: WeightRow(%d) differs from w[%d] by %g", kc.Name, s, i, i, e)
 				}
 			}
 		}
-		old.use()
+		old.Use()
 	}
 	// A layer packed for one kernel still computes right after a switch.
 	x, w := RandN(1, 20, 40), RandN(2, 50, 40)
 	l := NewLinear(w, nil)
-	for _, kc := range supportedKernels() {
-		old := kc.use()
+	for _, kc := range cpu.Supported() {
+		old := kc.Use()
 		if e := maxAbsDiff(t, l.Forward(x), x.MatMul(w.T())); e > 1e-4 {
-			t.Errorf("after switching to %s: differs by %g", kc.name, e)
+			t.Errorf("after switching to %s: differs by %g", kc.Name, e)
 		}
-		old.use()
+		old.Use()
 	}
 }
 
@@ -174,8 +176,8 @@ func TestLayerNorm(t *testing.T) {
 // AttentionWeights gives the weights and output of GroupedQueryAttention,
 // causal or not, for GQA and for heads cut out of a fused projection.
 func TestAttentionWeights(t *testing.T) {
-	for _, kc := range supportedKernels() {
-		old := kc.use()
+	for _, kc := range cpu.Supported() {
+		old := kc.Use()
 		for _, c := range []struct{ hq, hk, T, d int }{{2, 2, 1, 4}, {4, 2, 37, 16}, {3, 1, 70, 8}, {12, 12, 130, 64}} {
 			for _, causal := range []bool{true, false} {
 				q, k, v := RandN(1, c.hq, c.T, c.d), RandN(2, c.hk, c.T, c.d), RandN(3, c.hk, c.T, c.d)
@@ -185,7 +187,7 @@ func TestAttentionWeights(t *testing.T) {
 				}
 				want := GroupedQueryAttention(q, k, v, mask)
 				got := AttentionWeights(q, k, v, causal)
-				name := fmt.Sprintf("%s %v causal=%v", kc.name, c, causal)
+				name := fmt.Sprintf("%s %v causal=%v", kc.Name, c, causal)
 				if got.Err() != nil {
 					t.Fatalf("%s: %v", name, got.Err())
 				}
@@ -200,7 +202,7 @@ func TestAttentionWeights(t *testing.T) {
 				}
 			}
 		}
-		old.use()
+		old.Use()
 	}
 	// q, k, v as strided views of one fused [T, 3·H·d] projection.
 	T, H, d := 50, 4, 8

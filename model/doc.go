@@ -22,7 +22,7 @@
 //     tensors in llama.cpp's GGUF conventions (token_embd.weight,
 //     blk.N.attn_q.weight [out, in], ...), decoded to float32 on demand
 //     by Tensor / TensorT. A Hugging Face folder is mapped onto the same
-//     names and layouts (hf.go; being written), so a forward pass reads one thing.
+//     names and layouts (the table in hf.go), so a forward pass reads one thing.
 //     Architectures: llama, qwen2, gpt2, bert; the shapes every forward
 //     pass needs are checked when the weights are read.
 //   - Model (Load = ReadWeights + FromWeights): the forward pass, written

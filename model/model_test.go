@@ -394,7 +394,7 @@ func TestLoadErrors(t *testing.T) {
 	MustLoad("does/not/exist.gguf")
 }
 
-func mustParse(t *testing.T, b []byte) *GGUF {
+func mustParse(t testing.TB, b []byte) *GGUF {
 	g, err := ParseGGUF(b)
 	if err != nil {
 		t.Fatal(err)

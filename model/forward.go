@@ -401,7 +401,7 @@ func (m *Model) forward(ids, types []int, capture bool) (*pass, error) {
 		if err := a.Err(); err != nil {
 			return nil, fmt.Errorf("model: layer %d attention: %w", l, err)
 		}
-		o := b.wo.Forward(tensor.MergeHeads(a.Output))
+		o := b.wo.Forward(tensor.MergeHeads(m.ablateOutput(l, a.Output)))
 		if n.postNorm {
 			x = x.Add(o).LayerNorm(b.attnOutNorm, b.attnOutNormB, c.NormEps)
 			f := b.down.Forward(b.up.ForwardAct(x, n.ffnAct))

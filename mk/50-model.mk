@@ -45,3 +45,14 @@ bench:: bench-model
 
 bench-model:
 	$(GO) test -run '^$$' -bench '^BenchmarkForward128$$' -benchmem -count 3 ./model/
+
+# make bench-gpt2: GPT-2 small (random weights) forward + attention capture at
+# 256 tokens, attnviz vs PyTorch alternately (medians), and the peak RSS of
+# loading a Q8_0 file of that shape (scripts/bench_gpt2.py).
+.PHONY: bench-gpt2
+GPT2_BENCH_BIN ?= $(or $(TMPDIR),/tmp)/attnviz-model-bench.test
+bench:: bench-gpt2
+bench-gpt2:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-gpt2: PyTorch missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread"; exit 1; }
+	$(GO) test -c -o $(GPT2_BENCH_BIN) ./model/
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) scripts/bench_gpt2.py --go-test $(GPT2_BENCH_BIN)

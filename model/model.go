@@ -340,16 +340,7 @@ func (m *Model) RunTypes(ids, types []int) *Record {
 	if err != nil {
 		return fail(err)
 	}
-	T := len(ids)
-	all := make([]float32, 0, m.cfg.Layers*m.cfg.Heads*T*T)
-	for _, a := range p.att {
-		d, err := a.DataErr()
-		if err != nil {
-			return fail(err)
-		}
-		all = append(all, d...)
-	}
-	r.Attention = tensor.New(all, m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
+	r.Attention = tensor.Stack(p.att...)
 	if err := r.Attention.Err(); err != nil {
 		return fail(err)
 	}

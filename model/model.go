@@ -106,7 +106,7 @@ func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
 		o.dev = tensor.Default()
 	}
 	if err := o.dev.Available(); err != nil {
-		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
+		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %w; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
 	arch, _ := g.Str("general.architecture")
 	if arch != "llama" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/attnviz/attnviz/internal/atomicfile"
+	"github.com/attnviz/attnviz/internal/gallery"
 	"github.com/attnviz/attnviz/viz"
 )
 
@@ -61,7 +62,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	var index strings.Builder
 	index.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>attnviz gallery</title></head><body>\n<h1>attnviz gallery</h1>\n")
-	for i, ex := range viz.Gallery(opts...) {
+	for i, ex := range gallery.Figures(opts...) {
 		if err := ex.Figure.Err(); err != nil {
 			fmt.Fprintf(stderr, "attnviz demo: %s: %v\n", ex.Name, err)
 			return 1

@@ -38,7 +38,7 @@ SEED = 20240601
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 D, H, LAYERS, CTX, FFN = 64, 4, 2, 128, 4
 HD = D // H
-T_TRAIN = 96
+T_TRAIN = 64
 BATCH = 32
 LR = 3e-3
 MAX_STEPS = 6000
@@ -73,9 +73,9 @@ def train_batch(rng):
     seqs = []
     for _ in range(BATCH):
         s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
-        if rng.random() < 0.3:
+        if rng.random() < 0.5:
             # a span repeated right away, as in the evaluation
-            n = rng.randint(6, 40)
+            n = rng.randint(6, 30)
             a = rng.sample(ALPHA_IDS, min(n, len(ALPHA_IDS)))
             at = rng.randint(0, T_TRAIN - 1 - 2 * len(a))
             s[at:at + 2 * len(a)] = a + a

@@ -126,6 +126,8 @@ func viewName(kind string) string {
 		return "HeadView"
 	case "explorer":
 		return "Explorer"
+	case "induction":
+		return "Induction"
 	}
 	return kind
 }

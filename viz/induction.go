@@ -229,7 +229,7 @@ func inductionPage(f *Figure, st *stack, sel []float32, targets []int, bl, bh in
 		hc, pool = 1, (T+int(c.px(480))-1)/int(c.px(480))
 	}
 	hp := &matPanel{rows: T, cols: T, vals: st.head(bl, bh), lo: 0, hi: 1, cmap: c.maps[0],
-		title: fmt.Sprintf("layer %d head %d: queries (rows) × keys; outlined: induction targets", bl, bh),
+		title:     fmt.Sprintf("layer %d head %d: queries (rows) × keys; outlined: induction targets", bl, bh),
 		rowLabels: cfg.qTok, colLabels: cfg.kTok, highlight: -1, cell: hc, pool: pool, titleLeft: true}
 	if lo, hi, ok := minMax(hp.vals, nil); ok && hi > lo {
 		hp.hi = hi

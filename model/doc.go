@@ -47,8 +47,8 @@
 //
 //	m := model.MustLoad(model.DefaultPath())  // ../shared/models or models/ (make model)
 //	r := m.Run("Once upon a time, there was a little girl named Lily.")
-//	viz.Grid(r.Attention, viz.Tokens(r.Tokens, r.Tokens))  // every layer × head
-//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens, r.Tokens))
+//	viz.Grid(r.Attention, viz.Tokens(r.Tokens))  // every layer × head
+//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens))
 //	text, _ := m.Generate("Once upon a time", 30)          // greedy
 //
 // GGUF stores the query and key weights for the interleaved RoPE pairing

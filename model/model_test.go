@@ -161,7 +161,7 @@ func TestRoPEConvention(t *testing.T) {
 		return s / float64(len(ref.GenerateIDs)-1)
 	}
 	half := *m
-	half.ropeHalf = true
+	half.cfg.RopeHalf = true
 	a, b := nll(m), nll(&half)
 	t.Logf("mean NLL of the greedy story: interleaved %.3f, half-split %.3f", a, b)
 	if !(a < 0.5 && b > 2*a) {

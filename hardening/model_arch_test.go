@@ -17,19 +17,19 @@ import (
 // (archFile) with one thing wrong — a hyperparameter that contradicts the
 // tensors, a tensor missing, a convention the forward pass does not know.
 
-type kvEntry struct {
+type archKV struct {
 	key string
 	val any // string, uint32, float32, bool, []string, []int32
 }
 
-type tensorEntry struct {
+type archTensor struct {
 	name  string
 	shape []int // row-major
 }
 
 type archFile struct {
-	kvs     []kvEntry
-	tensors []tensorEntry
+	kvs     []archKV
+	tensors []archTensor
 }
 
 func (a *archFile) set(key string, v any) *archFile {
@@ -44,7 +44,7 @@ func (a *archFile) set(key string, v any) *archFile {
 		}
 	}
 	if v != nil {
-		a.kvs = append(a.kvs, kvEntry{key, v})
+		a.kvs = append(a.kvs, archKV{key, v})
 	}
 	return a
 }
@@ -69,7 +69,7 @@ func (a *archFile) reshape(name string, shape ...int) *archFile {
 }
 
 func (a *archFile) add(name string, shape ...int) *archFile {
-	a.tensors = append(a.tensors, tensorEntry{name, shape})
+	a.tensors = append(a.tensors, archTensor{name, shape})
 	return a
 }
 

@@ -47,8 +47,8 @@ bench-model:
 	$(GO) test -run '^$$' -bench '^BenchmarkForward128$$' -benchmem -count 3 ./model/
 
 # make bench-gpt2: GPT-2 small (random weights) forward + attention capture at
-# 256 tokens, attnviz vs PyTorch alternately (medians), and the peak RSS of
-# loading a Q8_0 file of that shape (scripts/bench_gpt2.py).
+# 256 tokens, attnviz vs PyTorch alternately, medians
+# (scripts/bench_gpt2.py); the Q8_0 load RSS is bench-model-load.
 .PHONY: bench-gpt2
 GPT2_BENCH_BIN ?= $(or $(TMPDIR),/tmp)/attnviz-model-bench.test
 bench:: bench-gpt2
@@ -56,3 +56,12 @@ bench-gpt2:
 	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-gpt2: PyTorch missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread"; exit 1; }
 	$(GO) test -c -o $(GPT2_BENCH_BIN) ./model/
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) scripts/bench_gpt2.py --go-test $(GPT2_BENCH_BIN)
+
+# make induction-model: retrain notebooks/data/induction.gguf, the 2-layer
+# attention-only model with an induction head that lesson 7 and
+# model/induction_test.go use (scripts/train_induction.py; Debian PyTorch,
+# CPU, seeded; about a minute on an idle core).
+.PHONY: induction-model
+induction-model:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "induction-model: PyTorch missing: apt-get install -y python3-torch"; exit 1; }
+	$(PY) scripts/train_induction.py notebooks/data/induction.gguf

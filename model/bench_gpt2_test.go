@@ -2,11 +2,9 @@ package model
 
 import (
 	"bufio"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand"
 	"os"
 	"runtime"
@@ -22,14 +20,10 @@ import (
 // 50257, context 1024, tied head) with random weights, for `make bench`:
 // BenchmarkGPT2Small times a forward pass with attention capture at 256
 // tokens; scripts/bench_gpt2.py drives TestGPT2BenchServer alternately with
-// its PyTorch peer and measures the peak RSS of loading a Q8_0 file of the
-// same shape (TestGPT2Q8Load).
+// its PyTorch peer. (The peak RSS of loading a Q8_0 file of this shape is
+// measured by TestLoadPeakRSS, make bench-model-load.)
 
-var (
-	gpt2Server = flag.Bool("gpt2-bench-server", false, "serve timed GPT-2-small forward passes on stdin/stdout (scripts/bench_gpt2.py)")
-	gpt2Q8Make = flag.String("gpt2-q8-write", "", "write a Q8_0 GPT-2-small GGUF with random weights to this path")
-	gpt2Q8Load = flag.String("gpt2-q8-load", "", "load this GGUF and report the peak RSS")
-)
+var gpt2Server = flag.Bool("gpt2-bench-server", false, "serve timed GPT-2-small forward passes on stdin/stdout (scripts/bench_gpt2.py)")
 
 const gpt2Tokens = 256
 
@@ -165,80 +159,4 @@ func TestGPT2BenchServer(t *testing.T) {
 		}
 		fmt.Printf("seconds %.6f\n", el.Seconds())
 	}
-}
-
-// writeGPT2Q8 writes GPT-2 small with its matrices in Q8_0 (norms, biases
-// F32) and a placeholder vocabulary of 50257 tokens.
-func writeGPT2Q8(path string) (f32Bytes int64, err error) {
-	c := gpt2SmallConfig()
-	names, shapes := gpt2Spec(c)
-	toks := make([]string, c.Vocab)
-	order, char := gpt2ByteChars()
-	for i := range toks {
-		if i < 256 {
-			toks[i] = string(char[order[i]])
-		} else {
-			toks[i] = fmt.Sprintf("tok%05d", i)
-		}
-	}
-	types := make([]int32, c.Vocab)
-	for i := range types {
-		types[i] = 1
-	}
-	kvs := []KV{
-		{"general.architecture", TypeString, "gpt2"},
-		{"general.name", TypeString, "gpt2-small random Q8_0"},
-		{"gpt2.block_count", TypeUint32, uint32(c.Layers)},
-		{"gpt2.context_length", TypeUint32, uint32(c.Context)},
-		{"gpt2.embedding_length", TypeUint32, uint32(c.Dim)},
-		{"gpt2.feed_forward_length", TypeUint32, uint32(c.FFN)},
-		{"gpt2.attention.head_count", TypeUint32, uint32(c.Heads)},
-		{"gpt2.attention.layer_norm_epsilon", TypeFloat32, float32(1e-5)},
-		{"tokenizer.ggml.model", TypeString, "gpt2"},
-		{"tokenizer.ggml.pre", TypeString, "gpt-2"},
-		{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: len(toks), Values: toks}},
-		{"tokenizer.ggml.token_type", TypeArray, &Array{Elem: TypeInt32, Len: len(types), Values: types}},
-		{"tokenizer.ggml.merges", TypeArray, &Array{Elem: TypeString, Len: 0, Values: []string{}}},
-	}
-	var ts []wTensor
-	for _, name := range names {
-		shape := shapes[name]
-		n := 1
-		dims := make([]uint64, len(shape))
-		for i, s := range shape {
-			n *= s
-			dims[len(shape)-1-i] = uint64(s)
-		}
-		f32Bytes += int64(4 * n)
-		vals := gpt2Values(name, n)
-		if len(shape) == 2 {
-			ts = append(ts, wTensor{name, dims, 8, quantQ8(vals)})
-		} else {
-			ts = append(ts, wTensor{name, dims, GGMLF32, f32raw(vals...)})
-		}
-	}
-	return f32Bytes, os.WriteFile(path, encodeGGUF(3, kvs, ts, 0), 0o644)
-}
-
-// quantQ8 is ggml's quantize_row_q8_0_ref: blocks of 32, d = max|x|/127 as
-// F16, q = round(x/d).
-func quantQ8(x []float32) []byte {
-	out := make([]byte, 0, len(x)/32*34)
-	for b := 0; b < len(x); b += 32 {
-		blk := x[b : b+32]
-		amax := 0.0
-		for _, v := range blk {
-			amax = math.Max(amax, math.Abs(float64(v)))
-		}
-		d := amax / 127
-		id := 0.0
-		if d != 0 {
-			id = 1 / d
-		}
-		out = binary.LittleEndian.AppendUint16(out, tensor.Float32ToFloat16(float32(d)))
-		for _, v := range blk {
-			out = append(out, byte(int8(math.Round(float64(v)*id))))
-		}
-	}
-	return out
 }

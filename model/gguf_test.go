@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -255,6 +256,26 @@ func FuzzReadGGUF(f *testing.F) {
 	f.Add(hugeArray())
 	f.Add(tinyLlamaGGUF(true))
 	f.Add(encodeGGUF(3, nil, []wTensor{{"a", []uint64{1}, GGMLF32, f32raw(7)}}, 64))
+	// one block of every quantized type, and the tokenizer kinds
+	var qs []wTensor
+	for typ, blk := range ggmlBlocks {
+		if _, ok := dequantizers[typ]; ok && blk[0] > 1 {
+			raw := make([]byte, blk[1])
+			raw[0], raw[1] = 0x00, 0x3c
+			qs = append(qs, wTensor{typ.String(), []uint64{uint64(blk[0])}, typ, raw})
+		}
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].name < qs[j].name })
+	f.Add(encodeGGUF(3, nil, qs, 0))
+	for _, kvs := range [][]KV{
+		{{"tokenizer.ggml.model", TypeString, "gpt2"}, {"tokenizer.ggml.pre", TypeString, "llama-bpe"},
+			{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: 4, Values: []string{"a", "b", "ab", "Ġ"}}},
+			{"tokenizer.ggml.merges", TypeArray, &Array{Elem: TypeString, Len: 1, Values: []string{"a b"}}}},
+		{{"tokenizer.ggml.model", TypeString, "bert"},
+			{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: 3, Values: []string{"[UNK]", "▁a", "b"}}}},
+	} {
+		f.Add(encodeGGUF(3, kvs, nil, 0))
+	}
 	if b, err := os.ReadFile(modelPath); err == nil {
 		f.Add(b[:4096])
 	}
@@ -268,6 +289,23 @@ func FuzzReadGGUF(f *testing.F) {
 		}
 		for _, ti := range g.Tensors {
 			g.Tensor(ti.Name).Err()
+			if len(ti.Dims) == 2 {
+				g.decode(ti.Name, true)
+			}
+		}
+		if tok, err := NewTokenizer(g); err == nil {
+			for _, s := range []string{"", "a b's  \n", "héllo 🙂 12345", "\xff"} {
+				ids := tok.Encode(s, true)
+				tok.Decode(ids)
+				for _, id := range ids {
+					tok.Piece(id)
+				}
+			}
+		}
+		if w, err := WeightsFromGGUF(g); err == nil {
+			for _, n := range w.Names() {
+				w.Tensor(n).Err()
+			}
 		}
 		if m, err := FromGGUF(g, Device(tensor.CPU)); err == nil {
 			m.Run("a").Err()

@@ -1,21 +1,21 @@
 #!/usr/bin/python3
 """GPT-2 small, attnviz vs PyTorch on the CPU, in one run (`make bench-gpt2`).
 
-1. Speed: a forward pass of a GPT-2-small-shaped model (12 layers, 768
-   wide, 12 heads, FFN 3072, vocabulary 50257, random weights, tied head)
-   on 256 tokens, keeping every layer's and head's attention weights.
-   attnviz: model.RunIDs (Q, K, V, logits and the [12, 12, 256, 256]
-   attention kept), served by the Go test binary (TestGPT2BenchServer).
-   PyTorch: a straight GPT-2 in float32, torch.nn.MultiheadAttention with
-   need_weights=True, average_attn_weights=False, the weights stacked to
-   [12, 12, 256, 256] as well, under torch.no_grad(). Both sides use the same
-   number of threads (GOMAXPROCS = torch.set_num_threads = this machine's
-   cores unless --threads), run one warm-up pass each that is discarded, and
-   then alternate pass by pass, so a busy machine slows both alike; the
-   medians are compared.
-2. Memory: a Q8_0 GGUF of the same shape is written, then loaded by
-   model.Load in a fresh process (TestGPT2Q8Load), whose peak RSS is
-   compared with the size of the weights in float32.
+A forward pass of a GPT-2-small-shaped model (12 layers, 768 wide, 12
+heads, FFN 3072, vocabulary 50257, random weights, tied head) on 256
+tokens, keeping every layer's and head's attention weights.
+attnviz: model.RunIDs (Q, K, V, logits and the [12, 12, 256, 256] attention
+kept), served by the Go test binary (TestGPT2BenchServer).
+PyTorch: a straight GPT-2 in float32, torch.nn.MultiheadAttention with
+need_weights=True, average_attn_weights=False, the weights stacked to
+[12, 12, 256, 256] as well, under torch.no_grad().
+Both sides use the same number of threads (GOMAXPROCS =
+torch.set_num_threads = this machine's cores unless --threads), run one
+warm-up pass each that is discarded, and then alternate pass by pass, so a
+busy machine slows both alike; the medians are compared.
+
+(The memory side — the peak RSS of loading a Q8_0 file of this shape — is
+make bench-model-load, scripts/bench_load.sh.)
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (make does), so
 OpenBLAS picks its kernels for this CPU itself.
@@ -28,7 +28,6 @@ import math
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 
 import torch
@@ -133,18 +132,6 @@ def main():
     print("  attnviz ms: " + " ".join("%.0f" % (x * 1e3) for x in g))
     print("  torch   ms: " + " ".join("%.0f" % (x * 1e3) for x in t))
     print("  median  attnviz %.0f ms   torch %.0f ms   attnviz/torch %.2f  (target ≤ 1.0)" % (gm * 1e3, tm * 1e3, gm / tm))
-
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "gpt2-small-q8_0.gguf")
-        out = subprocess.run([args.go_test, "-test.run", "^TestGPT2Q8Load$", "-gpt2-q8-write", path],
-                             capture_output=True, text=True, check=True).stdout
-        f32 = int(next(l.split()[1] for l in out.splitlines() if l.startswith("f32_bytes")))
-        out = subprocess.run([args.go_test, "-test.run", "^TestGPT2Q8Load$", "-gpt2-q8-load", path],
-                             capture_output=True, text=True, check=True, env=env).stdout
-        vals = dict(l.split()[:2] for l in out.splitlines() if l.startswith(("peak_rss_bytes", "load_seconds")))
-        rss = int(vals["peak_rss_bytes"])
-        print("Q8_0 GPT-2 small (%.0f MB file): load %.1f s, peak RSS %.0f MB = %.2f × the float32 weights (%.0f MB)  (target ≤ 1.5)"
-              % (os.path.getsize(path) / 1e6, float(vals["load_seconds"]), rss / 1e6, rss / f32, f32 / 1e6))
 
 
 if __name__ == "__main__":

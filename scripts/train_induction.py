@@ -40,7 +40,7 @@ D, H, LAYERS, CTX, FFN = 64, 4, 2, 128, 4
 HD = D // H
 T_TRAIN = 64
 BATCH = 32
-LR = 3e-3
+LR = 1e-3
 MAX_STEPS = 6000
 EVAL_EVERY = 100
 STOP_SCORE = 0.85
@@ -105,9 +105,14 @@ class Model(torch.nn.Module):
         self.proj = torch.nn.ModuleList(torch.nn.Linear(D, D) for _ in range(LAYERS))
         self.lnf = torch.nn.LayerNorm(D)
         self.out = torch.nn.Linear(D, V, bias=False)
-        for p in self.parameters():
+        # GPT-2's initialisation: N(0, 0.02²), the residual projections
+        # scaled down by √(2·layers), biases 0
+        for name, p in self.named_parameters():
             if p.dim() == 2:
-                torch.nn.init.normal_(p, std=0.02 if p.shape[0] in (V, CTX) else 1 / math.sqrt(p.shape[1]))
+                std = 0.02 / math.sqrt(2 * LAYERS) if name.startswith("proj") else 0.02
+                torch.nn.init.normal_(p, std=std)
+            elif name.endswith("bias") and not name.startswith("ln"):
+                torch.nn.init.zeros_(p)
 
     def forward(self, ids, ablate=None):
         B, T = ids.shape

@@ -24,7 +24,6 @@ Usage: /usr/bin/python3 scripts/bench_gpt2.py --go-test BINARY [--rounds N] [--t
 (BINARY from `go test -c -o BINARY ./model`).
 """
 import argparse
-import math
 import os
 import statistics
 import subprocess

@@ -25,6 +25,7 @@ Usage (Debian's python3-torch): /usr/bin/python3 scripts/train_induction.py [OUT
 or `make induction-model`.
 """
 import math
+import os
 import random
 import struct
 import sys
@@ -40,7 +41,8 @@ D, H, LAYERS, CTX, FFN = 64, 4, 2, 128, 4
 HD = D // H
 T_TRAIN = 64
 BATCH = 32
-LR = 1e-3
+LR = float(os.environ.get("LR", "3e-3"))
+POS_SCALE = float(os.environ.get("POS_SCALE", "1"))
 MAX_STEPS = 6000
 EVAL_EVERY = 100
 STOP_SCORE = 0.85
@@ -72,16 +74,17 @@ ALPHA_IDS = [ID[ord(c)] for c in ALPHABET]
 def train_batch(rng):
     seqs = []
     for _ in range(BATCH):
-        s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
-        if rng.random() < 0.5:
-            # a span repeated right away, as in the evaluation
-            n = rng.randint(6, 30)
-            a = rng.sample(ALPHA_IDS, min(n, len(ALPHA_IDS)))
-            at = rng.randint(0, T_TRAIN - 1 - 2 * len(a))
-            s[at:at + 2 * len(a)] = a + a
+        if rng.random() < 0.7:
+            # a random span written again and again: after its first copy
+            # every character can be predicted by copying
+            a = rng.sample(ALPHA_IDS, rng.randint(4, 24))
+            s = (a * (T_TRAIN // len(a) + 1))[:T_TRAIN - 1]
         else:
+            # random characters in which a few random spans come back later,
+            # at any distance
+            s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
             for _ in range(rng.randint(1, 3)):
-                n = rng.randint(4, 24)
+                n = rng.randint(4, 16)
                 src = rng.randint(0, T_TRAIN - 1 - 2 * n)
                 dst = rng.randint(src + n, T_TRAIN - 1 - n)
                 s[dst:dst + n] = s[src:src + n]
@@ -113,6 +116,16 @@ class Model(torch.nn.Module):
                 torch.nn.init.normal_(p, std=std)
             elif name.endswith("bias") and not name.startswith("ln"):
                 torch.nn.init.zeros_(p)
+        # Positions start as sinusoids (of the same size as the token
+        # embeddings) rather than noise: "the position before mine" is then
+        # a fixed linear map of "my position", so a previous-token head can
+        # form early; they are trained like the rest.
+        with torch.no_grad():
+            pos = torch.arange(CTX, dtype=torch.float32)[:, None]
+            freq = torch.exp(-math.log(CTX) * torch.arange(0, D, 2, dtype=torch.float32) / D)
+            self.pos.weight[:, 0::2] = torch.sin(pos * freq)
+            self.pos.weight[:, 1::2] = torch.cos(pos * freq)
+            self.pos.weight.mul_(0.02 * math.sqrt(2) * POS_SCALE)
 
     def forward(self, ids, ablate=None):
         B, T = ids.shape

@@ -4,7 +4,8 @@
 #   make notebooks   regenerate notebooks/*.ipynb from their sources notebooks/src/*.md
 #   make handouts    execute every lesson, write out/*.student.html, *.teacher.html (+ .pdf with chromium)
 #   make coldstart   time from kernel start to the first figure
-.PHONY: kernel lab notebooks handouts coldstart
+#   make kernel-messages  run the Go mistakes of docs/kernel-messages.md in the kernel, rewrite the table
+.PHONY: kernel lab notebooks handouts coldstart kernel-messages
 
 kernel:
 	bash kernel/build.sh
@@ -20,6 +21,9 @@ handouts: kernel
 
 coldstart: kernel
 	$(PY) kernel/coldstart.py
+
+kernel-messages: kernel
+	$(GO) test ./notebooks -count=1 -run '^TestKernelMessages$$' -update
 
 # The notebook tests need the kernel; without Jupyter they skip (and say so).
 test-setup::

@@ -1,6 +1,6 @@
 # Kernel, lessons, handouts, lab (owner: kernel/lab engineer)
 #   make kernel      build the Go kernel with attnviz compiled in, install kernel.json (kernel/build.sh)
-#   make lab         install what is missing, build the kernel, open the lessons at localhost:8888
+#   make lab         install what is missing, build the kernel, open the lessons (LAB_PORT: first port tried, 8888)
 #   make notebooks   regenerate notebooks/*.ipynb from their sources notebooks/src/*.md
 #   make handouts    execute every lesson, write out/*.student.html, *.teacher.html (+ .pdf with chromium)
 #   make coldstart   time from kernel start to the first figure

@@ -9,31 +9,6 @@ import (
 	"github.com/attnviz/attnviz/tensor"
 )
 
-// Config holds the dimensions of a Llama-style model, read from the GGUF
-// metadata (llama.* keys) and the tensor shapes.
-type Config struct {
-	Arch     string  // general.architecture ("llama")
-	Name     string  // general.name
-	Layers   int     // transformer blocks (llama.block_count)
-	Dim      int     // model width (llama.embedding_length)
-	Heads    int     // query heads (llama.attention.head_count)
-	KVHeads  int     // key/value heads (llama.attention.head_count_kv); < Heads means grouped-query attention
-	HeadDim  int     // Dim / Heads
-	FFN      int     // SwiGLU hidden size (llama.feed_forward_length)
-	Vocab    int     // vocabulary size
-	Context  int     // longest sequence the model was trained on (llama.context_length)
-	RopeBase float32 // RoPE θ base (llama.rope.freq_base, 10000 if absent)
-	NormEps  float32 // RMSNorm epsilon (llama.attention.layer_norm_rms_epsilon)
-	// TiedEmbeddings is true when the file has no output.weight and the
-	// token embedding matrix doubles as the output projection.
-	TiedEmbeddings bool
-}
-
-func (c Config) String() string {
-	return fmt.Sprintf("%s %q: %d layers, dim %d, %d heads × %d (%d KV heads), FFN %d, vocab %d, context %d",
-		c.Arch, c.Name, c.Layers, c.Dim, c.Heads, c.HeadDim, c.KVHeads, c.FFN, c.Vocab, c.Context)
-}
-
 // ProgressFunc is called as a long run goes: stage names what is running
 // ("layer", "generate"), done counts finished steps out of total.
 type ProgressFunc func(stage string, done, total int)
@@ -65,7 +40,7 @@ type layer struct {
 // forward pass that records every layer's attention.
 type Model struct {
 	cfg      Config
-	tok      *Tokenizer
+	tok      Tokenizer
 	dev      tensor.Device
 	progress ProgressFunc
 	embed    []float32 // [Vocab, Dim] on the host, for the embedding lookup
@@ -84,18 +59,29 @@ func MustLoad(path string, opts ...Option) *Model {
 	return m
 }
 
-// Load reads a Llama-architecture GGUF file (v2 or v3, F32/F16/BF16
-// tensors): its configuration, tokenizer and weights.
+// Load reads a model — a GGUF file or a Hugging Face folder
+// (ReadWeights) — and builds its forward pass (FromWeights).
 func Load(path string, opts ...Option) (*Model, error) {
-	g, err := ReadGGUF(path)
+	w, err := ReadWeights(path)
 	if err != nil {
 		return nil, err
 	}
-	return FromGGUF(g, opts...)
+	defer w.Close()
+	return FromWeights(w, opts...)
 }
 
 // FromGGUF builds a model from a parsed GGUF file.
 func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
+	w, err := WeightsFromGGUF(g)
+	if err != nil {
+		return nil, err
+	}
+	return FromWeights(w, opts...)
+}
+
+// FromWeights builds the forward pass for the architecture of w
+// (Config.Arch). The tensors are decoded now; w can be closed afterwards.
+func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 	o := options{}
 	for _, f := range opts {
 		if f != nil {
@@ -108,136 +94,69 @@ func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
 	if err := o.dev.Available(); err != nil {
 		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
-	arch, _ := g.String("general.architecture")
-	if arch != "llama" {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: general.architecture is %q; only \"llama\" models are supported", arch)
+	switch w.Config.Arch {
+	case "llama":
+		return llamaFromWeights(w, o)
 	}
-	c := Config{Arch: arch, RopeBase: 10000, NormEps: 1e-5}
-	c.Name, _ = g.String("general.name")
-	need := func(key string, dst *int) error {
-		v, ok := g.Int(key)
-		if !ok || v <= 0 {
-			return tensor.Errorf(tensor.ErrFormat, "model: metadata %s is missing or not a positive integer; the file is not a complete llama GGUF", key)
-		}
-		*dst = v
-		return nil
-	}
-	for _, k := range []struct {
-		key string
-		dst *int
-	}{{"llama.block_count", &c.Layers}, {"llama.embedding_length", &c.Dim}, {"llama.attention.head_count", &c.Heads}, {"llama.feed_forward_length", &c.FFN}} {
-		if err := need(k.key, k.dst); err != nil {
-			return nil, err
-		}
-	}
-	c.KVHeads = c.Heads
-	if v, ok := g.Int("llama.attention.head_count_kv"); ok && v > 0 {
-		c.KVHeads = v
-	}
-	if c.Dim%c.Heads != 0 || c.Heads%c.KVHeads != 0 {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: dim %d, %d heads, %d KV heads: want dim divisible by heads and heads by KV heads", c.Dim, c.Heads, c.KVHeads)
-	}
-	c.HeadDim = c.Dim / c.Heads
-	if c.HeadDim%2 != 0 {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: head size %d is odd; RoPE needs an even head size", c.HeadDim)
-	}
-	c.Context = 2048
-	if v, ok := g.Int("llama.context_length"); ok && v > 0 {
-		c.Context = v
-	}
-	if v, ok := g.Float("llama.rope.freq_base"); ok && v > 1 {
-		c.RopeBase = float32(v)
-	}
-	if v, ok := g.Float("llama.attention.layer_norm_rms_epsilon"); ok && v > 0 {
-		c.NormEps = float32(v)
-	}
-	if v, ok := g.Int("llama.rope.dimension_count"); ok && v != c.HeadDim {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: llama.rope.dimension_count is %d but the head size is %d; partial rotary embeddings are not supported", v, c.HeadDim)
-	}
+	return nil, tensor.Errorf(tensor.ErrFormat, "model: the %s architecture is read (model.ReadWeights) but has no forward pass yet; only \"llama\" models run", w.Config.Arch)
+}
 
-	tok, err := NewTokenizer(g)
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{tok: tok, dev: o.dev, progress: o.progress}
-
-	kvDim := c.KVHeads * c.HeadDim
-	load := func(name string, shape ...int) (*tensor.Tensor, error) {
-		t := g.Tensor(name)
-		if err := t.Err(); err != nil {
-			return nil, err
-		}
-		if !sameShape(t.Shape(), shape) {
-			return nil, &tensor.ShapeError{Op: "model: tensor " + name, Rule: fmt.Sprintf("want shape %v from the metadata", shape), Shapes: [][]int{t.Shape()}}
-		}
-		return t, nil
-	}
-	emb := g.Tensor("token_embd.weight")
+// llamaFromWeights builds a Llama forward pass: weights are kept
+// transposed, [in, out], so x·W works.
+func llamaFromWeights(w *Weights, o options) (*Model, error) {
+	c := w.Config
+	m := &Model{tok: w.Tokenizer, dev: o.dev, progress: o.progress}
+	emb := w.Tensor("token_embd.weight")
 	if err := emb.Err(); err != nil {
 		return nil, err
 	}
-	if emb.Rank() != 2 || emb.Dim(1) != c.Dim {
-		return nil, &tensor.ShapeError{Op: "model: tensor token_embd.weight", Rule: fmt.Sprintf("want [vocab, %d]", c.Dim), Shapes: [][]int{emb.Shape()}}
-	}
-	c.Vocab = emb.Dim(0)
-	if c.Vocab != tok.Size() {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: the embedding has %d rows but the tokenizer %d tokens; want one row per token", c.Vocab, tok.Size())
-	}
 	m.embed = emb.Data()
-	// Weights are [out, in] in the file; keep them as [in, out] so x @ W works.
-	tr := func(t *tensor.Tensor) *tensor.Tensor { return t.T().Contiguous().To(m.dev) }
+	get := func(name string, trans bool) (*tensor.Tensor, error) {
+		var t *tensor.Tensor
+		if trans {
+			t = w.TensorT(name)
+		} else {
+			t = w.Tensor(name)
+		}
+		t = t.To(m.dev)
+		return t, t.Err()
+	}
 	for l := 0; l < c.Layers; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
 		var ly layer
-		specs := []struct {
+		for _, s := range []struct {
 			name  string
 			dst   **tensor.Tensor
-			shape []int
 			trans bool
 		}{
-			{"attn_norm.weight", &ly.attnNorm, []int{c.Dim}, false},
-			{"attn_q.weight", &ly.wq, []int{c.Dim, c.Dim}, true},
-			{"attn_k.weight", &ly.wk, []int{kvDim, c.Dim}, true},
-			{"attn_v.weight", &ly.wv, []int{kvDim, c.Dim}, true},
-			{"attn_output.weight", &ly.wo, []int{c.Dim, c.Dim}, true},
-			{"ffn_norm.weight", &ly.ffnNorm, []int{c.Dim}, false},
-			{"ffn_gate.weight", &ly.w1, []int{c.FFN, c.Dim}, true},
-			{"ffn_down.weight", &ly.w2, []int{c.Dim, c.FFN}, true},
-			{"ffn_up.weight", &ly.w3, []int{c.FFN, c.Dim}, true},
-		}
-		for _, s := range specs {
-			t, err := load(p+s.name, s.shape...)
+			{"attn_norm.weight", &ly.attnNorm, false},
+			{"attn_q.weight", &ly.wq, true},
+			{"attn_k.weight", &ly.wk, true},
+			{"attn_v.weight", &ly.wv, true},
+			{"attn_output.weight", &ly.wo, true},
+			{"ffn_norm.weight", &ly.ffnNorm, false},
+			{"ffn_gate.weight", &ly.w1, true},
+			{"ffn_down.weight", &ly.w2, true},
+			{"ffn_up.weight", &ly.w3, true},
+		} {
+			t, err := get(p+s.name, s.trans)
 			if err != nil {
-				return nil, err
-			}
-			if s.trans {
-				t = tr(t)
-			} else {
-				t = t.To(m.dev)
-			}
-			if err := t.Err(); err != nil {
 				return nil, err
 			}
 			*s.dst = t
 		}
 		m.layers = append(m.layers, ly)
 	}
-	on, err := load("output_norm.weight", c.Dim)
-	if err != nil {
+	var err error
+	if m.outNorm, err = get("output_norm.weight", false); err != nil {
 		return nil, err
 	}
-	m.outNorm = on.To(m.dev)
-	if _, ok := g.TensorInfo("output.weight"); ok {
-		w, err := load("output.weight", c.Vocab, c.Dim)
-		if err != nil {
-			return nil, err
-		}
-		m.out = tr(w)
+	if c.TiedEmbeddings {
+		m.out, err = get("token_embd.weight", true)
 	} else {
-		c.TiedEmbeddings = true
-		m.out = tr(emb)
+		m.out, err = get("output.weight", true)
 	}
-	if err := m.out.Err(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	m.cfg = c
@@ -265,7 +184,7 @@ func (m *Model) Config() Config {
 }
 
 // Tokenizer returns the model's tokenizer.
-func (m *Model) Tokenizer() *Tokenizer {
+func (m *Model) Tokenizer() Tokenizer {
 	if m == nil {
 		return nil
 	}
@@ -369,7 +288,7 @@ type Record struct {
 	Logits *tensor.Tensor
 	Config Config
 
-	tok *Tokenizer
+	tok Tokenizer
 	err error
 }
 
@@ -573,7 +492,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 				best = j
 			}
 		}
-		if best == m.tok.EOS || best == m.tok.BOS {
+		if sp := m.tok.Special(); best == sp.EOS || best == sp.BOS {
 			break
 		}
 		ids = append(ids, best)

@@ -125,7 +125,7 @@ func TestAgainstTorchReference(t *testing.T) {
 func TestGenerateFromBOS(t *testing.T) {
 	m := testModel(t)
 	ref := loadRef(t)
-	ids, err := m.GenerateIDs([]int{m.Tokenizer().BOS}, len(ref.GenerateIDs)-1)
+	ids, err := m.GenerateIDs([]int{m.Tokenizer().Special().BOS}, len(ref.GenerateIDs)-1)
 	if err != nil {
 		t.Fatal(err)
 	}

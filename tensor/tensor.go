@@ -208,6 +208,22 @@ func New(data []float32, shape ...int) *Tensor {
 	return onDefault(newHost(append([]float32(nil), data...), shape))
 }
 
+// Wrap is New without the copy: the tensor takes data over (the caller
+// must not change it afterwards). On a GPU default device it is copied
+// there as New would. Readers of big files use it so the values exist once.
+func Wrap(data []float32, shape ...int) *Tensor {
+	if len(shape) == 0 {
+		shape = []int{len(data)}
+	}
+	if err := checkShape("Wrap", shape); err != nil {
+		return Failed(err)
+	}
+	if numel(shape) != len(data) {
+		return Failed(shapeErr("Wrap", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+	}
+	return onDefault(newHost(data, shape))
+}
+
 // FromRows makes a 2-D tensor from rows of equal length:
 //
 //	w := tensor.FromRows([][]float32{{.9, .1}, {.3, .7}})

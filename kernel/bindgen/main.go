@@ -125,10 +125,14 @@ func Rewrite(src []byte, importPath string) ([]byte, error) {
 	}
 	f.Decls = decls
 
-	// Qualify the package's own names.
+	// Qualify the package's own names. gomacro's proxies for interfaces name the package's
+	// types with its own name (func(interface{}) model.SpecialTokens): that becomes the alias.
+	pkgName := f.Name.Name
 	for _, id := range f.Unresolved {
 		if r, _ := utf8.DecodeRuneInString(id.Name); unicode.IsUpper(r) {
 			id.Name = alias + "." + id.Name
+		} else if id.Name == pkgName {
+			id.Name = alias
 		}
 	}
 	// gomacro names proxy types after the directory it read (P__tmp_..._tensor_Device):

@@ -28,7 +28,7 @@ var mistakes = []mistake{
 	{"a method with the wrong case", "Q.Matmul(K.T())", "Q has no method Matmul; did you mean MatMul?"},
 	{"a method in lower case, as in PyTorch", "Q.shape()", "did you mean Shape?"},
 	{"a method of a result", "Q.MatMul(K.T()).softmax(-1)", "did you mean Softmax?"},
-	{"a method that does not exist", "Q.Frobnicate()", "its methods are"},
+	{"a method that does not exist", "type Dog struct{ Name string }\nfunc (d Dog) Bark() string { return \"woof\" }\nDog{}.Fly()", "its methods are Bark; its fields are Name"},
 	{"a method not called", "Q.Shape", "call it, Q.Shape()"},
 	{"a length asked of a slice as a method", "tokens.len()", "len(tokens)"},
 	{"a misspelt function of a package", "tensor.Randn(1, 4, 8)", "did you mean tensor.RandN?"},

@@ -656,3 +656,60 @@ func TestHFBadFolders(t *testing.T) {
 		})
 	}
 }
+
+// rope_scaling in config.json: "linear" sets RopeScale; "llama3" becomes
+// the rope_freqs.weight divisors llama.cpp's converter writes, checked
+// here against Meta's apply_scaling (new frequency = freq / divisor).
+func TestHFRopeScaling(t *testing.T) {
+	m := tinyLlamaHF("llama", false)
+	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "linear", "factor": 4.0}
+	dir := filepath.Join(t.TempDir(), "lin")
+	m.write(t, dir, 1)
+	w, err := ReadWeights(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Config.RopeScale != 0.25 || w.Has("rope_freqs.weight") {
+		t.Errorf("linear: RopeScale %v, rope_freqs %v", w.Config.RopeScale, w.Has("rope_freqs.weight"))
+	}
+	// head size 64 and base 500000, as Llama 3.2
+	base, hd := 500000.0, 64
+	m.config["rope_theta"] = base
+	m.config["head_dim"] = hd
+	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+	c, freqs, err := parseHFConfig(mustJSONBytes(m.config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RopeScale != 1 || len(freqs) != hd/2 {
+		t.Fatalf("llama3: RopeScale %v, %d factors", c.RopeScale, len(freqs))
+	}
+	const factor, low, high, old = 32.0, 1.0, 4.0, 8192.0
+	kinds := map[string]int{}
+	for i, div := range freqs {
+		freq := 1 / math.Pow(base, float64(2*i)/float64(hd))
+		wave := 2 * math.Pi / freq
+		want := freq // Meta's apply_scaling
+		switch {
+		case wave < old/high:
+			kinds["kept"]++
+		case wave > old/low:
+			want = freq / factor
+			kinds["divided"]++
+		default:
+			smooth := (old/wave - low) / (high - low)
+			want = (1-smooth)*freq/factor + smooth*freq
+			kinds["blended"]++
+		}
+		if got := freq / float64(div); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("pair %d: frequency %g, Meta's %g", i, got, want)
+		}
+	}
+	if kinds["kept"] == 0 || kinds["divided"] == 0 || kinds["blended"] == 0 {
+		t.Errorf("the test should cover all three bands: %v", kinds)
+	}
+	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "yarn", "factor": 4.0}
+	if _, err := ParseHFConfig(mustJSONBytes(m.config)); err == nil || !strings.Contains(err.Error(), `rope_scaling "yarn"`) {
+		t.Errorf("yarn: %v", err)
+	}
+}

@@ -83,7 +83,7 @@ func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 		o.dev = tensor.Default()
 	}
 	if err := o.dev.Available(); err != nil {
-		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
+		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %w; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
 	c := w.Config
 	n, err := buildNet(&c, w, o.dev)

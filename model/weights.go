@@ -311,7 +311,7 @@ func checkTensors(c Config, src tensorSource, where string) error {
 			if s.optional {
 				continue
 			}
-			return tensor.Errorf(tensor.ErrFormat, "model: %s has no tensor %s, which a %s model needs; the file is incomplete or not a %s model", where, s.name, c.Arch, c.Arch)
+			return tensor.Errorf(tensor.ErrFormat, "model: %s has no tensor %s, which a %s model needs; it is incomplete or not a %s model", where, s.name, c.Arch, c.Arch)
 		}
 		if !sameShape(shape, s.shape) {
 			return tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", s.name, shape, c, s.shape)

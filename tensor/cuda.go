@@ -47,7 +47,7 @@ func (c *cudaDevice) open() (*cuda.Device, error) {
 	c.once.Do(func() {
 		c.dev, c.err = cuda.Open(c.opts)
 		if c.err != nil {
-			c.err = fmt.Errorf("CUDA: %v", c.err)
+			c.err = fmt.Errorf("CUDA: %w", c.err)
 		}
 	})
 	return c.dev, c.err

@@ -130,7 +130,7 @@ func Lookup(name string) (Device, error) {
 		return nil, Errorf(ErrDevice, "tensor: no device %q%s; devices here: %s", name, hint, strings.Join(names, ", "))
 	}
 	if err := d.Available(); err != nil {
-		return nil, Errorf(ErrDevice, "tensor: device %s is not available: %v", name, err)
+		return nil, Errorf(ErrDevice, "tensor: device %s is not available: %w", name, err)
 	}
 	return d, nil
 }
@@ -213,7 +213,7 @@ func apply(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor
 		out, ok, err := acc.run(op, in, p)
 		if ok {
 			if err != nil {
-				return []*Tensor{Failed(Errorf(ErrDevice, "%s on %s: %v", op, d.Name(), err))}
+				return []*Tensor{Failed(Errorf(ErrDevice, "%s on %s: %w", op, d.Name(), err))}
 			}
 			return out
 		}

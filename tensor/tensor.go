@@ -382,13 +382,13 @@ func (t *Tensor) host() (*Tensor, error) {
 		}
 		part := make([]float32, hi-lo)
 		if err := r.downloadRange(part, lo); err != nil {
-			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 		}
 		return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset - lo, data: part, dev: CPU}, nil
 	}
 	all := make([]float32, t.buf.Len())
 	if err := t.buf.Download(all); err != nil {
-		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 	}
 	return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset, data: all, dev: CPU}, nil
 }
@@ -530,7 +530,7 @@ func (t *Tensor) To(d Device) *Tensor {
 		return t
 	}
 	if err := d.Available(); err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	data, err := t.DataErr()
 	if err != nil {
@@ -545,7 +545,7 @@ func (t *Tensor) To(d Device) *Tensor {
 	}
 	buf, err := acc.upload(data)
 	if err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	return &Tensor{shape: append([]int(nil), t.shape...), strides: rowMajorStrides(t.shape), buf: buf, dev: d}
 }

@@ -21,10 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/atomicfile"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -276,37 +277,22 @@ func (f *Figure) Save(path string) error {
 	return writeAtomic(path, b)
 }
 
-// writeAtomic writes b to a temporary file beside path and renames it into
-// place, so an error (a full disk, a bad directory) never leaves a
-// half-written handout behind.
-func writeAtomic(path string, b []byte) (err error) {
-	if st, e := os.Stat(path); e == nil && st.IsDir() {
+// writeAtomic writes b with internal/atomicfile (a temporary file beside
+// path, renamed into place), so an error (a full disk, a bad directory)
+// never leaves a half-written handout behind. The OS error stays in the
+// chain (errors.Is(err, fs.ErrNotExist), ...).
+func writeAtomic(path string, b []byte) error {
+	err := atomicfile.WriteFile(path, b)
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, atomicfile.ErrIsDir):
 		return tensor.Errorf(tensor.ErrValue, "viz: Save: %s is a directory; give a file name", path)
+	case errors.As(err, &pe):
+		err = pe.Err // the path is in the message already
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: cannot write %s: %v", path, errors.Unwrap(err))
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	return nil
+	return tensor.Errorf(tensor.ErrValue, "viz: Save: cannot write %s: %w", path, err)
 }
 
 // Encode returns the figure in the format named by ext (".png", ".svg",

@@ -178,7 +178,7 @@ func (d *Device) serve(path string, o Options, ready chan<- error) {
 func (d *Device) init(path string, o Options) error {
 	drv, err := openLib(path, driverSyms, nil)
 	if err != nil {
-		return fmt.Errorf("%v (is the NVIDIA driver installed? set ATTNVIZ_LIBCUDA to the path of libcuda.so.1 if it is elsewhere)", err)
+		return fmt.Errorf("%w (is the NVIDIA driver installed? set ATTNVIZ_LIBCUDA to the path of libcuda.so.1 if it is elsewhere)", err)
 	}
 	d.drv = drv
 	var pin runtime.Pinner

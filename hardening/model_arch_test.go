@@ -311,9 +311,19 @@ func modelArchCases() []badCase {
 		archRun("model", "InductionScore of a prompt without repeats", "gpt2", func(m *model.Model) error {
 			return m.Run("abc").InductionScore().Err()
 		}),
-		badCase{"viz", "Induction without tokens", func(t *testing.T, dir string) result {
+		badCase{"viz", "Induction with nil tokens", func(t *testing.T, dir string) result {
 			var err error
-			safely(t, func() { err = viz.Induction(tensor.Ones(1, 1, 3, 3).Scale(1.0 / 3)).Err() })
+			safely(t, func() { err = viz.Induction(tensor.Ones(1, 1, 3, 3).Scale(1.0/3), nil).Err() })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), refused}
+		}},
+		badCase{"viz", "Induction: tokens without a repeat", func(t *testing.T, dir string) result {
+			var err error
+			safely(t, func() {
+				err = viz.Induction(tensor.Ones(1, 1, 3, 3).Scale(1.0/3), []string{"a", "b", "c"}).Err()
+			})
 			if err == nil {
 				t.Fatal("want an error")
 			}

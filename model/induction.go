@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/attnviz/attnviz/internal/attnstat"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -12,23 +13,13 @@ import (
 //
 //	ids      a  b  c  d  a  b  c
 //	targets -1 -1 -1 -1  1  2  3
-func InductionTargets(ids []int) []int {
-	last := map[int]int{}
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = -1
-		if p, ok := last[id]; ok {
-			out[i] = p + 1
-		}
-		last[id] = i
-	}
-	return out
-}
+func InductionTargets(ids []int) []int { return attnstat.InductionTargets(ids) }
 
 // InductionScore is, for every layer and head, the mean weight a query
 // puts on the token after the previous occurrence of its own token (see
 // InductionTargets), over the queries whose token occurred before:
-// [Layers, Heads]. Values near 1 mark induction heads, which continue a
+// [Layers, Heads]. It is viz.InductionScores of the record (one definition,
+// internal/attnstat). Values near 1 mark induction heads, which continue a
 // repeated sequence by copying what followed last time; on text without
 // repeats there are no such queries and the record's error says so.
 func (r *Record) InductionScore() *tensor.Tensor {
@@ -36,15 +27,6 @@ func (r *Record) InductionScore() *tensor.Tensor {
 		return tensor.Failed(err)
 	}
 	targets := InductionTargets(r.IDs)
-	n := 0
-	for _, t := range targets {
-		if t >= 0 {
-			n++
-		}
-	}
-	if n == 0 {
-		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.InductionScore: no token of the %d repeats an earlier one, so no query has an induction target; give a prompt with a repeated part", len(r.IDs)))
-	}
 	d, err := r.Attention.DataErr()
 	if err != nil {
 		return tensor.Failed(err)
@@ -53,13 +35,11 @@ func (r *Record) InductionScore() *tensor.Tensor {
 	L, H := r.Config.Layers, r.Config.Heads
 	out := make([]float32, L*H)
 	for lh := range out {
-		var s float64
-		for i, j := range targets {
-			if j >= 0 {
-				s += float64(d[(lh*T+i)*T+j])
-			}
+		s, n := attnstat.Induction(d[lh*T*T:(lh+1)*T*T], T, targets)
+		if n == 0 {
+			return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.InductionScore: no token of the %d repeats an earlier one, so no query has an induction target; give a prompt with a repeated part", T))
 		}
-		out[lh] = float32(s / float64(n))
+		out[lh] = float32(s)
 	}
 	return tensor.New(out, L, H)
 }

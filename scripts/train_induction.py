@@ -77,7 +77,10 @@ def train_batch(rng):
         if rng.random() < 0.7:
             # a random span written again and again: after its first copy
             # every character can be predicted by copying
-            a = rng.sample(ALPHA_IDS, rng.randint(4, 24))
+            # (drawn with replacement: were the characters of a span all
+            # different, "not a character seen lately" would be a way to
+            # predict the first copy — the opposite of copying)
+            a = [rng.choice(ALPHA_IDS) for _ in range(rng.randint(4, 24))]
             s = (a * (T_TRAIN // len(a) + 1))[:T_TRAIN - 1]
         else:
             # random characters in which a few random spans come back later,

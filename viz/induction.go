@@ -6,49 +6,37 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/attnviz/attnviz/internal/attnstat"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
 
-// inductionTargets gives, for each position i, the position just after the
-// most recent earlier occurrence of toks[i] (where an induction head looks
-// from i), or -1 when toks[i] has not occurred before.
+// inductionTargets gives each position's induction target (see
+// attnstat.InductionTargets), tokens compared by their text.
 func inductionTargets(toks []string) []int {
-	last := map[string]int{}
-	out := make([]int, len(toks))
+	ids := make([]int, len(toks))
+	seen := map[string]int{}
 	for i, t := range toks {
-		out[i] = -1
-		if p, ok := last[t]; ok {
-			out[i] = p + 1
+		id, ok := seen[t]
+		if !ok {
+			id = len(seen)
+			seen[t] = id
 		}
-		last[t] = i
+		ids[i] = id
 	}
-	return out
+	return attnstat.InductionTargets(ids)
 }
 
 // inductionScores returns [L*H] scores and the number of queries that have
 // a target.
 func inductionScores(st *stack, targets []int) ([]float32, int) {
-	n := 0
-	for _, j := range targets {
-		if j >= 0 {
-			n++
-		}
-	}
 	out := make([]float32, st.L*st.H)
-	if n == 0 {
-		return out, 0
-	}
+	n := 0
 	for l := 0; l < st.L; l++ {
 		for h := 0; h < st.H; h++ {
-			p := st.head(l, h)
 			var s float64
-			for i, j := range targets {
-				if j >= 0 {
-					s += float64(p[i*st.Tk+j])
-				}
-			}
-			out[l*st.H+h] = float32(s / float64(n))
+			s, n = attnstat.Induction(st.head(l, h), st.Tq, targets)
+			out[l*st.H+h] = float32(s)
 		}
 	}
 	return out, n
@@ -56,7 +44,7 @@ func inductionScores(st *stack, targets []int) ([]float32, int) {
 
 func inductionInput(view string, att *tensor.Tensor, toks []string, cfg *config) (*stack, []int, error) {
 	if toks == nil {
-		return nil, nil, tensor.Errorf(tensor.ErrValue, "viz.%s: the score needs to know which tokens repeat; give the tokens (viz.Tokens(r.Tokens))", view)
+		return nil, nil, tensor.Errorf(tensor.ErrValue, "viz.%s: the tokens are nil; the score needs to know which tokens repeat (pass r.Tokens)", view)
 	}
 	st, err := readStack(view, att, cfg)
 	if err != nil {
@@ -84,7 +72,7 @@ func inductionInput(view string, att *tensor.Tensor, toks []string, cfg *config)
 //	tokens  a  b  c  d  a  b  c
 //	query "a" (position 4) → key "b" (position 1), "b" (5) → "c" (2), ...
 func InductionScores(att *tensor.Tensor, toks []string) *tensor.Tensor {
-	cfg := newConfig([]Option{Tokens(toks)})
+	cfg := newConfig([]Option{Tokens(toks)}, "InductionScores", optTokens)
 	st, targets, err := inductionInput("InductionScores", att, toks, &cfg)
 	if err != nil {
 		return tensor.Failed(err)
@@ -106,14 +94,26 @@ var inductionInk = color.RGBA{230, 70, 40, 255}
 // repeated sequence the targets form a diagonal one step right of the
 // "same token" diagonal; an induction head's weight sits on it.
 //
-// Give the tokens (Tokens): which tokens repeat decides the targets.
-// Layers and Heads narrow the search (one layer and one head: show that
-// head). The figure's text names the best head, its score and the
-// uniform share it should be compared with.
-func Induction(att *tensor.Tensor, opts ...Option) *Figure {
-	return build("induction", opts, func(f *Figure) (*raster.Page, error) {
+// toks are the T tokens of the [L, H, T, T] attention: which of them
+// repeat decides the targets; they also label the axes unless Tokens gives
+// other labels. Layers and Heads narrow the search (one layer and one
+// head: show that head). The figure names the best head, its score and the
+// share a uniform head would put on the targets.
+//
+//	r := m.Run(text + text)
+//	viz.Induction(r.Attention, r.Tokens)
+func Induction(att *tensor.Tensor, toks []string, opts ...Option) *Figure {
+	return build(inductionView, opts, inputs{t: []*tensor.Tensor{att}, s: toks})
+}
+
+func drawInduction(f *Figure, in inputs) (*raster.Page, error) {
+	att, toks := in.t[0], in.s
+	if !f.cfg.has(optTokens) {
+		f.cfg.qTok, f.cfg.kTok = toks, toks
+	}
+	{
 		cfg := &f.cfg
-		st, targets, err := inductionInput("Induction", att, cfg.qTok, cfg)
+		st, targets, err := inductionInput("Induction", att, toks, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -147,10 +147,8 @@ func Induction(att *tensor.Tensor, opts ...Option) *Figure {
 			}
 		}
 		uniform /= float64(n)
-		f.addMatrix("attention", st.d, st.shape...)
-		f.addMatrix("induction scores", sel, nl, nh)
 		return inductionPage(f, st, sel, targets, bl, bh, best, uniform, n), nil
-	})
+	}
 }
 
 // isCausal reports whether no query puts weight on a later key.
@@ -178,7 +176,7 @@ func inductionPage(f *Figure, st *stack, sel []float32, targets []int, bl, bh in
 	pad := c.px(10)
 	nl, nh := len(st.layers), len(st.heads)
 	title := "Induction heads"
-	if cfg.titleSet {
+	if cfg.has(optTitle) {
 		title = cfg.title
 	}
 	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)

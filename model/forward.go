@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor"
 )
@@ -147,7 +148,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			return nil
 		}
 		decoded += 4 * t.Len()
-		if !sameShape(t.Shape(), shape) {
+		if !slices.Equal(t.Shape(), shape) {
 			firstErr = tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", name, t.Shape(), c, shape)
 			return nil
 		}

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
@@ -17,7 +18,7 @@ func Stack(ts ...*Tensor) *Tensor {
 		if err := t.Err(); err != nil {
 			return Failed(err)
 		}
-		if !sameInts(t.shape, ts[0].shape) {
+		if !slices.Equal(t.shape, ts[0].shape) {
 			return Failed(shapeErr("Stack", fmt.Sprintf("tensor %d has another shape than tensor 0", i), "every tensor must have the same shape", ts[0].shape, t.shape))
 		}
 	}

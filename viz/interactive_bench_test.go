@@ -23,7 +23,7 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := echarts.Page(c, echarts.Options{Script: true})
+				p, err := echarts.Page(c)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -46,7 +46,7 @@ func BenchmarkInteractiveExplorerHTML(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		p, err := echarts.Page(c)
 		if err != nil {
 			b.Fatal(err)
 		}

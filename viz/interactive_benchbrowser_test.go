@@ -42,7 +42,7 @@ func TestInteractiveBenchTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		p, err := echarts.Page(c)
 		if err != nil {
 			t.Fatal(err)
 		}

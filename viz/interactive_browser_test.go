@@ -29,6 +29,16 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
+// skipOrFail skips a test whose tools are missing, or fails it under
+// `make test` (ATTNVIZ_REQUIRE_BROWSER=1), which has just installed them.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("ATTNVIZ_REQUIRE_BROWSER") != "" {
+		t.Fatalf(format+" (ATTNVIZ_REQUIRE_BROWSER is set: make test installs these)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func browserReady(t testing.TB) (node, runner string) {
 	t.Helper()
 	root := repoRoot(t)
@@ -37,14 +47,14 @@ func browserReady(t testing.TB) (node, runner string) {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
+		skipOrFail(t, "no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
+		skipOrFail(t, "no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
 	}
 	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core")); err != nil {
-		t.Skip("web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
+		skipOrFail(t, "web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
 	}
 	return node, filepath.Join(root, "web", "run.mjs")
 }
@@ -164,7 +174,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 
 func writePage(t testing.TB, dir, name string, c *echarts.Chart) {
 	t.Helper()
-	b, err := echarts.Page(c, echarts.Options{Script: true})
+	b, err := echarts.Page(c)
 	if err != nil {
 		t.Fatal(err)
 	}

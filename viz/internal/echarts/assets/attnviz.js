@@ -1,11 +1,13 @@
 /* attnviz runtime: draws attnviz figures with Apache ECharts. Part of attnviz (MIT-style project licence).
-   Text from the figure (titles, tokens) only reaches the DOM through textContent or ECharts canvas text. */
-(function(){
+   Text from the figure (titles, tokens) only reaches the DOM through textContent or ECharts canvas text.
+
+   The Go writer (viz/internal/echarts) puts this file and the custom ECharts build into one
+   raw-deflate blob that every figure carries; the first figure on a page inflates and runs it
+   (one script element), later figures find it under its content key in window.__avlib and only
+   call boot. attnvizRuntime receives the ECharts module and the inflate function. */
+function attnvizRuntime(echarts,inflate){
 "use strict";
-var VERSION="1";
-if(window.attnviz&&window.attnviz.v===VERSION){return;}
-var AV={v:VERSION,views:{},loaded:Math.round(performance.now())};
-window.attnviz=AV;
+var AV={views:{},loaded:Math.round(performance.now())};
 
 var THEMES={ /* the static views' colours (viz/palette.go themeColors) */
   light:{bg:"#ffffff",fg:"#1f1f1f",sub:"#666666",masked:[217,217,217],grid:"#d0d0d0",tipBg:"rgba(255,255,255,0.96)",tipFg:"#1f1f1f",tipBorder:"#999999",pin:"#d55e00"},
@@ -33,10 +35,12 @@ function b64(s){
   for(var i=0;i<n;i++){u[i]=bin.charCodeAt(i);}
   return u;
 }
+/* a = [kind, lo, hi, base64, compressed?]: compressed arrays are raw deflate. */
+function bytes(a){var u=b64(a[3]);return a[4]?inflate(u):u;}
 /* An array is {n, get(k)->number (NaN when masked), code(k)->0..255 or 256 when masked}. */
 function decode(a,lo,hi){
   if(!a){return null;}
-  var u=b64(a[3]);
+  var u=bytes(a);
   var r={kind:a[0],lo:a[1],hi:a[2]};
   if(a[0]==="f32"){
     if(u.byteOffset%4){u=u.slice();}
@@ -125,7 +129,7 @@ function tipFor(host,th){
   };
 }
 function chartHost(parent,w,h){var d=el("div","attnviz-chart",parent);d.style.position="relative";d.style.width=w+"px";d.style.height=h+"px";return d;}
-function init(div,theme,w,h){return window.echarts.init(div,theme==="dark"?"dark":null,{renderer:"canvas",width:w,height:h});}
+function init(div,theme,w,h){return echarts.init(div,theme==="dark"?"dark":null,{renderer:"canvas",width:w,height:h});}
 function dpr(){return Math.min(2,Math.max(1,window.devicePixelRatio||1));}
 
 /* ---------- heatmap core (also used by the explorer) ---------- */
@@ -450,7 +454,7 @@ AV.views.steps=function(root,opt,spec,data){
   var keys=[],dims=[],i;
   for(i=0;i<Tk;i++){keys.push(tok(spec.k,i));}
   for(i=0;i<dv;i++){dims.push(String(i));}
-  var enc=window.echarts.format.encodeHTML;
+  var enc=echarts.format.encodeHTML;
   var panels=["q\u00b7k\u2c7c  (raw scores, row of QK\u1d40)","\u00f7\u221ad\u2096  (d\u2096 = "+d+", \u00d7 "+sc.toFixed(4)+")"+(M?"  + mask":""),"softmax  (weights, sum = 1)","output = \u03a3\u2c7c w\u2c7c v\u2c7c  (row of softmax \u00b7 V)"];
   var grids=[],xs=[],ys=[],titles=[],series=[],gh=(hgt-60)/4;
   for(var p=0;p<4;p++){
@@ -531,35 +535,50 @@ AV.views.strip=function(root,opt,spec,data){
 };
 
 /* ---------- mount ---------- */
-AV.mount=function(id,kind,opt,spec,data){
+/* The figure's own element: the <div data-av=id> that holds the script. Where a
+   frontend runs a copy of the script elsewhere (VS Code appends it to the output's
+   container, jQuery in the classic Notebook to <head>), the nearest not yet drawn
+   element with that id around the copy. */
+function rootOf(s,id){
+  function fresh(e){return e&&e.getAttribute&&e.getAttribute("data-av")===id&&!e.getAttribute("data-av-done");}
+  var p=s&&s.parentNode,sel='div[data-av="'+id+'"]:not([data-av-done])';
+  if(fresh(p)){return p;}
+  for(var n=p;n;n=n.parentNode){if(n.querySelector){var e=n.querySelector(sel);if(e){return e;}}}
+  return document.querySelector(sel);
+}
+AV.boot=function(s,id,kind,opt,spec,data){
+  var root=rootOf(s,id);
+  if(!root){if(window.console){console.warn("attnviz: no element for figure "+id);}return;}
+  AV.mount(root,kind,opt,spec,data);
+};
+AV.mount=function(root,kind,opt,spec,data){
   css();
-  var els=document.querySelectorAll('div[data-av="'+id+'"]');
-  for(var i=0;i<els.length;i++){
-    var root=els[i];
-    if(root.getAttribute("data-av-done")){continue;}
-    root.setAttribute("data-av-done","1");
-    root.setAttribute("data-av-start",String(Math.round(performance.now())));
-    var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
-    root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
-    var fb=root.querySelector(".attnviz-fallback");
-    var holder=el("div","attnviz-body",null);
-    try{
-      var view=AV.views[kind];
-      if(!view){throw new Error("unknown view "+kind);}
-      if(fb){fb.style.display="none";}
-      root.appendChild(holder);
-      var r=view(holder,opt,spec,data);
-      root._attnviz=r;
-      /* Paint now (zrender would wait for the next animation frame), then
-         record when the canvases hold pixels: tests and benchmarks read it. */
-      r.charts.forEach(function(c){c.getZr().flush();});
-      root.setAttribute("data-av-painted",String(Math.round(performance.now())));
-    }catch(err){
-      if(fb){fb.style.display="";}
-      if(holder.parentNode){holder.parentNode.removeChild(holder);}
-      el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
-      if(window.console){console.warn("attnviz:",err);}
-    }
+  root.setAttribute("data-av-done","1");
+  root.setAttribute("data-av-start",String(Math.round(performance.now())));
+  var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
+  root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
+  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript");
+  var holder=el("div","attnviz-body",null);
+  try{
+    var view=AV.views[kind];
+    if(!view){throw new Error("unknown view "+kind);}
+    if(fb){fb.style.display="none";}
+    if(note){note.style.display="none";}
+    root.appendChild(holder);
+    var r=view(holder,opt,spec,data);
+    root._attnviz=r;
+    /* Paint now (zrender would wait for the next animation frame), then
+       record when the canvases hold pixels: tests and benchmarks read it. */
+    r.charts.forEach(function(c){c.getZr().flush();});
+    root.setAttribute("data-av-painted",String(Math.round(performance.now())));
+    AV.painted=(AV.painted||0)+1;
+  }catch(err){
+    if(fb){fb.style.display="";}
+    if(note){note.style.display="";}
+    if(holder.parentNode){holder.parentNode.removeChild(holder);}
+    el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
+    if(window.console){console.warn("attnviz:",err);}
   }
 };
-})();
+return AV;
+}

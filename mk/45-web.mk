@@ -18,9 +18,15 @@ echarts-build:
 
 # Only the browser tests (they also run in `make test`).
 test-browser:
-	$(GO) test -count=1 -run 'TestInteractive(Browser|Scale|Notebook6)' -v ./viz/
+	$(GO) test -count=1 -run 'TestInteractive(Browser|Scale|Notebook6|Frontends)|TestBundle' -v ./viz/...
 
-bench:: bench-web
+bench:: bench-web bench-frontends
+
+# Size budgets (library, 8×8 and n=1024 outputs, lessons) and the paint time
+# of a page of 10 figures before/after every output carried its library.
+.PHONY: bench-frontends
+bench-frontends:
+	sh scripts/bench_frontends.sh
 
 # Writer speed (ns/op, bytes/page) for n = 128, 1024, 4096 and a
 # 12×12×128² explorer; then the browser table: HTML size, write time and

@@ -67,6 +67,7 @@ type iopts struct {
 	diverging   bool   // centre the colour range on 0
 	shared      bool   // one colour scale for every head (explorer)
 	view        string // caller's name for messages
+	annotate    bool   // write the values in the cells (heatmap) or on the bars (steps)
 	warnings    []string
 }
 
@@ -179,6 +180,9 @@ type heatSpec struct {
 	// (viz.Axes); empty means "query" and "key".
 	RowName string `json:"rowName,omitempty"`
 	ColName string `json:"colName,omitempty"`
+	// Annot writes each cell's value in it with Dec decimals (as the PNG).
+	Annot bool `json:"annot,omitempty"`
+	Dec   int  `json:"dec,omitempty"`
 }
 
 // heatmapChart: w is [rows, cols] row-major (queries × keys).
@@ -213,7 +217,7 @@ func heatmapChart(w []float32, rows, cols int, o *iopts) (*echarts.Chart, error)
 	wd, ht := o.size(760, 640)
 	return &echarts.Chart{Kind: "heatmap", Title: o.title, Width: wd, Height: ht, Theme: o.theme,
 		Spec: heatSpec{Title: o.title, Q: o.q, K: o.k, Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal, Label: o.label, Pin: o.pin,
-			RowName: o.rowName, ColName: o.colName},
+			RowName: o.rowName, ColName: o.colName, Annot: o.annotate, Dec: decimalsFor(math.Max(math.Abs(lo), math.Abs(hi)))},
 		Arrays: arrays, Fallback: o.fallbackPNG}, nil
 }
 
@@ -321,6 +325,7 @@ type stepsSpec struct {
 	Dv     int      `json:"dv"`
 	Query  int      `json:"query"`
 	Colors []string `json:"colors"`
+	Annot  bool     `json:"annot,omitempty"` // each bar carries its value
 }
 
 // stepsChart: q [T,d], k [Tk,d], v [Tk,dv], mask [T,Tk] (1 = may attend) or nil.
@@ -363,7 +368,7 @@ func stepsChart(q, k, v []float32, T, Tk, d, dv int, mask []float32, o *iopts) (
 	}
 	wd, ht := o.size(820, 700)
 	return &echarts.Chart{Kind: "steps", Title: o.title, Width: wd, Height: ht, Theme: o.theme,
-		Spec:   stepsSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, D: d, Dv: dv, Query: qi, Colors: stepColors},
+		Spec:   stepsSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, D: d, Dv: dv, Query: qi, Colors: stepColors, Annot: o.annotate},
 		Arrays: arrays, Fallback: o.fallbackPNG}, nil
 }
 

@@ -278,8 +278,42 @@ func TestInteractiveBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := browserPage{File: name + ".html"}
-		if name == "fig-strip" {
+		switch name {
+		case "fig-strip":
 			p.Checks = append(p.Checks, map[string]any{"do": "stripQuery", "value": 2})
+		case "fig-heatmap":
+			// Annotate (automatic for 9×9): every cell's value, as the PNG writes it.
+			w, _ := demoAttention(1, 9, 9, true)
+			lo, hi, _ := finiteRange(w)
+			dec := decimalsFor(math.Max(math.Abs(math.Min(lo, 0)), math.Abs(hi)))
+			var want []string
+			for _, x := range w {
+				want = append(want, fmtVal(float64(x), dec))
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "annot", "want": want})
+		case "fig-steps":
+			// Annotate (automatic for 6 tokens, d 4): the bars carry their values.
+			q, k, v, m := demoQKV(6, 4, 3)
+			raw, scaled, wts, out := stepsRef(q, k, v, m, 6, 6, 4, 3, 3)
+			var want [][]string
+			for _, vals := range [][]any{raw, scaled, wts, out} {
+				big := 0.0
+				for _, x := range vals {
+					if x != nil {
+						big = math.Max(big, math.Abs(x.(float64)))
+					}
+				}
+				var ls []string
+				for _, x := range vals {
+					if x == nil {
+						ls = append(ls, "−∞")
+					} else {
+						ls = append(ls, fmtVal(x.(float64), decimalsFor(big)))
+					}
+				}
+				want = append(want, ls)
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "stepsLabels", "want": want})
 		}
 		pages = append(pages, p)
 	}

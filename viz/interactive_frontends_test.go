@@ -439,7 +439,7 @@ for (var i = outs.length - 1; i >= 0; i--) { els[i].innerHTML = outs[i]; domEval
 	mb, _ := json.Marshal(man)
 	mpath := filepath.Join(dir, "frontends.json")
 	os.WriteFile(mpath, mb, 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 11*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 26*time.Minute)
 	defer cancel()
 	cmd = exec.CommandContext(ctx, node, filepath.Join(repoRoot(t), "web", "frontends.mjs"), mpath)
 	var stderr bytes.Buffer

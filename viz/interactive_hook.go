@@ -181,6 +181,11 @@ func heatmapFromFigure(f *Figure) (*echarts.Chart, error) {
 	if f.cfg.highlightSet {
 		o.pin = f.cfg.highlight
 	}
+	// Numbers in the cells as in the PNG: on for up to 12×12, or as asked.
+	o.annotate = max(rows, cols) <= 12
+	if f.cfg.annotateSet {
+		o.annotate = f.cfg.annotate
+	}
 	return heatmapChart(d, rows, cols, o)
 }
 
@@ -252,6 +257,12 @@ func stepsFromFigure(f *Figure) (*echarts.Chart, error) {
 	}
 	if o.title == "" {
 		o.title = "softmax(QKᵀ/√dₖ)·V, one query at a time"
+	}
+	// Values on the bars as in the PNG's cells (steps.go's rule).
+	maxDim := max(q.shape[0], k.shape[0], q.shape[1], v.shape[1])
+	o.annotate = maxDim <= 8
+	if f.cfg.annotateSet {
+		o.annotate = f.cfg.annotate && maxDim <= 24
 	}
 	return stepsChart(q.data, k.data, v.data, q.shape[0], k.shape[0], q.shape[1], v.shape[1], mask, o)
 }

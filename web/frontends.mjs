@@ -22,7 +22,7 @@ import http from "node:http";
 import path from "node:path";
 
 const manifest = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-const limit = +(process.env.FRONTENDS_LIMIT_S || 600);
+const limit = +(process.env.FRONTENDS_LIMIT_S || 1500);
 setTimeout(() => { console.error(`frontends.mjs: gave up after ${limit} s`); process.exit(3); }, limit * 1000).unref();
 
 // ---------- JupyterLite site, served with a few files replaced ----------

@@ -208,6 +208,22 @@ func New(data []float32, shape ...int) *Tensor {
 	return onDefault(newHost(append([]float32(nil), data...), shape))
 }
 
+// Wrap is New without the copy: the tensor takes data over (the caller
+// must not change it afterwards). On a GPU default device it is copied
+// there as New would. Readers of big files use it so the values exist once.
+func Wrap(data []float32, shape ...int) *Tensor {
+	if len(shape) == 0 {
+		shape = []int{len(data)}
+	}
+	if err := checkShape("Wrap", shape); err != nil {
+		return Failed(err)
+	}
+	if numel(shape) != len(data) {
+		return Failed(shapeErr("Wrap", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+	}
+	return onDefault(newHost(data, shape))
+}
+
 // FromRows makes a 2-D tensor from rows of equal length:
 //
 //	w := tensor.FromRows([][]float32{{.9, .1}, {.3, .7}})
@@ -366,13 +382,13 @@ func (t *Tensor) host() (*Tensor, error) {
 		}
 		part := make([]float32, hi-lo)
 		if err := r.downloadRange(part, lo); err != nil {
-			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 		}
 		return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset - lo, data: part, dev: CPU}, nil
 	}
 	all := make([]float32, t.buf.Len())
 	if err := t.buf.Download(all); err != nil {
-		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 	}
 	return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset, data: all, dev: CPU}, nil
 }
@@ -514,7 +530,7 @@ func (t *Tensor) To(d Device) *Tensor {
 		return t
 	}
 	if err := d.Available(); err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	data, err := t.DataErr()
 	if err != nil {
@@ -529,7 +545,7 @@ func (t *Tensor) To(d Device) *Tensor {
 	}
 	buf, err := acc.upload(data)
 	if err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	return &Tensor{shape: append([]int(nil), t.shape...), strides: rowMajorStrides(t.shape), buf: buf, dev: d}
 }

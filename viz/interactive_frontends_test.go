@@ -435,7 +435,7 @@ for (var i = outs.length - 1; i >= 0; i--) { els[i].innerHTML = outs[i]; domEval
 	}
 	_ = zero
 
-	man := map[string]any{"lite": map[string]any{"site": site, "notebooks": notebooks}, "scenarios": scs, "parallel": 3}
+	man := map[string]any{"lite": map[string]any{"site": site, "notebooks": notebooks}, "scenarios": scs, "parallel": 2}
 	mb, _ := json.Marshal(man)
 	mpath := filepath.Join(dir, "frontends.json")
 	os.WriteFile(mpath, mb, 0o644)

@@ -98,16 +98,21 @@ function countInFrame() {
     else out.blankCharts++;
   }
   // Figure outputs, mounted or not: the container keeps its class through
-  // sanitizers (JupyterLab, Notebook 6 untrusted, nbconvert --sanitize-html).
+  // sanitizers (JupyterLab, nbconvert --sanitize-html). Where scripts do not
+  // run, each figure output must show a picture: our fallback image inside
+  // it, or the output's image/png (the classic Notebook shows that one for
+  // untrusted outputs).
   const visible = (e) => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e); return r.width > 8 && r.height > 8 && s.display !== "none" && s.visibility !== "hidden"; };
+  for (const img of document.querySelectorAll("img")) {
+    if ((img.getAttribute("src") || "").startsWith("data:image/png") && img.complete && img.naturalWidth > 0 && visible(img) && !img.closest("[data-av-painted]")) out.fallbacks++;
+  }
   for (const fig of document.querySelectorAll(".attnviz")) {
     if (fig.parentElement && fig.parentElement.closest(".attnviz")) continue;
     out.figures++;
     if (fig.hasAttribute("data-av-painted")) continue;
     const img = [...fig.querySelectorAll("img")].find((i) => i.complete && i.naturalWidth > 0 && visible(i));
     const note = [...fig.querySelectorAll(".attnviz-noscript")].find((p) => visible(p) && p.textContent.length > 20);
-    if (img || note) out.fallbacks++;
-    else out.blank++;
+    if (!img && !note) out.blank++;
   }
   return out;
 }
@@ -236,6 +241,6 @@ const ctx = await browser.newContext({ serviceWorkers: "block" });
 const queue = [...manifest.scenarios];
 const results = [];
 async function worker() { for (let sc; (sc = queue.shift());) results.push(await runScenario(ctx, sc)); }
-await Promise.all(Array.from({ length: manifest.parallel || 3 }, worker));
+await Promise.all(Array.from({ length: manifest.parallel || 2 }, worker));
 await browser.close();
 process.exit(results.every((r) => r.ok) ? 0 : 1);

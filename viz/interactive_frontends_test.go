@@ -435,7 +435,24 @@ for (var i = outs.length - 1; i >= 0; i--) { els[i].innerHTML = outs[i]; domEval
 	}
 	_ = zero
 
-	man := map[string]any{"lite": map[string]any{"site": site, "notebooks": notebooks}, "scenarios": scs, "parallel": 2}
+	// Interleave the heavy JupyterLite pages with the light ones.
+	var lite, other, order []scenario
+	for _, s := range scs {
+		if s.Kind == "lite" {
+			lite = append(lite, s)
+		} else {
+			other = append(other, s)
+		}
+	}
+	for len(lite)+len(other) > 0 {
+		if len(lite) > 0 {
+			order, lite = append(order, lite[0]), lite[1:]
+		}
+		for k := 0; k < 2 && len(other) > 0; k++ {
+			order, other = append(order, other[0]), other[1:]
+		}
+	}
+	man := map[string]any{"lite": map[string]any{"site": site, "notebooks": notebooks}, "scenarios": order, "parallel": 2}
 	mb, _ := json.Marshal(man)
 	mpath := filepath.Join(dir, "frontends.json")
 	os.WriteFile(mpath, mb, 0o644)
@@ -471,7 +488,8 @@ for (var i = outs.length - 1; i >= 0; i--) { els[i].innerHTML = outs[i]; domEval
 
 // startNotebook6 starts Debian's classic Notebook 6 server on the test's
 // folder with the attnviz-go kernel, writes signed.ipynb (trusted by the
-// server's notary), untrusted.ipynb and live.ipynb (not executed), and
+// server's notary) and live.ipynb (not executed; untrusted.ipynb is there
+// already, with other bytes than signed.ipynb, so unsigned), and
 // returns its URL ("" and a log line when jupyter-notebook is missing).
 func startNotebook6(t *testing.T, dir string) string {
 	t.Helper()
@@ -497,7 +515,6 @@ NotebookNotary().sign(nb)`, filepath.Join(dir, "signed.ipynb"))
 	if out, err := sign.CombinedOutput(); err != nil {
 		t.Fatalf("signing the notebook: %v\n%s", err, out)
 	}
-	os.WriteFile(filepath.Join(dir, "untrusted.ipynb"), src, 0o644)
 	live := &nbDoc{Format: 4, Minor: 5, Metadata: map[string]any{"kernelspec": map[string]any{"name": "attnviz-go", "display_name": "Go (attnviz)", "language": "go"}}}
 	for i, c := range frontendCells {
 		live.Cells = append(live.Cells, map[string]any{"cell_type": "code", "execution_count": nil, "id": fmt.Sprintf("c%d", i), "metadata": map[string]any{}, "outputs": []any{}, "source": c})

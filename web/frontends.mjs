@@ -178,8 +178,8 @@ async function runScenario(ctx, sc) {
   let last = null;
   try {
     if (sc.kind === "lite") {
-      await page.goto(`${liteBase}/w-${sc.windowing || "contentVisibility"}/${sc.app}/index.html?path=${encodeURIComponent(sc.nb)}`, { waitUntil: "load", timeout: 90000 });
-      await page.waitForSelector(".jp-Notebook .jp-Cell", { timeout: 90000 });
+      await page.goto(`${liteBase}/w-${sc.windowing || "contentVisibility"}/${sc.app}/index.html?path=${encodeURIComponent(sc.nb)}`, { waitUntil: "load", timeout: 180000 });
+      await page.waitForSelector(".jp-Notebook .jp-Cell", { timeout: 240000 });
       await page.waitForTimeout(500);
       await dismissDialogs(page);
       if (sc.scroll) {

@@ -39,11 +39,11 @@ var frontendCells = []string{
 		"q, k, v := tensor.RandN(1, 6, 8), tensor.RandN(2, 6, 8), tensor.RandN(3, 6, 8)\n" +
 		"a := tensor.ScaledDotProductAttention(q, k, v, tensor.CausalMask(6))\n" +
 		"stack := tensor.ScaledDotProductAttention(tensor.RandN(4, 2, 3, 6, 8), tensor.RandN(5, 2, 3, 6, 8), tensor.RandN(6, 2, 3, 6, 8), nil).Weights",
-	"viz.Heatmap(a.Weights, viz.Tokens(toks, toks), viz.Annotate(), viz.Title(\"causal attention\"))",
-	"viz.Steps(q, k, v, viz.Mask(tensor.CausalMask(6)), viz.Tokens(toks, toks), viz.Query(3))",
-	"viz.Explorer(stack, viz.Tokens(toks, toks))",
-	"viz.HeadView(stack, viz.Tokens(toks, toks))",
-	"viz.TokenStrip(a.Weights, viz.Tokens(toks, toks), viz.Query(4))",
+	"viz.Heatmap(a.Weights, viz.Tokens(toks), viz.Annotate(), viz.Title(\"causal attention\"))",
+	"viz.Steps(q, k, v, viz.Mask(tensor.CausalMask(6)), viz.Tokens(toks), viz.Query(3))",
+	"viz.Explorer(stack, viz.Tokens(toks))",
+	"viz.HeadView(stack, viz.Tokens(toks))",
+	"viz.TokenStrip(a.Weights, viz.Tokens(toks), viz.Query(4))",
 	"big := tensor.ScaledDotProductAttention(tensor.RandN(7, 96, 16), tensor.RandN(8, 96, 16), tensor.RandN(9, 96, 16), tensor.CausalMask(96)).Weights\nviz.Grid(big.Reshape(1, 1, 96, 96))",
 }
 

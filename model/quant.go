@@ -130,8 +130,8 @@ func dequantQ5_1(dst []float32, src []byte) {
 func dequantQ8_0(dst []float32, src []byte) {
 	for ; len(src) >= 34; src, dst = src[34:], dst[32:] {
 		d := f16(src)
-		qs := src[2:34]
-		y := dst[:32]
+		qs := (*[32]byte)(src[2:34])
+		y := (*[32]float32)(dst[:32])
 		for j := range y {
 			y[j] = float32(int8(qs[j])) * d
 		}

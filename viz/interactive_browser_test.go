@@ -145,7 +145,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 	if err := os.WriteFile(mpath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, runner, mpath)
 	var stderr bytes.Buffer

@@ -307,6 +307,9 @@ func TestInteractiveFrontends(t *testing.T) {
 	trusted, untrusted := ex.clone(), ex.clone()
 	trusted.normalize(true)
 	untrusted.normalize(false)
+	// Other content than the signed copy (the notary's signature ignores
+	// line splitting and the cells' trusted marks), so that it stays unsigned.
+	untrusted.Metadata["attnviz"] = map[string]any{"variant": "unsigned"}
 	notebooks := map[string]string{}
 	save := func(name string, nb *nbDoc) string {
 		p := filepath.Join(dir, name)

@@ -19,7 +19,7 @@ const dir = path.dirname(path.resolve(manifestPath));
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 // Per-action timeouts below; this catches anything else that hangs.
-const limit = +(process.env.RUN_MJS_LIMIT_S || 240);
+const limit = +(process.env.RUN_MJS_LIMIT_S || 840);
 setTimeout(() => { console.error(`run.mjs: gave up after ${limit} s`); process.exit(3); }, limit * 1000).unref();
 
 const browser = await chromium.launch({

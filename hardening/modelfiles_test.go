@@ -213,12 +213,17 @@ func modelFileCases() []badCase {
 		folderCase("config.json that is not JSON", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) {
 			cfg["model_type"] = func() {} // json.Marshal fails: an empty config.json
 		}),
-		folderCase("tokenizer.json with a Metaspace pre-tokenizer", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) {
-			var j map[string]interface{}
-			json.Unmarshal([]byte(*tok), &j)
-			j["pre_tokenizer"] = map[string]interface{}{"type": "Metaspace", "replacement": "▁"}
-			b, _ := json.Marshal(j)
-			*tok = string(b)
+		folderCase("tokenizer.json with a word-splitting Metaspace pre-tokenizer", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]interface{}{"type": "Metaspace", "replacement": "▁", "split": true})
+		}),
+		folderCase("tokenizer.json with a Whitespace pre-tokenizer", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]interface{}{"type": "Whitespace"})
+		}),
+		folderCase("tokenizer.json splitting with an unknown regex", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]interface{}{"type": "Sequence", "pretokenizers": []interface{}{
+				map[string]interface{}{"type": "Split", "pattern": map[string]string{"Regex": `\w+|[^\w\s]+`}, "behavior": "Isolated"},
+				map[string]interface{}{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+			}})
 		}),
 		folderCase("tokenizer.json that is cut short", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) { *tok = (*tok)[:len(*tok)/2] }),
 		badCase{"CLI", "model: Hugging Face folder without tokenizer.json", func(t *testing.T, dir string) result {
@@ -228,4 +233,13 @@ func modelFileCases() []badCase {
 			return cliCase("", nil, "out.png", "model", "-m", "PATH/hfcli", "-prompt", "hi", "-o", "out.png").run(t, dir)
 		}},
 	}
+}
+
+// withPre replaces the pre_tokenizer of a tokenizer.json.
+func withPre(tok string, pre interface{}) string {
+	var j map[string]interface{}
+	json.Unmarshal([]byte(tok), &j)
+	j["pre_tokenizer"] = pre
+	b, _ := json.Marshal(j)
+	return string(b)
 }

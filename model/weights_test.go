@@ -50,7 +50,7 @@ func TestWeightsFromGGUFMismatch(t *testing.T) {
 	}
 	for _, c := range []struct {
 		key   string
-		value interface{}
+		value any
 		want  string
 	}{
 		{"llama.feed_forward_length", uint32(16), "blk.0.ffn_gate.weight is [12 8] but the configuration"},

@@ -94,18 +94,6 @@ func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 	return &Model{cfg: c, tok: w.Tokenizer, dev: o.dev, progress: o.progress, net: n}, nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Config returns the model's dimensions.
 func (m *Model) Config() Config {
 	if m == nil {

@@ -1,4 +1,4 @@
-# tensor ops (owner: tensor-ops engineer)
+# tensor ops
 #   make bench        attention for 12 heads, d_head 64, n = 128, 512, 2048 in Go
 #                     (BenchmarkSDPA) and in PyTorch CPU, alternately, then the
 #                     ratio ours/torch per n

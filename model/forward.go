@@ -79,7 +79,7 @@ type net struct {
 	tiedOnHead bool // the embedding rows are read from head
 }
 
-// archOf fills the conventions that follow from the architecture.
+// archDefaults fills the conventions that follow from the architecture.
 func archDefaults(c *Config) error {
 	switch c.Arch {
 	case "llama":

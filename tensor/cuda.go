@@ -193,7 +193,7 @@ type cuKernels struct {
 	d *cuda.Device
 }
 
-// ptr is the device address of t's first element (its offset applied).
+// cuPtr is the device address of t's first element (its offset applied).
 func cuPtr(t *Tensor) cuda.Ptr {
 	b, ok := t.buf.(cudaBuf)
 	if !ok {

@@ -14,12 +14,14 @@ func BenchmarkSDPA(b *testing.B) {
 		k := RandN(2, 12, n, 64)
 		v := RandN(3, 12, n, 64)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			c := startCPU()
 			for i := 0; i < b.N; i++ {
 				a := ScaledDotProductAttention(q, k, v, nil)
 				if a.Err() != nil {
 					b.Fatal(a.Err())
 				}
 			}
+			c.report(b)
 		})
 	}
 }
@@ -52,6 +54,24 @@ func BenchmarkMatMul(b *testing.B) {
 					b.Fatal(r.Err())
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkMatMulSquare times n × n products (the matmul rows of `make
+// bench`, which runs torch's a @ b on the same sizes).
+func BenchmarkMatMulSquare(b *testing.B) {
+	for _, n := range []int{128, 1024, 2048} {
+		x, y := RandN(1, n, n), RandN(2, n, n)
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			c := startCPU()
+			for i := 0; i < b.N; i++ {
+				if r := x.MatMul(y); r.Err() != nil {
+					b.Fatal(r.Err())
+				}
+			}
+			c.report(b)
+			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

@@ -22,7 +22,7 @@
 //     tensors in llama.cpp's GGUF conventions (token_embd.weight,
 //     blk.N.attn_q.weight [out, in], ...), decoded to float32 on demand
 //     by Tensor / TensorT. A Hugging Face folder is mapped onto the same
-//     names and layouts (hf.go; being written), so a forward pass reads one thing.
+//     names and layouts (the table in hf.go), so a forward pass reads one thing.
 //     Architectures: llama, qwen2, gpt2, bert; the shapes every forward
 //     pass needs are checked when the weights are read.
 //   - Model (Load = ReadWeights + FromWeights): the forward pass, written
@@ -47,8 +47,8 @@
 //
 //	m := model.MustLoad(model.DefaultPath())  // ../shared/models or models/ (make model)
 //	r := m.Run("Once upon a time, there was a little girl named Lily.")
-//	viz.Grid(r.Attention, viz.Tokens(r.Tokens, r.Tokens))  // every layer × head
-//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens, r.Tokens))
+//	viz.Grid(r.Attention, viz.Tokens(r.Tokens))  // every layer × head
+//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens))
 //	text, _ := m.Generate("Once upon a time", 30)          // greedy
 //
 // GGUF stores the query and key weights for the interleaved RoPE pairing

@@ -161,7 +161,7 @@ func TestRoPEConvention(t *testing.T) {
 		return s / float64(len(ref.GenerateIDs)-1)
 	}
 	half := *m
-	half.ropeHalf = true
+	half.cfg.RopeHalf = true
 	a, b := nll(m), nll(&half)
 	t.Logf("mean NLL of the greedy story: interleaved %.3f, half-split %.3f", a, b)
 	if !(a < 0.5 && b > 2*a) {
@@ -394,7 +394,7 @@ func TestLoadErrors(t *testing.T) {
 	MustLoad("does/not/exist.gguf")
 }
 
-func mustParse(t *testing.T, b []byte) *GGUF {
+func mustParse(t testing.TB, b []byte) *GGUF {
 	g, err := ParseGGUF(b)
 	if err != nil {
 		t.Fatal(err)

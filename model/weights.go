@@ -32,6 +32,10 @@ type Config struct {
 	// Hugging Face llama folder gets the same permutation when read, so
 	// both formats give the same weights.
 	RopeHalf bool
+	// RopeScale multiplies every RoPE angle: 1/factor of linear RoPE
+	// scaling ({arch}.rope.scaling.type = "linear"), else 1. Llama 3's
+	// per-frequency factors come as the tensor rope_freqs.weight.
+	RopeScale float32
 	// Causal is false for bert (every token sees every other).
 	Causal bool
 	// TokenTypes is the number of token types (segment embeddings) of
@@ -253,6 +257,7 @@ func archTensors(c Config) []tensorSpec {
 		}
 		add("output_norm.weight", false, D)
 		add("output.weight", true, V, D)
+		add("rope_freqs.weight", true, c.HeadDim/2)
 	case "gpt2":
 		add("position_embd.weight", false, c.Context, D)
 		for l := 0; l < c.Layers; l++ {
@@ -394,6 +399,19 @@ func WeightsFromGGUF(g *GGUF) (*Weights, error) {
 		}
 		if v, ok := g.Float(p + "attention.layer_norm_rms_epsilon"); ok && v > 0 {
 			c.NormEps = float32(v)
+		}
+		c.RopeScale = 1
+		typ, _ := g.Str(p + "rope.scaling.type")
+		factor, hasFactor := g.Float(p + "rope.scaling.factor")
+		switch typ {
+		case "", "none":
+		case "linear":
+			if !hasFactor || !(factor > 0) {
+				return nil, tensor.Errorf(tensor.ErrFormat, "model: %srope.scaling.type is \"linear\" but %srope.scaling.factor is missing or not positive", p, p)
+			}
+			c.RopeScale = float32(1 / factor)
+		default:
+			return nil, tensor.Errorf(tensor.ErrFormat, "model: %srope.scaling.type %q is not supported (none and linear are; Llama 3's factors come as rope_freqs.weight and are)", p, typ)
 		}
 	} else if v, ok := g.Float(p + "attention.layer_norm_epsilon"); ok && v > 0 {
 		c.NormEps = float32(v)

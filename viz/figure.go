@@ -9,7 +9,7 @@
 // Save.
 //
 //	w := tensor.MustFromRows([][]float32{{.9, .1}, {.3, .7}})
-//	fig := viz.Heatmap(w, viz.Tokens(toks, toks), viz.Palette(viz.Viridis))
+//	fig := viz.Heatmap(w, viz.Tokens(toks), viz.Palette(viz.Viridis))
 //	err := fig.Save("attn.pdf") // .png .svg .pdf .html
 //
 // Rows are queries, columns are keys, row 0 at the top.
@@ -108,7 +108,7 @@ func viewName(kind string) string {
 	case "steps":
 		return "Steps"
 	case "masks":
-		return "Masks"
+		return "MaskPatterns"
 	case "maskeffect":
 		return "MaskEffect"
 	case "positional":
@@ -153,7 +153,7 @@ func safePNG(p *raster.Page) (b []byte, err error) {
 	return p.PNG()
 }
 
-func (f *Figure) warn(format string, args ...interface{}) {
+func (f *Figure) warn(format string, args ...any) {
 	f.warnings = append(f.warnings, fmt.Sprintf(format, args...))
 }
 
@@ -249,11 +249,11 @@ func (f *Figure) String() string {
 
 // SimpleRender returns the MIME bundle a notebook shows: image/png,
 // text/html and text/plain.
-func (f *Figure) SimpleRender() map[string]interface{} {
+func (f *Figure) SimpleRender() map[string]any {
 	if f == nil {
-		return map[string]interface{}{"text/plain": "viz.Figure(nil)"}
+		return map[string]any{"text/plain": "viz.Figure(nil)"}
 	}
-	return map[string]interface{}{
+	return map[string]any{
 		"image/png":  f.PNG(),
 		"text/html":  f.HTML(),
 		"text/plain": f.String(),

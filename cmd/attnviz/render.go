@@ -255,12 +255,12 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 		q, k := shape[rank-2], shape[rank-1]
 		if len(toks) != q || len(toks) != k {
 			if q != k && len(toks) == q+k {
-				opts = append(opts, viz.Tokens(toks[:q], toks[q:]))
+				opts = append(opts, viz.Tokens(toks[:q]), viz.KeyTokens(toks[q:]))
 			} else {
 				return nil, fmt.Errorf("%d tokens given for a %d×%d attention matrix; give one token per position", len(toks), q, k)
 			}
 		} else {
-			opts = append(opts, viz.Tokens(toks, toks))
+			opts = append(opts, viz.Tokens(toks))
 		}
 	}
 	view := f.view

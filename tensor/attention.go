@@ -200,7 +200,8 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	if mask != nil {
 		sizes = append(sizes, ss)
 	}
-	bufs := makeParallel(sizes...)
+	ws := outWS(q, k, v, mask)
+	bufs := makeParallel(ws, sizes...)
 	scores, scaled, weights, output := bufs[0], bufs[1], bufs[2], bufs[3]
 	masked := scaled
 	if mask != nil {
@@ -208,14 +209,15 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	}
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
 	outShape := append(append([]int(nil), batch...), tq, dv)
-	sT := newHost(scores, scoreShape)
-	scT := newHost(scaled, scoreShape)
+	sT := newHostIn(ws, scores, scoreShape)
+	scT := newHostIn(ws, scaled, scoreShape)
 	mT := scT
 	if mask != nil {
-		mT = newHost(masked, scoreShape)
+		mT = newHostIn(ws, masked, scoreShape)
 	}
-	result := []*Tensor{sT, scT, mT, newHost(weights, scoreShape), newHost(output, outShape)}
+	result := []*Tensor{sT, scT, mT, newHostIn(ws, weights, scoreShape), newHostIn(ws, output, outShape)}
 	if ss == 0 || nb == 0 {
+		clear(output) // no keys: a zero output (workspace memory is not zeroed)
 		return result
 	}
 
@@ -356,9 +358,16 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 
 // makeParallel allocates zeroed slices of the given sizes, the large ones
 // on separate goroutines so that the runtime's zeroing of hundreds of
-// megabytes (n = 2048: 200 MB per score tensor) uses every core.
-func makeParallel(sizes ...int) [][]float32 {
+// megabytes (n = 2048: 200 MB per score tensor) uses every core. With a
+// workspace, they come from it (not zeroed).
+func makeParallel(ws *Workspace, sizes ...int) [][]float32 {
 	out := make([][]float32, len(sizes))
+	if ws != nil {
+		for i, n := range sizes {
+			out[i] = ws.floats(n)
+		}
+		return out
+	}
 	total := 0
 	for _, n := range sizes {
 		total += n

@@ -104,9 +104,10 @@ func matmulCPU(a, b *Tensor, batch []int, m, k, n int) *Tensor {
 	ra, rb := len(a.shape), len(b.shape)
 	nb := numel(batch)
 	outShape := append(append(make([]int, 0, len(batch)+2), batch...), m, n)
-	out := make([]float32, nb*m*n)
+	ws := outWS(a, b)
+	out := allocIn(ws, nb*m*n)
 	if nb == 0 || m == 0 || n == 0 {
-		return newHost(out, outShape)
+		return newHostIn(ws, out, outShape)
 	}
 	aOff := batchOffsets(batch, bstrides(a.shape[:ra-2], a.strides[:ra-2], batch), a.offset)
 	bst := bstrides(b.shape[:rb-2], b.strides[:rb-2], batch)
@@ -137,7 +138,7 @@ func matmulCPU(a, b *Tensor, batch []int, m, k, n int) *Tensor {
 		bp := packed[slot[bi]*bl+j0*k:]
 		cpu.GemmRows(w, ad, i0, mb, bp, nc, out, bi*m*n+i0*n+j0, n)
 	})
-	return newHost(out, outShape)
+	return newHostIn(ws, out, outShape)
 }
 
 // gemmSplit is how a batch of m × n products is cut into tasks: blocks of

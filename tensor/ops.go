@@ -177,7 +177,8 @@ func binaryOp(op string, a, b *Tensor) *Tensor {
 }
 
 func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
-	dst := make([]float32, numel(shape))
+	ws := outWS(a, b)
+	dst := allocIn(ws, numel(shape))
 	var f func(x, y float32) float32
 	switch op {
 	case "Add":
@@ -211,7 +212,7 @@ func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
 				dst[i] = x[i] / y[i]
 			}
 		}
-		return newHost(dst, shape)
+		return newHostIn(ws, dst, shape)
 	}
 	sa := bstrides(a.shape, a.strides, shape)
 	sb := bstrides(b.shape, b.strides, shape)
@@ -230,7 +231,7 @@ func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
 			k++
 		}
 	})
-	return newHost(dst, shape)
+	return newHostIn(ws, dst, shape)
 }
 
 func sameInts(a, b []int) bool {
@@ -279,11 +280,12 @@ func (t *Tensor) SiLU() *Tensor {
 
 func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
 	src := hostSlice(t)
-	dst := make([]float32, len(src))
+	ws := outWS(t)
+	dst := allocIn(ws, len(src))
 	for i, x := range src {
 		dst[i] = f(x)
 	}
-	return newHost(dst, t.shape)
+	return newHostIn(ws, dst, t.shape)
 }
 
 // --- reductions -----------------------------------------------------------------
@@ -330,7 +332,8 @@ func reduceCPU(op string, t *Tensor, d int) *Tensor {
 	n := t.shape[d]
 	inner := numel(t.shape[d+1:])
 	shape := append(append([]int(nil), t.shape[:d]...), t.shape[d+1:]...)
-	dst := make([]float32, outer*inner)
+	ws := outWS(t)
+	dst := allocIn(ws, outer*inner)
 	for o := 0; o < outer; o++ {
 		base := o * n * inner
 		row := dst[o*inner : (o+1)*inner]
@@ -376,7 +379,7 @@ func reduceCPU(op string, t *Tensor, d int) *Tensor {
 			}
 		}
 	}
-	return newHost(dst, shape)
+	return newHostIn(ws, dst, shape)
 }
 
 // --- masks ------------------------------------------------------------------------
@@ -402,7 +405,8 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 	}
 	return apply1("MaskedFill", []*Tensor{t, mask}, opParams{Value: value}, func(in []*Tensor) *Tensor {
 		x, m := in[0], in[1]
-		dst := make([]float32, x.Len())
+		ws := outWS(x, m)
+		dst := allocIn(ws, x.Len())
 		sx := bstrides(x.shape, x.strides, x.shape)
 		sm := bstrides(m.shape, m.strides, x.shape)
 		k := 0
@@ -423,7 +427,7 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 				k++
 			}
 		})
-		return newHost(dst, x.shape)
+		return newHostIn(ws, dst, x.shape)
 	})
 }
 
@@ -515,7 +519,8 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 	return apply1("RMSNorm", []*Tensor{t, weight}, opParams{Scale: eps}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		w := hostSlice(in[1])
-		dst := make([]float32, len(src))
+		ws := outWS(in...)
+		dst := allocIn(ws, len(src))
 		for o := 0; o+d <= len(src) && d > 0; o += d {
 			var ss float64
 			for _, x := range src[o : o+d] {
@@ -526,6 +531,6 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 				dst[o+j] = float32(float64(x)*r) * w[j]
 			}
 		}
-		return newHost(dst, in[0].shape)
+		return newHostIn(ws, dst, in[0].shape)
 	})
 }

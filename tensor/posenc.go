@@ -87,7 +87,8 @@ func rope(op string, x *Tensor, base float32, offset int) *Tensor {
 	}
 	return apply1(op, []*Tensor{x}, opParams{Base: base, Offset: offset}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
-		dst := make([]float32, len(src))
+		ws := outWS(in[0])
+		dst := allocIn(ws, len(src))
 		T := in[0].shape[r-2]
 		half := d / 2
 		cos := make([]float64, T*half)
@@ -115,6 +116,6 @@ func rope(op string, x *Tensor, base float32, offset int) *Tensor {
 				ys[b] = float32(x0*sn[i] + x1*cs[i])
 			}
 		}
-		return newHost(dst, in[0].shape)
+		return newHostIn(ws, dst, in[0].shape)
 	})
 }

@@ -38,12 +38,16 @@ type Tensor struct {
 	dev     Device       // never nil for a valid tensor
 	buf     deviceBuffer // storage on a non-CPU device
 	err     error
+	ws      wsTag // the Workspace the tensor belongs to, if any
 }
 
 // Err returns the error carried by t, or nil. A nil *Tensor has an error.
 func (t *Tensor) Err() error {
 	if t == nil {
 		return Errorf(ErrValue, "tensor: nil tensor")
+	}
+	if t.err == nil && t.released() {
+		return errReleased()
 	}
 	return t.err
 }
@@ -439,8 +443,8 @@ func (t *Tensor) gather(out []float32) {
 // negative indices count from the end. It panics if the index has the
 // wrong length or is out of range, or if t carries an error.
 func (t *Tensor) At(idx ...int) float32 {
-	if t.err != nil {
-		panic(t.err)
+	if err := t.Err(); err != nil {
+		panic(err)
 	}
 	if len(idx) != len(t.shape) {
 		panic(fmt.Sprintf("tensor: At needs %d indices for shape %v, got %d", len(t.shape), t.shape, len(idx)))
@@ -489,16 +493,26 @@ func (t *Tensor) Rows() [][]float32 {
 	return out
 }
 
-// Clone returns a contiguous copy of t on the same device.
-func (t *Tensor) Clone() *Tensor {
+// Clone returns a contiguous copy of t on the same device. The copy
+// belongs to no Workspace: it is how a result made in one is kept past
+// Workspace.Release.
+func (t *Tensor) Clone() *Tensor { return t.cloneIn(nil) }
+
+// cloneIn is Clone with the copy made in ws (nil: on its own).
+func (t *Tensor) cloneIn(ws *Workspace) *Tensor {
 	if t.Err() != nil {
 		return t
 	}
+	if ws != nil && t.Device() == CPU {
+		d := ws.floats(t.Len())
+		t.gather(d)
+		return newHostIn(ws, d, t.shape)
+	}
 	// A device that can copy strided data itself keeps it there.
 	if dc, ok := t.Device().(interface {
-		deviceClone(*Tensor) (*Tensor, error)
+		deviceClone(*Tensor, *Workspace) (*Tensor, error)
 	}); ok && t.buf != nil {
-		c, err := dc.deviceClone(t)
+		c, err := dc.deviceClone(t, ws)
 		if err != nil {
 			return Failed(err)
 		}

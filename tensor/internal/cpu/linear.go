@@ -5,10 +5,6 @@ import (
 	"runtime"
 )
 
-// NR is the number of columns of the micro-kernel in use: PackB writes
-// panels of NR columns.
-func NR() int { return gemmNR }
-
 // ScaleMax writes dst = src·s and returns the maximum of dst and whether
 // every element is finite.
 func ScaleMax(dst, src []float32, s float32) (float32, bool) { return scaleMax(dst, src, s) }
@@ -21,20 +17,6 @@ const (
 	ActGELUTanh
 	ActSiLU
 )
-
-// PackBParallel is PackB with the panels shared among the cores.
-func PackBParallel(dst []float32, b Mat) {
-	k, n, nr := b.Rows, b.Cols, gemmNR
-	panels := (n + nr - 1) / nr
-	const per = 16 // panels per task
-	ParallelFor((panels+per-1)/per, func(_ *Work, t int) {
-		j0 := t * per * nr
-		sub := b
-		sub.Off += j0 * b.CS
-		sub.Cols = min(n, j0+per*nr) - j0
-		PackB(dst[j0/nr*k*nr:], sub)
-	})
-}
 
 // UnpackB is the inverse of PackB for panels of width nr: it returns the
 // k × n matrix, row-major.

@@ -28,10 +28,6 @@ func SoftmaxRow(dst, src []float32, scale float32) {
 	softmaxInPlace(dst, m, finite)
 }
 
-// ScaleMax writes dst = src·s and returns the maximum of dst and whether
-// every element is finite.
-func ScaleMax(dst, src []float32, s float32) (float32, bool) { return scaleMax(dst, src, s) }
-
 // scaleMax writes dst = src·s and returns the maximum of dst and whether
 // every element is finite.
 func scaleMax(dst, src []float32, s float32) (float32, bool) {

@@ -162,21 +162,37 @@ func attentionWeightsCPU(dst, q, k, v *Tensor, hq, hk, t, dk, dv int, scale floa
 		qd := cpu.Mat{Data: q.data, Off: q.offset + h*q.strides[0], RS: q.strides[1], CS: q.strides[2], Rows: t, Cols: dk}
 		cpu.GemmRows(w, qd, i0, mb, kp[kv*kl:], nk, sb, 0, nk)
 		// Scale, softmax and the zeros after the last key seen, straight
-		// into the weights.
+		// into the weights. A causal row is padded to a multiple of 8
+		// keys with the lowest float32, whose weight comes out 0, so the
+		// vector kernels need no scalar tail.
 		for r := 0; r < mb; r++ {
 			i := i0 + r
-			seen := t
+			seen, seen8 := t, t
 			if causal {
 				seen = i + 1
+				seen8 = min((seen+7)&^7, nk)
 			}
 			o := (h*t + i) * t
-			wr := weights[o : o+seen]
-			mx, finite := cpu.ScaleMax(wr, sb[r*nk:r*nk+seen], scale)
-			if !finite || math.IsInf(float64(mx), 0) {
-				cpu.SoftmaxSlow(wr)
-			} else {
-				sum := cpu.ExpSubSum(wr, wr, mx)
+			sc := sb[r*nk : r*nk+seen8]
+			for j := seen; j < seen8; j++ {
+				sc[j] = -math.MaxFloat32
+			}
+			wr := weights[o : o+seen8]
+			mx, finite := cpu.ScaleMax(wr, sc, scale)
+			if finite && mx > -math.MaxFloat32*scale+100 {
+				sum := cpu.ExpSubSum(wr, wr, mx) // e^(pad−mx) = 0
 				cpu.ScaleSlice(wr, 1/sum)
+			} else {
+				// Inf, NaN, or scores as low as the padding: exactly, on
+				// the seen keys only.
+				wr = wr[:seen]
+				mx, finite = cpu.ScaleMax(wr, sc[:seen], scale)
+				if !finite || math.IsInf(float64(mx), 0) {
+					cpu.SoftmaxSlow(wr)
+				} else {
+					sum := cpu.ExpSubSum(wr, wr, mx)
+					cpu.ScaleSlice(wr, 1/sum)
+				}
 			}
 			clear(weights[o+seen : o+t])
 		}

@@ -6,3 +6,11 @@ test-setup::
 	bash scripts/setup-deps.sh --test
 bench::
 	@true
+
+# Every peer benchmark (torch, matplotlib) runs with these two unset, in its
+# own command only: this machine sets them to an older OpenBLAS core type,
+# which slows OpenBLAS by up to 1.7× (tests and CI keep them as they are).
+# The peer scripts follow scripts/benchlib.py: alternating sides, the first
+# round discarded, median and min, ratio from the medians.
+PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench

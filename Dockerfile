@@ -1,6 +1,6 @@
 # The attnviz lab in one command:
 #   docker build -t attnviz . && docker run -p 8888:8888 attnviz
-# then open the printed http://127.0.0.1:8888/...?token=... URL.
+# then open the URL it prints (http://localhost:8888/tree?token=...).
 # It takes the same steps as `make lab` and CI: scripts/setup-deps.sh, kernel/build.sh.
 FROM golang:1.26.8-bookworm
 

@@ -814,7 +814,7 @@ func cases() []badCase {
 
 func TestBadInputs(t *testing.T) {
 	E = &env{dir: t.TempDir()} // fresh per run (go test -count=N)
-	cs := cases()
+	cs := append(cases(), modelFileCases()...)
 	if len(cs) < 45 {
 		t.Fatalf("%d cases, want at least 45", len(cs))
 	}

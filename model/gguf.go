@@ -2,7 +2,9 @@ package model
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"sort"
 	"strings"
@@ -110,14 +112,14 @@ var ggmlBlocks = map[GGMLType][2]int{
 type KV struct {
 	Key   string
 	Type  ValueType
-	Value interface{}
+	Value any
 }
 
 // Array is a GGUF metadata array. Values holds a slice of the element type
 // ([]string, []float32, []int32, []uint32, ...); nested arrays are []*Array.
 type Array struct {
 	Elem   ValueType
-	Values interface{}
+	Values any
 	Len    int
 }
 
@@ -176,8 +178,11 @@ const (
 // has been decoded. Close unmaps it (also done when the *GGUF is garbage).
 func ReadGGUF(path string) (*GGUF, error) {
 	data, m, err := mapFile(path)
-	if err != nil {
-		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %v; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+	}
+	if err != nil { // permission denied, a directory, an I/O error: say what it is
+		return nil, tensor.Errorf(tensor.ErrValue, "model: cannot read GGUF file: %w", err)
 	}
 	g, err := ParseGGUF(data)
 	if err != nil {
@@ -458,7 +463,7 @@ func (g *GGUF) Ints(key string) ([]int, bool) {
 	return out, true
 }
 
-func toInt(v interface{}) (int, bool) {
+func toInt(v any) (int, bool) {
 	switch x := v.(type) {
 	case uint8:
 		return int(x), true
@@ -517,28 +522,6 @@ func (g *GGUF) Tensor(name string) *tensor.Tensor {
 		return tensor.Failed(err)
 	}
 	return tensor.Wrap(data, ti.Shape()...)
-}
-
-// halfToFloat converts an IEEE 754 binary16 value to float32.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// subnormal: value = mant × 2^-24
-		f := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
 }
 
 // reader is a bounds-checked little-endian cursor; the first error sticks.
@@ -615,7 +598,7 @@ func (r *reader) str() string {
 	return s
 }
 
-func (r *reader) value(t ValueType, depth int) interface{} {
+func (r *reader) value(t ValueType, depth int) any {
 	switch t {
 	case TypeUint8:
 		return r.u8()

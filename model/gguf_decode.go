@@ -123,11 +123,17 @@ func (g *GGUF) decode(name string, transpose bool) ([]float32, error) {
 			buf := make([]float32, tile*cols)
 			for t := lo; t < hi; t++ {
 				r0, r1 := t*tile, min((t+1)*tile, rows)
-				dec(buf[:(r1-r0)*cols], raw[r0*rowBytes:r1*rowBytes])
-				for c := 0; c < cols; c++ {
-					dst := out[c*rows+r0 : c*rows+r1]
-					for i := range dst {
-						dst[i] = buf[i*cols+c]
+				n := r1 - r0
+				dec(buf[:n*cols], raw[r0*rowBytes:r1*rowBytes])
+				// 16×16 blocks: each row of buf is read 16 floats at a
+				// time, each column of out written 16 floats at a time.
+				for c0 := 0; c0 < cols; c0 += tile {
+					c1 := min(c0+tile, cols)
+					for i := 0; i < n; i++ {
+						row := buf[i*cols+c0 : i*cols+c1]
+						for k, v := range row {
+							out[(c0+k)*rows+r0+i] = v
+						}
 					}
 				}
 			}

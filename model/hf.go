@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,7 +120,7 @@ func hfArchOf(c *hfConfig) string {
 	return ""
 }
 
-func readJSON(path string, v interface{}) error {
+func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -140,7 +142,7 @@ func readHF(dir string) (*Weights, error) {
 	if err != nil {
 		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read %s: %v", cfgPath, err)
 	}
-	c, err := ParseHFConfig(raw)
+	c, ropeFreqs, err := parseHFConfig(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
@@ -151,6 +153,9 @@ func readHF(dir string) (*Weights, error) {
 	}
 	if err := src.mapNames(c); err != nil {
 		return nil, err
+	}
+	if ropeFreqs != nil {
+		src.byName["rope_freqs.weight"] = &hfTensor{hfName: "(rope_scaling in config.json)", shape: []int{len(ropeFreqs)}, computed: ropeFreqs}
 	}
 	ti, _, ok := src.info("token_embd.weight")
 	if !ok || len(ti) != 2 || ti[1] != c.Dim {
@@ -200,9 +205,16 @@ func hfEmbedName(arch string) string {
 // or bert model into a Config (Vocab is vocab_size; the tensors are not
 // consulted).
 func ParseHFConfig(raw []byte) (*Config, error) {
+	c, _, err := parseHFConfig(raw)
+	return c, err
+}
+
+// parseHFConfig is ParseHFConfig, also giving Llama 3's rope_freqs factors
+// when rope_scaling asks for them.
+func parseHFConfig(raw []byte) (c *Config, ropeFreqs []float32, err error) {
 	var h hfConfig
 	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: config.json is not valid JSON: %v", err)
+		return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json is not valid JSON: %v", err)
 	}
 	arch := hfArchOf(&h)
 	if arch == "" {
@@ -210,9 +222,9 @@ func ParseHFConfig(raw []byte) (*Config, error) {
 		if what == "" && len(h.Architectures) > 0 {
 			what = h.Architectures[0]
 		}
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: config.json describes a %q model; supported are %s (model_type)", what, quoted(Architectures))
+		return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json describes a %q model; supported are %s (model_type)", what, quoted(Architectures))
 	}
-	c := &Config{Arch: arch, Causal: true}
+	c = &Config{Arch: arch, Causal: true}
 	need := func(key string, v *int) (int, error) {
 		if v == nil || *v <= 0 {
 			return 0, tensor.Errorf(tensor.ErrFormat, "model: config.json has no positive %s; a %s config needs it", key, arch)
@@ -231,17 +243,16 @@ func ParseHFConfig(raw []byte) (*Config, error) {
 		}
 		return def
 	}
-	var err error
 	switch arch {
 	case "gpt2":
 		if c.Dim, err = need("n_embd", h.NEmbd); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.Layers, err = need("n_layer", h.NLayer); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.Heads, err = need("n_head", h.NHead); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.FFN = opt(h.NInner, 4*c.Dim)
 		c.Context = opt(h.NPos, opt(h.NCtx, 1024))
@@ -252,16 +263,16 @@ func ParseHFConfig(raw []byte) (*Config, error) {
 		}
 	case "llama", "qwen2", "bert":
 		if c.Dim, err = need("hidden_size", h.Hidden); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.Layers, err = need("num_hidden_layers", h.Layers); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.Heads, err = need("num_attention_heads", h.Heads); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.FFN, err = need("intermediate_size", h.Inter); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.KVHeads = opt(h.KVHeads, c.Heads)
 		c.HeadDim = opt(h.HeadDim, 0)
@@ -281,29 +292,88 @@ func ParseHFConfig(raw []byte) (*Config, error) {
 		c.RopeHalf = arch == "qwen2"
 		c.Act = "silu"
 		c.TiedEmbeddings = h.Tie != nil && *h.Tie
+		c.RopeScale = 1
 		if len(h.RopeScaling) > 0 && string(h.RopeScaling) != "null" {
 			var rs struct {
-				Type     string `json:"type"`
-				RopeType string `json:"rope_type"`
+				Type     string   `json:"type"`
+				RopeType string   `json:"rope_type"`
+				Factor   *float64 `json:"factor"`
+				Low      *float64 `json:"low_freq_factor"`
+				High     *float64 `json:"high_freq_factor"`
+				Orig     *float64 `json:"original_max_position_embeddings"`
 			}
-			json.Unmarshal(h.RopeScaling, &rs)
+			if err := json.Unmarshal(h.RopeScaling, &rs); err != nil {
+				return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json rope_scaling must be an object: %v", err)
+			}
 			kind := rs.RopeType
 			if kind == "" {
 				kind = rs.Type
 			}
-			if kind != "" && kind != "default" {
-				return nil, tensor.Errorf(tensor.ErrFormat, "model: config.json asks for rope_scaling %q, which attnviz does not apply; remove it for short prompts or use the GGUF conversion", kind)
+			get := func(v *float64, def float64) float64 {
+				if v != nil {
+					return *v
+				}
+				return def
+			}
+			switch kind {
+			case "", "default":
+			case "linear":
+				f := get(rs.Factor, 0)
+				if !(f > 0) {
+					return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json rope_scaling is linear without a positive factor")
+				}
+				c.RopeScale = float32(1 / f)
+			case "llama3":
+				if arch != "llama" {
+					return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json asks for llama3 rope_scaling in a %s model", arch)
+				}
+				hd := c.Dim / c.Heads
+				if h.HeadDim != nil && *h.HeadDim > 0 {
+					hd = *h.HeadDim
+				}
+				freqs, err := llama3RopeFactors(float64(c.RopeBase), hd, get(rs.Factor, 8), get(rs.Low, 1), get(rs.High, 4), get(rs.Orig, 8192))
+				if err != nil {
+					return nil, nil, err
+				}
+				ropeFreqs = freqs
+			default:
+				return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json asks for rope_scaling %q, which attnviz does not apply (linear and llama3 are)", kind)
 			}
 		}
 	}
 	c.Vocab = opt(h.VocabSize, 0)
 	if arch == "gpt2" && c.Act != "gelu_tanh" {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: gpt2 with activation_function %q; attnviz runs GPT-2's gelu_new", *h.ActFn)
+		return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: gpt2 with activation_function %q; attnviz runs GPT-2's gelu_new", *h.ActFn)
 	}
 	if err := checkConfig(c); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, ropeFreqs, nil
+}
+
+// llama3RopeFactors are the per-frequency divisors llama.cpp's converter
+// writes as rope_freqs.weight for Llama 3.1+ rope_scaling: 1 for short
+// wavelengths, factor for long ones, a smooth blend between.
+func llama3RopeFactors(base float64, headDim int, factor, low, high, orig float64) ([]float32, error) {
+	if !(factor > 0) || !(low > 0) || !(high > low) || !(orig > 0) || headDim < 2 {
+		return nil, tensor.Errorf(tensor.ErrFormat, "model: config.json llama3 rope_scaling: factor %g, low_freq_factor %g, high_freq_factor %g, original_max_position_embeddings %g: want positive values with high > low", factor, low, high, orig)
+	}
+	lowWave, highWave := orig/low, orig/high
+	out := make([]float32, headDim/2)
+	for i := range out {
+		freq := 1 / math.Pow(base, float64(2*i)/float64(headDim))
+		wave := 2 * math.Pi / freq
+		switch {
+		case wave < highWave:
+			out[i] = 1
+		case wave > lowWave:
+			out[i] = float32(factor)
+		default:
+			smooth := (orig/wave - low) / (high - low)
+			out[i] = float32(1 / ((1-smooth)/factor + smooth))
+		}
+	}
+	return out, nil
 }
 
 // hfAct maps a hidden_act name to Config.Act.
@@ -317,11 +387,12 @@ func hfAct(s string) string {
 
 // hfTensor is one tensor of the folder, under its GGUF name.
 type hfTensor struct {
-	file    *tensor.SafetensorsFile
-	hfName  string
-	shape   []int // GGUF shape
-	conv1D  bool  // stored [in, out]: transposed to [out, in]
-	permute int   // llama q/k: heads for the row permutation (0: none)
+	computed []float32 // made from config.json (Llama 3's rope_freqs), not stored
+	file     *tensor.SafetensorsFile
+	hfName   string
+	shape    []int // GGUF shape
+	conv1D   bool  // stored [in, out]: transposed to [out, in]
+	permute  int   // llama q/k: heads for the row permutation (0: none)
 }
 
 type hfSource struct {
@@ -360,12 +431,7 @@ func openHFTensors(dir string) (*hfSource, error) {
 		if len(idx.WeightMap) == 0 {
 			return nil, tensor.Errorf(tensor.ErrFormat, "model: %s has no weight_map; it lists no tensors", index)
 		}
-		names := make([]string, 0, len(idx.WeightMap))
-		for n := range idx.WeightMap {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(idx.WeightMap)) {
 			f, err := load(idx.WeightMap[n])
 			if err != nil {
 				return nil, err
@@ -497,12 +563,7 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 // mapNames builds the GGUF-named view of the folder's tensors.
 func (s *hfSource) mapNames(c *Config) error {
 	s.byName = map[string]*hfTensor{}
-	names := make([]string, 0, len(s.hf))
-	for n := range s.hf {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(s.hf)) {
 		g, conv, ok := hfMapName(c.Arch, n)
 		if !ok {
 			continue
@@ -549,6 +610,9 @@ func (s *hfSource) info(name string) ([]int, string, bool) {
 	if !ok {
 		return nil, "", false
 	}
+	if t.computed != nil {
+		return append([]int(nil), t.shape...), "F32", true
+	}
 	return append([]int(nil), t.shape...), t.file.Dtype(t.hfName), true
 }
 
@@ -558,6 +622,9 @@ func (s *hfSource) decode(name string, transpose bool) ([]float32, error) {
 	t, ok := s.byName[name]
 	if !ok {
 		return nil, tensor.Errorf(tensor.ErrNotFound, "model: no tensor %q", name)
+	}
+	if t.computed != nil {
+		return append([]float32(nil), t.computed...), nil
 	}
 	x := t.file.Tensor(t.hfName)
 	data, err := x.DataErr()

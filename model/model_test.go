@@ -417,25 +417,6 @@ func BenchmarkForward128(b *testing.B) {
 	c.report(b)
 }
 
-// floatToHalf rounds to the nearest binary16 (normal range; tests only).
-func floatToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int((b>>23)&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case exp <= 0:
-		return sign // flush tiny values to zero
-	case exp >= 31:
-		return sign | 0x7bff
-	}
-	h := uint32(exp)<<10 | mant>>13
-	if mant&0x1fff > 0x1000 || (mant&0x1fff == 0x1000 && h&1 == 1) {
-		h++
-	}
-	return sign | uint16(h)
-}
-
 // The same model stored as F16 loads and behaves nearly the same.
 func TestF16Model(t *testing.T) {
 	m := testModel(t)
@@ -448,8 +429,8 @@ func TestF16Model(t *testing.T) {
 		d := g.Tensor(ti.Name).Data()
 		hs := make([]uint16, len(d))
 		for i, x := range d {
-			hs[i] = floatToHalf(x)
-			if back := halfToFloat(hs[i]); math.Abs(float64(back-x)) > 1e-3*math.Abs(float64(x))+1e-4 {
+			hs[i] = tensor.Float32ToFloat16(x)
+			if back := tensor.Float16ToFloat32(hs[i]); math.Abs(float64(back-x)) > 1e-3*math.Abs(float64(x))+1e-4 {
 				t.Fatalf("half round trip %v → %v", x, back)
 			}
 		}

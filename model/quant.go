@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
-	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/internal/half"
 )
 
 // Dequantization of ggml's block types, written from the block layouts
@@ -62,7 +62,7 @@ var dequantizers = map[GGMLType]blockDecoder{
 // supportedTypes names the loadable types, for error messages.
 const supportedTypes = "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K"
 
-func f16(b []byte) float32 { return tensor.Float16ToFloat32(binary.LittleEndian.Uint16(b)) }
+func f16(b []byte) float32 { return half.Float16ToFloat32(binary.LittleEndian.Uint16(b)) }
 
 func decodeF32(dst []float32, src []byte) {
 	for i := range dst {
@@ -70,17 +70,8 @@ func decodeF32(dst []float32, src []byte) {
 	}
 }
 
-func decodeF16(dst []float32, src []byte) {
-	for i := range dst {
-		dst[i] = tensor.Float16ToFloat32(binary.LittleEndian.Uint16(src[2*i:]))
-	}
-}
-
-func decodeBF16(dst []float32, src []byte) {
-	for i := range dst {
-		dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(src[2*i:])) << 16)
-	}
-}
+func decodeF16(dst []float32, src []byte)  { half.DecodeFloat16(dst, src, binary.LittleEndian) }
+func decodeBF16(dst []float32, src []byte) { half.DecodeBFloat16(dst, src, binary.LittleEndian) }
 
 func dequantQ4_0(dst []float32, src []byte) {
 	for ; len(src) >= 18; src, dst = src[18:], dst[32:] {
@@ -139,8 +130,8 @@ func dequantQ5_1(dst []float32, src []byte) {
 func dequantQ8_0(dst []float32, src []byte) {
 	for ; len(src) >= 34; src, dst = src[34:], dst[32:] {
 		d := f16(src)
-		qs := src[2:34]
-		y := dst[:32]
+		qs := (*[32]byte)(src[2:34])
+		y := (*[32]float32)(dst[:32])
 		for j := range y {
 			y[j] = float32(int8(qs[j])) * d
 		}

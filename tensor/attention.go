@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -88,7 +89,7 @@ func failedAttention(q, k, v, mask *Tensor, err error) *Attention {
 // computed with the packed GEMM, then scaling, masking and softmax run in
 // one pass over rows that are still in cache, then the block's output is
 // multiplied out — while every intermediate is still stored. An accelerator
-// receives it as the single op "SDPA".
+// receives it as the single op opSDPA.
 func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	for _, t := range []*Tensor{q, k, v} {
 		if err := t.Err(); err != nil {
@@ -114,7 +115,7 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	if mask != nil {
 		in = append(in, mask)
 	}
-	out := apply("SDPA", in, opParams{Scale: scale}, func(in []*Tensor) []*Tensor {
+	out := apply(opSDPA, in, opParams{Scale: scale}, func(in []*Tensor) []*Tensor {
 		var m *Tensor
 		if len(in) == 4 {
 			m = in[3]
@@ -170,7 +171,7 @@ func sdpaShapes(qs, ks, vs, ms []int) ([]int, error) {
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
 	if ms != nil {
 		mb, ok := broadcastShapes(scoreShape, ms)
-		if !ok || !sameInts(mb, scoreShape) {
+		if !ok || !slices.Equal(mb, scoreShape) {
 			return nil, shapeErr(op, "mask does not broadcast to the scores [..., queries, keys]", fmt.Sprintf("want a mask broadcastable to %v, e.g. CausalMask(%d)", scoreShape, tq), ms, scoreShape)
 		}
 	}

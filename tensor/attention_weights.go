@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
@@ -92,7 +93,7 @@ func AttentionWeightsInto(dst, q, k, v *Tensor, causal bool) *Attention {
 	}
 	if q.Rank() == 3 && k.Rank() == 3 {
 		want := []int{q.shape[0], q.shape[1], k.shape[1]}
-		if !sameInts(dst.shape, want) || !dst.IsContiguous() {
+		if !slices.Equal(dst.shape, want) || !dst.IsContiguous() {
 			return failedAttention(q, k, v, nil, shapeErr("AttentionWeightsInto", "the destination must be a contiguous [heads, queries, keys] tensor", fmt.Sprintf("want a contiguous %v tensor, e.g. Zeros%v or one layer of one", want, want), dst.shape, want))
 		}
 		if dst.Device() != q.Device() {

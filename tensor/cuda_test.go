@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -228,18 +229,16 @@ func cudaCases() []cudaCase {
 			return []*Tensor{rec, a.Output}
 		}},
 	}
-	for _, op := range []string{"Sum", "Max", "Mean", "Argmax"} {
-		op := op
+	for _, op := range []opKind{opSum, opMax, opMean, opArgmax} {
 		for _, dim := range []int{0, 1, -1} {
-			dim := dim
 			cs = append(cs, cudaCase{fmt.Sprintf("%s/dim%d", op, dim), one(func(d Device) *Tensor {
 				x := on(d, rn(1, 4, 5, 300))
 				return reduce(op, x, dim)
 			})})
 		}
-		cs = append(cs, cudaCase{op + "/special", one(func(d Device) *Tensor { return reduce(op, on(d, special()), -1) })})
-		cs = append(cs, cudaCase{op + "/special-dim0", one(func(d Device) *Tensor { return reduce(op, on(d, special()), 0) })})
-		cs = append(cs, cudaCase{op + "/transposed", one(func(d Device) *Tensor { return reduce(op, on(d, rn(1, 6, 9)).T(), 1) })})
+		cs = append(cs, cudaCase{op.String() + "/special", one(func(d Device) *Tensor { return reduce(op, on(d, special()), -1) })})
+		cs = append(cs, cudaCase{op.String() + "/special-dim0", one(func(d Device) *Tensor { return reduce(op, on(d, special()), 0) })})
+		cs = append(cs, cudaCase{op.String() + "/transposed", one(func(d Device) *Tensor { return reduce(op, on(d, rn(1, 6, 9)).T(), 1) })})
 	}
 	return cs
 }
@@ -299,7 +298,7 @@ func checkCUDACases(t *testing.T, dev Device, launches func() int64) {
 				if got[i].Device() != dev {
 					t.Errorf("result %d is on %s, want %s", i, got[i].Device().Name(), dev.Name())
 				}
-				if !sameInts(got[i].Shape(), want[i].Shape()) {
+				if !slices.Equal(got[i].Shape(), want[i].Shape()) {
 					t.Fatalf("result %d: shape %v, want %v", i, got[i].Shape(), want[i].Shape())
 				}
 				g, err := got[i].DataErr()

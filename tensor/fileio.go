@@ -6,13 +6,14 @@ package tensor
 // and keep the operating system's cause.
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/attnviz/attnviz/internal/atomicfile"
 )
 
 // fileError is an error from the file readers and writers: a message and
@@ -67,55 +68,24 @@ func prefixErr(prefix string, err error) error {
 	return &fileError{msg: prefix + ": " + msg, causes: []error{err}}
 }
 
-// writeFileAtomic writes a file through a temporary file in the same
-// directory and renames it into place, so a reader never sees a partial
-// file and an error leaves path as it was (absent, or the old contents).
-func writeFileAtomic(op, path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	mode := fs.FileMode(0o644)
-	if st, e := os.Stat(path); e == nil {
-		if st.IsDir() {
-			return Errorf(ErrValue, "%s: %s is a directory; give a file name", op, path)
-		}
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			pe.Path = path // name the file asked for, not the temporary one
-		}
-		return fileErr(op, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err = write(bw); err != nil {
+// writeFileAtomic writes a file with internal/atomicfile: through a
+// temporary file renamed into place, so a reader never sees a partial file
+// and an error leaves path as it was (absent, or the old contents).
+func writeFileAtomic(op, path string, write func(w io.Writer) error) error {
+	var own error
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		own = write(w)
+		return own
+	})
+	switch {
+	case err == nil:
+		return nil
+	case own != nil:
 		return prefixErr(op+" "+path, err)
+	case errors.Is(err, atomicfile.ErrIsDir):
+		return Errorf(ErrValue, "%s: %s is a directory; give a file name", op, path)
 	}
-	if err = bw.Flush(); err != nil {
-		return fileErr(op, err)
-	}
-	if err = tmp.Chmod(mode); err != nil {
-		return fileErr(op, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fileErr(op, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fileErr(op, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fileErr(op, err)
-	}
-	return nil
+	return fileErr(op, err)
 }
 
 // newTensorFromFile builds a tensor of the given shape (0-d when shape is

@@ -245,7 +245,7 @@ func (l *Linear) ForwardAct(x *Tensor, act Activation) *Tensor {
 // GELU applies the exact GELU, x·Φ(x), element by element (PyTorch's
 // F.gelu(x), the activation of BERT).
 func (t *Tensor) GELU() *Tensor {
-	return apply1("GELU", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+	return apply1(opGELU, []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
 		return unaryParallel(in[0], ActGELU)
 	})
 }
@@ -253,7 +253,7 @@ func (t *Tensor) GELU() *Tensor {
 // GELUTanh applies GELU's tanh approximation element by element (PyTorch's
 // F.gelu(x, approximate="tanh"), GPT-2's "gelu_new", ggml_gelu).
 func (t *Tensor) GELUTanh() *Tensor {
-	return apply1("GELUTanh", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+	return apply1(opGELUTanh, []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
 		return unaryParallel(in[0], ActGELUTanh)
 	})
 }
@@ -306,7 +306,7 @@ func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
 	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
 		return Failed(Errorf(ErrValue, "LayerNorm: eps must be a finite number ≥ 0, got %v", eps))
 	}
-	return apply1("LayerNorm", []*Tensor{t, weight, bias}, opParams{Scale: eps}, func(in []*Tensor) *Tensor {
+	return apply1(opLayerNorm, []*Tensor{t, weight, bias}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		s, wd, bd := hostSlice(in[0]), hostSlice(in[1]), hostSlice(in[2])
 		ws := outWS(in[0])
 		dst := allocIn(ws, len(s))

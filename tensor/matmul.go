@@ -77,7 +77,7 @@ func (t *Tensor) MatMul(b *Tensor) *Tensor {
 	if err := checkShape("MatMul", outShape); err != nil {
 		return Failed(err)
 	}
-	r := apply1("MatMul", []*Tensor{a, b}, opParams{}, func(in []*Tensor) *Tensor {
+	r := apply1(opMatMul, []*Tensor{a, b}, opParams{}, func(in []*Tensor) *Tensor {
 		return matmulCPU(in[0], in[1], batch, m, k, n)
 	})
 	if r.Err() == nil && (vecA || vecB) {

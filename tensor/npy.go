@@ -33,6 +33,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/attnviz/attnviz/internal/half"
 )
 
 // npyMagic starts every .npy file.
@@ -264,10 +266,7 @@ func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 	o := dt.order
 	switch {
 	case dt.kind == 'f' && dt.size == 2:
-		tab := f16Table()
-		for i := range out {
-			out[i] = tab[o.Uint16(raw[2*i:])]
-		}
+		half.DecodeFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 4:
 		for i := range out {
 			out[i] = math.Float32frombits(o.Uint32(raw[4*i:]))

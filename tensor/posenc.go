@@ -51,7 +51,7 @@ func Sinusoidal(n, d int) *Tensor {
 // Hugging Face checkpoints permute the q/k weights and use RoPEHalf
 // instead; applying the wrong convention silently scrambles attention.
 func RoPEInterleaved(x *Tensor, base float32, offset int) *Tensor {
-	return rope("RoPEInterleaved", x, base, offset)
+	return rope(opRoPEInterleaved, x, base, offset)
 }
 
 // RoPEHalf applies rotary position embeddings with the HALF-SPLIT pairing
@@ -65,20 +65,20 @@ func RoPEInterleaved(x *Tensor, base float32, offset int) *Tensor {
 // which is HF's q·cos + rotate_half(q)·sin with cos/sin repeated over both
 // halves. d must be even.
 func RoPEHalf(x *Tensor, base float32, offset int) *Tensor {
-	return rope("RoPEHalf", x, base, offset)
+	return rope(opRoPEHalf, x, base, offset)
 }
 
-func rope(op string, x *Tensor, base float32, offset int) *Tensor {
+func rope(op opKind, x *Tensor, base float32, offset int) *Tensor {
 	if x.Err() != nil {
 		return Failed(x.Err())
 	}
 	r := x.Rank()
 	if r < 2 {
-		return Failed(shapeErr(op, "want [..., tokens, d] (at least 2 dimensions)", "use Unsqueeze(0) for a single token", x.shape))
+		return Failed(shapeErr(op.String(), "want [..., tokens, d] (at least 2 dimensions)", "use Unsqueeze(0) for a single token", x.shape))
 	}
 	d := x.shape[r-1]
 	if d%2 != 0 {
-		return Failed(shapeErr(op, fmt.Sprintf("the feature size d=%d must be even (features rotate in pairs)", d), "", x.shape))
+		return Failed(shapeErr(op.String(), fmt.Sprintf("the feature size d=%d must be even (features rotate in pairs)", d), "", x.shape))
 	}
 	if !(base > 1) || math.IsInf(float64(base), 0) {
 		return Failed(Errorf(ErrValue, "%s: base must be a finite number > 1 (10000 in Llama 2), got %v", op, base))
@@ -86,14 +86,14 @@ func rope(op string, x *Tensor, base float32, offset int) *Tensor {
 	if offset < 0 {
 		return Failed(Errorf(ErrValue, "%s: offset is the position of the first token and must be ≥ 0, got %d", op, offset))
 	}
-	return apply1(op, []*Tensor{x}, opParams{Base: base, Offset: offset}, func(in []*Tensor) *Tensor {
+	return apply1(op, []*Tensor{x}, opParams{Base: base, Pos: offset}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		ws := outWS(in[0])
 		dst := allocIn(ws, len(src))
 		T := in[0].shape[r-2]
 		half := d / 2
 		tab := ropeTable(base, offset, T, d)
-		interleaved := op == "RoPEInterleaved"
+		interleaved := op == opRoPEInterleaved
 		for o := 0; o < len(src) && d > 0; o += d {
 			t := (o / d) % T
 			cs, sn := tab.cos[t*half:(t+1)*half], tab.sin[t*half:(t+1)*half]

@@ -54,7 +54,7 @@ func softmaxOp(name string, t *Tensor, dim int, scale float32) *Tensor {
 		}
 		return Failed(shapeErr(name, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
 	}
-	return apply1("Softmax", []*Tensor{t}, opParams{Dim: d, Scale: scale}, func(in []*Tensor) *Tensor {
+	return apply1(opSoftmax, []*Tensor{t}, opParams{Dim: d, Scale: scale}, func(in []*Tensor) *Tensor {
 		x := in[0]
 		last := len(x.shape) - 1
 		if d != last {

@@ -3,6 +3,7 @@ package tensor
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -44,7 +45,7 @@ func TestWorkspace(t *testing.T) {
 				t.Errorf("pass %d: result %d (%v) was not made in the workspace", pass, i, got[i].Shape())
 			}
 			g, wd := got[i].Data(), want[i].Data()
-			if !sameInts(got[i].Shape(), want[i].Shape()) {
+			if !slices.Equal(got[i].Shape(), want[i].Shape()) {
 				t.Fatalf("result %d: shape %v, want %v", i, got[i].Shape(), want[i].Shape())
 			}
 			for j := range g {
@@ -129,10 +130,10 @@ func TestAttentionWeightsInto(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := AttentionWeights(q, k, v, causal)
-		if g, w := rec.Index(l).Data(), want.Weights.Data(); !equalF(g, w) {
+		if g, w := rec.Index(l).Data(), want.Weights.Data(); !slices.Equal(g, w) {
 			t.Fatalf("layer %d: weights differ", l)
 		}
-		if g, w := a.Output.Data(), want.Output.Data(); !equalF(g, w) {
+		if g, w := a.Output.Data(), want.Output.Data(); !slices.Equal(g, w) {
 			t.Fatalf("layer %d: output differs", l)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/atomicfile"
 	"github.com/attnviz/attnviz/internal/gallery"
 	"github.com/attnviz/attnviz/viz"
 )
@@ -82,13 +83,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	index.WriteString("</body></html>\n")
 	if slices.Contains(exts, ".png") {
 		// Through a temporary file and a rename: never a half-written index.
-		p := filepath.Join(*dir, "index.html")
-		err := os.WriteFile(p+".tmp", []byte(index.String()), 0o644)
-		if err == nil {
-			err = os.Rename(p+".tmp", p)
-		}
-		if err != nil {
-			os.Remove(p + ".tmp")
+		if err := atomicfile.WriteFile(filepath.Join(*dir, "index.html"), []byte(index.String())); err != nil {
 			fmt.Fprintf(stderr, "attnviz demo: %v\n", err)
 			return 1
 		}

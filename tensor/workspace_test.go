@@ -156,7 +156,14 @@ func TestAttentionWeightsInto(t *testing.T) {
 // memory back to the device's cache at once (no garbage collection), and
 // the next pass is served from that cache without a single cuMemAlloc.
 func TestWorkspaceCUDA(t *testing.T) {
-	_, dev, _ := fakeCUDA(t)
+	t.Run("fake", func(t *testing.T) {
+		_, dev, _ := fakeCUDA(t)
+		testWorkspaceCUDA(t, dev)
+	})
+	t.Run("gpu", func(t *testing.T) { testWorkspaceCUDA(t, realCUDA(t)) })
+}
+
+func testWorkspaceCUDA(t *testing.T, dev *cudaDevice) {
 	d, err := dev.open()
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,14 @@ test-setup::
 bench::
 	@true
 
+# Every peer benchmark (torch, matplotlib) runs with these two unset, in its
+# own command only: this machine sets them to an older OpenBLAS core type,
+# which slows OpenBLAS by up to 1.7× (tests and CI keep them as they are).
+# The peer scripts follow scripts/benchlib.py: alternating sides, the first
+# round discarded, median and min, ratio from the medians.
+PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench
+
 # $(call run-fuzz,TIME,PKG:FuzzTarget ...) runs each fuzz target for TIME, one at a time
 # (fuzz-files, fuzz-short, fuzz-long). Inputs that fail are saved under
 # <pkg>/testdata/fuzz/<FuzzName>/: commit them, they become regression tests.

@@ -30,6 +30,7 @@ type Tensor struct {
 	dev     Device       // never nil for a valid tensor
 	buf     deviceBuffer // storage on a non-CPU device
 	err     error
+	ws      wsTag // the Workspace the tensor belongs to, if any
 }
 
 // Err returns the error carried by t, or nil. A nil *Tensor and the zero
@@ -40,6 +41,9 @@ func (t *Tensor) Err() error {
 		return Errorf(ErrValue, "tensor: nil tensor")
 	case t.dev == nil && t.err == nil:
 		return Errorf(ErrValue, "tensor: zero Tensor value; make tensors with New, Zeros, FromRows or another constructor")
+	}
+	if t.err == nil && t.released() {
+		return errReleased()
 	}
 	return t.err
 }
@@ -493,16 +497,26 @@ func (t *Tensor) Rows() [][]float32 {
 	return out
 }
 
-// Clone returns a contiguous copy of t on the same device.
-func (t *Tensor) Clone() *Tensor {
+// Clone returns a contiguous copy of t on the same device. The copy
+// belongs to no Workspace: it is how a result made in one is kept past
+// Workspace.Release.
+func (t *Tensor) Clone() *Tensor { return t.cloneIn(nil) }
+
+// cloneIn is Clone with the copy made in ws (nil: on its own).
+func (t *Tensor) cloneIn(ws *Workspace) *Tensor {
 	if t.Err() != nil {
 		return t
 	}
+	if ws != nil && t.Device() == CPU {
+		d := ws.floats(t.Len())
+		t.gather(d)
+		return newHostIn(ws, d, t.shape)
+	}
 	// A device that can copy strided data itself keeps it there.
 	if dc, ok := t.Device().(interface {
-		deviceClone(*Tensor) (*Tensor, error)
+		deviceClone(*Tensor, *Workspace) (*Tensor, error)
 	}); ok && t.buf != nil {
-		c, err := dc.deviceClone(t)
+		c, err := dc.deviceClone(t, ws)
 		if err != nil {
 			return Failed(err)
 		}

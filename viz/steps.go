@@ -300,6 +300,12 @@ func stepsInteractive(f *Figure) (*echarts.Chart, error) {
 	if o.title == "" {
 		o.title = "softmax(QKᵀ/√dₖ)·V, one query at a time"
 	}
+	// Values on the bars as in the PNG's cells (the rule of stepsPage).
+	maxDim := max(s.Tq, s.Tk, s.dk, s.dv)
+	o.annotate = maxDim <= 8
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate && maxDim <= 24
+	}
 	return stepsChart(s.Q, s.K, s.V, s.Tq, s.Tk, s.dk, s.dv, mask, o), nil
 }
 
@@ -313,6 +319,7 @@ type stepsSpec struct {
 	Dv     int      `json:"dv"`
 	Query  int      `json:"query"`
 	Colors []string `json:"colors"`
+	Annot  bool     `json:"annot,omitempty"` // each bar carries its value
 }
 
 // stepColors colour the interactive view's Q, K, V and output.
@@ -326,6 +333,6 @@ func stepsChart(q, k, v []float32, T, Tk, d, dv int, mask []float32, o *iopts) *
 	if mask != nil {
 		arrays = append(arrays, echarts.F32("m", mask))
 	}
-	return o.chart("steps", 820, 700, stepsSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors},
+	return o.chart("steps", 820, 700, stepsSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors, Annot: o.annotate},
 		arrays...)
 }

@@ -1,35 +1,39 @@
 #!/usr/bin/python3
-"""GPT-2 small, attnviz vs PyTorch on the CPU, in one run (`make bench-gpt2`).
+"""GPT-2 small, attnviz vs PyTorch on the CPU (`make bench-gpt2`).
 
-A forward pass of a GPT-2-small-shaped model (12 layers, 768 wide, 12
-heads, FFN 3072, vocabulary 50257, random weights, tied head) on 256
-tokens, keeping every layer's and head's attention weights.
-attnviz: model.RunIDs (Q, K, V, logits and the [12, 12, 256, 256] attention
-kept), served by the Go test binary (TestGPT2BenchServer).
-PyTorch: a straight GPT-2 in float32, torch.nn.MultiheadAttention with
-need_weights=True, average_attn_weights=False, the weights stacked to
-[12, 12, 256, 256] as well, under torch.no_grad().
-Both sides use the same number of threads (GOMAXPROCS =
-torch.set_num_threads = this machine's cores unless --threads), run one
-warm-up pass each that is discarded, and then alternate pass by pass, so a
-busy machine slows both alike; the medians are compared.
+    /usr/bin/python3 scripts/bench_gpt2.py --go-test BIN [--rounds N] [--threads N]   (BIN: go test -c ./model/)
 
-(The memory side — the peak RSS of loading a Q8_0 file of this shape — is
-make bench-model-load, scripts/bench_load.sh.)
+The row: a forward pass of a GPT-2-small-shaped model (12 layers, 768 wide,
+12 heads, FFN 3072, vocabulary 50257, context 1024, random weights, tied
+head) on 256 tokens, keeping every layer's and head's attention weights.
+  attnviz: Model.RunIDs — the logits, the attention [12, 12, 256, 256], and
+           each layer's Q, K, V — served by the Go test binary
+           (TestGPT2BenchServer: the model is built once, then one timed
+           pass per request);
+  torch:   a straight GPT-2 in float32 under torch.no_grad():
+           torch.nn.MultiheadAttention with need_weights=True,
+           average_attn_weights=False and a causal mask, the weights stacked
+           to [12, 12, 256, 256], the logits from the tied embedding.
+Both use the same number of threads (GOMAXPROCS = torch.set_num_threads =
+the machine's cores unless --threads). Protocol of every peer script
+(scripts/benchlib.py): OpenBLAS variables unset for this process only, sides
+alternating, the first round discarded, median and min, ratio of medians;
+a sample is the mean of two passes. Goal (issue #15): attnviz/torch ≤ 1.0.
 
-Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (make does), so
-OpenBLAS picks its kernels for this CPU itself.
-
-Usage: /usr/bin/python3 scripts/bench_gpt2.py --go-test BINARY [--rounds N] [--threads N]
-(BINARY from `go test -c -o BINARY ./model`).
+The memory side — the peak RSS of loading a Q8_0 file of this shape — is
+`make bench-model-load` (scripts/bench_load.sh).
 """
 import argparse
 import os
-import statistics
 import subprocess
-import time
+import sys
 
-import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+benchlib.unset_openblas_vars()
+
+import torch  # noqa: E402
 
 L, D, H, F, V, CTX, T = 12, 768, 12, 3072, 50257, 1024, 256
 
@@ -63,9 +67,9 @@ class GPT2(torch.nn.Module):
                 torch.nn.init.normal_(p, std=0.02)
 
     def forward(self, ids):
-        T_ = ids.shape[1]
-        x = self.tok(ids) + self.pos(torch.arange(T_))
-        mask = torch.ones(T_, T_, dtype=torch.bool).triu(1)  # True = may not attend
+        n = ids.shape[1]
+        x = self.tok(ids) + self.pos(torch.arange(n))
+        mask = torch.ones(n, n, dtype=torch.bool).triu(1)  # True: may not attend
         atts = []
         for b in self.blocks:
             x, w = b(x, mask)
@@ -74,63 +78,64 @@ class GPT2(torch.nn.Module):
         return logits, torch.stack(atts)
 
 
+class GoServer:
+    """TestGPT2BenchServer: builds the model once, then times one pass per request."""
+
+    def __init__(self, binary, threads):
+        env = dict(os.environ, GOMAXPROCS=str(threads))
+        self.p = subprocess.Popen([binary, "-test.run", "^TestGPT2BenchServer$", "-gpt2-bench-server"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        line = self.p.stdout.readline()
+        if not line.startswith("ready"):
+            raise SystemExit("bench_gpt2: the Go server did not start: %r" % line)
+
+    def sample(self, passes=2):
+        total = 0.0
+        for _ in range(passes):
+            self.p.stdin.write("run\n")
+            self.p.stdin.flush()
+            out = self.p.stdout.readline().split()
+            if len(out) != 2 or out[0] != "seconds":
+                raise SystemExit("bench_gpt2: unexpected Go output %r" % out)
+            total += float(out[1])
+        return total / passes * 1e3, {}
+
+    def close(self):
+        self.p.stdin.write("quit\n")
+        self.p.stdin.close()
+        self.p.wait()
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--go-test", required=True, help="go test -c -o BINARY ./model")
-    ap.add_argument("--rounds", type=int, default=7)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./model")
+    ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    args = ap.parse_args()
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if k in os.environ:
-            print("note: %s=%s is set; run with it unset to compare like make does" % (k, os.environ[k]))
-    torch.set_num_threads(args.threads)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = GPT2().eval()
     ids = torch.randint(0, V, (1, T))
 
-    env = dict(os.environ, GOMAXPROCS=str(args.threads))
-    go = subprocess.Popen([args.go_test, "-test.run", "^TestGPT2BenchServer$", "-gpt2-bench-server"],
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-    line = go.stdout.readline()
-    if not line.startswith("ready"):
-        raise SystemExit("the Go server did not start: %r" % line)
-
-    def go_run():
-        go.stdin.write("run\n")
-        go.stdin.flush()
-        out = go.stdout.readline().split()
-        if len(out) != 2 or out[0] != "seconds":
-            raise SystemExit("unexpected Go output %r" % out)
-        return float(out[1])
-
-    def torch_run():
-        t0 = time.perf_counter()
+    def peer():
         with torch.no_grad():
             logits, att = model(ids)
-        el = time.perf_counter() - t0
         assert att.shape == (L, H, T, T)
-        return el
 
-    go_run(), torch_run()  # warm-up, discarded
-    maps = open("/proc/self/maps").read().lower()
-    blas = "OpenBLAS" if "openblas" in maps else "not OpenBLAS: the reference BLAS is ~10x slower; apt-get install libopenblas0-pthread"
-    g, t = [], []
-    for r in range(args.rounds):
-        if r % 2 == 0:
-            g.append(go_run())
-            t.append(torch_run())
-        else:
-            t.append(torch_run())
-            g.append(go_run())
-    go.stdin.write("quit\n")
-    go.stdin.close()
-    go.wait()
-    gm, tm = statistics.median(g), statistics.median(t)
-    print("GPT-2 small forward + attention capture, %d tokens, %d threads, torch %s (BLAS: %s), %d alternating rounds"
-          % (T, args.threads, torch.__version__, blas, args.rounds))
-    print("  attnviz ms: " + " ".join("%.0f" % (x * 1e3) for x in g))
-    print("  torch   ms: " + " ".join("%.0f" % (x * 1e3) for x in t))
-    print("  median  attnviz %.0f ms   torch %.0f ms   attnviz/torch %.2f  (target ≤ 1.0)" % (gm * 1e3, tm * 1e3, gm / tm))
+    go = GoServer(a.go_test, a.threads)
+    peer()  # the first pass builds torch's caches; the first round is discarded anyway
+    print(f"# torch {torch.__version__}, {a.threads} threads (torch and GOMAXPROCS); {benchlib.openblas_info()}")
+    print(f"# {benchlib.machine_load()}; {a.rounds} rounds, the first discarded; a sample is the mean of 2 passes", flush=True)
+    row = benchlib.Row(f"GPT-2 small forward + attention capture, {T} tokens", go.sample,
+                       lambda: benchlib.peer_sample(peer, budget=0, min_iters=2), goal=1.0)
+    try:
+        benchlib.measure([row], rounds=a.rounds)
+    finally:
+        go.close()
+    ok = benchlib.table([row], ours="attnviz", peer="torch CPU")
+    print(f"# {benchlib.machine_load()} (after)")
+    if not ok:
+        print("# goal missed (on a loaded machine the ratio is noisy: rerun on a quiet one)")
 
 
 if __name__ == "__main__":

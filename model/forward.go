@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor"
 )
@@ -134,7 +135,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			firstErr = err
 			return nil
 		}
-		if !sameShape(t.Shape(), shape) {
+		if !slices.Equal(t.Shape(), shape) {
 			firstErr = tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", name, t.Shape(), c, shape)
 			return nil
 		}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,7 +120,7 @@ func hfArchOf(c *hfConfig) string {
 	return ""
 }
 
-func readJSON(path string, v interface{}) error {
+func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -430,12 +431,7 @@ func openHFTensors(dir string) (*hfSource, error) {
 		if len(idx.WeightMap) == 0 {
 			return nil, tensor.Errorf(tensor.ErrFormat, "model: %s has no weight_map; it lists no tensors", index)
 		}
-		names := make([]string, 0, len(idx.WeightMap))
-		for n := range idx.WeightMap {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(idx.WeightMap)) {
 			f, err := load(idx.WeightMap[n])
 			if err != nil {
 				return nil, err
@@ -567,12 +563,7 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 // mapNames builds the GGUF-named view of the folder's tensors.
 func (s *hfSource) mapNames(c *Config) error {
 	s.byName = map[string]*hfTensor{}
-	names := make([]string, 0, len(s.hf))
-	for n := range s.hf {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(s.hf)) {
 		g, conv, ok := hfMapName(c.Arch, n)
 		if !ok {
 			continue

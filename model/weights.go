@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -331,7 +332,7 @@ func checkTensors(c Config, src tensorSource, where string) error {
 			}
 			return tensor.Errorf(tensor.ErrFormat, "model: %s has no tensor %s, which a %s model needs; it is incomplete or not a %s model", where, s.name, c.Arch, c.Arch)
 		}
-		if !sameShape(shape, s.shape) {
+		if !slices.Equal(shape, s.shape) {
 			return tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", s.name, shape, c, s.shape)
 		}
 	}

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -129,7 +130,7 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
 	if mask != nil {
 		mb, ok := broadcastShapes(scoreShape, mask.shape)
-		if !ok || !sameInts(mb, scoreShape) {
+		if !ok || !slices.Equal(mb, scoreShape) {
 			return failedAttention(q, k, v, mask, shapeErr(op, "mask does not broadcast to the scores [..., queries, keys]", fmt.Sprintf("want a mask broadcastable to %v, e.g. CausalMask(%d)", scoreShape, tq), mask.shape, scoreShape))
 		}
 	}

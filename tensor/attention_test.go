@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
@@ -44,7 +45,7 @@ func TestSDPAMatchesOps(t *testing.T) {
 						got, want *Tensor
 					}{{"scores", a.Scores, scores}, {"scaled", a.Scaled, scaled}, {"masked", a.Masked, masked}, {"weights", a.Weights, weights}, {"output", a.Output, out}} {
 						gd, wd := s.got.Data(), s.want.Data()
-						if !sameInts(s.got.Shape(), s.want.Shape()) {
+						if !slices.Equal(s.got.Shape(), s.want.Shape()) {
 							t.Fatalf("%s %s: shape %v, want %v", name, s.step, s.got.Shape(), s.want.Shape())
 						}
 						for i := range gd {
@@ -104,32 +105,20 @@ func TestSoftmaxSpecialRows(t *testing.T) {
 func TestOpsOnViews(t *testing.T) {
 	x := Arange(0, 24, 1).Reshape(2, 3, 4)
 	xt := x.Transpose(0, 2) // [4 3 2], not contiguous
-	if got, want := xt.Add(Ones(2)).Data(), xt.Contiguous().AddScalar(1).Data(); !equalF(got, want) {
+	if got, want := xt.Add(Ones(2)).Data(), xt.Contiguous().AddScalar(1).Data(); !slices.Equal(got, want) {
 		t.Errorf("Add on a transposed view: %v, want %v", got, want)
 	}
-	if got, want := xt.Softmax(0).Data(), xt.Contiguous().Softmax(0).Data(); !equalF(got, want) {
+	if got, want := xt.Softmax(0).Data(), xt.Contiguous().Softmax(0).Data(); !slices.Equal(got, want) {
 		t.Errorf("Softmax on a view differs")
 	}
 	s := x.Slice(2, 1, 3) // [2 3 2]
-	if got := s.Sum(-1).Data(); !equalF(got, []float32{3, 11, 19, 27, 35, 43}) {
+	if got := s.Sum(-1).Data(); !slices.Equal(got, []float32{3, 11, 19, 27, 35, 43}) {
 		t.Errorf("Sum of a slice: %v", got)
 	}
-	if got := x.Index(1).MatMul(Ones(4)).Data(); !equalF(got, []float32{54, 70, 86}) {
+	if got := x.Index(1).MatMul(Ones(4)).Data(); !slices.Equal(got, []float32{54, 70, 86}) {
 		t.Errorf("MatMul on an Index view: %v", got)
 	}
-	if got := RepeatKV(Arange(0, 4, 1).Reshape(2, 1, 2), 2).Data(); !equalF(got, []float32{0, 1, 0, 1, 2, 3, 2, 3}) {
+	if got := RepeatKV(Arange(0, 4, 1).Reshape(2, 1, 2), 2).Data(); !slices.Equal(got, []float32{0, 1, 0, 1, 2, 3, 2, 3}) {
 		t.Errorf("RepeatKV: %v", got)
 	}
-}
-
-func equalF(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,7 +286,7 @@ func checkCUDACases(t *testing.T, dev Device, launches func() int64) {
 				if got[i].Device() != dev {
 					t.Errorf("result %d is on %s, want %s", i, got[i].Device().Name(), dev.Name())
 				}
-				if !sameInts(got[i].Shape(), want[i].Shape()) {
+				if !slices.Equal(got[i].Shape(), want[i].Shape()) {
 					t.Fatalf("result %d: shape %v, want %v", i, got[i].Shape(), want[i].Shape())
 				}
 				g, err := got[i].DataErr()

@@ -2,8 +2,9 @@ package tensor
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -76,16 +77,11 @@ func Register(d Device) {
 func Devices() []Device {
 	registry.Lock()
 	defer registry.Unlock()
-	names := make([]string, 0, len(registry.devs))
-	for n := range registry.devs {
-		if n != "cpu" {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
 	out := []Device{CPU}
-	for _, n := range names {
-		out = append(out, registry.devs[n])
+	for _, n := range slices.Sorted(maps.Keys(registry.devs)) {
+		if n != "cpu" {
+			out = append(out, registry.devs[n])
+		}
 	}
 	return out
 }
@@ -104,13 +100,9 @@ func Lookup(name string) (Device, error) {
 	}
 	registry.Lock()
 	d, ok := registry.devs[name]
-	var names []string
-	for n := range registry.devs {
-		names = append(names, n)
-	}
+	names := slices.Sorted(maps.Keys(registry.devs))
 	registry.Unlock()
 	if !ok {
-		sort.Strings(names)
 		hint := ""
 		if strings.HasPrefix(name, "cuda") {
 			hint = " (CUDA needs an NVIDIA driver: libcuda.so.1 could not be used on this machine)"

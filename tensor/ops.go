@@ -49,6 +49,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // opKind is an operation as an accelerator sees it (see the table above).
@@ -247,7 +248,7 @@ func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 		f = func(x, y float32) float32 { return x / y }
 	}
 	// Fast path: same shape, both contiguous.
-	if sameInts(a.shape, b.shape) && a.IsContiguous() && b.IsContiguous() {
+	if slices.Equal(a.shape, b.shape) && a.IsContiguous() && b.IsContiguous() {
 		x := a.data[a.offset : a.offset+len(dst)]
 		y := b.data[b.offset : b.offset+len(dst)]
 		switch op {
@@ -288,18 +289,6 @@ func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 		}
 	})
 	return newHost(dst, shape)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // --- elementwise unary ----------------------------------------------------------
@@ -454,7 +443,7 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 		return Failed(mask.Err())
 	}
 	out, ok := broadcastShapes(t.shape, mask.shape)
-	if !ok || !sameInts(out, t.shape) {
+	if !ok || !slices.Equal(out, t.shape) {
 		return Failed(shapeErr("MaskedFill", "mask does not broadcast to the tensor's shape", "the mask's dimensions, aligned from the right, must equal the tensor's or be 1", t.shape, mask.shape))
 	}
 	return apply1(opMaskedFill, []*Tensor{t, mask}, opParams{Fill: value}, func(in []*Tensor) *Tensor {

@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -194,11 +195,7 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 
 // pick chooses one array of a multi-array file.
 func pick(path string, m map[string]*tensor.Tensor, name string) (*tensor.Tensor, error) {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	if name != "" {
 		t, ok := m[name]
 		if !ok {

@@ -200,7 +200,7 @@ func alignedFloats(n int) []float32 {
 	return b[off : off+n : off+n]
 }
 
-var workPool = sync.Pool{New: func() interface{} {
+var workPool = sync.Pool{New: func() any {
 	return &Work{a: make([]float32, gemmMC*gemmKC), tmp: make([]float32, 32*32)}
 }}
 

@@ -540,7 +540,7 @@ type Dim3 struct{ X, Y, Z uint32 }
 // may be Ptr, int64, int32, Code, int, float32 or Layout; they are packed into one
 // pinned slice: the first words are the kernelParams pointer array, the
 // rest the values it points to.
-func (d *Device) Launch(name string, grid, block Dim3, args ...interface{}) error {
+func (d *Device) Launch(name string, grid, block Dim3, args ...any) error {
 	words := 0
 	for _, a := range args {
 		switch a.(type) {

@@ -213,12 +213,17 @@ func modelFileCases() []badCase {
 		folderCase("config.json that is not JSON", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) {
 			cfg["model_type"] = func() {} // json.Marshal fails: an empty config.json
 		}),
-		folderCase("tokenizer.json with a Metaspace pre-tokenizer", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
-			var j map[string]any
-			json.Unmarshal([]byte(*tok), &j)
-			j["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁"}
-			b, _ := json.Marshal(j)
-			*tok = string(b)
+		folderCase("tokenizer.json with a word-splitting Metaspace pre-tokenizer", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Metaspace", "replacement": "▁", "split": true})
+		}),
+		folderCase("tokenizer.json with a Whitespace pre-tokenizer", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Whitespace"})
+		}),
+		folderCase("tokenizer.json splitting with an unknown regex", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Sequence", "pretokenizers": []any{
+				map[string]any{"type": "Split", "pattern": map[string]string{"Regex": `\w+|[^\w\s]+`}, "behavior": "Isolated"},
+				map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+			}})
 		}),
 		folderCase("tokenizer.json that is cut short", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) { *tok = (*tok)[:len(*tok)/2] }),
 		badCase{"CLI", "model: Hugging Face folder without tokenizer.json", func(t *testing.T, dir string) result {
@@ -228,4 +233,13 @@ func modelFileCases() []badCase {
 			return cliCase("", nil, "out.png", "model", "-m", "PATH/hfcli", "-prompt", "hi", "-o", "out.png").run(t, dir)
 		}},
 	}
+}
+
+// withPre replaces the pre_tokenizer of a tokenizer.json.
+func withPre(tok string, pre any) string {
+	var j map[string]any
+	json.Unmarshal([]byte(tok), &j)
+	j["pre_tokenizer"] = pre
+	b, _ := json.Marshal(j)
+	return string(b)
 }

@@ -12,3 +12,10 @@ bench-model-load:
 
 model-pretok-ref:
 	$(PY) scripts/pretok_ref.py > model/testdata/pretok_ref.json
+
+# make model-quant-ref   regenerate model/testdata/quant_ref.json (random blocks of
+#                        every quantized type through the numpy dequantizer of
+#                        scripts/torch_arch_ref.py; Debian python3-numpy python3-torch)
+.PHONY: model-quant-ref
+model-quant-ref:
+	$(PY) scripts/quant_ref.py > model/testdata/quant_ref.json

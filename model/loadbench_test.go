@@ -192,7 +192,7 @@ func TestLoadPeakRSS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range archTensors(w.Config) {
+		for _, s := range archTensors(w.Config, w.Has) {
 			if !w.Has(s.name) {
 				continue
 			}

@@ -314,6 +314,11 @@ func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 	if f.cfg.has(optHighlight) {
 		o.pin = f.cfg.highlight
 	}
+	// Numbers in the cells as in the PNG: on up to 12×12, or as asked.
+	o.annotate = max(h.rows, h.cols) <= 12
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate
+	}
 	return heatmapChart(d, h.rows, h.cols, o)
 }
 
@@ -330,6 +335,9 @@ type heatSpec struct {
 	// (viz.Axes); empty means "query" and "key".
 	RowName string `json:"rowName,omitempty"`
 	ColName string `json:"colName,omitempty"`
+	// Annot writes each cell's value in it with Dec decimals (as the PNG).
+	Annot bool `json:"annot,omitempty"`
+	Dec   int  `json:"dec,omitempty"`
 }
 
 // heatmapChart writes the interactive heatmap of w, [rows, cols] row-major
@@ -350,7 +358,8 @@ func heatmapChart(w []float32, rows, cols int, o *iopts) *echarts.Chart {
 		arrays = append(arrays, echarts.Auto("s", o.scores, slo, shi))
 	}
 	return o.chart("heatmap", 760, 640, heatSpec{specBase: o.base(), Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal,
-		Label: o.label, Pin: o.pin, RowName: o.rowName, ColName: o.colName}, arrays...)
+		Label: o.label, Pin: o.pin, RowName: o.rowName, ColName: o.colName,
+		Annot: o.annotate, Dec: decimalsFor(math.Max(math.Abs(lo), math.Abs(hi)))}, arrays...)
 }
 
 // ---- one pass over the values

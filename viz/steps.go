@@ -281,6 +281,12 @@ func stepsInteractive(f *Figure, o *iopts) *echarts.Chart {
 	if o.title == "" {
 		o.title = "softmax(QKᵀ/√dₖ)·V, one query at a time"
 	}
+	// Values on the bars as in the PNG's cells (the rule of stepsPage).
+	maxDim := max(s.Tq, s.Tk, s.dk, s.dv)
+	o.annotate = maxDim <= 8
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate && maxDim <= 24
+	}
 	return stepsChart(s.Q, s.K, s.V, s.Tq, s.Tk, s.dk, s.dv, mask, o)
 }
 
@@ -292,6 +298,7 @@ type stepsSpec struct {
 	Dv     int      `json:"dv"`
 	Query  int      `json:"query"`
 	Colors []string `json:"colors"`
+	Annot  bool     `json:"annot,omitempty"` // each bar carries its value
 }
 
 // stepColors colour the interactive view's Q, K, V and output.
@@ -305,6 +312,6 @@ func stepsChart(q, k, v []float32, T, Tk, d, dv int, mask []float32, o *iopts) *
 	if mask != nil {
 		arrays = append(arrays, echarts.F32("m", mask))
 	}
-	return o.chart("steps", 820, 700, stepsSpec{specBase: o.base(), T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors},
+	return o.chart("steps", 820, 700, stepsSpec{specBase: o.base(), T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors, Annot: o.annotate},
 		arrays...)
 }

@@ -324,23 +324,21 @@ func (m *Model) RunTypes(ids, types []int) *Record {
 	if types != nil && m.net.types == nil {
 		return fail(tensor.Errorf(tensor.ErrValue, "model: %s has no token types; pass nil", m.cfg.Arch))
 	}
-	p, err := m.forward(ids, types, true)
+	T := len(ids)
+	if T == 0 || T > m.cfg.Context {
+		_, err := m.forward(ids, types, nil) // says what is wrong
+		return fail(err)
+	}
+	// The layers write their weights straight into the record.
+	att := tensor.Zeros(m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
+	if err := att.Err(); err != nil {
+		return fail(err)
+	}
+	p, err := m.forward(ids, types, att)
 	if err != nil {
 		return fail(err)
 	}
-	T := len(ids)
-	all := make([]float32, 0, m.cfg.Layers*m.cfg.Heads*T*T)
-	for _, a := range p.att {
-		d, err := a.DataErr()
-		if err != nil {
-			return fail(err)
-		}
-		all = append(all, d...)
-	}
-	r.Attention = tensor.New(all, m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
-	if err := r.Attention.Err(); err != nil {
-		return fail(err)
-	}
+	r.Attention = att
 	r.Logits, r.Hidden, r.Q, r.K, r.V = p.logits, p.hidden, p.qs, p.ks, p.vs
 	return r
 }
@@ -375,7 +373,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 	quiet := *m
 	quiet.progress = nil
 	for i := 0; i < n && len(ids) < m.cfg.Context; i++ {
-		p, err := quiet.forward(ids, nil, false)
+		p, err := quiet.forward(ids, nil, nil)
 		if err != nil {
 			return ids, err
 		}

@@ -19,9 +19,9 @@ import (
 )
 
 type renderFlags struct {
-	out, name, tokens, tokensFile, view, title, palette, theme, size string
-	layer, head, query, dpi                                          int
-	annotate                                                         bool
+	out, name, tokens, tokensFile, view, title, palette, theme, size, pool string
+	layer, head, query, dpi                                                int
+	annotate                                                               bool
 }
 
 // parseInterleaved parses flags that may come before or after positional
@@ -55,6 +55,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
 	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	fs.StringVar(&f.pool, "pool", "", "heatmap larger than the figure: each pixel shows the max (default: a sharp head stays visible) or the mean of its block of cells")
 }
 
 func runRender(args []string, _, stderr io.Writer) int { // writes a file, prints nothing on success
@@ -164,6 +165,15 @@ func options(f renderFlags) ([]viz.Option, error) {
 	opts = append(opts, viz.DPI(f.dpi))
 	if f.annotate {
 		opts = append(opts, viz.Annotate())
+	}
+	switch strings.ToLower(f.pool) {
+	case "":
+	case "max":
+		opts = append(opts, viz.Pool(viz.PoolMax))
+	case "mean":
+		opts = append(opts, viz.Pool(viz.PoolMean))
+	default:
+		return nil, fmt.Errorf("unknown -pool %q; use max or mean", f.pool)
 	}
 	return opts, nil
 }

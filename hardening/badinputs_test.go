@@ -659,6 +659,26 @@ func cases() []badCase {
 		cliCase("render: empty .npz (no arrays)", map[string]func(*testing.T) []byte{"e.npz": func(t *testing.T) []byte { return zipBytes(t, nil) }}, "out.png", "render", "-o", "out.png", "e.npz"),
 		cliCase("render: safetensors offsets past the end", map[string]func(*testing.T) []byte{"s.safetensors": bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))}, "out.pdf", "render", "-o", "out.pdf", "s.safetensors"),
 		cliCase("model: missing model file", nil, "out.png", "model", "-m", "PATH/none.gguf", "-prompt", "hi", "-o", "out.png"),
+		badCase{"CLI", "model: no -m, and the lesson model in none of the places looked", func(t *testing.T, dir string) result {
+			bin := cliBinary(t)
+			home := filepath.Join(dir, "home")
+			cwd := filepath.Join(dir, "a", "b", "c") // every folder looked in lies under dir
+			os.MkdirAll(cwd, 0o755)
+			defer os.RemoveAll(filepath.Join(dir, "a"))
+			defer os.RemoveAll(home)
+			cmd := exec.Command(bin, "model", "-prompt", "hi", "-o", "out.png")
+			cmd.Dir = cwd
+			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "ATTNVIZ_MODEL=")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("want exit status 1, got %v (stderr %q)", err, stderr.String())
+			}
+			noFile(t, filepath.Join(cwd, "out.png"))
+			return result{clean(strings.TrimSpace(stderr.String())), cliExit1}
+		}},
 		cliCase("model: GGUF with offsets past the end", map[string]func(*testing.T) []byte{"bad.gguf": bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))}, "out.png", "model", "-m", "bad.gguf", "-prompt", "hi", "-o", "out.png"),
 
 		badCase{"CLI", "render -tokens-file with hostile text to .html", func(t *testing.T, dir string) result {

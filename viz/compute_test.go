@@ -52,16 +52,13 @@ func TestStepsMatchesSDPA(t *testing.T) {
 	if ref.Err() != nil {
 		t.Fatal(ref.Err())
 	}
+	sd := f.data.(*stepsData)
 	for _, c := range []struct {
 		name string
+		got  []float32
 		t    *tensor.Tensor
-	}{{"scores", ref.Scores}, {"weights", ref.Weights}, {"output", ref.Output}} {
-		var got []float32
-		for _, m := range f.mats {
-			if m.name == c.name {
-				got = m.data
-			}
-		}
+	}{{"scores", sd.S, ref.Scores}, {"weights", sd.A, ref.Weights}, {"output", sd.O, ref.Output}} {
+		got := c.got
 		want := c.t.Data()
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, want %d", c.name, len(got), len(want))

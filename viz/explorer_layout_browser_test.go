@@ -36,12 +36,9 @@ func TestInteractiveExplorerLayout(t *testing.T) {
 	browserReady(t)
 	dir := pageDir(t)
 	toks := demoTokens(9)
-	o := newIopts("viz.Explorer")
+	o := newIopts()
 	o.title, o.q, o.k = "toy model", toks, toks
-	c, err := explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
 	frag, err := echarts.Fragment(c, echarts.Options{})
 	if err != nil {
 		t.Fatal(err)

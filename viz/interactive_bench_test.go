@@ -17,12 +17,9 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
 			var size int
 			for i := 0; i < b.N; i++ {
-				o := newIopts("viz.Heatmap")
+				o := newIopts()
 				o.q, o.k = toks, toks
-				c, err := heatmapChart(w, n, n, o)
-				if err != nil {
-					b.Fatal(err)
-				}
+				c := heatmapChart(w, n, n, o)
 				p, err := echarts.Page(c, echarts.Options{Script: true})
 				if err != nil {
 					b.Fatal(err)
@@ -40,12 +37,9 @@ func BenchmarkInteractiveExplorerHTML(b *testing.B) {
 	toks := demoTokens(128)
 	var size int
 	for i := 0; i < b.N; i++ {
-		o := newIopts("viz.Explorer")
+		o := newIopts()
 		o.q, o.k = toks, toks
-		c, err := explorerChart(att, 12, 12, 128, 128, o)
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := explorerChart(att, 12, 12, 128, 128, o)
 		p, err := echarts.Page(c, echarts.Options{Script: true})
 		if err != nil {
 			b.Fatal(err)

@@ -239,20 +239,14 @@ func TestInteractiveBrowser(t *testing.T) {
 		}
 	}
 	// Edge cases: a 1×1 matrix; masked cells (−Inf, NaN) in raw scores.
-	one, err := heatmapChart([]float32{1}, 1, 1, newIopts("viz.Heatmap"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	one := heatmapChart([]float32{1}, 1, 1, newIopts())
 	writePage(t, dir, "edge-1x1.html", one)
 	pages = append(pages, browserPage{File: "edge-1x1.html", Checks: []map[string]any{
 		{"do": "hover", "i": 0, "j": 0, "want": "query 0: 0\nkey 0: 0\nweight: 1.0000"}}})
 	ninf, nan := float32(math.Inf(-1)), float32(math.NaN())
-	mo := newIopts("viz.Heatmap")
+	mo := newIopts()
 	mo.label = "score"
-	masked, err := heatmapChart([]float32{1.5, ninf, ninf, -2, 0.25, ninf, nan, 3, -1}, 3, 3, mo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	masked := heatmapChart([]float32{1.5, ninf, ninf, -2, 0.25, ninf, nan, 3, -1}, 3, 3, mo)
 	writePage(t, dir, "edge-masked.html", masked)
 	pages = append(pages, browserPage{File: "edge-masked.html", Checks: []map[string]any{
 		{"do": "hover", "i": 0, "j": 1, "want": "query 0: 0\nkey 1: 1\nscore: −∞ (masked)"},
@@ -335,34 +329,25 @@ func TestInteractiveScale(t *testing.T) {
 	var pages []browserPage
 	for _, n := range []int{1024, 4096} {
 		w, _ := demoAttention(uint64(n), n, n, true)
-		o := newIopts("viz.Heatmap")
+		o := newIopts()
 		o.title, o.q, o.k = fmt.Sprintf("n=%d", n), demoTokens(n), demoTokens(n)
-		c, err := heatmapChart(w, n, n, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := heatmapChart(w, n, n, o)
 		file := fmt.Sprintf("heatmap-%d.html", n)
 		writePage(t, dir, file, c)
 		pages = append(pages, browserPage{File: file, Checks: []map[string]any{{"do": "hoverRespond", "i": n / 2, "j": n / 3, "prefix": fmt.Sprintf("query %d: ", n/2)}}})
 	}
-	o := newIopts("viz.Explorer")
+	o := newIopts()
 	o.title, o.q, o.k = "12×12×128²", demoTokens(128), demoTokens(128)
-	c, err := explorerChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := explorerChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
 	writePage(t, dir, "explorer-12x12x128.html", c)
 	pages = append(pages, browserPage{File: "explorer-12x12x128.html", Checks: []map[string]any{
 		{"do": "select", "cls": "attnviz-layer", "value": 7, "attr": "data-layer"},
 		{"do": "thumb", "layer": 11, "head": 5},
 		{"do": "hoverRespond", "i": 100, "j": 20, "prefix": "query 100: "},
 	}})
-	o = newIopts("viz.HeadView")
+	o = newIopts()
 	o.q, o.k = demoTokens(128), demoTokens(128)
-	c, err = headViewChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = headViewChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
 	writePage(t, dir, "headview-12x12x128.html", c)
 	pages = append(pages, browserPage{File: "headview-12x12x128.html", Checks: []map[string]any{
 		{"do": "headToggle", "head": 3},

@@ -37,7 +37,7 @@ func TestFigureInteractive(t *testing.T) {
 	ResendScript()
 	defer ResendScript()
 	for name, f := range figureCases(t) {
-		if f.interactive == nil || f.interactivePage == nil {
+		if f.html == nil {
 			t.Errorf("%s: no interactive writer attached", name)
 			continue
 		}
@@ -57,7 +57,7 @@ func TestFigureInteractive(t *testing.T) {
 		}
 	}
 	// A view without an interactive form keeps the static HTML.
-	if f := Rollout(tensor.New(demoStack(2, 3, 9), 2, 3, 9, 9)); f.Err() == nil && f.interactive != nil {
+	if f := Rollout(tensor.New(demoStack(2, 3, 9), 2, 3, 9, 9)); f.Err() == nil && f.html != nil {
 		t.Errorf("Rollout should have no interactive writer")
 	}
 }

@@ -28,7 +28,7 @@ var statTitles = []string{"entropy (nats)", "mean distance (tokens)", "sink mass
 // HeadStatsTensor computes the StatNames statistics of [L, H, T, T]
 // attention: a [5, L, H] tensor (statistic, layer, head).
 func HeadStatsTensor(att *tensor.Tensor) *tensor.Tensor {
-	cfg := newConfig(nil)
+	cfg := newConfig(nil, "HeadStatsTensor", 0)
 	st, err := readStack("HeadStatsTensor", att, &cfg)
 	if err != nil {
 		return tensor.Failed(err)
@@ -92,29 +92,30 @@ func headStats(st *stack) []float32 {
 // as bars, one colour per head, grouped by layer. Layers and Heads pick a
 // subset.
 func HeadStats(att *tensor.Tensor, opts ...Option) *Figure {
-	return build("stats", opts, func(f *Figure) (*raster.Page, error) {
-		st, err := readStack("HeadStats", att, &f.cfg)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkProbs(f, "HeadStats", "the attention", st.d, st.shape); err != nil {
-			return nil, err
-		}
-		all := headStats(st)
-		f.addMatrix("attention", st.d, st.shape...)
-		// keep the chosen layers and heads
-		nl, nh := len(st.layers), len(st.heads)
-		sel := make([]float32, 5*nl*nh)
-		for s := 0; s < 5; s++ {
-			for i, l := range st.layers {
-				for j, h := range st.heads {
-					sel[(s*nl+i)*nh+j] = all[(s*st.L+l)*st.H+h]
-				}
+	return build(headStatsView, opts, tensors(att))
+}
+
+func drawHeadStats(f *Figure, in inputs) (*raster.Page, error) {
+	att := in.t[0]
+	st, err := readStack("HeadStats", att, &f.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkProbs(f, "HeadStats", "the attention", st.d, st.shape); err != nil {
+		return nil, err
+	}
+	all := headStats(st)
+	// keep the chosen layers and heads
+	nl, nh := len(st.layers), len(st.heads)
+	sel := make([]float32, 5*nl*nh)
+	for s := 0; s < 5; s++ {
+		for i, l := range st.layers {
+			for j, h := range st.heads {
+				sel[(s*nl+i)*nh+j] = all[(s*st.L+l)*st.H+h]
 			}
 		}
-		f.addMatrix("stats", sel, 5, nl, nh)
-		return statsPage(f, st, sel), nil
-	})
+	}
+	return statsPage(f, st, sel), nil
 }
 
 func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
@@ -135,7 +136,7 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 	c := newCanvas(cfg, []*Colormap{cm}, extra)
 	pad := c.px(10)
 	title := fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query"))
-	if cfg.titleSet {
+	if cfg.has(optTitle) {
 		title = cfg.title
 	}
 	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)

@@ -54,7 +54,7 @@ func TestValues(t *testing.T) {
 			if got := f.Warnings(); strings.Join(got, "|") != strings.Join(c.warnings, "|") {
 				t.Errorf("warnings %q, want %q", got, c.warnings)
 			}
-			ch, err := heatmapFromFigure(f)
+			ch, err := heatmapInteractive(f)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -251,7 +251,14 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 	if rank < 2 || rank > 4 {
 		return nil, fmt.Errorf("want a [T,T], [H,T,T] or [L,H,T,T] array, got shape %v", shape)
 	}
-	if toks != nil {
+	view := f.view
+	if view == "" {
+		view = "heatmap"
+		if rank > 2 && f.head < 0 {
+			view = "grid"
+		}
+	}
+	if toks != nil && view != "stats" { // stats are per head: no tokens drawn
 		q, k := shape[rank-2], shape[rank-1]
 		if len(toks) != q || len(toks) != k {
 			if q != k && len(toks) == q+k {
@@ -261,13 +268,6 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 			}
 		} else {
 			opts = append(opts, viz.Tokens(toks))
-		}
-	}
-	view := f.view
-	if view == "" {
-		view = "heatmap"
-		if rank > 2 && f.head < 0 {
-			view = "grid"
 		}
 	}
 	if f.query >= 0 {

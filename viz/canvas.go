@@ -1,12 +1,394 @@
 package viz
 
+// How figures are drawn: the colour maps and themes, the canvas a view lays
+// its page out on (text, number formats), the matrix panel every view draws
+// its cells with, and the colour bar.
+
 import (
+	"image/color"
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
+
+// ---- colours
+
+// Colormap maps a value in [0, 1] to a colour. The predefined maps are
+// colour-blind safe: Viridis, Cividis and Magma are sequential (for
+// attention weights, which run from 0 to 1); Diverging is centred on its
+// middle (for raw scores before softmax, centred on 0).
+type Colormap struct {
+	name      string
+	stops     []uint32
+	diverging bool
+}
+
+// Name returns the colour map's name.
+func (c *Colormap) Name() string {
+	if c == nil {
+		return "viridis"
+	}
+	return c.name
+}
+
+// Diverging reports whether the map is centred on its middle.
+func (c *Colormap) Diverging() bool { return c != nil && c.diverging }
+
+// At returns the colour for t in [0, 1] (clamped), interpolating linearly
+// between the map's stops.
+func (c *Colormap) At(t float64) color.RGBA {
+	if c == nil || len(c.stops) == 0 {
+		c = Viridis
+	}
+	if !(t > 0) {
+		t = 0
+	}
+	if t > 1 {
+		t = 1
+	}
+	x := t * float64(len(c.stops)-1)
+	i := int(math.Floor(x))
+	if i >= len(c.stops)-1 {
+		return rgb(c.stops[len(c.stops)-1])
+	}
+	f := x - float64(i)
+	a, b := rgb(c.stops[i]), rgb(c.stops[i+1])
+	m := func(p, q uint8) uint8 { return uint8(float64(p)*(1-f) + float64(q)*f + 0.5) }
+	return color.RGBA{m(a.R, b.R), m(a.G, b.G), m(a.B, b.B), 255}
+}
+
+func rgb(v uint32) color.RGBA {
+	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}
+}
+
+// The colour maps. Viridis, Cividis and Magma are sampled from matplotlib's
+// tables (33 stops); Diverging is Paul Tol's colour-blind-safe BuRd.
+var (
+	Viridis = &Colormap{name: "viridis", stops: []uint32{0x440154, 0x470d60, 0x48186a, 0x482374, 0x472d7b, 0x453781, 0x424086, 0x3e4989, 0x3b528b, 0x375b8d, 0x33638d, 0x2f6b8e, 0x2c728e, 0x297a8e, 0x26828e, 0x23898e, 0x21918c, 0x1f988b, 0x1fa088, 0x22a785, 0x28ae80, 0x32b67a, 0x3fbc73, 0x4ec36b, 0x5ec962, 0x70cf57, 0x84d44b, 0x98d83e, 0xaddc30, 0xc2df23, 0xd8e219, 0xece51b, 0xfde725}}
+	Cividis = &Colormap{name: "cividis", stops: []uint32{0x00224e, 0x00285b, 0x002e6a, 0x053371, 0x1a386f, 0x273e6e, 0x32436d, 0x3b496c, 0x434e6c, 0x4b546c, 0x535a6d, 0x5a5f6e, 0x61656f, 0x686a71, 0x6f7073, 0x767676, 0x7d7c78, 0x848279, 0x8c8878, 0x938e78, 0x9b9476, 0xa39a74, 0xaba072, 0xb4a76f, 0xbcae6c, 0xc4b468, 0xcdbb63, 0xd5c25e, 0xdec958, 0xe7d150, 0xf0d846, 0xf9e03a, 0xfee838}}
+	Magma   = &Colormap{name: "magma", stops: []uint32{0x000004, 0x030312, 0x0a0822, 0x130d34, 0x1d1147, 0x29115a, 0x36106b, 0x440f76, 0x51127c, 0x5d177f, 0x6a1c81, 0x762181, 0x832681, 0x902a81, 0x9c2e7f, 0xaa337d, 0xb73779, 0xc43c75, 0xd0416f, 0xdc4869, 0xe75263, 0xef5d5e, 0xf56b5c, 0xf9795d, 0xfc8961, 0xfd9869, 0xfea772, 0xfeb67c, 0xfec488, 0xfed395, 0xfde2a3, 0xfcf0b2, 0xfcfdbf}}
+	// Diverging runs blue (negative) – near white (0) – red (positive).
+	Diverging = &Colormap{name: "diverging", diverging: true, stops: []uint32{0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7, 0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b}}
+)
+
+// HeadColors are 16 colours that stay distinguishable (Okabe–Ito without
+// black, then Paul Tol's muted scheme); HeadColor cycles through them.
+var HeadColors = []color.RGBA{
+	rgb(0x0072b2), rgb(0xe69f00), rgb(0x009e73), rgb(0xd55e00), rgb(0xcc79a7), rgb(0x56b4e9), rgb(0xf0e442),
+	rgb(0x332288), rgb(0x117733), rgb(0x882255), rgb(0xddcc77), rgb(0x44aa99), rgb(0xcc6677), rgb(0x999933), rgb(0xaa4499), rgb(0x88ccee),
+}
+
+// HeadColor returns the colour of head h.
+func HeadColor(h int) color.RGBA {
+	if h < 0 {
+		h = -h
+	}
+	return HeadColors[h%len(HeadColors)]
+}
+
+// ThemeMode is light or dark: the colours of a figure's background and
+// text (pick one with the Theme option).
+type ThemeMode int
+
+const (
+	Light ThemeMode = iota // dark text on white
+	Dark                   // light text on a near-black background
+)
+
+type themeColors struct {
+	bg, fg, muted, grid, mask, hatch, accent color.RGBA
+}
+
+func (t ThemeMode) colors() themeColors {
+	if t == Dark {
+		return themeColors{
+			bg: rgb(0x16181d), fg: rgb(0xe8e8e8), muted: rgb(0xa0a4ab), grid: rgb(0x3a3e46),
+			mask: rgb(0x3c3f45), hatch: rgb(0x7d828b), accent: rgb(0xff8c42),
+		}
+	}
+	return themeColors{
+		bg: rgb(0xffffff), fg: rgb(0x1f1f1f), muted: rgb(0x666666), grid: rgb(0xd0d0d0),
+		mask: rgb(0xd9d9d9), hatch: rgb(0x9a9a9a), accent: rgb(0xd55e00),
+	}
+}
+
+// ---- the canvas
+
+// Font sizes in points.
+const (
+	ptTitle = 12.0
+	ptAxis  = 10.0
+	ptTick  = 9.0
+	ptAnnot = 8.0
+)
+
+// canvas is a page being laid out, with the figure's theme and palette.
+type canvas struct {
+	pg    *raster.Page
+	th    themeColors
+	s     float64 // pixels per "design pixel" (DPI/96)
+	maps  []raster.MapRef
+	mask  uint8
+	hatch uint8
+}
+
+// newCanvas makes a page whose palette holds the given colour maps, the
+// theme's colours, blends for anti-aliased text and the extra colours.
+func newCanvas(cfg *config, cmaps []*Colormap, extra []color.RGBA) *canvas {
+	th := cfg.theme.colors()
+	pal := &raster.Palette{}
+	c := &canvas{th: th, s: cfg.dpi / 96}
+	reserve := 10 + 20 + 3*len(extra)
+	levels := 192
+	if len(cmaps) > 0 {
+		if l := (256 - reserve) / len(cmaps); l < levels {
+			levels = l
+		}
+	}
+	for _, m := range cmaps {
+		c.maps = append(c.maps, pal.AddMap(m.At, levels))
+	}
+	pal.Add(th.bg)
+	pal.Add(th.fg)
+	pal.Add(th.muted)
+	pal.Add(th.grid)
+	c.mask = pal.Add(th.mask)
+	c.hatch = pal.Add(th.hatch)
+	pal.Add(th.accent)
+	pal.Add(color.RGBA{255, 255, 255, 255})
+	pal.Add(color.RGBA{0, 0, 0, 255})
+	for _, e := range extra {
+		pal.Add(e)
+	}
+	pal.AddBlends(th.bg, th.fg, 14)
+	pal.AddBlends(th.bg, th.muted, 4)
+	for _, e := range extra {
+		pal.AddBlends(th.bg, e, 2)
+	}
+	pal.AddBlends(th.bg, th.accent, 2)
+	c.pg = raster.NewPage(1, 1, cfg.dpi, th.bg, pal)
+	return c
+}
+
+func (c *canvas) px(v float64) float64 { return math.Round(v * c.s) }
+
+func (c *canvas) text(x, y float64, s string, size float64, bold bool, col color.RGBA, ax, ay float64) {
+	c.pg.Text(x, y, s, raster.TextStyle{Size: size, Bold: bold, Color: col, AX: ax, AY: ay})
+}
+
+func (c *canvas) textRot(x, y float64, s string, size float64, col color.RGBA, ax, ay float64) {
+	c.pg.Text(x, y, s, raster.TextStyle{Size: size, Color: col, AX: ax, AY: ay, Rot90: true})
+}
+
+func (c *canvas) tw(s string, size float64, bold bool) float64 {
+	return math.Ceil(c.pg.TextWidth(s, size, bold))
+}
+
+func (c *canvas) th_(size float64) float64 { return c.pg.TextHeight(size, false) }
+
+// finish sets the page size.
+func (c *canvas) finish(w, h float64) *raster.Page {
+	c.pg.W = int(math.Ceil(w))
+	c.pg.H = int(math.Ceil(h))
+	if c.pg.W < 1 {
+		c.pg.W = 1
+	}
+	if c.pg.H < 1 {
+		c.pg.H = 1
+	}
+	return c.pg
+}
+
+// errorPage draws an error message.
+func errorPage(msg string, theme ThemeMode) *raster.Page {
+	cfg := config{dpi: 96, theme: theme}
+	c := newCanvas(&cfg, nil, nil)
+	lines := wrap(msg, 86)
+	if len(lines) > 12 {
+		lines = append(lines[:12], "…")
+	}
+	pad := 14.0
+	lh := c.th_(ptAxis) + 3
+	y := pad
+	c.text(pad, y, "attnviz could not draw this figure", ptTitle, true, c.th.accent, 0, 0)
+	y += c.th_(ptTitle) + 8
+	w := c.tw("attnviz could not draw this figure", ptTitle, true)
+	for _, l := range lines {
+		c.text(pad, y, l, ptAxis, false, c.th.fg, 0, 0)
+		if tw := c.tw(l, ptAxis, false); tw > w {
+			w = tw
+		}
+		y += lh
+	}
+	c.pg.StrokeRect(2, 2, w+2*pad-4, y+pad-4, 2, c.th.accent)
+	return c.finish(w+2*pad, y+pad)
+}
+
+// wrap breaks s into lines of at most n runes at spaces.
+func wrap(s string, n int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		words := strings.Fields(para)
+		line := ""
+		for _, w := range words {
+			for utf8.RuneCountInString(w) > n {
+				r := []rune(w)
+				if line != "" {
+					out = append(out, line)
+					line = ""
+				}
+				out = append(out, string(r[:n]))
+				w = string(r[n:])
+			}
+			switch {
+			case line == "":
+				line = w
+			case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= n:
+				line += " " + w
+			default:
+				out = append(out, line)
+				line = w
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// tokLabel makes a token printable on an axis: control characters and
+// leading/trailing spaces become visible, long tokens are cut.
+func tokLabel(s string, max int) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString("\\n")
+		case r == '\t':
+			b.WriteString("\\t")
+		case r == '\r':
+			b.WriteString("\\r")
+		case r == ' ' && (i == 0 || i == len(s)-1):
+			b.WriteRune('·')
+		case !unicode.IsPrint(r) && r != ' ':
+			b.WriteString("?")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if out == "" {
+		return "''"
+	}
+	if utf8.RuneCountInString(out) > max {
+		r := []rune(out)
+		out = string(r[:max-1]) + "…"
+	}
+	return out
+}
+
+// niceTicks returns about n round values covering [lo, hi].
+func niceTicks(lo, hi float64, n int) (ticks []float64, step float64) {
+	if n < 2 {
+		n = 2
+	}
+	if !(hi > lo) {
+		return []float64{lo}, 1
+	}
+	raw := (hi - lo) / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step = mag
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	start := math.Ceil(lo/step-1e-9) * step
+	for v := start; v <= hi+step*1e-9; v += step {
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		ticks = append(ticks, v)
+		if len(ticks) > 50 {
+			break
+		}
+	}
+	return ticks, step
+}
+
+func fmtTick(v, step float64) string {
+	d := 0
+	if step > 0 && step < 1 {
+		d = int(math.Ceil(-math.Log10(step) - 1e-9))
+		if math.Abs(step*math.Pow(10, float64(d))-2.5) < 1e-6 {
+			d++
+		}
+	}
+	if d > 6 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', d, 64)
+	if strings.HasPrefix(s, "-") {
+		s = "−" + s[1:]
+	}
+	return s
+}
+
+// fmtVal writes a cell value with a fixed number of decimals.
+func fmtVal(v float64, decimals int) string {
+	if math.IsInf(v, -1) {
+		return "−∞"
+	}
+	if math.IsInf(v, 1) {
+		return "∞"
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if s == "-"+strings.Repeat("0", 1)+"."+strings.Repeat("0", decimals) || s == "-0" {
+		s = s[1:]
+	}
+	if strings.HasPrefix(s, "-") {
+		s = "−" + s[1:]
+	}
+	return s
+}
+
+// decimalsFor picks decimals for annotating values of magnitude up to m.
+func decimalsFor(m float64) int {
+	switch {
+	case m >= 100:
+		return 0
+	case m >= 10:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// luminance of a colour in [0, 1] (for black or white text on a cell).
+func luminance(c color.RGBA) float64 {
+	lin := func(v uint8) float64 {
+		x := float64(v) / 255
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(c.R) + 0.7152*lin(c.G) + 0.0722*lin(c.B)
+}
+
+func inkOn(c color.RGBA) color.RGBA {
+	if luminance(c) > 0.3 {
+		return color.RGBA{0, 0, 0, 255}
+	}
+	return color.RGBA{255, 255, 255, 255}
+}
+
+// ---- the matrix panel and the colour bar
 
 // matPanel is one matrix drawn as cells with its axes: row labels on the
 // left, column labels below (turned when they do not fit), a title above.
@@ -71,7 +453,7 @@ func absInt(v int) int {
 	return v
 }
 
-// step returns the labelling stride so that labels of size need pixels do
+// labelStep returns the labelling stride so that labels of size need pixels do
 // not overlap.
 func labelStep(n int, span, need float64) int {
 	if span <= 0 {

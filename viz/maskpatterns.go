@@ -1,0 +1,104 @@
+package viz
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/raster"
+)
+
+// MaskPatterns draws the attention masks of n tokens, 1 = may attend, 0 = blocked
+// (grey, hatched): the causal mask (query i sees keys j ≤ i), the padding
+// mask for a sequence whose first valid tokens are real (keys ≥ valid are
+// padding) and the two combined, as a decoder with padding uses them.
+// valid = n means no padding.
+func MaskPatterns(n, valid int, opts ...Option) *Figure {
+	return build(maskPatternsView, opts, ints(n, valid))
+}
+
+func drawMaskPatterns(f *Figure, in inputs) (*raster.Page, error) {
+	n, valid := in.n[0], in.n[1]
+	cfg := &f.cfg
+	if n < 1 || n > 4096 {
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: n = %d tokens; use 1 … 4096", n)
+	}
+	if valid < 0 || valid > n {
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: valid = %d real tokens out of n = %d; use 0 … n (n = no padding)", valid, n)
+	}
+	if err := tokenCountErr("MaskPatterns", cfg, n, n); err != nil {
+		return nil, err
+	}
+	causal := make([]float32, n*n)
+	pad := make([]float32, n*n)
+	both := make([]float32, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if j <= i {
+				causal[i*n+j] = 1
+			}
+			if j < valid {
+				pad[i*n+j] = 1
+			}
+			both[i*n+j] = causal[i*n+j] * pad[i*n+j]
+		}
+	}
+	cm := cfg.cmap
+	if cm == nil || cm.Diverging() {
+		cm = Viridis
+	}
+	c := newCanvas(cfg, []*Colormap{cm}, nil)
+	cell := int(c.px(240)) / n
+	if cell > int(c.px(36)) {
+		cell = int(c.px(36))
+	}
+	pool := 1
+	if cell < 1 {
+		cell, pool = 1, int(math.Ceil(float64(n)/c.px(240)))
+	}
+	labels := cfg.qTok
+	mk := func(title string, v []float32) *matPanel {
+		bl := make([]bool, len(v))
+		for i, x := range v {
+			bl[i] = x == 0
+		}
+		return &matPanel{rows: n, cols: n, vals: v, masked: bl, lo: 0, hi: 1, cmap: c.maps[0], logical: true,
+			maskText: "0", title: title, rowLabels: labels, colLabels: labels, rowTitle: "query", colTitle: "key",
+			highlight: -1, cell: cell, pool: pool, annotate: n <= 8, titleLeft: true}
+	}
+	panels := []*matPanel{
+		mk("causal: key j ≤ query i", causal),
+		mk(fmt.Sprintf("padding: first %d tokens real", valid), pad),
+		mk("causal AND padding", both),
+	}
+	return panelRow(c, cfg, "Attention masks (1 = may attend, hatched = blocked → −∞ before softmax)", panels), nil
+}
+
+// panelRow lays panels out in one row under a title.
+func panelRow(c *canvas, cfg *config, title string, panels []*matPanel) *raster.Page {
+	pad := c.px(10)
+	if cfg.has(optTitle) {
+		title = cfg.title
+	}
+	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
+	y := pad + c.th_(ptTitle) + c.px(12)
+	top, bottom, h := 0.0, 0.0, 0
+	Ls := make([]panelLayout, len(panels))
+	for i, m := range panels {
+		Ls[i] = m.layout(c)
+		top = math.Max(top, Ls[i].top)
+		bottom = math.Max(bottom, Ls[i].bottom)
+		if m.dataH() > h {
+			h = m.dataH()
+		}
+	}
+	x := pad
+	for i, m := range panels {
+		x0 := int(x + Ls[i].left)
+		m.draw(c, Ls[i], x0, int(y+top))
+		w := math.Max(float64(m.dataW())+math.Max(0, Ls[i].right), c.tw(m.title, ptAxis, true)-Ls[i].left)
+		x = float64(x0) + w + c.px(24)
+	}
+	pageW := math.Max(x+pad, c.tw(title, ptTitle, true)+2*pad)
+	return c.finish(pageW, y+top+float64(h)+bottom+pad)
+}

@@ -244,7 +244,7 @@ func readBad(c badFileCase) (err error) {
 	case "npy":
 		_, err = ReadNPY(bytes.NewReader(c.data))
 	case "npz":
-		_, err = ReadNPZ(bytes.NewReader(c.data), int64(len(c.data)))
+		err = ReadNPZ(bytes.NewReader(c.data), int64(len(c.data))).Err()
 	case "safetensors":
 		_, err = ReadSafetensors(bytes.NewReader(c.data))
 	}
@@ -261,7 +261,7 @@ func loadBad(c badFileCase, path string) (err error) {
 	case "npy":
 		err = LoadNPY(path).Err()
 	case "npz":
-		_, err = LoadNPZ(path)
+		err = LoadNPZ(path).Err()
 	case "safetensors":
 		_, err = LoadSafetensors(path)
 	}

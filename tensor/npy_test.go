@@ -265,7 +265,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := Scalar(1).SaveNPY(dir); err == nil || err.Error() != "SaveNPY: "+dir+" is a directory; give a file name" {
 		t.Fatalf("save to a directory: %v", err)
 	}
-	for _, err := range []error{LoadNPY(dir).Err(), func() error { _, e := LoadNPZ(dir); return e }(), func() error { _, e := LoadSafetensors(dir); return e }()} {
+	for _, err := range []error{LoadNPY(dir).Err(), LoadNPZ(dir).Err(), func() error { _, e := LoadSafetensors(dir); return e }()} {
 		if err == nil || !strings.HasSuffix(err.Error(), dir+" is a directory; give the path of a file") || !errors.Is(err, ErrValue) {
 			t.Errorf("load a directory: %v", err)
 		}

@@ -18,10 +18,11 @@ func TestNPZReadsNumpyFiles(t *testing.T) {
 	m := refManifest(t)
 	for _, key := range refFiles(t, "npz/") {
 		path := filepath.Join("testdata", "files", key)
-		all, err := LoadNPZ(path)
-		if err != nil {
+		z := LoadNPZ(path)
+		if err := z.Err(); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
+		all := z.Tensors()
 		if len(all) != len(m[key]) {
 			t.Errorf("%s: %d arrays, want %d", key, len(all), len(m[key]))
 		}
@@ -34,8 +35,8 @@ func TestNPZReadsNumpyFiles(t *testing.T) {
 			checkRef(t, key+":"+name+" (LoadNPZTensor)", LoadNPZTensor(path, name), want)
 		}
 		b, _ := os.ReadFile(path)
-		all2, err := ReadNPZ(bytes.NewReader(b), int64(len(b)))
-		if err != nil || len(all2) != len(all) {
+		all2 := ReadNPZ(bytes.NewReader(b), int64(len(b)))
+		if err := all2.Err(); err != nil || len(all2.Names()) != len(all) {
 			t.Errorf("ReadNPZ %s: %v", key, err)
 		}
 	}
@@ -68,10 +69,11 @@ func TestNPZRoundTrip(t *testing.T) {
 		if err := save(p, in); err != nil {
 			t.Fatal(err)
 		}
-		out, err := LoadNPZ(p)
-		if err != nil {
+		z := LoadNPZ(p)
+		if err := z.Err(); err != nil {
 			t.Fatal(err)
 		}
+		out := z.Tensors()
 		for k, v := range in {
 			if !reflect.DeepEqual(out[k].Shape(), v.Shape()) || !reflect.DeepEqual(out[k].Data(), v.Data()) {
 				t.Errorf("compressed=%v %s: got %v want %v", compressed, k, out[k], v)

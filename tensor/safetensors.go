@@ -79,7 +79,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 		return nil, Errorf(ErrFormat, "safetensors: this is a .npy file, not safetensors; read it with LoadNPY")
 	}
 	if string(pre[:4]) == "PK\x03\x04" {
-		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive (.npz?), not safetensors; read it with LoadNPZ")
+		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive, not safetensors (an .npz: read it with LoadNPZ; a torch.save file: convert it with %s)", torchConvert(""))
 	}
 	if n > safetensorsMaxHeader {
 		return nil, Errorf(ErrFormat, "safetensors: header length %d is larger than the %d-byte limit; this is not a safetensors file or it is corrupt", n, safetensorsMaxHeader)
@@ -317,6 +317,9 @@ func LoadSafetensors(path string) (*SafetensorsFile, error) {
 	defer f.Close()
 	sf, err := readSafetensors(bufio.NewReaderSize(f, 1<<16), fileSize(f))
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "safetensors"); e != nil {
+			err = e
+		}
 		return nil, prefixErr("LoadSafetensors "+path, err)
 	}
 	return sf, nil

@@ -24,6 +24,10 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 		case 1:
 			name = names[0]
 		default:
+			if contains(names, "attention") { // what attnviz_export.py and model -o write
+				name = "attention"
+				break
+			}
 			return nil, nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 		}
 	} else if !contains(names, name) {

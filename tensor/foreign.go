@@ -57,7 +57,7 @@ func isPickle(b []byte) bool {
 
 // sniff names the format of a file that is not the one a reader wanted
 // ("npy", "npz" or "safetensors"), with what to do; nil when it is none it
-// recognises. r holds the file (size bytes); file is its name, for the
+// recognises (the readers themselves name each other's formats). r holds the file (size bytes); file is its name, for the
 // conversion line.
 func sniff(r io.ReaderAt, size int64, file, want string) error {
 	var head [8]byte
@@ -84,8 +84,6 @@ func sniff(r io.ReaderAt, size int64, file, want string) error {
 		return torchError(prefix, file, true)
 	case len(b) >= 4 && string(b[:4]) == "GGUF":
 		return Errorf(ErrFormat, "%s: this is a GGUF model file; load it with model.Load (or attnviz model -m %s)", prefix, file)
-	case len(b) >= 6 && string(b[:6]) == npyMagic && want != "npy":
-		return Errorf(ErrFormat, "%s: this is a .npy file (one array); read it with LoadNPY", prefix)
 	}
 	return nil
 }

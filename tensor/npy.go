@@ -153,10 +153,15 @@ func ReadNPYHeader(r io.Reader) (NPYHeader, error) {
 // when known (a file's size, an archive entry's size), so a header that
 // declares more data than there is fails before reading; -1 means unknown.
 func readNPY(r io.Reader, size int64) (*Tensor, NPYHeader, error) {
-	t, strs, h, err := readNPYValue(r, size)
-	if err == nil && strs != nil {
+	cr := &countingReader{r: r}
+	h, dt, err := readNPYHeader(cr)
+	if err != nil {
+		return nil, h, err
+	}
+	if dt.isText() {
 		return nil, h, Errorf(ErrFormat, "npy: the array holds text (dtype %s, shape %v), not numbers; a tensor holds numbers — keep tokens beside the weights in an .npz, np.savez(f, attention=a, tokens=np.array(tokens)), and read them with LoadNPZ(path).Tokens()", pyRepr(h.Descr), h.Shape)
 	}
+	t, err := readNPYNumbers(cr, size, h, dt)
 	return t, h, err
 }
 

@@ -1,4 +1,4 @@
-# files: .npy / .npz / safetensors (owner: file-formats engineer)
+# files: .npy / .npz / safetensors
 #   make files-ref    regenerate tensor/testdata/files from numpy and torch
 #                     (scripts/make_files.py; Debian python3-numpy python3-torch)
 #   make user-files   regenerate tensor/testdata/user: files as NumPy/PyTorch users write them
@@ -17,7 +17,4 @@ user-files:
 	$(PY) scripts/make_user_files.py
 
 fuzz-files:
-	@for t in FuzzReadNPY FuzzReadNPZ FuzzReadSafetensors; do \
-	  echo "fuzz-files: $$t for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel 2 ./tensor/ || exit 1; \
-	done
+	$(call run-fuzz,$(FUZZTIME),tensor:FuzzReadNPY tensor:FuzzReadNPZ tensor:FuzzReadSafetensors)

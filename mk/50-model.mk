@@ -1,4 +1,4 @@
-# model (owner: model engineer)
+# model
 #   make model        put the lesson model stories260Ktok512.gguf (1.2 MB) in the user cache folder
 #                     (~/.cache/attnviz/models on Linux), from ../shared/models or downloaded
 #   make model-ref    regenerate model/testdata/ref_stories260K.json with PyTorch
@@ -6,7 +6,9 @@
 #   make model-arch-ref  regenerate model/testdata/ref_arch.json: the random-weight
 #                     llama/qwen2/gpt2/bert test models (model/archfiles_test.go)
 #                     run by scripts/torch_arch_ref.py (own reader, tokenizers, float64)
-#   make bench-model  forward pass + attention capture for 128 tokens (CPU)
+#   make bench-model  forward pass + attention capture for 128 tokens (CPU), beside
+#                     the same forward pass in PyTorch (scripts/bench_model.py),
+#                     with the allocations per forward (-benchmem); goal ≤ 3 ms
 # Tests read the model where model.DefaultPath() finds it ($ATTNVIZ_MODEL, the cache folder,
 # models/, ../shared/models/) and skip with a message when it is nowhere.
 .PHONY: model model-ref model-arch-ref bench-model
@@ -31,4 +33,7 @@ model-arch-ref:
 bench:: bench-model
 
 bench-model:
-	$(GO) test -run '^$$' -bench '^BenchmarkForward128$$' -benchmem -count 3 ./model/
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-model: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
+	$(PEER_ENV) $(PY) scripts/bench_model.py --go-test $(BENCH_DIR)/model.test

@@ -51,7 +51,7 @@ type archBuilder struct {
 	f16     bool // store matrices as F16
 }
 
-func (b *archBuilder) kv(key string, v interface{}) {
+func (b *archBuilder) kv(key string, v any) {
 	var t ValueType
 	switch x := v.(type) {
 	case string:

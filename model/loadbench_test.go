@@ -31,7 +31,7 @@ var (
 	loadMode       = flag.String("load-mode", "weights", "what -load-rss loads: weights (ReadWeights and decode every tensor once, linear weights transposed) or model (model.Load)")
 )
 
-// gpt2SmallShape is GPT-2 small: 12 layers, 768 wide, 12 heads, FFN 3072,
+// The bench* sizes are GPT-2 small: 12 layers, 768 wide, 12 heads, FFN 3072,
 // vocabulary 50257, context 1024 — 124,439,808 parameters (output tied).
 const (
 	benchLayers, benchDim, benchFFN, benchVocab, benchCtx = 12, 768, 3072, 50257, 1024
@@ -192,7 +192,7 @@ func TestLoadPeakRSS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range archTensors(w.Config) {
+		for _, s := range archTensors(w.Config, w.Has) {
 			if !w.Has(s.name) {
 				continue
 			}

@@ -209,6 +209,14 @@ func TestLessons(t *testing.T) {
 			if _, err := os.Stat(executed); err != nil {
 				t.Fatalf("not executed: %v", err)
 			}
+			// Every interactive figure carries its library: the lesson saved
+			// with its outputs stays within 8 MB (issue 12).
+			if st, err := os.Stat(executed); err == nil {
+				t.Logf("%s with outputs: %d bytes", stem, st.Size())
+				if st.Size() > 8_000_000 {
+					t.Errorf("%s saved with its outputs is %d bytes, over the 8 MB budget", stem, st.Size())
+				}
+			}
 			nb := readNotebook(t, executed)
 			if len(nb.Cells) != len(src.Cells) {
 				t.Fatalf("executed notebook has %d cells, the lesson %d", len(nb.Cells), len(src.Cells))

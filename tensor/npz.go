@@ -6,7 +6,8 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -97,7 +98,7 @@ func ReadNPZ(r io.ReaderAt, size int64) *NPZ {
 
 // readNPZMembers reads every member.
 func readNPZMembers(m map[string]*zip.File) (*NPZ, error) {
-	z := &NPZ{names: sortedKeys(m), tensors: map[string]*Tensor{}, text: map[string]npzText{}}
+	z := &NPZ{names: slices.Sorted(maps.Keys(m)), tensors: map[string]*Tensor{}, text: map[string]npzText{}}
 	for _, name := range z.names {
 		t, strs, h, err := readNPZEntry(name, m[name])
 		if err != nil {
@@ -110,15 +111,6 @@ func readNPZMembers(m map[string]*zip.File) (*NPZ, error) {
 		}
 	}
 	return z, nil
-}
-
-func sortedKeys(m map[string]*zip.File) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // withNPZ opens path and calls fn with its members.
@@ -173,7 +165,7 @@ func LoadNPZTensor(path, name string) *Tensor {
 	err := withNPZ("LoadNPZTensor", path, func(m map[string]*zip.File) error {
 		f, ok := m[name]
 		if !ok {
-			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(sortedKeys(m)))
+			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(slices.Sorted(maps.Keys(m))))
 		}
 		var strs []string
 		var h NPYHeader
@@ -194,7 +186,7 @@ func LoadNPZTensor(path, name string) *Tensor {
 func NPZNames(path string) ([]string, error) {
 	var names []string
 	err := withNPZ("NPZNames", path, func(m map[string]*zip.File) error {
-		names = sortedKeys(m)
+		names = slices.Sorted(maps.Keys(m))
 		return nil
 	})
 	return names, err
@@ -223,11 +215,7 @@ func quoteList(names []string) string {
 // give the same bytes (fixed timestamps). Nothing is written when a tensor
 // carries an error or a name is empty.
 func WriteNPZ(w io.Writer, tensors map[string]*Tensor, compressed bool) error {
-	names := make([]string, 0, len(tensors))
-	for k := range tensors {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(tensors))
 	files := make([][]byte, len(names))
 	for i, name := range names {
 		if name == "" {

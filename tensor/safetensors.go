@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,7 +208,7 @@ func parseSafetensorsMeta(raw json.RawMessage) (map[string]string, error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	var m map[string]interface{}
+	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, Errorf(ErrFormat, "safetensors: \"__metadata__\" must be an object of strings, got %s", shortBytes(raw))
 	}
@@ -221,16 +223,16 @@ func parseSafetensorsMeta(raw json.RawMessage) (map[string]string, error) {
 	return out, nil
 }
 
-func mustJSON(v interface{}) []byte {
+func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
 
 func parseSafetensorsEntry(name string, raw json.RawMessage) (*safetensorsEntry, error) {
 	var info struct {
-		Dtype       *string        `json:"dtype"`
-		Shape       *[]interface{} `json:"shape"`
-		DataOffsets *[]interface{} `json:"data_offsets"`
+		Dtype       *string `json:"dtype"`
+		Shape       *[]any  `json:"shape"`
+		DataOffsets *[]any  `json:"data_offsets"`
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
@@ -291,7 +293,7 @@ func parseSafetensorsEntry(name string, raw json.RawMessage) (*safetensorsEntry,
 }
 
 // jsonUint reads a JSON number that is a non-negative integer.
-func jsonUint(v interface{}) (uint64, bool) {
+func jsonUint(v any) (uint64, bool) {
 	num, ok := v.(json.Number)
 	if !ok {
 		return 0, false
@@ -346,12 +348,7 @@ func (f *SafetensorsFile) Names() []string {
 	if f == nil {
 		return nil
 	}
-	names := make([]string, 0, len(f.entries))
-	for k := range f.entries {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(f.entries))
 }
 
 // Metadata returns a copy of the file's "__metadata__" map (empty when the
@@ -447,12 +444,7 @@ func (f *SafetensorsFile) String() string {
 		fmt.Fprintf(&b, "\n  %s %s %v", name, e.dtype, e.shape)
 	}
 	if len(f.meta) > 0 {
-		keys := make([]string, 0, len(f.meta))
-		for k := range f.meta {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Fprintf(&b, "\n  metadata: %s", strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "\n  metadata: %s", strings.Join(slices.Sorted(maps.Keys(f.meta)), ", "))
 	}
 	return b.String()
 }
@@ -511,11 +503,7 @@ func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype
 	default:
 		return nil, Errorf(ErrValue, "safetensors: cannot write dtype %q; use \"F32\", \"F16\", \"BF16\" or \"F64\"", dtype)
 	}
-	names := make([]string, 0, len(tensors))
-	for k := range tensors {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(tensors))
 	type info struct {
 		Dtype       string   `json:"dtype"`
 		Shape       []int    `json:"shape"`

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/attnviz/attnviz/internal/atomicfile"
 	"github.com/attnviz/attnviz/tensor"
@@ -32,8 +31,9 @@ type view struct {
 	// draw checks the inputs, keeps in f.data what the interactive form
 	// needs and lays the static figure out.
 	draw func(f *Figure, in inputs) (*raster.Page, error)
-	// interactive writes the chart from f.data; nil: the HTML shows the PNG.
-	interactive func(f *Figure) (*echarts.Chart, error)
+	// interactive writes the chart from f.data and the figure's options
+	// o; nil: the HTML shows the PNG.
+	interactive func(f *Figure, o *iopts) *echarts.Chart
 }
 
 // inputs are the arguments of a view function other than its options.
@@ -355,38 +355,29 @@ func insertBeforeBody(page []byte, s string) []byte {
 // EChartsVersion is the version of the ECharts script embedded in viz.
 const EChartsVersion = echarts.Version
 
-// EChartsLicense returns the licence and notice texts of the embedded
-// ECharts script (Apache-2.0, with a BSD-3-Clause d3 part).
+// EChartsLicense returns the licence and notice texts of the JavaScript the
+// interactive figures carry: the custom ECharts build (Apache-2.0, with a
+// BSD-3-Clause d3 part; ZRender, BSD-3-Clause; tslib, 0BSD) and fflate (MIT).
 func EChartsLicense() string { return echarts.License() }
 
-var (
-	scriptSent   atomic.Bool
-	scriptAlways atomic.Bool
-	scriptURL    atomic.Value // string
-)
+// ScriptInEveryFigure is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries the (compressed, ≈ 260 kB) ECharts build
+// and draws on its own, in Colab's per-output frames too; this does nothing.
+func ScriptInEveryFigure(on bool) {}
 
-// ScriptInEveryFigure makes every figure's notebook HTML carry the ECharts
-// script (≈ 1 MB each) instead of only the first one. Use it where each
-// output lives in its own frame and cannot see the others' scripts (Google
-// Colab, some editors' notebook views).
-func ScriptInEveryFigure(on bool) { scriptAlways.Store(on) }
+// ResendScript is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries the ECharts build, so a cleared output or
+// a reloaded page no longer leaves later figures without it; this does
+// nothing.
+func ResendScript() {}
 
-// ResendScript makes the next figure shown in a notebook carry the ECharts
-// script again. The script travels once per kernel session, in the first
-// figure's HTML; call this after clearing that output, or after opening the
-// notebook in a fresh page while the kernel kept running.
-func ResendScript() { scriptSent.Store(false) }
-
-// EChartsFrom makes interactive figures load ECharts from url (for example a
-// copy of echarts.min.js served next to a slide deck) instead of carrying the
-// embedded script. An empty url restores the default: the script inline,
-// offline. Pages that load from a URL need that URL reachable when opened.
-func EChartsFrom(url string) { scriptURL.Store(url) }
-
-func currentScriptURL() string {
-	s, _ := scriptURL.Load().(string)
-	return s
-}
+// EChartsFrom is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries its own compact ECharts build (offline);
+// loading it from a URL is no longer supported and this does nothing.
+func EChartsFrom(url string) {}
 
 // maxFallbackPNG: a notebook fragment carries the figure's PNG as a
 // fallback (shown where scripts do not run: untrusted notebooks, GitHub's
@@ -410,16 +401,14 @@ func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
 				l.err = fmt.Errorf("viz: interactive view failed: %v", r)
 			}
 		}()
-		l.chart, l.err = l.f.view.interactive(l.f)
-		if l.err == nil {
-			l.frag, l.err = echarts.Fragment(l.chart, echarts.Options{})
-		}
+		l.chart = l.f.view.interactive(l.f, ioptsFrom(l.f))
+		l.frag, l.err = echarts.Fragment(l.chart)
 	})
 	return l.chart, l.frag, l.err
 }
 
-// fragment returns the notebook HTML, carrying the ECharts script if no
-// earlier figure of this process has (see ResendScript).
+// fragment returns the notebook HTML (self-sufficient: it carries the
+// library, see package echarts).
 func (l *lazyHTML) fragment() (s string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -430,18 +419,10 @@ func (l *lazyHTML) fragment() (s string, err error) {
 	if err != nil {
 		return "", err
 	}
-	url := currentScriptURL()
-	if url != "" {
-		return string(echarts.Scripts(echarts.Options{ScriptURL: url})) + string(frag), nil
-	}
-	if !scriptSent.Swap(true) || scriptAlways.Load() {
-		return string(echarts.Scripts(echarts.Options{Script: true})) + string(frag), nil
-	}
 	return string(frag), nil
 }
 
-// page returns a standalone HTML document (always with the script, or the
-// EChartsFrom URL).
+// page returns a standalone HTML document.
 func (l *lazyHTML) page() (b []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -452,7 +433,7 @@ func (l *lazyHTML) page() (b []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return echarts.Page(c, echarts.Options{Script: true, ScriptURL: currentScriptURL()})
+	return echarts.Page(c)
 }
 
 // warningsHTML is the caption line under an interactive chart that lists
@@ -497,6 +478,7 @@ type iopts struct {
 	fallbackPNG []byte
 	diverging   bool // centre the colour range on 0
 	shared      bool // one colour scale for every head (explorer)
+	annotate    bool // write the values in the cells (heatmap) or on the bars (steps)
 }
 
 func newIopts() *iopts {
@@ -570,6 +552,15 @@ func (o *iopts) size(w, h int) (int, int) {
 	}
 	return w, h
 }
+
+// specBase is what the spec of every interactive view begins with.
+type specBase struct {
+	Title string   `json:"title"`
+	Q     []string `json:"q"`
+	K     []string `json:"k"`
+}
+
+func (o *iopts) base() specBase { return specBase{Title: o.title, Q: o.q, K: o.k} }
 
 // chart is the echarts chart of a view with the common fields from o.
 func (o *iopts) chart(kind string, w, h int, spec any, arrays ...echarts.Array) *echarts.Chart {

@@ -20,7 +20,7 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 				o := newIopts()
 				o.q, o.k = toks, toks
 				c := heatmapChart(w, n, n, o)
-				p, err := echarts.Page(c, echarts.Options{Script: true})
+				p, err := echarts.Page(c)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -40,7 +40,7 @@ func BenchmarkInteractiveExplorerHTML(b *testing.B) {
 		o := newIopts()
 		o.q, o.k = toks, toks
 		c := explorerChart(att, 12, 12, 128, 128, o)
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		p, err := echarts.Page(c)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func TestInteractiveBenchTable(t *testing.T) {
 		o := newIopts()
 		o.q, o.k = toks, toks
 		c := heatmapChart(w, n, n, o)
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		p, err := echarts.Page(c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,16 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
+// skipOrFail skips a test whose tools are missing, or fails it under
+// `make test` (ATTNVIZ_REQUIRE_BROWSER=1), which has just installed them.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("ATTNVIZ_REQUIRE_BROWSER") != "" {
+		t.Fatalf(format+" (ATTNVIZ_REQUIRE_BROWSER is set: make test installs these)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func browserReady(t testing.TB) (node, runner string) {
 	t.Helper()
 	root := repoRoot(t)
@@ -37,14 +47,14 @@ func browserReady(t testing.TB) (node, runner string) {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
+		skipOrFail(t, "no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
+		skipOrFail(t, "no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
 	}
 	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core")); err != nil {
-		t.Skip("web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
+		skipOrFail(t, "web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
 	}
 	return node, filepath.Join(root, "web", "run.mjs")
 }
@@ -135,7 +145,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 	if err := os.WriteFile(mpath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, runner, mpath)
 	var stderr bytes.Buffer
@@ -164,7 +174,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 
 func writePage(t testing.TB, dir, name string, c *echarts.Chart) {
 	t.Helper()
-	b, err := echarts.Page(c, echarts.Options{Script: true})
+	b, err := echarts.Page(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +272,42 @@ func TestInteractiveBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := browserPage{File: name + ".html"}
-		if name == "fig-strip" {
+		switch name {
+		case "fig-strip":
 			p.Checks = append(p.Checks, map[string]any{"do": "stripQuery", "value": 2})
+		case "fig-heatmap":
+			// Annotate (automatic for 9×9): every cell's value, as the PNG writes it.
+			w, _ := demoAttention(1, 9, 9, true)
+			lo, hi := finiteRange(w)
+			dec := decimalsFor(math.Max(math.Abs(math.Min(lo, 0)), math.Abs(hi)))
+			var want []string
+			for _, x := range w {
+				want = append(want, fmtVal(float64(x), dec))
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "annot", "want": want})
+		case "fig-steps":
+			// Annotate (automatic for 6 tokens, d 4): the bars carry their values.
+			q, k, v, m := demoQKV(6, 4, 3)
+			raw, scaled, wts, out := stepsRef(q, k, v, m, 6, 6, 4, 3, 3)
+			var want [][]string
+			for _, vals := range [][]any{raw, scaled, wts, out} {
+				big := 0.0
+				for _, x := range vals {
+					if x != nil {
+						big = math.Max(big, math.Abs(x.(float64)))
+					}
+				}
+				var ls []string
+				for _, x := range vals {
+					if x == nil {
+						ls = append(ls, "−∞")
+					} else {
+						ls = append(ls, fmtVal(x.(float64), decimalsFor(big)))
+					}
+				}
+				want = append(want, ls)
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "stepsLabels", "want": want})
 		}
 		pages = append(pages, p)
 	}

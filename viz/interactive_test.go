@@ -151,19 +151,20 @@ func demoQKV(T, d, dv int) (q, k, v, m []float32) {
 }
 
 // TestInteractiveGolden compares each view's notebook fragment (everything
-// but the shared ECharts script) with testdata/interactive/*.html byte for
+// but the library blob and its loader, which echarts.StripLibrary replaces) with testdata/interactive/*.html byte for
 // byte. Run `go test ./viz -run Golden -update` after an intended change.
 func TestInteractiveGolden(t *testing.T) {
 	for _, theme := range []string{"light", "dark"} {
 		for name, c := range demoCharts(t, theme) {
-			got, err := echarts.Fragment(c, echarts.Options{})
+			got, err := echarts.Fragment(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := echarts.Fragment(demoCharts(t, theme)[name], echarts.Options{})
+			again, _ := echarts.Fragment(demoCharts(t, theme)[name])
 			if !bytes.Equal(got, again) {
 				t.Errorf("%s/%s: two renders of the same input differ", name, theme)
 			}
+			got = echarts.StripLibrary(got)
 			path := filepath.Join("testdata", "interactive", name+"-"+theme+".html")
 			if updateGolden() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -189,12 +190,12 @@ func TestInteractiveGolden(t *testing.T) {
 // HTML: inside the spec JSON every <, > and & is \u-escaped.
 func TestInteractiveEscaping(t *testing.T) {
 	c := demoCharts(t, "light")["hostile"]
-	page, err := echarts.Page(c, echarts.Options{Script: true})
+	page, err := echarts.Page(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Only our own markup may contain "<script"; count them.
-	frag, _ := echarts.Fragment(c, echarts.Options{})
+	frag, _ := echarts.Fragment(c)
 	if n := bytes.Count(frag, []byte("<script")); n != 1 {
 		t.Errorf("fragment has %d <script> tags, want 1 (the mount call)", n)
 	}
@@ -217,49 +218,35 @@ func TestInteractiveEscaping(t *testing.T) {
 	}
 }
 
-func TestInteractiveScriptOncePerSession(t *testing.T) {
-	ResendScript()
-	defer ResendScript()
-	w, _ := demoAttention(1, 9, 9, true)
-	mk := func() *lazyHTML { return Heatmap(tensor.New(w, 9, 9)).html }
+// TestInteractiveSelfSufficient: every fragment carries the library, whatever
+// was shown before it (the deprecated ResendScript, ScriptInEveryFigure and
+// EChartsFrom change nothing), and so does the standalone page.
+func TestInteractiveSelfSufficient(t *testing.T) {
+	mk := func() *lazyHTML {
+		return &lazyHTML{f: figureCases(t)["fig-heatmap"]}
+	}
 	a, err := mk().fragment()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ScriptInEveryFigure(false)
+	EChartsFrom("https://example.org/echarts.min.js")
 	b, _ := mk().fragment()
-	if !strings.Contains(a, "window.echarts") || len(a) < 900_000 {
-		t.Errorf("first fragment does not carry the ECharts script (%d bytes)", len(a))
-	}
-	if len(b) > 100_000 || strings.Contains(b, "if(!window.echarts){") {
-		t.Errorf("second fragment carries the script again (%d bytes)", len(b))
-	}
 	ResendScript()
 	c, _ := mk().fragment()
-	if len(c) != len(a) {
-		t.Errorf("after ResendScript the fragment should carry the script again")
+	if a != b || a != c {
+		t.Errorf("fragments of one chart differ (%d, %d, %d bytes)", len(a), len(b), len(c))
 	}
-	ScriptInEveryFigure(true)
-	e1, _ := mk().fragment()
-	e2, _ := mk().fragment()
-	ScriptInEveryFigure(false)
-	if len(e1) != len(a) || len(e2) != len(a) {
-		t.Errorf("ScriptInEveryFigure(true): every fragment should carry the script")
+	_, blob, _ := echarts.LibrarySizes()
+	if len(a) < blob || !strings.Contains(a, echarts.LibraryKey()) || strings.Contains(a, "example.org") {
+		t.Errorf("fragment does not carry the library (%d bytes, blob %d)", len(a), blob)
 	}
 	p, err := mk().page()
-	if err != nil || !bytes.Contains(p, []byte("if(!window.echarts){")) {
-		t.Errorf("a standalone page must always carry the script (err %v)", err)
-	}
-	EChartsFrom("https://example.org/echarts.min.js")
-	d, _ := mk().fragment()
-	EChartsFrom("")
-	if !strings.Contains(d, `<script src="https://example.org/echarts.min.js">`) || len(d) > 100_000 {
-		t.Errorf("EChartsFrom: fragment should load the URL instead of inlining (%d bytes)", len(d))
+	if err != nil || !bytes.Contains(p, []byte(echarts.LibraryKey())) {
+		t.Errorf("a standalone page must carry the library (err %v)", err)
 	}
 }
 
-// TestInteractiveBadInput: the interactive views are written from what the
-// static view checked; bad input stops the figure (one set of checks), and
-// cells the static view draws masked are drawn masked.
 func TestInteractiveBadInput(t *testing.T) {
 	w9, _ := demoAttention(1, 3, 3, true)
 	att := tensor.New(demoStack(2, 2, 3), 2, 2, 3, 3)
@@ -292,7 +279,7 @@ func TestInteractiveBadInput(t *testing.T) {
 		Heatmap(tensor.New([]float32{1, 0, 0.5, 0.5}, 2, 2), Mask(tensor.CausalMask(2))),
 		Heatmap(tensor.New([]float32{0.5}, 1, 1)),
 	} {
-		if f.Err() != nil || !strings.Contains(f.HTML(), "window.attnviz.mount(") {
+		if f.Err() != nil || !strings.Contains(f.HTML(), "rt.boot(") {
 			t.Errorf("%v: want an interactive view", f)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -232,7 +233,7 @@ func sniffKind(path string) string {
 // pick chooses one array of numbers of an .npz file.
 func pick(path string, z *tensor.NPZ, name string) (*tensor.Tensor, error) {
 	if name != "" {
-		if !contains(z.Names(), name) {
+		if !slices.Contains(z.Names(), name) {
 			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(z.Names(), ", "))
 		}
 		t := z.Tensor(name)
@@ -249,7 +250,7 @@ func pick(path string, z *tensor.NPZ, name string) (*tensor.Tensor, error) {
 		t := z.Tensor(names[0])
 		return t, t.Err()
 	}
-	if contains(names, "attention") { // what np.savez(f, attention=a, ...) and attnviz_export.py name it
+	if slices.Contains(names, "attention") { // what np.savez(f, attention=a, ...) and attnviz_export.py name it
 		t := z.Tensor("attention")
 		return t, t.Err()
 	}

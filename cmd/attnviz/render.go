@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 

@@ -240,7 +240,8 @@ func load(p string) error {
 		}
 		return nil
 	case ".safetensors":
-		f, err := tensor.LoadSafetensors(p)
+		f := tensor.LoadSafetensors(p)
+		err := f.Err()
 		if err != nil {
 			return err
 		}

@@ -472,7 +472,8 @@ func TestRecordSaveSafetensors(t *testing.T) {
 	if err := r.SaveSafetensors(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := tensor.LoadSafetensors(path)
+	f := tensor.LoadSafetensors(path)
+	err := f.Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,12 +134,15 @@ type NPYHeader struct {
 // Fortran-ordered data is reordered; header versions 1.0, 2.0 and 3.0 are
 // read. float64 values are rounded to the nearest float32.
 //
-// A malformed, truncated or unsupported file gives an error wrapping
-// ErrFormat that says what was expected and what was found; it never
-// panics, and it allocates no more than the bytes actually present.
-func ReadNPY(r io.Reader) (*Tensor, error) {
+// A malformed, truncated or unsupported file gives a tensor carrying an
+// error wrapping ErrFormat that says what was expected and what was found;
+// it never panics, and it allocates no more than the bytes actually present.
+func ReadNPY(r io.Reader) *Tensor {
 	t, _, err := readNPY(r, -1)
-	return t, err
+	if err != nil {
+		return Failed(err)
+	}
+	return t
 }
 
 // ReadNPYHeader reads only the header of a .npy stream; r is left at the

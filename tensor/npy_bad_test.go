@@ -243,11 +243,11 @@ func readBad(c badFileCase) (err error) {
 	}()
 	switch c.format {
 	case "npy":
-		_, err = ReadNPY(bytes.NewReader(c.data))
+		err = ReadNPY(bytes.NewReader(c.data)).Err()
 	case "npz":
 		err = ReadNPZ(bytes.NewReader(c.data), int64(len(c.data))).Err()
 	case "safetensors":
-		_, err = ReadSafetensors(bytes.NewReader(c.data))
+		err = ReadSafetensors(bytes.NewReader(c.data)).Err()
 	}
 	return err
 }
@@ -264,7 +264,7 @@ func loadBad(c badFileCase, path string) (err error) {
 	case "npz":
 		err = LoadNPZ(path).Err()
 	case "safetensors":
-		_, err = LoadSafetensors(path)
+		err = LoadSafetensors(path).Err()
 	}
 	return err
 }

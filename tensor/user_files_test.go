@@ -184,7 +184,7 @@ func TestTorchSaveFile(t *testing.T) {
 	for _, f := range []string{"torch_dict.pt", "torch_tensor.pt"} {
 		p := userFile(f)
 		b, _ := os.ReadFile(p)
-		_, stErr := LoadSafetensors(p)
+		stErr := LoadSafetensors(p).Err()
 		for _, c := range []struct {
 			op  string
 			err error
@@ -265,7 +265,8 @@ func TestExporterFiles(t *testing.T) {
 		{"export_f16.safetensors", "F16", m.AttentionF16},
 		{"export_hf.safetensors", "F32", m.HFBatch1},
 	} {
-		f, err := LoadSafetensors(userFile(c.file))
+		f := LoadSafetensors(userFile(c.file))
+		err := f.Err()
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}
@@ -314,7 +315,8 @@ np.save("py16.npy", a.astype(np.float16))
 			t.Fatalf("%s differs from numpy's %s: %v %v", c[0], c[1], got, want)
 		}
 	}
-	f, err := LoadSafetensors(filepath.Join(dir, "py.safetensors"))
+	f := LoadSafetensors(filepath.Join(dir, "py.safetensors"))
+	err = f.Err()
 	if err != nil || f.Metadata()["tokens"] != `["a", "b", "<c>", "ü"]` {
 		t.Fatalf("tokens metadata: %v %q", err, f.Metadata())
 	}

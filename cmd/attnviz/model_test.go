@@ -41,7 +41,8 @@ func TestModelCLISafetensors(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f, err := tensor.LoadSafetensors(out)
+	f := tensor.LoadSafetensors(out)
+	err := f.Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 // loadSafetensors reads one array of a .safetensors file and the tokens in
 // its "tokens" metadata entry (a JSON list), if any.
 func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
-	f, err := tensor.LoadSafetensors(path)
-	if err != nil {
+	f := tensor.LoadSafetensors(path)
+	if err := f.Err(); err != nil {
 		return nil, nil, err
 	}
 	names := f.Names() // sorted
@@ -38,6 +38,7 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 	}
 	var toks []string
 	if s, ok := f.Metadata()["tokens"]; ok {
+		var err error
 		if toks, err = tokensFromMetadata(s); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", path, err)
 		}

@@ -159,8 +159,7 @@ func zipBytes(t *testing.T, files map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
-// ggufBytes builds a GGUF v3 file with no metadata and the given tensors
-// (name, dims, type, offset), padded to 32 bytes, followed by data bytes.
+// ggufTensor is a tensor entry of ggufBytes: name, dims, type, offset.
 type ggufTensor struct {
 	name   string
 	dims   []uint64
@@ -168,6 +167,8 @@ type ggufTensor struct {
 	offset uint64
 }
 
+// ggufBytes builds a GGUF v3 file with no metadata and the given tensors,
+// padded to 32 bytes, followed by data bytes.
 func ggufBytes(tensors []ggufTensor, data int) []byte {
 	b := []byte("GGUF")
 	b = binary.LittleEndian.AppendUint32(b, 3)

@@ -14,3 +14,15 @@ bench::
 # round discarded, median and min, ratio from the medians.
 PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench
+
+# $(call run-fuzz,TIME,PKG:FuzzTarget ...) runs each fuzz target for TIME, one at a time
+# (fuzz-files, fuzz-short, fuzz-long). Inputs that fail are saved under
+# <pkg>/testdata/fuzz/<FuzzName>/: commit them, they become regression tests.
+FUZZ_PARALLEL ?= 1
+define run-fuzz
+	@for pt in $(2); do \
+	  p=$${pt%%:*}; t=$${pt#*:}; \
+	  echo "fuzz: $$t (./$$p) for $(1)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(1) -parallel $(FUZZ_PARALLEL) ./$$p/ || exit 1; \
+	done
+endef

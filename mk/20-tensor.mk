@@ -1,4 +1,4 @@
-# tensor ops (owner: tensor-ops engineer)
+# tensor ops
 #   make bench-tensor the table of issue #14: matmul 128×128 (one call after
 #                     idle, tight loop), attention 12 heads d 64 n = 128, 512,
 #                     2048 (weights kept), matmul 1024 and 2048 — Go benchmarks

@@ -1,4 +1,4 @@
-# model (owner: model engineer)
+# model
 #   make model        download the lesson model stories260Ktok512.gguf (1.2 MB) into models/
 #   make model-ref    regenerate model/testdata/ref_stories260K.json with PyTorch
 #                     (scripts/torch_model_ref.py: its own GGUF reader, float64)

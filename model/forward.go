@@ -114,7 +114,7 @@ func (p *scratchPool) put(w [2]*tensor.Workspace) {
 	p.mu.Unlock()
 }
 
-// archOf fills the conventions that follow from the architecture.
+// archDefaults fills the conventions that follow from the architecture.
 func archDefaults(c *Config) error {
 	switch c.Arch {
 	case "llama":

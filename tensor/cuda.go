@@ -218,7 +218,7 @@ func (k *cuKernels) releaseTemps() {
 	k.temps = nil
 }
 
-// ptr is the device address of t's first element (its offset applied).
+// cuPtr is the device address of t's first element (its offset applied).
 func cuPtr(t *Tensor) cuda.Ptr {
 	b, ok := t.buf.(cudaBuf)
 	if !ok {

@@ -53,7 +53,7 @@ func (a Activation) String() string {
 type Linear struct {
 	in, out int
 	dev     Device
-	// CPU: Wᵀ (in × out) packed in column panels of nr (see packB); bias
+	// CPU: Wᵀ (in × out) packed in column panels of nr (see cpu.PackB); bias
 	// on the host.
 	packed []float32
 	nr     int

@@ -297,13 +297,7 @@ func Arange(start, stop, step float32) *Tensor {
 	if x > maxElements { // also +Inf when stop - start overflows float32
 		return Failed(Errorf(ErrValue, "Arange: %v..%v by %v makes too many elements", start, stop, step))
 	}
-	n := int(x)
-	if n < 0 {
-		n = 0
-	}
-	if n > maxElements {
-		return Failed(Errorf(ErrValue, "Arange: %v..%v by %v makes too many elements", start, stop, step))
-	}
+	n := max(int(x), 0)
 	d := make([]float32, n)
 	for i := range d {
 		d[i] = start + float32(i)*step
@@ -600,7 +594,7 @@ func (t *Tensor) String() string {
 	if len(t.shape) == 0 {
 		b.WriteString(fmtVal(d[0]))
 	} else {
-		formatRec(&b, d, t.shape, 0, 0, 7)
+		formatRec(&b, d, t.shape, 0, 0)
 	}
 	fmt.Fprintf(&b, ", shape=%v", t.shape)
 	if t.Device() != CPU {
@@ -622,7 +616,7 @@ func fmtVal(v float32) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
-func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int, depth int) {
+func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int) {
 	n := shape[dim]
 	stride := numel(shape[dim+1:])
 	b.WriteString("[")
@@ -630,7 +624,7 @@ func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int, depth
 		if dim == len(shape)-1 {
 			b.WriteString(fmtVal(d[off+i]))
 		} else {
-			formatRec(b, d, shape, dim+1, off+i*stride, depth)
+			formatRec(b, d, shape, dim+1, off+i*stride)
 		}
 	}
 	sep := ", "

@@ -15,8 +15,7 @@ import (
 // Rows for the model file formats of issue #15: quantized GGUF tensors,
 // tokenizers read from metadata, Hugging Face folders.
 
-// ggufKV builds a GGUF v3 file with string / string-array metadata and the
-// given tensors (each followed by its data bytes).
+// kvEntry is a metadata entry of ggufKV.
 type kvEntry struct {
 	key  string
 	str  string   // a string value, or
@@ -30,6 +29,8 @@ type ggufBlob struct {
 	data []byte
 }
 
+// ggufKV builds a GGUF v3 file with string / string-array metadata and the
+// given tensors (each followed by its data bytes).
 func ggufKV(kvs []kvEntry, tensors []ggufBlob) []byte {
 	b := []byte("GGUF")
 	b = binary.LittleEndian.AppendUint32(b, 3)

@@ -1,4 +1,4 @@
-# model file formats (owner: formats engineer)
+# model file formats
 #   make bench-model-load   load time and peak RSS of a GPT-2-small-shaped Q8_0
 #                           GGUF with random weights vs its F32 size (≤ 1.5×)
 #   make model-pretok-ref   regenerate model/testdata/pretok_ref.json (Python re

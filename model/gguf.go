@@ -54,7 +54,7 @@ func (v ValueType) String() string {
 	return fmt.Sprintf("type(%d)", uint32(v))
 }
 
-// fixed size in bytes of a scalar value type (0 for string/array/unknown).
+// size is the fixed size in bytes of a scalar value type (0 for string/array/unknown).
 func (v ValueType) size() int {
 	switch v {
 	case TypeUint8, TypeInt8, TypeBool:

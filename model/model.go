@@ -39,7 +39,8 @@ type Model struct {
 	dev      tensor.Device
 	progress ProgressFunc
 	net      *net
-	loadErr  error // from To: reported by Run
+	loadErr  error    // from To or Ablate: reported by Run
+	ablated  [][2]int // (layer, head) pairs whose output is zeroed (Ablate)
 }
 
 // MustLoad is Load for notebooks and examples: it panics with Load's error.
@@ -123,7 +124,7 @@ func (m *Model) String() string {
 	if m == nil {
 		return "<nil model>"
 	}
-	return m.cfg.String() + " on " + m.dev.Name()
+	return m.cfg.String() + " on " + m.dev.Name() + m.ablatedString()
 }
 
 // To returns a copy of the model whose weights live on dev (the tokenizer
@@ -324,23 +325,21 @@ func (m *Model) RunTypes(ids, types []int) *Record {
 	if types != nil && m.net.types == nil {
 		return fail(tensor.Errorf(tensor.ErrValue, "model: %s has no token types; pass nil", m.cfg.Arch))
 	}
-	p, err := m.forward(ids, types, true)
+	T := len(ids)
+	if T == 0 || T > m.cfg.Context {
+		_, err := m.forward(ids, types, nil) // says what is wrong
+		return fail(err)
+	}
+	// The layers write their weights straight into the record.
+	att := tensor.Zeros(m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
+	if err := att.Err(); err != nil {
+		return fail(err)
+	}
+	p, err := m.forward(ids, types, att)
 	if err != nil {
 		return fail(err)
 	}
-	T := len(ids)
-	all := make([]float32, 0, m.cfg.Layers*m.cfg.Heads*T*T)
-	for _, a := range p.att {
-		d, err := a.DataErr()
-		if err != nil {
-			return fail(err)
-		}
-		all = append(all, d...)
-	}
-	r.Attention = tensor.New(all, m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
-	if err := r.Attention.Err(); err != nil {
-		return fail(err)
-	}
+	r.Attention = att
 	r.Logits, r.Hidden, r.Q, r.K, r.V = p.logits, p.hidden, p.qs, p.ks, p.vs
 	return r
 }
@@ -375,7 +374,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 	quiet := *m
 	quiet.progress = nil
 	for i := 0; i < n && len(ids) < m.cfg.Context; i++ {
-		p, err := quiet.forward(ids, nil, false)
+		p, err := quiet.forward(ids, nil, nil)
 		if err != nil {
 			return ids, err
 		}

@@ -23,7 +23,7 @@ func TestDequantHandBlocks(t *testing.T) {
 	cases := []struct {
 		typ  GGMLType
 		blk  func() []byte
-		want map[int]float32 // element → value; every other element checked against zeroVal
+		want map[int]float32 // element → value; every other element checked against zero
 		zero float32         // the value of an all-zero quant in this block (where not listed)
 	}{
 		{GGMLQ8_0, func() []byte {
@@ -224,7 +224,7 @@ func qround(x, step float32) int {
 	return int(math.Round(float64(x / step)))
 }
 
-// quantizeBlock encodes one block of xs and returns the bytes and, per
+// A quantizer encodes one block of xs and returns the bytes and, per
 // element, the step (the error bound is half of it).
 type quantizer func(xs []float32) (raw []byte, steps []float32)
 

@@ -219,3 +219,20 @@ func apply(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor
 func apply1(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) *Tensor) *Tensor {
 	return apply(op, in, p, func(in []*Tensor) []*Tensor { return []*Tensor{cpu(in)} })[0]
 }
+
+// copyInto copies src into dst, both contiguous with the same number of
+// elements and on the same device: on the CPU directly, on a device that
+// can copy (copyInto method) there, else through the host.
+func copyInto(dst, src *Tensor) error {
+	if dst.Len() != src.Len() || !dst.IsContiguous() {
+		return Errorf(ErrShape, "tensor: internal copy of %v into %v", src.shape, dst.shape)
+	}
+	if dst.Device() == CPU && src.Device() == CPU {
+		copy(dst.data[dst.offset:dst.offset+dst.Len()], hostSlice(src))
+		return nil
+	}
+	if c, ok := dst.Device().(interface{ copyInto(dst, src *Tensor) error }); ok && src.Device() == dst.Device() && src.IsContiguous() {
+		return c.copyInto(dst, src)
+	}
+	return Errorf(ErrDevice, "tensor: cannot copy from %s into a tensor on %s", src.Device().Name(), dst.Device().Name())
+}

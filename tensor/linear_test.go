@@ -205,6 +205,19 @@ func TestAttentionWeights(t *testing.T) {
 		}
 		old.Use()
 	}
+	// Scores that overflow to ±Inf, and scores as low as the padding of
+	// causal rows (−3.4e38): the exact path, as attention with a mask.
+	for _, big := range []float32{1e19, 1.5e18} {
+		q, k, v := RandN(1, 2, 21, 16).Scale(big), RandN(2, 2, 21, 16).Scale(big), RandN(3, 2, 21, 16)
+		want := ScaledDotProductAttention(q, k, v, CausalMask(21))
+		got := AttentionWeights(q, k, v, true)
+		gw, ww := got.Weights.Data(), want.Weights.Data()
+		for i := range gw {
+			if gw[i] != ww[i] && !(gw[i] != gw[i] && ww[i] != ww[i]) && math.Abs(float64(gw[i]-ww[i])) > 1e-6 {
+				t.Fatalf("scores ×%g: weight %d = %v, want %v", big, i, gw[i], ww[i])
+			}
+		}
+	}
 	// q, k, v as strided views of one fused [T, 3·H·d] projection.
 	T, H, d := 50, 4, 8
 	qkv := RandN(7, T, 3*H*d)
@@ -272,4 +285,30 @@ func BenchmarkLinear(b *testing.B) {
 			x.MatMul(w.T()).Add(bias)
 		}
 	})
+}
+
+func TestStack(t *testing.T) {
+	a, b := RandN(1, 2, 3), RandN(2, 3, 2).T() // b is a strided view
+	s := Stack(a, b)
+	if !slices.Equal(s.Shape(), []int{2, 2, 3}) {
+		t.Fatalf("shape %v", s.Shape())
+	}
+	if e := maxAbsDiff(t, s.Index(0), a); e != 0 {
+		t.Errorf("first differs by %g", e)
+	}
+	if e := maxAbsDiff(t, s.Index(1), b.Contiguous()); e != 0 {
+		t.Errorf("second differs by %g", e)
+	}
+	for _, c := range []struct {
+		got  *Tensor
+		want string
+	}{
+		{Stack(), "no tensors to stack"},
+		{Stack(a, RandN(1, 3, 2)), "tensor 1 has another shape"},
+		{Stack(a, Failed(ErrValue)), "value"},
+	} {
+		if err := c.got.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
 }

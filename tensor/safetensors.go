@@ -413,7 +413,10 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	} else {
 		data = decodeNPYData(raw, dt, n)
 	}
-	return newTensorFromFile(data, e.shape)
+	if len(e.shape) == 0 {
+		return Scalar(data[0])
+	}
+	return Wrap(data, e.shape...) // data is fresh: no second copy
 }
 
 // Tensors decodes every tensor, by name; an unsupported dtype is an error.

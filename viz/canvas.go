@@ -191,6 +191,15 @@ func (c *canvas) tw(s string, size float64, bold bool) float64 {
 
 func (c *canvas) th_(size float64) float64 { return c.pg.TextHeight(size, false) }
 
+// heading draws the figure's title at the top left: the Title option, else
+// def. It returns the title, the page's padding and the y under the title.
+func (c *canvas) heading(cfg *config, def string) (title string, pad, y float64) {
+	pad = c.px(10)
+	title = cfg.titleOr(def)
+	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
+	return title, pad, pad + c.th_(ptTitle)
+}
+
 // finish sets the page size.
 func (c *canvas) finish(w, h float64) *raster.Page {
 	c.pg.W = int(math.Ceil(w))
@@ -289,6 +298,20 @@ func tokLabel(s string, max int) string {
 		out = string(r[:max-1]) + "…"
 	}
 	return out
+}
+
+// keyLabels labels n keys: their tokens (cut at max runes), else their
+// indices.
+func keyLabels(cfg *config, n, max int) []string {
+	labels := make([]string, n)
+	for j := range labels {
+		if cfg.has(optTokens | optKeyTokens) {
+			labels[j] = tokLabel(cfg.kTok[j], max)
+		} else {
+			labels[j] = strconv.Itoa(j)
+		}
+	}
+	return labels
 }
 
 // niceTicks returns about n round values covering [lo, hi].
@@ -776,6 +799,32 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 	if m.colTitle != "" {
 		c.text(fx+float64(W)/2, fy+float64(H)+L.bottom, m.colTitle, ptAxis, false, th.fg, 0.5, 1)
 	}
+}
+
+// drawRow draws panels side by side from x, their titles' top at y, gap
+// pixels apart; note, if not nil, then writes under each panel (below is
+// the y under the row's lowest labels). It returns the x after the last
+// panel and below.
+func drawRow(c *canvas, panels []*matPanel, x, y, gap float64, note func(m *matPanel, x0 int, below float64)) (right, below float64) {
+	Ls := make([]panelLayout, len(panels))
+	top, bottom, h := 0.0, 0.0, 0
+	for i, m := range panels {
+		Ls[i] = m.layout(c)
+		top = math.Max(top, Ls[i].top)
+		bottom = math.Max(bottom, Ls[i].bottom)
+		h = max(h, m.dataH())
+	}
+	below = y + top + float64(h) + bottom
+	for i, m := range panels {
+		x0 := int(x + Ls[i].left)
+		m.draw(c, Ls[i], x0, int(y+top))
+		if note != nil {
+			note(m, x0, below)
+		}
+		w := math.Max(float64(m.dataW())+math.Max(0, Ls[i].right), c.tw(m.title, ptAxis, true)-Ls[i].left)
+		x = float64(x0) + w + gap
+	}
+	return x, below
 }
 
 // colorbar draws a vertical colour bar of height h at x, y and returns its

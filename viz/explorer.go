@@ -17,22 +17,28 @@ func Explorer(att *tensor.Tensor, opts ...Option) *Figure {
 }
 
 // explorerInteractive is the interactive form of Explorer and Grid.
-func explorerInteractive(f *Figure) (*echarts.Chart, error) {
+func explorerInteractive(f *Figure, o *iopts) *echarts.Chart {
 	st := f.data.(*stack)
-	o := ioptsFrom(f)
 	o.layer, o.head = st.layers[0], st.heads[0]
-	return explorerChart(st.d, st.L, st.H, st.Tq, st.Tk, o), nil
+	return explorerChart(st.d, st.L, st.H, st.Tq, st.Tk, o)
+}
+
+// stackSpec begins the spec of a view of [L, H, T, Tk] attention.
+type stackSpec struct {
+	specBase
+	L     int `json:"L"`
+	H     int `json:"H"`
+	T     int `json:"T"`
+	Tk    int `json:"Tk"`
+	Layer int `json:"layer"`
+}
+
+func (o *iopts) stack(L, H, T, Tk int) stackSpec {
+	return stackSpec{specBase: o.base(), L: L, H: H, T: T, Tk: Tk, Layer: o.layer}
 }
 
 type explorerSpec struct {
-	Title      string   `json:"title"`
-	Q          []string `json:"q"`
-	K          []string `json:"k"`
-	L          int      `json:"L"`
-	H          int      `json:"H"`
-	T          int      `json:"T"`
-	Tk         int      `json:"Tk"`
-	Layer      int      `json:"layer"`
+	stackSpec
 	Head       int      `json:"head"`
 	Shared     bool     `json:"shared"`
 	Lo         float64  `json:"lo"`
@@ -47,7 +53,7 @@ type explorerSpec struct {
 func explorerChart(att []float32, L, H, T, Tk int, o *iopts) *echarts.Chart {
 	pal := o.palette(Viridis)
 	lo, hi := o.colourRange(att)
-	return o.chart("explorer", 1100, 620, explorerSpec{Title: o.title, Q: o.q, K: o.k, L: L, H: H, T: T, Tk: Tk, Layer: o.layer, Head: o.head,
+	return o.chart("explorer", 1100, 620, explorerSpec{stackSpec: o.stack(L, H, T, Tk), Head: o.head,
 		Shared: o.shared, Lo: lo, Hi: hi, Pal: pal, LayerNames: o.layerNames, HeadNames: o.headNames},
 		echarts.Auto("w", att, lo, hi))
 }

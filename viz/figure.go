@@ -31,14 +31,16 @@ type view struct {
 	// draw checks the inputs, keeps in f.data what the interactive form
 	// needs and lays the static figure out.
 	draw func(f *Figure, in inputs) (*raster.Page, error)
-	// interactive writes the chart from f.data; nil: the HTML shows the PNG.
-	interactive func(f *Figure) (*echarts.Chart, error)
+	// interactive writes the chart from f.data and the figure's options
+	// o; nil: the HTML shows the PNG.
+	interactive func(f *Figure, o *iopts) *echarts.Chart
 }
 
 // inputs are the arguments of a view function other than its options.
 type inputs struct {
 	t []*tensor.Tensor // in the order of the function's parameters
 	n []int            // MaskPatterns: n, valid; RoPE: d, positions
+	s []string         // Induction: the tokens
 }
 
 func tensors(t ...*tensor.Tensor) inputs { return inputs{t: t} }
@@ -59,6 +61,7 @@ const (
 	headStatsView
 	rolloutView
 	tokenStripView
+	inductionView
 )
 
 // Options every view reads, and those of the views of a [L, H, T, T] stack.
@@ -83,6 +86,7 @@ var views = [...]view{
 	rolloutView: {"Rollout", everyView | optTokens | optPalette | optAnnotate | optNoAnnotate | optLayers | optHeads | optQuery,
 		drawRollout, nil},
 	tokenStripView: {"TokenStrip", everyView | optTokens | optKeyTokens | optPalette | optRange | optQuery, drawTokenStrip, stripInteractive},
+	inductionView:  {"Induction", everyView | optTokens | optPalette | optLayers | optHeads, drawInduction, nil},
 }
 
 // Figure is a rendered view. Its display methods (PNG, HTML, SimpleRender)
@@ -400,10 +404,8 @@ func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
 				l.err = fmt.Errorf("viz: interactive view failed: %v", r)
 			}
 		}()
-		l.chart, l.err = l.f.view.interactive(l.f)
-		if l.err == nil {
-			l.frag, l.err = echarts.Fragment(l.chart)
-		}
+		l.chart = l.f.view.interactive(l.f, ioptsFrom(l.f))
+		l.frag, l.err = echarts.Fragment(l.chart)
 	})
 	return l.chart, l.frag, l.err
 }
@@ -553,6 +555,15 @@ func (o *iopts) size(w, h int) (int, int) {
 	}
 	return w, h
 }
+
+// specBase is what the spec of every interactive view begins with.
+type specBase struct {
+	Title string   `json:"title"`
+	Q     []string `json:"q"`
+	K     []string `json:"k"`
+}
+
+func (o *iopts) base() specBase { return specBase{Title: o.title, Q: o.q, K: o.k} }
 
 // chart is the echarts chart of a view with the common fields from o.
 func (o *iopts) chart(kind string, w, h int, spec any, arrays ...echarts.Array) *echarts.Chart {

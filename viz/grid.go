@@ -145,9 +145,7 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	} else {
 		title += " (each head scaled to its maximum)"
 	}
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
+	title = cfg.titleOr(title)
 	titleH := c.th_(ptTitle) + c.px(8)
 	rowLabW := c.tw("L"+strconv.Itoa(st.layers[len(st.layers)-1]), ptTick, true)
 	for _, l := range st.layers {

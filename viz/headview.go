@@ -21,22 +21,14 @@ func HeadView(att *tensor.Tensor, opts ...Option) *Figure {
 }
 
 // headViewInteractive is HeadView's interactive form.
-func headViewInteractive(f *Figure) (*echarts.Chart, error) {
+func headViewInteractive(f *Figure, o *iopts) *echarts.Chart {
 	st := f.data.(*stack)
-	o := ioptsFrom(f)
 	o.layer, o.heads = st.layers[0], f.cfg.heads
-	return headViewChart(st.d, st.L, st.H, st.Tq, st.Tk, o), nil
+	return headViewChart(st.d, st.L, st.H, st.Tq, st.Tk, o)
 }
 
 type headSpec struct {
-	Title      string   `json:"title"`
-	Q          []string `json:"q"`
-	K          []string `json:"k"`
-	L          int      `json:"L"`
-	H          int      `json:"H"`
-	T          int      `json:"T"`
-	Tk         int      `json:"Tk"`
-	Layer      int      `json:"layer"`
+	stackSpec
 	Heads      []int    `json:"heads"`
 	Colors     []string `json:"colors"`
 	LayerNames []string `json:"layerNames,omitempty"`
@@ -56,6 +48,6 @@ func headViewChart(att []float32, L, H, T, Tk int, o *iopts) *echarts.Chart {
 	} else {
 		arr = echarts.U8("w", att, 0, 1)
 	}
-	return o.chart("headview", 720, 560, headSpec{Title: o.title, Q: o.q, K: o.k, L: L, H: H, T: T, Tk: Tk, Layer: o.layer, Heads: o.heads,
+	return o.chart("headview", 720, 560, headSpec{stackSpec: o.stack(L, H, T, Tk), Heads: o.heads,
 		Colors: cols, LayerNames: o.layerNames}, arr)
 }

@@ -136,9 +136,7 @@ func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 		title = ""
 		rowTitle, colTitle, cbLabel = cfg.axisNames()
 	}
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
+	title = cfg.titleOr(title)
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
 	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
 		rowTitle: rowTitle, colTitle: colTitle, highlight: -1, maskText: "−∞"}
@@ -281,9 +279,8 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 
 // heatmapInteractive is the heatmap's interactive form: the same matrix,
 // names and colour scale, with tooltips.
-func heatmapInteractive(f *Figure) (*echarts.Chart, error) {
+func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 	h := f.data.(*heatmapData)
-	o := ioptsFrom(f)
 	d := h.d
 	// Masked cells (the Mask option) travel as NaN: drawn grey, "masked" in tooltips.
 	if h.blocked != nil {
@@ -322,13 +319,11 @@ func heatmapInteractive(f *Figure) (*echarts.Chart, error) {
 	if f.cfg.has(optAnnotate | optNoAnnotate) {
 		o.annotate = f.cfg.annotate
 	}
-	return heatmapChart(d, h.rows, h.cols, o), nil
+	return heatmapChart(d, h.rows, h.cols, o)
 }
 
 type heatSpec struct {
-	Title string   `json:"title"`
-	Q     []string `json:"q"`
-	K     []string `json:"k"`
+	specBase
 	Rows  int      `json:"rows"`
 	Cols  int      `json:"cols"`
 	Lo    float64  `json:"lo"`
@@ -362,7 +357,7 @@ func heatmapChart(w []float32, rows, cols int, o *iopts) *echarts.Chart {
 		slo, shi := finiteRange(o.scores)
 		arrays = append(arrays, echarts.Auto("s", o.scores, slo, shi))
 	}
-	return o.chart("heatmap", 760, 640, heatSpec{Title: o.title, Q: o.q, K: o.k, Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal,
+	return o.chart("heatmap", 760, 640, heatSpec{specBase: o.base(), Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal,
 		Label: o.label, Pin: o.pin, RowName: o.rowName, ColName: o.colName,
 		Annot: o.annotate, Dec: decimalsFor(math.Max(math.Abs(lo), math.Abs(hi)))}, arrays...)
 }

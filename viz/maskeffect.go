@@ -75,14 +75,7 @@ func drawMaskEffect(f *Figure, in inputs) (*raster.Page, error) {
 	plain, masked := soft(false), soft(true)
 	blue, green := HeadColors[0], HeadColors[2]
 	c := newCanvas(cfg, nil, []color.RGBA{blue, green})
-	labels := make([]string, cols)
-	for j := range labels {
-		if cfg.has(optTokens | optKeyTokens) {
-			labels[j] = tokLabel(cfg.kTok[j], 14)
-		} else {
-			labels[j] = strconv.Itoa(j)
-		}
-	}
+	labels := keyLabels(cfg, cols, 14)
 	lo, hi := 0.0, 0.0
 	for _, v := range raw {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -107,13 +100,8 @@ func drawMaskEffect(f *Figure, in inputs) (*raster.Page, error) {
 		{vals: plain, lo: 0, hi: niceCeil(max(slices.Max(plain), slices.Max(masked))), labels: labels, title: "3  softmax without the mask"},
 		{vals: masked, masked: bl, lo: 0, hi: niceCeil(max(slices.Max(plain), slices.Max(masked))), labels: labels, maskText: "0", title: "4  softmax with the mask: blocked keys get 0, the rest share 1"},
 	}
-	pad := c.px(10)
-	title := "What a mask does to query " + qn
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(12)
+	title, pad, y := c.heading(cfg, "What a mask does to query "+qn)
+	y += c.px(12)
 	pageW := c.tw(title, ptTitle, true) + 2*pad
 	for i, b := range charts {
 		b.barW, b.gap, b.plotH = bw*0.75, bw*0.25, c.px(90)

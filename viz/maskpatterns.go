@@ -76,29 +76,8 @@ func drawMaskPatterns(f *Figure, in inputs) (*raster.Page, error) {
 
 // panelRow lays panels out in one row under a title.
 func panelRow(c *canvas, cfg *config, title string, panels []*matPanel) *raster.Page {
-	pad := c.px(10)
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(12)
-	top, bottom, h := 0.0, 0.0, 0
-	Ls := make([]panelLayout, len(panels))
-	for i, m := range panels {
-		Ls[i] = m.layout(c)
-		top = math.Max(top, Ls[i].top)
-		bottom = math.Max(bottom, Ls[i].bottom)
-		if m.dataH() > h {
-			h = m.dataH()
-		}
-	}
-	x := pad
-	for i, m := range panels {
-		x0 := int(x + Ls[i].left)
-		m.draw(c, Ls[i], x0, int(y+top))
-		w := math.Max(float64(m.dataW())+math.Max(0, Ls[i].right), c.tw(m.title, ptAxis, true)-Ls[i].left)
-		x = float64(x0) + w + c.px(24)
-	}
+	title, pad, y := c.heading(cfg, title)
+	x, below := drawRow(c, panels, pad, y+c.px(12), c.px(24), nil)
 	pageW := math.Max(x+pad, c.tw(title, ptTitle, true)+2*pad)
-	return c.finish(pageW, y+top+float64(h)+bottom+pad)
+	return c.finish(pageW, below+pad)
 }

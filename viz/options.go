@@ -229,6 +229,14 @@ func Axes(rows, cols, value string) Option {
 	}
 }
 
+// titleOr returns the Title option, or def when none was given.
+func (c *config) titleOr(def string) string {
+	if c.has(optTitle) {
+		return c.title
+	}
+	return def
+}
+
 // axisNames returns the names of the rows, columns and values of a matrix
 // of plain values (Values, Axes).
 func (c *config) axisNames() (row, col, val string) {

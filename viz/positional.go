@@ -70,13 +70,8 @@ func drawPositional(f *Figure, in inputs) (*raster.Page, error) {
 		longer = dm
 	}
 	m.cell, m.pool = chooseCell(c, longer, c.px(380), 0)
-	pad := c.px(10)
-	title := fmt.Sprintf("Positional encodings (%d positions × %d dims)", n, dm)
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	top := pad + c.th_(ptTitle) + c.px(12)
+	_, pad, top := c.heading(cfg, fmt.Sprintf("Positional encodings (%d positions × %d dims)", n, dm))
+	top += c.px(12)
 	L := m.layout(c)
 	x0, y0 := int(pad+L.left), int(top+L.top)
 	m.draw(c, L, x0, y0)

@@ -149,13 +149,8 @@ func drawRollout(f *Figure, in inputs) (*raster.Page, error) {
 		annotW = c.tw("0.00", ptAnnot, false)
 	}
 	m.cell, m.pool = chooseCell(c, T, c.px(420), annotW)
-	pad := c.px(10)
-	title := "Attention rollout (Abnar & Zuidema 2020, residual as identity)"
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	top := pad + c.th_(ptTitle) + c.px(10)
+	title, pad, top := c.heading(cfg, "Attention rollout (Abnar & Zuidema 2020, residual as identity)")
+	top += c.px(10)
 	L := m.layout(c)
 	x0, y0 := int(pad+L.left), int(top+L.top)
 	m.draw(c, L, x0, y0)
@@ -168,14 +163,7 @@ func drawRollout(f *Figure, in inputs) (*raster.Page, error) {
 	for j := range vals {
 		vals[j] = float64(r[q*T+j])
 	}
-	labels := make([]string, T)
-	for j := range labels {
-		if cfg.has(optTokens | optKeyTokens) {
-			labels[j] = tokLabel(cfg.kTok[j], 16)
-		} else {
-			labels[j] = fmt.Sprint(j)
-		}
-	}
+	labels := keyLabels(cfg, T, 16)
 	bw := math.Max(1, math.Min(c.px(28), math.Floor(c.px(420)/float64(T))))
 	qname := fmt.Sprint(q)
 	if cfg.has(optTokens) {

@@ -47,13 +47,8 @@ func drawRoPE(f *Figure, in inputs) (*raster.Page, error) {
 		cm = Viridis
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
-	pad := c.px(10)
-	title := fmt.Sprintf("RoPE: position m turns feature pair i by m·θᵢ,  θᵢ = %g^(−2i/%d)", base, d)
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(26)
+	title, pad, y := c.heading(cfg, fmt.Sprintf("RoPE: position m turns feature pair i by m·θᵢ,  θᵢ = %g^(−2i/%d)", base, d))
+	y += c.px(26)
 	R := c.px(80)
 	x := pad + c.px(10)
 	angles := make([]float32, 0, len(pairs)*positions)

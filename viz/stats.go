@@ -131,13 +131,8 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 		extra = extra[:16]
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, extra)
-	pad := c.px(10)
-	title := fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query"))
-	if cfg.has(optTitle) {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(10)
+	_, pad, y := c.heading(cfg, fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query")))
+	y += c.px(10)
 	// heatmaps
 	n := nl
 	if nh > n {

@@ -24,29 +24,23 @@ func Steps(q, k, v *tensor.Tensor, opts ...Option) *Figure {
 }
 
 func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
-	q, k, v := in.t[0], in.t[1], in.t[2]
 	cfg := &f.cfg
-	qd, qs, err := read("Steps", "Q", q)
-	if err != nil {
-		return nil, err
-	}
-	kd, ks, err := read("Steps", "K", k)
-	if err != nil {
-		return nil, err
-	}
-	vd, vs, err := read("Steps", "V", v)
-	if err != nil {
-		return nil, err
-	}
-	qs, ks, vs = squeezeLead(qs, 2), squeezeLead(ks, 2), squeezeLead(vs, 2)
-	for _, x := range []struct {
-		n string
-		s []int
-	}{{"Q", qs}, {"K", ks}, {"V", vs}} {
-		if len(x.s) != 2 {
-			return nil, shapeErr("Steps", x.n+" as a 2-D [tokens × features] matrix", x.s, "pick one head, e.g. q.Index(h) for [H, T, d]")
+	names := [3]string{"Q", "K", "V"}
+	var vals [3][]float32
+	var shapes [3][]int
+	for i, t := range in.t {
+		var err error
+		if vals[i], shapes[i], err = read("Steps", names[i], t); err != nil {
+			return nil, err
 		}
 	}
+	for i, s := range shapes {
+		if shapes[i] = squeezeLead(s, 2); len(shapes[i]) != 2 {
+			return nil, shapeErr("Steps", names[i]+" as a 2-D [tokens × features] matrix", shapes[i], "pick one head, e.g. q.Index(h) for [H, T, d]")
+		}
+	}
+	qd, kd, vd := vals[0], vals[1], vals[2]
+	qs, ks, vs := shapes[0], shapes[1], shapes[2]
 	Tq, dk, Tk, dv := qs[0], qs[1], ks[0], vs[1]
 	if ks[1] != dk {
 		return nil, shapeErr("Steps", fmt.Sprintf("K with %d features like Q [%d %d]", dk, Tq, dk), ks, "Q and K must have the same last dimension dₖ")
@@ -54,12 +48,8 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 	if vs[0] != Tk {
 		return nil, shapeErr("Steps", fmt.Sprintf("V with %d rows, one per key (K is %v)", Tk, ks), vs, "")
 	}
-	for _, x := range []struct {
-		n string
-		d []float32
-		s []int
-	}{{"Q", qd, qs}, {"K", kd, ks}, {"V", vd, vs}} {
-		if err := checkValues("Steps", x.n, x.d, x.s, false); err != nil {
+	for i := range vals {
+		if err := checkValues("Steps", names[i], vals[i], shapes[i], false); err != nil {
 			return nil, err
 		}
 	}
@@ -79,15 +69,9 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 	scale := 1 / math.Sqrt(float64(dk))
 	S := make([]float32, Tq*Tk)
 	Sc := make([]float32, Tq*Tk)
-	for i := 0; i < Tq; i++ {
-		for j := 0; j < Tk; j++ {
-			s := 0.0
-			for c := 0; c < dk; c++ {
-				s += float64(qd[i*dk+c]) * float64(kd[j*dk+c])
-			}
-			S[i*Tk+j] = float32(s)
-			Sc[i*Tk+j] = float32(s * scale)
-		}
+	for i, s := range hostMatMul(qd, kd, Tq, dk, Tk, true) {
+		S[i] = float32(s)
+		Sc[i] = float32(s * scale)
 	}
 	A := make([]float32, Tq*Tk)
 	for i := 0; i < Tq; i++ {
@@ -113,14 +97,8 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 		}
 	}
 	O := make([]float32, Tq*dv)
-	for i := 0; i < Tq; i++ {
-		for c := 0; c < dv; c++ {
-			s := 0.0
-			for j := 0; j < Tk; j++ {
-				s += float64(A[i*Tk+j]) * float64(vd[j*dv+c])
-			}
-			O[i*dv+c] = float32(s)
-		}
+	for i, s := range hostMatMul(A, vd, Tq, Tk, dv, false) {
+		O[i] = float32(s)
 	}
 	Kt := make([]float32, dk*Tk)
 	for j := 0; j < Tk; j++ {
@@ -131,6 +109,26 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 	sd := &stepsData{Tq, Tk, dk, dv, qd, kd, Kt, vd, S, Sc, A, O, blocked, scale, query}
 	f.data = sd
 	return stepsPage(f, sd), nil
+}
+
+// hostMatMul returns the [n × m] product of a [n × k] and b in float64:
+// b is [k × m], or [m × k] when transB.
+func hostMatMul(a, b []float32, n, k, m int, transB bool) []float64 {
+	out := make([]float64, n*m)
+	for i := 0; i < n; i++ {
+		for j := 0; j < m; j++ {
+			s := 0.0
+			for t := 0; t < k; t++ {
+				bv := b[t*m+j]
+				if transB {
+					bv = b[j*k+t]
+				}
+				s += float64(a[i*k+t]) * float64(bv)
+			}
+			out[i*m+j] = s
+		}
+	}
+	return out
 }
 
 // stepsData is every step of the computation, for the static panels and
@@ -241,41 +239,25 @@ func stepsPage(f *Figure, s *stepsData) *raster.Page {
 	if s.blocked != nil {
 		row2[2].maskText = "0"
 	}
-	pad := c.px(10)
-	title := fmt.Sprintf("Scaled dot-product attention: O = softmax(Q Kᵀ / √d_k%s) V   (d_k = %d)", map[bool]string{true: " + mask", false: ""}[s.blocked != nil], s.dk)
-	if cfg.has(optTitle) {
-		title = cfg.title
+	maskTerm := ""
+	if s.blocked != nil {
+		maskTerm = " + mask"
 	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(12)
+	title, pad, y := c.heading(cfg, fmt.Sprintf("Scaled dot-product attention: O = softmax(Q Kᵀ / √d_k%s) V   (d_k = %d)", maskTerm, s.dk))
+	y += c.px(12)
 	pageW := c.tw(title, ptTitle, true) + 2*pad
+	// under each panel, the range of its colours
+	rangeOf := func(m *matPanel, x0 int, below float64) {
+		rng := fmt.Sprintf("%s … %s", fmtVal(m.lo, m.decimals), fmtVal(m.hi, m.decimals))
+		if m.logical {
+			rng = "0 = blocked"
+		}
+		c.text(float64(x0)+float64(m.dataW())/2, below+c.px(2), rng, ptTick, false, c.th.muted, 0.5, 0)
+	}
 	for _, row := range [][]*matPanel{row1, row2} {
-		Ls := make([]panelLayout, len(row))
-		top, bottom, h := 0.0, 0.0, 0
-		for i, m := range row {
-			Ls[i] = m.layout(c)
-			top = math.Max(top, Ls[i].top)
-			bottom = math.Max(bottom, Ls[i].bottom)
-			if m.dataH() > h {
-				h = m.dataH()
-			}
-		}
-		x := pad
-		rangeH := c.th_(ptTick) + c.px(4)
-		for i, m := range row {
-			x0 := int(x + Ls[i].left)
-			y0 := int(y + top)
-			m.draw(c, Ls[i], x0, y0)
-			rng := fmt.Sprintf("%s … %s", fmtVal(m.lo, m.decimals), fmtVal(m.hi, m.decimals))
-			if m.logical {
-				rng = "0 = blocked"
-			}
-			c.text(float64(x0)+float64(m.dataW())/2, y+top+float64(h)+bottom+c.px(2), rng, ptTick, false, c.th.muted, 0.5, 0)
-			w := math.Max(float64(m.dataW())+math.Max(0, Ls[i].right), c.tw(m.title, ptAxis, true)-Ls[i].left)
-			x = float64(x0) + w + c.px(22)
-		}
+		x, below := drawRow(c, row, pad, y, c.px(22), rangeOf)
 		pageW = math.Max(pageW, x+pad)
-		y += top + float64(h) + bottom + rangeH + c.px(14)
+		y = below + c.th_(ptTick) + c.px(4) + c.px(14)
 	}
 	return c.finish(pageW, y+pad)
 }
@@ -284,7 +266,7 @@ func stepsPage(f *Figure, s *stepsData) *raster.Page {
 
 // stepsInteractive lets the student pick the query and follow its row
 // through every step.
-func stepsInteractive(f *Figure) (*echarts.Chart, error) {
+func stepsInteractive(f *Figure, o *iopts) *echarts.Chart {
 	s := f.data.(*stepsData)
 	var mask []float32 // 1 = may attend
 	if s.blocked != nil {
@@ -295,7 +277,6 @@ func stepsInteractive(f *Figure) (*echarts.Chart, error) {
 			}
 		}
 	}
-	o := ioptsFrom(f)
 	o.pin = s.query
 	if o.title == "" {
 		o.title = "softmax(QKᵀ/√dₖ)·V, one query at a time"
@@ -306,13 +287,11 @@ func stepsInteractive(f *Figure) (*echarts.Chart, error) {
 	if f.cfg.has(optAnnotate | optNoAnnotate) {
 		o.annotate = f.cfg.annotate && maxDim <= 24
 	}
-	return stepsChart(s.Q, s.K, s.V, s.Tq, s.Tk, s.dk, s.dv, mask, o), nil
+	return stepsChart(s.Q, s.K, s.V, s.Tq, s.Tk, s.dk, s.dv, mask, o)
 }
 
 type stepsSpec struct {
-	Title  string   `json:"title"`
-	Q      []string `json:"q"`
-	K      []string `json:"k"`
+	specBase
 	T      int      `json:"T"`
 	Tk     int      `json:"Tk"`
 	D      int      `json:"d"`
@@ -333,6 +312,6 @@ func stepsChart(q, k, v []float32, T, Tk, d, dv int, mask []float32, o *iopts) *
 	if mask != nil {
 		arrays = append(arrays, echarts.F32("m", mask))
 	}
-	return o.chart("steps", 820, 700, stepsSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors, Annot: o.annotate},
+	return o.chart("steps", 820, 700, stepsSpec{specBase: o.base(), T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors, Annot: o.annotate},
 		arrays...)
 }

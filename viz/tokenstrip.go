@@ -82,11 +82,6 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 	if !(hi > lo) {
 		hi = lo + 1
 	}
-	pad := c.px(10)
-	maxW := c.px(900)
-	if cfg.sizeSet {
-		maxW = float64(cfg.w) - 2*pad
-	}
 	title := "Attention over the tokens"
 	if q >= 0 {
 		title = fmt.Sprintf("Where query %d looks", q)
@@ -94,11 +89,12 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 			title = fmt.Sprintf("Where query %d %q looks", q, tokLabel(cfg.qTok[q], 24))
 		}
 	}
-	if cfg.has(optTitle) {
-		title = cfg.title
+	title, pad, y := c.heading(cfg, title)
+	y += c.px(10)
+	maxW := c.px(900)
+	if cfg.sizeSet {
+		maxW = float64(cfg.w) - 2*pad
 	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(10)
 	x := pad
 	th := c.th_(ptAxis)
 	boxH := th + c.px(8)
@@ -149,12 +145,11 @@ type stripData struct {
 
 // stripInteractive lets the student pick the query of a matrix; one row is
 // a strip without a choice.
-func stripInteractive(f *Figure) (*echarts.Chart, error) {
+func stripInteractive(f *Figure, o *iopts) *echarts.Chart {
 	s := f.data.(*stripData)
-	o := ioptsFrom(f)
 	if s.rows > 0 {
 		o.pin = s.query
-		return stripChart(s.d, s.rows, s.cols, o), nil
+		return stripChart(s.d, s.rows, s.cols, o)
 	}
 	q := "query"
 	if f.cfg.has(optQuery) {
@@ -171,13 +166,11 @@ func stripInteractive(f *Figure) (*echarts.Chart, error) {
 			o.k[i] = fmt.Sprint(i)
 		}
 	}
-	return stripChart(s.d, 1, s.cols, o), nil
+	return stripChart(s.d, 1, s.cols, o)
 }
 
 type stripSpec struct {
-	Title string   `json:"title"`
-	Q     []string `json:"q"`
-	K     []string `json:"k"`
+	specBase
 	T     int      `json:"T"`
 	Tk    int      `json:"Tk"`
 	Query int      `json:"query"`
@@ -195,6 +188,6 @@ func stripChart(w []float32, T, Tk int, o *iopts) *echarts.Chart {
 	}
 	pal := o.palette(Viridis)
 	lo, hi := o.colourRange(w)
-	return o.chart("strip", 760, 160, stripSpec{Title: o.title, Q: o.q, K: o.k, T: T, Tk: Tk, Query: qi, Lo: lo, Hi: hi, Pal: pal},
+	return o.chart("strip", 760, 160, stripSpec{specBase: o.base(), T: T, Tk: Tk, Query: qi, Lo: lo, Hi: hi, Pal: pal},
 		echarts.Auto("w", w, lo, hi))
 }

@@ -450,7 +450,7 @@ func cases() []badCase {
 		return buf.Bytes()
 	}
 	bytesOf := func(b []byte) func(*testing.T) []byte { return func(*testing.T) []byte { return b } }
-	return []badCase{
+	cs := []badCase{
 		// tensor ops
 		opCase("MatMul [2,3]·[2,3]", func() *tensor.Tensor { return tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3)) }),
 		opCase("Add [2,3]+[4]", func() *tensor.Tensor { return tensor.Ones(2, 3).Add(tensor.Ones(4)) }),
@@ -811,6 +811,7 @@ func cases() []badCase {
 			return result{"panicked: boom while drawing … kernel is still running (see `go test ./notebooks -run TestKernelSurvivesRenderPanic`)", kernelRow}
 		}},
 	}
+	return append(cs, modelArchCases()...)
 }
 
 func TestBadInputs(t *testing.T) {

@@ -46,7 +46,7 @@ POS_SCALE = float(os.environ.get("POS_SCALE", "1"))
 MAX_STEPS = 6000
 EVAL_EVERY = 100
 STOP_SCORE = 0.85
-EVAL_SPAN = 30
+EVAL_SPAN = 20
 
 
 # --- vocabulary: GPT-2's byte tokens, in GPT-2's order -------------------------
@@ -80,7 +80,7 @@ def train_batch(rng):
             # (drawn with replacement: were the characters of a span all
             # different, "not a character seen lately" would be a way to
             # predict the first copy — the opposite of copying)
-            a = [rng.choice(ALPHA_IDS) for _ in range(rng.randint(4, 24))]
+            a = [rng.choice(ALPHA_IDS) for _ in range(rng.randint(4, 30))]
             s = (a * (T_TRAIN // len(a) + 1))[:T_TRAIN - 1]
         else:
             # random characters in which a few random spans come back later,
@@ -250,8 +250,12 @@ def main():
                 _, atts = model(held_out)
             ind, prev = scores(atts)
             best = float(ind[1].max())
-            print("step %5d  loss %.3f  best layer-1 induction %.3f  best layer-0 previous-token %.3f  (%.0f s)"
-                  % (step, loss.item(), best, float(prev[0].max()), time.time() - t0), flush=True)
+            pred = logits_eval = None
+            with torch.no_grad():
+                lg, _ = model(held_out)
+            acc = float((lg[:, EVAL_SPAN + 1:2 * EVAL_SPAN].argmax(-1) == held_out[:, EVAL_SPAN + 2:]).float().mean())
+            print("step %5d  loss %.3f  best layer-1 induction %.3f  best layer-0 previous-token %.3f  second-copy accuracy %.2f  (%.0f s)"
+                  % (step, loss.item(), best, float(prev[0].max()), acc, time.time() - t0), flush=True)
             if best >= STOP_SCORE:
                 break
     with torch.no_grad():

@@ -37,3 +37,23 @@ bench-model:
 	@mkdir -p $(BENCH_DIR)
 	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
 	$(PEER_ENV) $(PY) scripts/bench_model.py --go-test $(BENCH_DIR)/model.test
+
+# make bench-gpt2: GPT-2 small (random weights) forward + attention capture at
+# 256 tokens, attnviz vs PyTorch alternately, medians
+# (scripts/bench_gpt2.py); the Q8_0 load RSS is bench-model-load.
+.PHONY: bench-gpt2
+bench:: bench-gpt2
+bench-gpt2:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-gpt2: PyTorch missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
+	$(PEER_ENV) $(PY) scripts/bench_gpt2.py --go-test $(BENCH_DIR)/model.test
+
+# make induction-model: retrain notebooks/data/induction.gguf, the 2-layer
+# attention-only model with an induction head that lesson 7 and
+# model/induction_test.go use (scripts/train_induction.py; Debian PyTorch,
+# CPU, seeded; about a minute on an idle core).
+.PHONY: induction-model
+induction-model:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "induction-model: PyTorch missing: apt-get install -y python3-torch"; exit 1; }
+	$(PY) scripts/train_induction.py notebooks/data/induction.gguf

@@ -25,21 +25,25 @@
 //     names and layouts (the table in hf.go), so a forward pass reads one thing.
 //     Architectures: llama, qwen2, gpt2, bert; the shapes every forward
 //     pass needs are checked when the weights are read.
-//   - Model (Load = ReadWeights + FromWeights): the forward pass, written
-//     with tensor ops so it runs on any tensor.Device. FromWeights picks
-//     the forward pass by Config.Arch.
+//   - Model (Load = ReadWeights + FromWeights): the forward passes of
+//     llama, qwen2, gpt2 and bert as llama.cpp's graphs run them (written
+//     out in forward.go), on tensor ops so they run on any tensor.Device.
+//     Linear layers are tensor.Linear (weights packed once for the CPU
+//     matrix product, bias and activation applied in the same pass) and
+//     attention is tensor.AttentionWeights (weights and output kept).
 //
-// The llama forward pass:
+// The forward passes, in short:
 //
-//	x = embed(ids)
-//	for each layer:
-//	    h = RMSNorm(x)
-//	    q, k = RoPE(h Wq), RoPE(h Wk)      interleaved pairs (2i, 2i+1)
-//	    v = h Wv
-//	    x += GQA(q, k, v, causal) Wo       softmax(q kᵀ/√d) v per head
-//	    h = RMSNorm(x)
-//	    x += (SiLU(h W1) ⊙ h W3) W2        SwiGLU
-//	logits = RMSNorm(x) Wout               Wout = the embedding when tied
+//	llama, qwen2  pre-RMSNorm; RoPE (llama: pairs (2i, 2i+1), qwen2: (i, i+d/2));
+//	              grouped-query attention, causal; SwiGLU; qwen2 has q/k/v biases
+//	gpt2          learned positions; pre-LayerNorm with bias; fused q|k|v;
+//	              causal; GELU (tanh); output tied to the embedding or not
+//	bert          learned positions and token types; post-LayerNorm;
+//	              bidirectional (every query sees every key); GELU; no LM head
+//
+// Record.InductionScore and Model.Ablate find induction heads and show what
+// feeds them (lesson 7; the model notebooks/data/induction.gguf is trained
+// by scripts/train_induction.py).
 //
 // Run returns a *Record holding the tokens, the attention weights of every
 // layer and head as one [layers, heads, T, T] tensor, each layer's Q, K and
@@ -50,6 +54,18 @@
 //	viz.Grid(r.Attention, viz.Tokens(r.Tokens))  // every layer × head
 //	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens))
 //	text, _ := m.Generate("Once upon a time", 30)          // greedy
+//
+// Memory and speed: a forward pass allocates what its Record keeps and
+// nothing else. The layers' intermediate results are made in two
+// tensor.Workspaces used alternately (layer l in one while layer l−1's
+// output, its input, is still in the other), released two layers later
+// and reused by the next pass; the attention weights are written straight
+// into the record (tensor.AttentionWeightsInto); Q, K, V, the logits and
+// the hidden state are cloned out of the workspace. The weights are
+// packed once (tensor.Linear). A new architecture's forward pass keeps
+// the same shape (see Model.forward in forward.go). stories260K at 128
+// tokens: ≈ 3.3 MB per forward, 2.6 MB of it the recorded weights
+// (make bench-model).
 //
 // GGUF stores the query and key weights for the interleaved RoPE pairing
 // (llama.cpp's converter undoes Hugging Face's permutation), so the model

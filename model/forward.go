@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -155,6 +156,17 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 	D, F, V := c.Dim, c.FFN, c.Vocab
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	var firstErr error
+	// Each decoded matrix is garbage once packed; collecting it every few
+	// dozen megabytes keeps the peak memory of loading a big model near
+	// the size of the packed weights (Go's collector would otherwise let
+	// the heap grow to twice the live data first).
+	decoded := 0
+	collect := func() {
+		if decoded > 32<<20 {
+			runtime.GC()
+			decoded = 0
+		}
+	}
 	get := func(name string, optional bool, shape ...int) *tensor.Tensor {
 		if firstErr != nil {
 			return nil
@@ -170,6 +182,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			firstErr = err
 			return nil
 		}
+		decoded += 4 * t.Len()
 		if !slices.Equal(t.Shape(), shape) {
 			firstErr = tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", name, t.Shape(), c, shape)
 			return nil
@@ -208,8 +221,29 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 		return t.Data()
 	}
 
-	// Embeddings.
+	// Embeddings, and the output head first: a tied head is the embedding
+	// matrix, packed once and read back row by row for the lookup, so the
+	// decoded matrix is garbage as soon as it is packed (and collected
+	// before the layers are decoded: it is the largest tensor).
 	emb := get("token_embd.weight", false, V, D)
+	if firstErr == nil && c.Arch != "bert" {
+		if src.Has("output.weight") {
+			n.embed = emb.Data()
+			n.head = lin("output.weight", "", V, D, true)
+			c.TiedEmbeddings = false
+		} else {
+			c.TiedEmbeddings = true
+			n.head = tensor.NewLinear(emb.To(dev), nil)
+			if firstErr = n.head.Err(); firstErr == nil {
+				n.tiedOnHead = true
+			}
+		}
+	} else if firstErr == nil {
+		n.embed = emb.Data()
+	}
+	emb = nil
+	runtime.GC()
+	decoded = 0
 	if c.Arch == "gpt2" || c.Arch == "bert" {
 		n.pos = host(get("position_embd.weight", false, c.Context, D))
 	}
@@ -269,6 +303,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			return nil, firstErr
 		}
 		n.blocks = append(n.blocks, b)
+		collect()
 	}
 
 	if c.Arch != "bert" {
@@ -276,23 +311,9 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 		if c.Arch == "gpt2" {
 			n.outNormB = vec("output_norm.bias", false, D)
 		}
-		if src.Has("output.weight") {
-			n.head = lin("output.weight", "", V, D, true)
-			c.TiedEmbeddings = false
-		} else if firstErr == nil {
-			// Tied: the embedding matrix is the head; keep it once, packed
-			// for the head, and read embedding rows from there.
-			c.TiedEmbeddings = true
-			n.head = tensor.NewLinear(emb.To(dev), nil)
-			firstErr = n.head.Err()
-			n.tiedOnHead = true
-		}
 	}
 	if firstErr != nil {
 		return nil, firstErr
-	}
-	if !n.tiedOnHead {
-		n.embed = emb.Data()
 	}
 	return n, nil
 }
@@ -459,7 +480,7 @@ func (m *Model) forward(ids, types []int, att *tensor.Tensor) (*pass, error) {
 		if err := a.Err(); err != nil {
 			return nil, fmt.Errorf("model: layer %d attention: %w", l, err)
 		}
-		o := b.wo.Forward(tensor.MergeHeads(a.Output))
+		o := b.wo.Forward(tensor.MergeHeads(m.ablateOutput(l, a.Output)))
 		if n.postNorm {
 			x = x.Add(o).LayerNorm(b.attnOutNorm, b.attnOutNormB, c.NormEps)
 			f := b.down.Forward(b.up.ForwardAct(x, n.ffnAct))

@@ -616,6 +616,21 @@ func (s *hfSource) info(name string) ([]int, string, bool) {
 	return append([]int(nil), t.shape...), t.file.Dtype(t.hfName), true
 }
 
+// tensor serves, without a copy beyond the decoding itself, a tensor whose
+// stored layout is already the one asked for, and a transposition by one
+// copy; permuted rows go through decode.
+func (s *hfSource) tensor(name string, transpose bool) (*tensor.Tensor, bool) {
+	t, ok := s.byName[name]
+	if !ok || t.computed != nil || t.permute > 0 {
+		return nil, false
+	}
+	x := t.file.Tensor(t.hfName)
+	if x.Err() != nil || x.Rank() != 2 || t.conv1D == transpose {
+		return x, true // already in the wanted layout (or carrying its error)
+	}
+	return x.T().Contiguous(), true
+}
+
 // decode reads the tensor and converts it to the GGUF layout: Conv1D
 // weights transposed, llama q/k rows permuted.
 func (s *hfSource) decode(name string, transpose bool) ([]float32, error) {

@@ -39,7 +39,8 @@ type Model struct {
 	dev      tensor.Device
 	progress ProgressFunc
 	net      *net
-	loadErr  error // from To: reported by Run
+	loadErr  error    // from To or Ablate: reported by Run
+	ablated  [][2]int // (layer, head) pairs whose output is zeroed (Ablate)
 }
 
 // MustLoad is Load for notebooks and examples: it panics with Load's error.
@@ -123,7 +124,7 @@ func (m *Model) String() string {
 	if m == nil {
 		return "<nil model>"
 	}
-	return m.cfg.String() + " on " + m.dev.Name()
+	return m.cfg.String() + " on " + m.dev.Name() + m.ablatedString()
 }
 
 // To returns a copy of the model whose weights live on dev (the tokenizer

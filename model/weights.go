@@ -97,6 +97,12 @@ type Weights struct {
 // weight size at the peak of loading GPT-2 small.
 const gcEvery = 48 << 20
 
+// tensorServer is a tensorSource that can hand out some tensors as they
+// are, without a copy (ok false: use decode).
+type tensorServer interface {
+	tensor(name string, transpose bool) (t *tensor.Tensor, ok bool)
+}
+
 // tensorSource is one format's store of tensors.
 type tensorSource interface {
 	names() []string
@@ -212,6 +218,11 @@ func (w *Weights) get(name string, transpose bool) *tensor.Tensor {
 	if w.sinceGC += n; w.sinceGC > gcEvery && n > 1<<20 {
 		runtime.GC()
 		w.sinceGC = n
+	}
+	if ts, ok := w.src.(tensorServer); ok {
+		if t, ok := ts.tensor(name, transpose); ok {
+			return t
+		}
 	}
 	data, err := w.src.decode(name, transpose)
 	if err != nil {

@@ -179,7 +179,8 @@ func TestLessons(t *testing.T) {
 	out := t.TempDir()
 	var files, skipped []string
 	for _, f := range lessons(t) {
-		if strings.Contains(f, "a-real-model") && !modelAvailable(root) {
+		// lessons 4 and 7 run stories260K
+		if (strings.Contains(f, "a-real-model") || strings.Contains(f, "induction-heads")) && !modelAvailable(root) {
 			skipped = append(skipped, f)
 			continue
 		}

@@ -286,3 +286,29 @@ func BenchmarkLinear(b *testing.B) {
 		}
 	})
 }
+
+func TestStack(t *testing.T) {
+	a, b := RandN(1, 2, 3), RandN(2, 3, 2).T() // b is a strided view
+	s := Stack(a, b)
+	if !slices.Equal(s.Shape(), []int{2, 2, 3}) {
+		t.Fatalf("shape %v", s.Shape())
+	}
+	if e := maxAbsDiff(t, s.Index(0), a); e != 0 {
+		t.Errorf("first differs by %g", e)
+	}
+	if e := maxAbsDiff(t, s.Index(1), b.Contiguous()); e != 0 {
+		t.Errorf("second differs by %g", e)
+	}
+	for _, c := range []struct {
+		got  *Tensor
+		want string
+	}{
+		{Stack(), "no tensors to stack"},
+		{Stack(a, RandN(1, 3, 2)), "tensor 1 has another shape"},
+		{Stack(a, Failed(ErrValue)), "value"},
+	} {
+		if err := c.got.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}

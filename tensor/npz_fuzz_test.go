@@ -2,24 +2,20 @@ package tensor
 
 import (
 	"bytes"
-	"errors"
+	"io"
 	"testing"
 )
 
 func FuzzReadNPZ(f *testing.F) {
-	addSeedFiles(f, "npz")
-	var buf bytes.Buffer
-	WriteNPZ(&buf, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
-	f.Add(buf.Bytes())
+	seed(f, "npz", func(w io.Writer) error {
+		return WriteNPZ(w, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		z := ReadNPZ(bytes.NewReader(data), int64(len(data)))
-		if err := z.Err(); err != nil {
-			if !errors.Is(err, ErrFormat) {
-				t.Fatalf("error without ErrFormat: %v", err)
-			}
+		if refused(t, z.Err()) {
 			return
 		}
-		m := z.Tensors()
+		m := z.Tensors() // text arrays are not written back (WriteNPZ writes float32)
 		for name, x := range m {
 			if x.Err() != nil {
 				t.Fatalf("%q carries %v", name, x.Err())

@@ -15,23 +15,20 @@ import (
 // from numpy arrays and torch tensors' bytes (F16, BF16, F32, F64) and
 // compares bit for bit with what torch's t.float() holds.
 func TestSafetensorsReadsReferenceFiles(t *testing.T) {
-	m := refManifest(t)
-	for _, key := range refFiles(t, "st/") {
-		path := filepath.Join("testdata", "files", key)
+	forRefFiles(t, "st/", func(key, path string, data []byte, want map[string]refArray) {
 		f := LoadSafetensors(path)
 		err := f.Err()
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		for name, want := range m[key] {
-			checkRef(t, key+":"+name, f.Tensor(name), want)
-			checkRef(t, key+":"+name+" (LoadSafetensorsTensor)", LoadSafetensorsTensor(path, name), want)
+		for name, w := range want {
+			checkRef(t, key+":"+name, f.Tensor(name), w)
+			checkRef(t, key+":"+name+" (LoadSafetensorsTensor)", LoadSafetensorsTensor(path, name), w)
 		}
-		b, _ := os.ReadFile(path)
-		if err := ReadSafetensors(bytes.NewReader(b)).Err(); err != nil {
+		if err := ReadSafetensors(bytes.NewReader(data)).Err(); err != nil {
 			t.Errorf("ReadSafetensors %s: %v", key, err)
 		}
-	}
+	})
 }
 
 func TestSafetensorsTorchAttention(t *testing.T) {

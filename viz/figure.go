@@ -40,6 +40,7 @@ type view struct {
 type inputs struct {
 	t []*tensor.Tensor // in the order of the function's parameters
 	n []int            // MaskPatterns: n, valid; RoPE: d, positions
+	s []string         // Induction: the tokens
 }
 
 func tensors(t ...*tensor.Tensor) inputs { return inputs{t: t} }
@@ -60,6 +61,7 @@ const (
 	headStatsView
 	rolloutView
 	tokenStripView
+	inductionView
 )
 
 // Options every view reads, and those of the views of a [L, H, T, T] stack.
@@ -84,6 +86,7 @@ var views = [...]view{
 	rolloutView: {"Rollout", everyView | optTokens | optPalette | optAnnotate | optNoAnnotate | optLayers | optHeads | optQuery,
 		drawRollout, nil},
 	tokenStripView: {"TokenStrip", everyView | optTokens | optKeyTokens | optPalette | optRange | optQuery, drawTokenStrip, stripInteractive},
+	inductionView:  {"Induction", everyView | optTokens | optPalette | optLayers | optHeads, drawInduction, nil},
 }
 
 // Figure is a rendered view. Its display methods (PNG, HTML, SimpleRender)

@@ -29,6 +29,7 @@ func viewCases() map[viewKind]func(...Option) *Figure {
 		headStatsView:    func(o ...Option) *Figure { return HeadStats(att, o...) },
 		rolloutView:      func(o ...Option) *Figure { return Rollout(att, o...) },
 		tokenStripView:   func(o ...Option) *Figure { return TokenStrip(w, o...) },
+		inductionView:    func(o ...Option) *Figure { return Induction(att, []string{"a", "b", "a", "b"}, o...) },
 	}
 }
 

@@ -55,7 +55,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
 }
 
-func runRender(args []string, stdout, stderr io.Writer) int {
+func runRender(args []string, _, stderr io.Writer) int { // writes a file, prints nothing on success
 	var f renderFlags
 	fs := flag.NewFlagSet("attnviz render", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -37,3 +37,24 @@ func TestStatistics(t *testing.T) {
 		}
 	}
 }
+
+func TestInduction(t *testing.T) {
+	targets := InductionTargets([]int{7, 1, 2, 3, 1, 2, 3, 3})
+	want := []int{-1, -1, -1, -1, 2, 3, 4, 7}
+	for i := range want {
+		if targets[i] != want[i] {
+			t.Fatalf("InductionTargets = %v, want %v", targets, want)
+		}
+	}
+	// [5, 5]: queries 3 and 4 have targets 2 and 3
+	tg := InductionTargets([]int{9, 1, 2, 1, 2})
+	p := make([]float32, 25)
+	p[3*5+2], p[3*5+0] = 0.5, 0.5
+	p[4*5+3] = 1
+	if s, n := Induction(p, 5, tg); math.Abs(s-0.75) > 1e-12 || n != 2 {
+		t.Errorf("Induction = %g over %d queries, want 0.75 over 2", s, n)
+	}
+	if s, n := Induction(p, 5, InductionTargets([]int{1, 2, 3, 4, 5})); s != 0 || n != 0 {
+		t.Errorf("no repeats: %g, %d", s, n)
+	}
+}

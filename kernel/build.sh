@@ -24,7 +24,8 @@
 #   --force       rebuild even if up to date
 #   --no-install  do not install kernel.json
 # Environment: GO, ATTNVIZ_KERNEL_BUILD (default build/kernel), ATTNVIZ_KERNEL_NAME
-# (default attnviz-go), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of
+# (default attnviz-go), ATTNVIZ_KERNEL_LDFLAGS (go build -ldflags for the kernel; the image uses
+# "-s -w"), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of
 # the module; those with no Go files yet are skipped).
 set -euo pipefail
 
@@ -87,7 +88,7 @@ list_files() {
 files=$(list_files) || { echo "kernel/build.sh: 'go list' failed on ${pkgs[*]}: the packages must build (go build ./...)" >&2; exit 1; }
 
 kernel_inputs() {
-	printf '%s\n' "$GOPHERNOTES $GOMACRO $XTOOLS $repo $NAME ${pkgs[*]}"
+	printf '%s\n' "$GOPHERNOTES $GOMACRO $XTOOLS $repo $NAME ${pkgs[*]}${ATTNVIZ_KERNEL_LDFLAGS:+ ldflags=$ATTNVIZ_KERNEL_LDFLAGS}"
 	"$GO" version
 	(cd "$repo" && sha256sum kernel/build.sh kernel/patches/* kernel/bindgen/*.go go.mod go.sum $files)
 }
@@ -203,7 +204,7 @@ done
 	"$GO" mod edit -require="$MODULE@v0.0.0-00010101000000-000000000000" -replace="$MODULE=$repo"
 	"$GO" mod tidy
 	log "compiling the kernel (the first build takes a minute or two)"
-	"$GO" build -o "$bin.tmp" .
+	"$GO" build ${ATTNVIZ_KERNEL_LDFLAGS:+-ldflags="$ATTNVIZ_KERNEL_LDFLAGS"} -o "$bin.tmp" .
 	mv "$bin.tmp" "$bin"
 )
 echo "$stamp" >"$BUILD/stamp"

@@ -563,7 +563,7 @@ func cases() []badCase {
 		figCase("Heatmap rows not summing to 1", warned, func() *viz.Figure { return viz.Heatmap(mat([]float32{.9, .9}, []float32{.1, .1})) }),
 		figCase("Heatmap of a 3-D tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Zeros(12, 9, 9)) }),
 		figCase("Heatmap: 3 tokens for 2 rows", refused, func() *viz.Figure {
-			return viz.Heatmap(two(), viz.Tokens([]string{"a", "b", "c"}, toks2))
+			return viz.Heatmap(two(), viz.Tokens([]string{"a", "b", "c"}), viz.KeyTokens(toks2))
 		}),
 		figCase("Heatmap of an empty [0,0] tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Zeros(0, 0)) }),
 		figCase("Heatmap 1×1", drawn, func() *viz.Figure { return viz.Heatmap(mat([]float32{1})) }),
@@ -581,12 +581,12 @@ func cases() []badCase {
 		figCase("Heatmap DPI(100000)", warned, func() *viz.Figure { return viz.Heatmap(two(), viz.DPI(100000)) }),
 		figCase("Heatmap Range(1, 0)", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Range(1, 0)) }),
 		figCase("Heatmap mask [3,3] for [2,2]", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Mask(tensor.Ones(3, 3))) }),
-		figCase("Masks(100000, 0)", refused, func() *viz.Figure { return viz.Masks(100000, 0) }),
+		figCase("MaskPatterns(100000, 0)", refused, func() *viz.Figure { return viz.MaskPatterns(100000, 0) }),
 		figCase("Heatmap: a 100000-byte token", drawn, func() *viz.Figure {
-			return viz.Heatmap(two(), viz.Tokens([]string{strings.Repeat("x", 100000), "b"}, toks2))
+			return viz.Heatmap(two(), viz.Tokens([]string{strings.Repeat("x", 100000), "b"}), viz.KeyTokens(toks2))
 		}),
 		figCase("Heatmap: invalid UTF-8 and NUL tokens", drawn, func() *viz.Figure {
-			return viz.Heatmap(two(), viz.Tokens([]string{"\xff\xfe", "b"}, []string{"a", "\x00"}))
+			return viz.Heatmap(two(), viz.Tokens([]string{"\xff\xfe", "b"}), viz.KeyTokens([]string{"a", "\x00"}))
 		}),
 		badCase{"figure", "Save to .txt", func(t *testing.T, dir string) result {
 			out := filepath.Join(dir, "fig.txt")
@@ -623,22 +623,22 @@ func cases() []badCase {
 			return result{clean(err.Error()), "refused; no panic; directory untouched"}
 		}},
 		hostileCase("hostile token text in Heatmap", ".html", func(toks []string) *viz.Figure {
-			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks), viz.Title(hostileToken))
 		}),
 		hostileCase("hostile token text in Heatmap", ".svg", func(toks []string) *viz.Figure {
-			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks), viz.Title(hostileToken))
 		}),
 		hostileCase("hostile token text in Heatmap", ".pdf", func(toks []string) *viz.Figure {
-			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks), viz.Title(hostileToken))
+			return viz.Heatmap(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks), viz.Title(hostileToken))
 		}),
 		hostileCase("hostile token text in HeadView", ".html", func(toks []string) *viz.Figure {
-			return viz.HeadView(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks, toks))
+			return viz.HeadView(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks))
 		}),
 		hostileCase("hostile token text in Explorer", ".html", func(toks []string) *viz.Figure {
-			return viz.Explorer(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks, toks))
+			return viz.Explorer(tensor.Full(1.0/3, 1, 2, 3, 3), viz.Tokens(toks))
 		}),
 		hostileCase("hostile token text in TokenStrip", ".svg", func(toks []string) *viz.Figure {
-			return viz.TokenStrip(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks, toks))
+			return viz.TokenStrip(tensor.Full(1.0/3, 3, 3), viz.Tokens(toks))
 		}),
 
 		// CLI
@@ -802,8 +802,6 @@ func cases() []badCase {
 			}
 			return result{err.Error(), refused}
 		}},
-		opCase("viz.DemoAttention(-1)", func() *tensor.Tensor { return viz.DemoAttention(-1) }),
-		opCase("viz.DemoStack(2, 2, 100000)", func() *tensor.Tensor { return viz.DemoStack(2, 2, 100000) }),
 
 		// kernel
 		badCase{"kernel", "a cell whose value panics in PNG()", func(t *testing.T, dir string) result {
@@ -816,7 +814,7 @@ func cases() []badCase {
 
 func TestBadInputs(t *testing.T) {
 	E = &env{dir: t.TempDir()} // fresh per run (go test -count=N)
-	cs := cases()
+	cs := append(cases(), modelFileCases()...)
 	if len(cs) < 45 {
 		t.Fatalf("%d cases, want at least 45", len(cs))
 	}

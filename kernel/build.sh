@@ -8,7 +8,8 @@
 #
 #   1. copy the module out of the module cache into $BUILD/src (outside git: build/ is ignored);
 #   2. newer gomacro and golang.org/x/tools, godebug gotypesalias=0, our patches
-#      (the display.JSONer proxy fix; a recover around rendering a cell's value);
+#      (the display.JSONer proxy fix; a recover around rendering a cell's value; error
+#      messages a student can act on, from kernel/explain — docs/kernel-messages.md);
 #   3. `gomacro -g` writes bindings for each package of $ATTNVIZ_KERNEL_PACKAGES (on a scratch
 #      copy of the module: the working tree is never written), kernel/bindgen makes them files
 #      of the kernel's package main, registered with imports.Packages.MergePackage;
@@ -90,7 +91,7 @@ files=$(list_files) || { echo "kernel/build.sh: 'go list' failed on ${pkgs[*]}: 
 kernel_inputs() {
 	printf '%s\n' "$GOPHERNOTES $GOMACRO $XTOOLS $repo $NAME ${pkgs[*]}${ATTNVIZ_KERNEL_LDFLAGS:+ ldflags=$ATTNVIZ_KERNEL_LDFLAGS}"
 	"$GO" version
-	(cd "$repo" && sha256sum kernel/build.sh kernel/patches/* kernel/bindgen/*.go go.mod go.sum $files)
+	(cd "$repo" && sha256sum kernel/build.sh kernel/patches/* kernel/bindgen/*.go $(ls kernel/explain/*.go | grep -v _test.go) go.mod go.sum $files)
 }
 stamp=$(kernel_inputs | sha256sum | cut -d' ' -f1)
 
@@ -144,7 +145,7 @@ start=$(date +%s)
 
 # --- 1, 2: gophernotes with newer gomacro, our patches -----------------------------------------
 src=$BUILD/src
-base=$( (echo "$GOPHERNOTES $GOMACRO $XTOOLS"; "$GO" version; cd "$repo" && sha256sum kernel/patches/*) | sha256sum | cut -d' ' -f1)
+base=$( (echo "$GOPHERNOTES $GOMACRO $XTOOLS $repo"; "$GO" version; cd "$repo" && sha256sum kernel/patches/*) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$src/.attnviz-base" 2>/dev/null)" != "$base" ] || [ ! -x "$BUILD/bin/gomacro" ]; then
 	log "preparing gophernotes (${GOPHERNOTES#*@}) with gomacro ${GOMACRO#*@}, x/tools ${XTOOLS#*@}"
 	moddir=$(cd / && "$GO" mod download -json "$GOPHERNOTES" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
@@ -167,7 +168,9 @@ if [ "$(cat "$src/.attnviz-base" 2>/dev/null)" != "$base" ] || [ ! -x "$BUILD/bi
 			(cd "$src" && GIT_CEILING_DIRECTORIES="$BUILD" git apply -p1 "$p")
 		fi
 	done
-	(cd "$src" && "$GO" mod edit -godebug gotypesalias=0 && "$GO" mod tidy)
+	# Our patches import github.com/attnviz/attnviz/kernel/explain: resolve it to this checkout.
+	(cd "$src" && "$GO" mod edit -godebug gotypesalias=0 \
+		-require="$MODULE@v0.0.0-00010101000000-000000000000" -replace="$MODULE=$repo" && "$GO" mod tidy)
 	(cd "$src" && "$GO" build -o "$BUILD/bin/gomacro" github.com/cosmos72/gomacro)
 	echo "$base" >"$src/.attnviz-base"
 fi

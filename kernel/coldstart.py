@@ -21,7 +21,7 @@ CELL = '''import (
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz"
 )
-viz.Heatmap(tensor.MustFromRows([][]float32{{0.9, 0.1}, {0.3, 0.7}}), viz.Tokens([]string{"a", "b"}, []string{"a", "b"}))'''
+viz.Heatmap(tensor.MustFromRows([][]float32{{0.9, 0.1}, {0.3, 0.7}}), viz.Tokens([]string{"a", "b"}))'''
 
 
 def once(name):

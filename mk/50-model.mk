@@ -2,10 +2,13 @@
 #   make model        download the lesson model stories260Ktok512.gguf (1.2 MB) into models/
 #   make model-ref    regenerate model/testdata/ref_stories260K.json with PyTorch
 #                     (scripts/torch_model_ref.py: its own GGUF reader, float64)
+#   make model-arch-ref  regenerate model/testdata/ref_arch.json: the random-weight
+#                     llama/qwen2/gpt2/bert test models (model/archfiles_test.go)
+#                     run by scripts/torch_arch_ref.py (own reader, tokenizers, float64)
 #   make bench-model  forward pass + attention capture for 128 tokens (CPU)
 # Tests read the model from ../shared/models/ (CI) or models/ (after `make model`)
 # and skip with a message when neither has it.
-.PHONY: model model-ref bench-model
+.PHONY: model model-ref model-arch-ref bench-model
 MODEL_URL ?= https://raw.githubusercontent.com/onicai/llama_cpp_canister/main/models/stories260Ktok512.gguf
 MODEL_SHA256 ?= 047bf46455a544931cff6fef14d7910154c56afbc23ab1c5e56a72e69912c04b
 MODEL_FILE ?= models/stories260Ktok512.gguf
@@ -31,6 +34,12 @@ $(MODEL_FILE):
 model-ref:
 	@$(PY) -c 'import torch, numpy' 2>/dev/null || { echo "model-ref: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
 	$(PY) scripts/torch_model_ref.py $(firstword $(wildcard ../shared/models/stories260Ktok512.gguf $(MODEL_FILE)) $(MODEL_FILE)) model/testdata/ref_stories260K.json
+
+ARCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-arch-models
+model-arch-ref:
+	@$(PY) -c 'import torch, numpy' 2>/dev/null || { echo "model-arch-ref: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
+	$(GO) test -count=1 -run '^TestWriteArchModels$$' ./model/ -args -write-arch-models $(ARCH_DIR)
+	$(PY) scripts/torch_arch_ref.py $(ARCH_DIR) model/testdata/ref_arch.json
 
 bench:: bench-model
 

@@ -7,7 +7,7 @@
 .PHONY: bad-inputs fuzz fuzz-short fuzz-long
 FUZZ_PARALLEL ?= 1
 FUZZ_TARGETS := tensor:FuzzReadNPY tensor:FuzzReadNPZ tensor:FuzzReadSafetensors \
-	model:FuzzReadGGUF model:FuzzTokenizer viz:FuzzFigures
+	model:FuzzReadGGUF model:FuzzTokenizer model:FuzzTokenizerJSON model:FuzzHFConfig model:FuzzBPE viz:FuzzFigures
 
 bad-inputs:
 	$(GO) test ./hardening -update

@@ -1,21 +1,35 @@
-// Package model runs a small Llama-style language model read from a GGUF
-// file and records what every attention head does, for lessons and
-// figures.
+// Package model runs small language models read from GGUF files or
+// Hugging Face folders and records what every attention head does, for
+// lessons and figures.
 //
 // The pieces, bottom to top:
 //
 //   - ReadGGUF / ParseGGUF: the GGUF container (versions 2 and 3): metadata
 //     of every type, tensor descriptions, alignment; F32, F16 and BF16
-//     tensors (quantized types are named in a "not supported yet" error).
-//     Malformed files give errors wrapping tensor.ErrFormat, never panics.
-//   - Tokenizer: the SentencePiece-style vocabulary stored in the file
-//     (tokenizer.ggml.tokens/scores/token_type), encoding as llama2.c does —
-//     BOS, a dummy-prefix space, UTF-8 byte fallback (<0xXX>), then greedy
-//     merging of the best-scoring adjacent pair.
-//   - Model: the forward pass, written with tensor ops so it runs on any
-//     tensor.Device.
+//     tensors and the ggml block-quantized types Q4_0, Q4_1, Q5_0, Q5_1,
+//     Q8_0, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K, dequantized as ggml's
+//     reference does (quant.go); other types are refused by name. Files
+//     are memory-mapped. Malformed files give errors wrapping
+//     tensor.ErrFormat, never panics.
+//   - Tokenizer: one interface for the three kinds of vocabulary, chosen
+//     from the metadata (tokenizer.ggml.model): SentencePiece ("llama"),
+//     byte-level BPE ("gpt2", with the pre-tokenizer tokenizer.ggml.pre
+//     names: gpt-2, llama-bpe, qwen2, smollm) and WordPiece ("bert").
+//     Encoding follows llama.cpp and matches its test vectors.
+//   - Weights (ReadWeights): the common representation of a model file,
+//     whatever its format — Config (architecture, dimensions, RoPE
+//     pairing, causal or not, activation), the Tokenizer, and named
+//     tensors in llama.cpp's GGUF conventions (token_embd.weight,
+//     blk.N.attn_q.weight [out, in], ...), decoded to float32 on demand
+//     by Tensor / TensorT. A Hugging Face folder is mapped onto the same
+//     names and layouts (the table in hf.go), so a forward pass reads one thing.
+//     Architectures: llama, qwen2, gpt2, bert; the shapes every forward
+//     pass needs are checked when the weights are read.
+//   - Model (Load = ReadWeights + FromWeights): the forward pass, written
+//     with tensor ops so it runs on any tensor.Device. FromWeights picks
+//     the forward pass by Config.Arch.
 //
-// The forward pass:
+// The llama forward pass:
 //
 //	x = embed(ids)
 //	for each layer:
@@ -33,14 +47,15 @@
 //
 //	m := model.MustLoad(model.DefaultPath())  // ../shared/models or models/ (make model)
 //	r := m.Run("Once upon a time, there was a little girl named Lily.")
-//	viz.Grid(r.Attention, viz.Tokens(r.Tokens, r.Tokens))  // every layer × head
-//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens, r.Tokens))
+//	viz.Grid(r.Attention, viz.Tokens(r.Tokens))  // every layer × head
+//	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens))
 //	text, _ := m.Generate("Once upon a time", 30)          // greedy
 //
 // GGUF stores the query and key weights for the interleaved RoPE pairing
 // (llama.cpp's converter undoes Hugging Face's permutation), so the model
 // uses tensor.RoPEInterleaved; the half-split pairing makes the lesson
-// model lose the thread (see TestRoPEConvention).
+// model lose the thread (see TestRoPEConvention). Qwen2 files are not
+// permuted and use the half-split pairing (Config.RopeHalf).
 //
 // The lesson model is stories260K (Andrej Karpathy, MIT) as converted to
 // GGUF by llama_cpp_canister (MIT): 5 layers, 8 query heads of size 8,

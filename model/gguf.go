@@ -2,9 +2,10 @@ package model
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
@@ -71,8 +72,9 @@ func (v ValueType) size() int {
 // GGMLType is the element type of a tensor in a GGUF file.
 type GGMLType uint32
 
-// The GGML tensor types this reader knows by name. Only F32, F16 and BF16
-// can be loaded; the others are recognised so the error can name them.
+// The GGML tensor types this reader knows by name (ggmlNames); F32, F16,
+// BF16 and the quantized types of quant.go can be loaded, the others are
+// recognised so the error can name them.
 const (
 	GGMLF32  GGMLType = 0
 	GGMLF16  GGMLType = 1
@@ -102,17 +104,6 @@ var ggmlBlocks = map[GGMLType][2]int{
 	16: {256, 66}, 17: {256, 74}, 18: {256, 98}, 19: {256, 50}, 20: {32, 18}, 21: {256, 110},
 	22: {256, 82}, 23: {256, 136}, 24: {1, 1}, 25: {1, 2}, 26: {1, 4}, 27: {1, 8}, 28: {1, 8},
 	29: {256, 56}, 30: {1, 2}, 34: {256, 54}, 35: {256, 66}, 39: {32, 17},
-}
-
-// elemSize is the byte size of one element for the supported types, 0 otherwise.
-func (g GGMLType) elemSize() int {
-	switch g {
-	case GGMLF32:
-		return 4
-	case GGMLF16, GGMLBF16:
-		return 2
-	}
-	return 0
 }
 
 // KV is one metadata entry. Value holds, by Type: uint8, int8, uint16, int16,
@@ -169,6 +160,7 @@ type GGUF struct {
 	kv      map[string]int
 	tensors map[string]int
 	data    []byte
+	mapped  *mapping // non-nil when data is a memory map of the file (ReadGGUF)
 }
 
 // Limits that keep a malformed file from asking for absurd allocations. Every
@@ -179,16 +171,25 @@ const (
 	maxArrayNest = 4
 )
 
-// ReadGGUF reads and parses the GGUF file at path.
+// ReadGGUF reads and parses the GGUF file at path. The file is
+// memory-mapped where the system allows (read into memory elsewhere):
+// tensors are decoded from the map when asked for, and the pages a decoded
+// tensor came from are handed back, so a file costs memory only for what
+// has been decoded. Close unmaps it (also done when the *GGUF is garbage).
 func ReadGGUF(path string) (*GGUF, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %v; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+	data, m, err := mapFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+	}
+	if err != nil { // permission denied, a directory, an I/O error: say what it is
+		return nil, tensor.Errorf(tensor.ErrValue, "model: cannot read GGUF file: %w", err)
 	}
 	g, err := ParseGGUF(data)
 	if err != nil {
+		m.release()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	g.attach(m)
 	return g, nil
 }
 
@@ -347,8 +348,9 @@ func (g *GGUF) Keys() []string {
 	return out
 }
 
-// String returns a string metadata value.
-func (g *GGUF) String(key string) (string, bool) {
+// Str returns a string metadata value. (It is not named String: a String
+// method with no arguments is what fmt looks for.)
+func (g *GGUF) Str(key string) (string, bool) {
 	kv, ok := g.Get(key)
 	if !ok {
 		return "", false
@@ -499,8 +501,9 @@ func (g *GGUF) TensorInfo(name string) (TensorInfo, bool) {
 }
 
 // Tensor decodes the named tensor into a float32 host tensor with the
-// row-major shape (dims reversed). F32, F16 and BF16 are supported; quantized
-// types give an error naming the type.
+// row-major shape (dims reversed): F32, F16, BF16 and the block-quantized
+// types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K … Q6_K (quant.go); other types
+// give an error naming the type.
 func (g *GGUF) Tensor(name string) *tensor.Tensor {
 	ti, ok := g.TensorInfo(name)
 	if !ok {
@@ -514,51 +517,11 @@ func (g *GGUF) Tensor(name string) *tensor.Tensor {
 		}
 		return tensor.Failed(tensor.Errorf(tensor.ErrNotFound, "gguf: no tensor %q in the file; it has %s", name, strings.Join(names, ", ")))
 	}
-	es := ti.Type.elemSize()
-	if es == 0 {
-		return tensor.Failed(tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q has type %s, which is not supported yet (only F32, F16 and BF16 tensors can be loaded); convert the model with --outtype f32 or f16", name, ti.Type))
+	data, err := g.decode(name, false)
+	if err != nil {
+		return tensor.Failed(err)
 	}
-	n := ti.Elements()
-	at := g.DataStart + int(ti.Offset)
-	raw := g.data[at : at+n*es] // bounds were checked in ParseGGUF
-	out := make([]float32, n)
-	switch ti.Type {
-	case GGMLF32:
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	case GGMLF16:
-		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	case GGMLBF16:
-		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
-		}
-	}
-	return tensor.New(out, ti.Shape()...)
-}
-
-// halfToFloat converts an IEEE 754 binary16 value to float32.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// subnormal: value = mant × 2^-24
-		f := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	return tensor.Wrap(data, ti.Shape()...)
 }
 
 // reader is a bounds-checked little-endian cursor; the first error sticks.

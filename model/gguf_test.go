@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/attnviz/attnviz/tensor"
@@ -63,11 +67,14 @@ func TestParseGGUFAllTypes(t *testing.T) {
 		if d := g.Tensor("bf").Data(); !reflect.DeepEqual(d, []float32{1.5}) {
 			t.Errorf("bf = %v", d)
 		}
-		err = g.Tensor("q4").Err()
-		if !errors.Is(err, tensor.ErrFormat) || !strings.Contains(err.Error(), "Q4_0") || !strings.Contains(err.Error(), "not supported yet") {
-			t.Errorf("q4: %v", err)
+		if d := g.Tensor("q4").Data(); len(d) != 32 || d[0] != 0 {
+			t.Errorf("q4 = %v", d)
 		}
-		t.Logf("quantized: %v", err)
+		err = g.Tensor("iq").Err()
+		if !errors.Is(err, tensor.ErrFormat) || !strings.Contains(err.Error(), "IQ2_XXS") || !strings.Contains(err.Error(), "cannot load") {
+			t.Errorf("iq: %v", err)
+		}
+		t.Logf("unsupported type: %v", err)
 		err = g.Tensor("nope").Err()
 		if !errors.Is(err, tensor.ErrNotFound) || !strings.Contains(err.Error(), "w32") {
 			t.Errorf("missing tensor: %v", err)
@@ -75,18 +82,28 @@ func TestParseGGUFAllTypes(t *testing.T) {
 	}
 }
 
-func TestHalfToFloat(t *testing.T) {
-	cases := map[uint16]float32{0x0000: 0, 0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: 5.9604645e-08, 0x3555: 0.33325195}
-	for h, want := range cases {
-		if got := halfToFloat(h); got != want {
-			t.Errorf("halfToFloat(%#04x) = %v, want %v", h, got, want)
+// F16 and BF16 tensors decode to the float32 values of their bits
+// (internal/half, tested exhaustively against numpy in package tensor).
+func TestHalfTensors(t *testing.T) {
+	hs := []uint16{0x0000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0x7c00, 0x7e00}
+	want16 := []float32{0, 1, -2, 65504, 5.9604645e-08, 0.33325195, float32(math.Inf(1)), float32(math.NaN())}
+	bs := []uint16{0x0000, 0x3f80, 0xc000, 0x7f7f, 0x0001, 0x3eab, 0x7f80, 0x7fc0}
+	want16b := []float32{0, 1, -2, 3.3895314e+38, 9.1835e-41, 0.33398438, float32(math.Inf(1)), float32(math.NaN())}
+	n := uint64(len(hs))
+	g, err := ParseGGUF(encodeGGUF(3, nil, []wTensor{{"f16", []uint64{n}, GGMLF16, f16raw(hs...)}, {"bf16", []uint64{n}, GGMLBF16, f16raw(bs...)}}, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		want []float32
+	}{{"f16", want16}, {"bf16", want16b}} {
+		got := g.Tensor(c.name).Data()
+		for i, w := range c.want {
+			if got[i] != w && !(w != w && got[i] != got[i]) {
+				t.Errorf("%s element %d = %v, want %v", c.name, i, got[i], w)
+			}
 		}
-	}
-	if v := halfToFloat(0x7c00); v <= 3e38 {
-		t.Errorf("inf: %v", v)
-	}
-	if v := halfToFloat(0x7e00); v == v {
-		t.Errorf("NaN: %v", v)
 	}
 }
 
@@ -188,12 +205,44 @@ func hugeArray() []byte {
 	return w.Bytes()
 }
 
-func TestReadGGUFMissingFile(t *testing.T) {
-	_, err := ReadGGUF(filepath.Join(t.TempDir(), "nope.gguf"))
-	if !errors.Is(err, tensor.ErrNotFound) || !strings.Contains(err.Error(), "make model") {
-		t.Errorf("missing file: %v", err)
+// An OS error is reported as what it is: a missing file is ErrNotFound
+// (with the hint about the lesson model), anything else is not.
+func TestReadGGUFFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope.gguf")
+	unreadable := filepath.Join(dir, "locked.gguf")
+	if err := os.WriteFile(unreadable, sampleGGUF(3), 0o000); err != nil {
+		t.Fatal(err)
 	}
-	_, err = Load(filepath.Join(t.TempDir(), "nope.gguf"))
+	for _, c := range []struct {
+		name, path string
+		kind, os   error // errors.Is on both
+		msg        string
+	}{
+		{"missing file", missing, tensor.ErrNotFound, fs.ErrNotExist,
+			"model: cannot read GGUF file: open " + missing + ": no such file or directory; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)"},
+		{"a directory", dir, tensor.ErrValue, syscall.EISDIR,
+			"model: cannot read GGUF file: read " + dir + ": is a directory"},
+		{"permission denied", unreadable, tensor.ErrValue, fs.ErrPermission,
+			"model: cannot read GGUF file: open " + unreadable + ": permission denied"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.os == fs.ErrPermission && os.Geteuid() == 0 {
+				t.Skip("root reads a file of mode 0000")
+			}
+			_, err := ReadGGUF(c.path)
+			if err == nil || err.Error() != c.msg {
+				t.Fatalf("error %v\nwant  %s", err, c.msg)
+			}
+			if !errors.Is(err, c.kind) || !errors.Is(err, c.os) {
+				t.Errorf("errors.Is(%v, %v / %v) is false", err, c.kind, c.os)
+			}
+			if c.kind != tensor.ErrNotFound && errors.Is(err, tensor.ErrNotFound) {
+				t.Errorf("%v reported as not found", err)
+			}
+		})
+	}
+	_, err := Load(missing)
 	if !errors.Is(err, tensor.ErrNotFound) {
 		t.Errorf("Load missing file: %v", err)
 	}
@@ -207,6 +256,26 @@ func FuzzReadGGUF(f *testing.F) {
 	f.Add(hugeArray())
 	f.Add(tinyLlamaGGUF(true))
 	f.Add(encodeGGUF(3, nil, []wTensor{{"a", []uint64{1}, GGMLF32, f32raw(7)}}, 64))
+	// one block of every quantized type, and the tokenizer kinds
+	var qs []wTensor
+	for typ, blk := range ggmlBlocks {
+		if _, ok := dequantizers[typ]; ok && blk[0] > 1 {
+			raw := make([]byte, blk[1])
+			raw[0], raw[1] = 0x00, 0x3c
+			qs = append(qs, wTensor{typ.String(), []uint64{uint64(blk[0])}, typ, raw})
+		}
+	}
+	sort.Slice(qs, func(i, j int) bool { return qs[i].name < qs[j].name })
+	f.Add(encodeGGUF(3, nil, qs, 0))
+	for _, kvs := range [][]KV{
+		{{"tokenizer.ggml.model", TypeString, "gpt2"}, {"tokenizer.ggml.pre", TypeString, "llama-bpe"},
+			{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: 4, Values: []string{"a", "b", "ab", "Ġ"}}},
+			{"tokenizer.ggml.merges", TypeArray, &Array{Elem: TypeString, Len: 1, Values: []string{"a b"}}}},
+		{{"tokenizer.ggml.model", TypeString, "bert"},
+			{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: 3, Values: []string{"[UNK]", "▁a", "b"}}}},
+	} {
+		f.Add(encodeGGUF(3, kvs, nil, 0))
+	}
 	if b, err := os.ReadFile(modelPath); err == nil {
 		f.Add(b[:4096])
 	}
@@ -220,6 +289,23 @@ func FuzzReadGGUF(f *testing.F) {
 		}
 		for _, ti := range g.Tensors {
 			g.Tensor(ti.Name).Err()
+			if len(ti.Dims) == 2 {
+				g.decode(ti.Name, true)
+			}
+		}
+		if tok, err := NewTokenizer(g); err == nil {
+			for _, s := range []string{"", "a b's  \n", "héllo 🙂 12345", "\xff"} {
+				ids := tok.Encode(s, true)
+				tok.Decode(ids)
+				for _, id := range ids {
+					tok.Piece(id)
+				}
+			}
+		}
+		if w, err := WeightsFromGGUF(g); err == nil {
+			for _, n := range w.Names() {
+				w.Tensor(n).Err()
+			}
 		}
 		if m, err := FromGGUF(g, Device(tensor.CPU)); err == nil {
 			m.Run("a").Err()

@@ -128,7 +128,7 @@ func f16raw(hs ...uint16) []byte {
 	return b
 }
 
-// sampleGGUF is a small file using every metadata type and F32/F16/Q4_0 tensors.
+// sampleGGUF is a small file using every metadata type and F32/F16/BF16/Q4_0/IQ2_XXS tensors.
 func sampleGGUF(version uint32) []byte {
 	kvs := []KV{
 		{"general.architecture", TypeString, "llama"},
@@ -157,6 +157,7 @@ func sampleGGUF(version uint32) []byte {
 		{"w16", []uint64{2}, GGMLF16, f16raw(0x3c00, 0xc000)}, // 1, -2
 		{"bf", []uint64{1}, GGMLBF16, f16raw(0x3fc0)},         // 1.5
 		{"q4", []uint64{32}, 2, make([]byte, 18)},             // one Q4_0 block
+		{"iq", []uint64{256}, 16, make([]byte, 66)},           // one IQ2_XXS block (not loadable)
 	}
 	return encodeGGUF(version, kvs, tensors, 0)
 }

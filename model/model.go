@@ -9,31 +9,6 @@ import (
 	"github.com/attnviz/attnviz/tensor"
 )
 
-// Config holds the dimensions of a Llama-style model, read from the GGUF
-// metadata (llama.* keys) and the tensor shapes.
-type Config struct {
-	Arch     string  // general.architecture ("llama")
-	Name     string  // general.name
-	Layers   int     // transformer blocks (llama.block_count)
-	Dim      int     // model width (llama.embedding_length)
-	Heads    int     // query heads (llama.attention.head_count)
-	KVHeads  int     // key/value heads (llama.attention.head_count_kv); < Heads means grouped-query attention
-	HeadDim  int     // Dim / Heads
-	FFN      int     // SwiGLU hidden size (llama.feed_forward_length)
-	Vocab    int     // vocabulary size
-	Context  int     // longest sequence the model was trained on (llama.context_length)
-	RopeBase float32 // RoPE θ base (llama.rope.freq_base, 10000 if absent)
-	NormEps  float32 // RMSNorm epsilon (llama.attention.layer_norm_rms_epsilon)
-	// TiedEmbeddings is true when the file has no output.weight and the
-	// token embedding matrix doubles as the output projection.
-	TiedEmbeddings bool
-}
-
-func (c Config) String() string {
-	return fmt.Sprintf("%s %q: %d layers, dim %d, %d heads × %d (%d KV heads), FFN %d, vocab %d, context %d",
-		c.Arch, c.Name, c.Layers, c.Dim, c.Heads, c.HeadDim, c.KVHeads, c.FFN, c.Vocab, c.Context)
-}
-
 // ProgressFunc is called as a long run goes: stage names what is running
 // ("layer", "generate"), done counts finished steps out of total.
 type ProgressFunc func(stage string, done, total int)
@@ -55,24 +30,15 @@ func Device(dev tensor.Device) Option { return func(o *options) { o.dev = dev } 
 // Generate.
 func Progress(fn ProgressFunc) Option { return func(o *options) { o.progress = fn } }
 
-type layer struct {
-	attnNorm, ffnNorm *tensor.Tensor // [Dim]
-	wq, wk, wv, wo    *tensor.Tensor // transposed: [in, out]
-	w1, w2, w3        *tensor.Tensor // gate [Dim,FFN], down [FFN,Dim], up [Dim,FFN]
-}
-
-// Model is a Llama-style language model loaded from a GGUF file, with a
-// forward pass that records every layer's attention.
+// Model is a transformer language model (or, for bert, encoder) loaded from
+// a GGUF file, with a forward pass that records every layer's attention.
 type Model struct {
 	cfg      Config
-	tok      *Tokenizer
+	tok      Tokenizer
 	dev      tensor.Device
 	progress ProgressFunc
-	embed    []float32 // [Vocab, Dim] on the host, for the embedding lookup
-	layers   []layer
-	outNorm  *tensor.Tensor // [Dim]
-	out      *tensor.Tensor // [Dim, Vocab]
-	ropeHalf bool           // use the half-split RoPE pairing (wrong for GGUF; for lessons and checks)
+	net      *net
+	loadErr  error // from To: reported by Run
 }
 
 // MustLoad is Load for notebooks and examples: it panics with Load's error.
@@ -84,18 +50,29 @@ func MustLoad(path string, opts ...Option) *Model {
 	return m
 }
 
-// Load reads a Llama-architecture GGUF file (v2 or v3, F32/F16/BF16
-// tensors): its configuration, tokenizer and weights.
+// Load reads a model — a GGUF file or a Hugging Face folder
+// (ReadWeights) — and builds its forward pass (FromWeights).
 func Load(path string, opts ...Option) (*Model, error) {
-	g, err := ReadGGUF(path)
+	w, err := ReadWeights(path)
 	if err != nil {
 		return nil, err
 	}
-	return FromGGUF(g, opts...)
+	defer w.Close()
+	return FromWeights(w, opts...)
 }
 
 // FromGGUF builds a model from a parsed GGUF file.
 func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
+	w, err := WeightsFromGGUF(g)
+	if err != nil {
+		return nil, err
+	}
+	return FromWeights(w, opts...)
+}
+
+// FromWeights builds the forward pass for the architecture of w
+// (Config.Arch). The tensors are decoded now; w can be closed afterwards.
+func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 	o := options{}
 	for _, f := range opts {
 		if f != nil {
@@ -106,142 +83,14 @@ func FromGGUF(g *GGUF, opts ...Option) (*Model, error) {
 		o.dev = tensor.Default()
 	}
 	if err := o.dev.Available(); err != nil {
-		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %v; use model.Device(tensor.CPU)", o.dev.Name(), err)
+		return nil, tensor.Errorf(tensor.ErrDevice, "model: device %s is not available: %w; use model.Device(tensor.CPU)", o.dev.Name(), err)
 	}
-	arch, _ := g.String("general.architecture")
-	if arch != "llama" {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: general.architecture is %q; only \"llama\" models are supported", arch)
-	}
-	c := Config{Arch: arch, RopeBase: 10000, NormEps: 1e-5}
-	c.Name, _ = g.String("general.name")
-	need := func(key string, dst *int) error {
-		v, ok := g.Int(key)
-		if !ok || v <= 0 {
-			return tensor.Errorf(tensor.ErrFormat, "model: metadata %s is missing or not a positive integer; the file is not a complete llama GGUF", key)
-		}
-		*dst = v
-		return nil
-	}
-	for _, k := range []struct {
-		key string
-		dst *int
-	}{{"llama.block_count", &c.Layers}, {"llama.embedding_length", &c.Dim}, {"llama.attention.head_count", &c.Heads}, {"llama.feed_forward_length", &c.FFN}} {
-		if err := need(k.key, k.dst); err != nil {
-			return nil, err
-		}
-	}
-	c.KVHeads = c.Heads
-	if v, ok := g.Int("llama.attention.head_count_kv"); ok && v > 0 {
-		c.KVHeads = v
-	}
-	if c.Dim%c.Heads != 0 || c.Heads%c.KVHeads != 0 {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: dim %d, %d heads, %d KV heads: want dim divisible by heads and heads by KV heads", c.Dim, c.Heads, c.KVHeads)
-	}
-	c.HeadDim = c.Dim / c.Heads
-	if c.HeadDim%2 != 0 {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: head size %d is odd; RoPE needs an even head size", c.HeadDim)
-	}
-	c.Context = 2048
-	if v, ok := g.Int("llama.context_length"); ok && v > 0 {
-		c.Context = v
-	}
-	if v, ok := g.Float("llama.rope.freq_base"); ok && v > 1 {
-		c.RopeBase = float32(v)
-	}
-	if v, ok := g.Float("llama.attention.layer_norm_rms_epsilon"); ok && v > 0 {
-		c.NormEps = float32(v)
-	}
-	if v, ok := g.Int("llama.rope.dimension_count"); ok && v != c.HeadDim {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: llama.rope.dimension_count is %d but the head size is %d; partial rotary embeddings are not supported", v, c.HeadDim)
-	}
-
-	tok, err := NewTokenizer(g)
+	c := w.Config
+	n, err := buildNet(&c, w, o.dev)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{tok: tok, dev: o.dev, progress: o.progress}
-
-	kvDim := c.KVHeads * c.HeadDim
-	load := func(name string, shape ...int) (*tensor.Tensor, error) {
-		t := g.Tensor(name)
-		if err := t.Err(); err != nil {
-			return nil, err
-		}
-		if !sameShape(t.Shape(), shape) {
-			return nil, &tensor.ShapeError{Op: "model: tensor " + name, Rule: fmt.Sprintf("want shape %v from the metadata", shape), Shapes: [][]int{t.Shape()}}
-		}
-		return t, nil
-	}
-	emb := g.Tensor("token_embd.weight")
-	if err := emb.Err(); err != nil {
-		return nil, err
-	}
-	if emb.Rank() != 2 || emb.Dim(1) != c.Dim {
-		return nil, &tensor.ShapeError{Op: "model: tensor token_embd.weight", Rule: fmt.Sprintf("want [vocab, %d]", c.Dim), Shapes: [][]int{emb.Shape()}}
-	}
-	c.Vocab = emb.Dim(0)
-	if c.Vocab != tok.Size() {
-		return nil, tensor.Errorf(tensor.ErrFormat, "model: the embedding has %d rows but the tokenizer %d tokens; want one row per token", c.Vocab, tok.Size())
-	}
-	m.embed = emb.Data()
-	// Weights are [out, in] in the file; keep them as [in, out] so x @ W works.
-	tr := func(t *tensor.Tensor) *tensor.Tensor { return t.T().Contiguous().To(m.dev) }
-	for l := 0; l < c.Layers; l++ {
-		p := fmt.Sprintf("blk.%d.", l)
-		var ly layer
-		specs := []struct {
-			name  string
-			dst   **tensor.Tensor
-			shape []int
-			trans bool
-		}{
-			{"attn_norm.weight", &ly.attnNorm, []int{c.Dim}, false},
-			{"attn_q.weight", &ly.wq, []int{c.Dim, c.Dim}, true},
-			{"attn_k.weight", &ly.wk, []int{kvDim, c.Dim}, true},
-			{"attn_v.weight", &ly.wv, []int{kvDim, c.Dim}, true},
-			{"attn_output.weight", &ly.wo, []int{c.Dim, c.Dim}, true},
-			{"ffn_norm.weight", &ly.ffnNorm, []int{c.Dim}, false},
-			{"ffn_gate.weight", &ly.w1, []int{c.FFN, c.Dim}, true},
-			{"ffn_down.weight", &ly.w2, []int{c.Dim, c.FFN}, true},
-			{"ffn_up.weight", &ly.w3, []int{c.FFN, c.Dim}, true},
-		}
-		for _, s := range specs {
-			t, err := load(p+s.name, s.shape...)
-			if err != nil {
-				return nil, err
-			}
-			if s.trans {
-				t = tr(t)
-			} else {
-				t = t.To(m.dev)
-			}
-			if err := t.Err(); err != nil {
-				return nil, err
-			}
-			*s.dst = t
-		}
-		m.layers = append(m.layers, ly)
-	}
-	on, err := load("output_norm.weight", c.Dim)
-	if err != nil {
-		return nil, err
-	}
-	m.outNorm = on.To(m.dev)
-	if _, ok := g.TensorInfo("output.weight"); ok {
-		w, err := load("output.weight", c.Vocab, c.Dim)
-		if err != nil {
-			return nil, err
-		}
-		m.out = tr(w)
-	} else {
-		c.TiedEmbeddings = true
-		m.out = tr(emb)
-	}
-	if err := m.out.Err(); err != nil {
-		return nil, err
-	}
-	m.cfg = c
-	return m, nil
+	return &Model{cfg: c, tok: w.Tokenizer, dev: o.dev, progress: o.progress, net: n}, nil
 }
 
 func sameShape(a, b []int) bool {
@@ -265,7 +114,7 @@ func (m *Model) Config() Config {
 }
 
 // Tokenizer returns the model's tokenizer.
-func (m *Model) Tokenizer() *Tokenizer {
+func (m *Model) Tokenizer() Tokenizer {
 	if m == nil {
 		return nil
 	}
@@ -289,24 +138,19 @@ func (m *Model) String() string {
 }
 
 // To returns a copy of the model whose weights live on dev (the tokenizer
-// and the host embedding table are shared). On error the copy keeps the
+// and the host embedding tables are shared). On error the copy keeps the
 // original weights and the error is reported by the next Run.
 func (m *Model) To(dev tensor.Device) *Model {
 	if m == nil {
 		return nil // Run on it reports the nil model
 	}
 	c := *m
-	c.dev = dev
-	c.layers = make([]layer, len(m.layers))
-	for i, l := range m.layers {
-		c.layers[i] = layer{
-			attnNorm: l.attnNorm.To(dev), ffnNorm: l.ffnNorm.To(dev),
-			wq: l.wq.To(dev), wk: l.wk.To(dev), wv: l.wv.To(dev), wo: l.wo.To(dev),
-			w1: l.w1.To(dev), w2: l.w2.To(dev), w3: l.w3.To(dev),
-		}
+	n, err := m.net.to(dev)
+	if err == nil {
+		c.dev, c.net = dev, n
+	} else {
+		c.loadErr = err
 	}
-	c.outNorm = m.outNorm.To(dev)
-	c.out = m.out.To(dev)
 	return &c
 }
 
@@ -338,6 +182,10 @@ func (m *Model) TokenStrings(ids []int) []string {
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
+		if m.tok == nil {
+			out[i] = fmt.Sprintf("<id %d>", id)
+			continue
+		}
 		out[i] = m.tok.Piece(id)
 	}
 	return out
@@ -358,18 +206,27 @@ type Record struct {
 	IDs    []int    // token ids, BOS first
 	Tokens []string // readable token pieces, one per id
 	// Attention holds the softmax weights of every layer and query head,
-	// [Layers, Heads, T, T]: rows are queries, columns keys; causal, so
-	// row i is zero after column i and each row sums to 1.
+	// [Layers, Heads, T, T]: rows are queries, columns keys, each row
+	// sums to 1. In a causal model (Config.Causal: llama, qwen2, gpt2)
+	// row i is zero after column i; in bert every query sees every key,
+	// the ones after it too.
 	Attention *tensor.Tensor
 	// Q[l] is layer l's queries [Heads, T, HeadDim] and K[l], V[l] its keys
 	// and values [KVHeads, T, HeadDim], Q and K after RoPE (exactly what
 	// enters QKᵀ). Query head h reads KV head h / (Heads/KVHeads).
 	Q, K, V []*tensor.Tensor
-	// Logits are the next-token scores after each position, [T, Vocab].
+	// Logits are the next-token scores after each position, [T, Vocab];
+	// nil for bert, which has no language-model head in GGUF files.
 	Logits *tensor.Tensor
+	// Hidden is the last layer's output, [T, Dim] (before the final norm
+	// of the decoders; for bert, the contextual embeddings).
+	Hidden *tensor.Tensor
+	// Types are the token types (segments) a bert model was given: 0 for
+	// the first sentence, 1 for the second (nil: all 0).
+	Types  []int
 	Config Config
 
-	tok *Tokenizer
+	tok Tokenizer
 	err error
 }
 
@@ -413,7 +270,8 @@ func (r *Record) Head(l, h int) *tensor.Tensor {
 
 // QKV returns the query, key and value of one layer and query head, each
 // [T, HeadDim], ready for tensor.ScaledDotProductAttention with
-// tensor.CausalMask(T) (which reproduces r.Head(l, h)) or viz.Steps.
+// tensor.CausalMask(T) in a causal model, no mask in bert (which
+// reproduces r.Head(l, h)), or viz.Steps.
 func (r *Record) QKV(l, h int) (q, k, v *tensor.Tensor) {
 	if err := r.Err(); err != nil {
 		return tensor.Failed(err), tensor.Failed(err), tensor.Failed(err)
@@ -428,7 +286,7 @@ func (r *Record) QKV(l, h int) (q, k, v *tensor.Tensor) {
 
 // Next returns the most likely next token after the prompt.
 func (r *Record) Next() string {
-	if r.Err() != nil {
+	if r.Err() != nil || r.Logits == nil {
 		return ""
 	}
 	T := len(r.IDs)
@@ -453,86 +311,49 @@ func (m *Model) Run(prompt string) *Record {
 }
 
 // RunIDs is Run on token ids (BOS is not added).
-func (m *Model) RunIDs(ids []int) *Record {
+func (m *Model) RunIDs(ids []int) *Record { return m.RunTypes(ids, nil) }
+
+// RunTypes is RunIDs with a token type per id, for bert's sentence pairs
+// (0 for the first sentence and its [SEP], 1 for the second); nil means
+// all 0. Other architectures have no token types and take nil.
+func (m *Model) RunTypes(ids, types []int) *Record {
 	if m == nil {
 		return failedRecord("", tensor.Errorf(tensor.ErrValue, "model: RunIDs on a nil *Model; load one with model.Load"))
 	}
 	r := &Record{IDs: append([]int(nil), ids...), Tokens: m.TokenStrings(ids), Config: m.cfg, tok: m.tok}
-	logits, att, q, k, v, err := m.forward(ids, true)
-	if err != nil {
+	if types != nil {
+		r.Types = append([]int(nil), types...)
+	}
+	fail := func(err error) *Record {
 		f := failedRecord("", err)
-		f.IDs, f.Tokens, f.Config, f.tok = r.IDs, r.Tokens, r.Config, r.tok
+		f.IDs, f.Tokens, f.Types, f.Config, f.tok = r.IDs, r.Tokens, r.Types, r.Config, r.tok
 		return f
+	}
+	if m.loadErr != nil {
+		return fail(m.loadErr)
+	}
+	if types != nil && m.net.types == nil {
+		return fail(tensor.Errorf(tensor.ErrValue, "model: %s has no token types; pass nil", m.cfg.Arch))
+	}
+	p, err := m.forward(ids, types, true)
+	if err != nil {
+		return fail(err)
 	}
 	T := len(ids)
 	all := make([]float32, 0, m.cfg.Layers*m.cfg.Heads*T*T)
-	for _, a := range att {
+	for _, a := range p.att {
 		d, err := a.DataErr()
 		if err != nil {
-			return failedRecord("", err)
+			return fail(err)
 		}
 		all = append(all, d...)
 	}
 	r.Attention = tensor.New(all, m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
 	if err := r.Attention.Err(); err != nil {
-		return failedRecord("", err)
+		return fail(err)
 	}
-	r.Logits, r.Q, r.K, r.V = logits, q, k, v
+	r.Logits, r.Hidden, r.Q, r.K, r.V = p.logits, p.hidden, p.qs, p.ks, p.vs
 	return r
-}
-
-// forward runs the model on ids and returns the logits [T, Vocab] and, if
-// capture, each layer's attention weights [H,T,T], Q [H,T,d], K and V [Hkv,T,d].
-func (m *Model) forward(ids []int, capture bool) (logits *tensor.Tensor, att, qs, ks, vs []*tensor.Tensor, err error) {
-	c := m.cfg
-	T := len(ids)
-	if T == 0 {
-		return nil, nil, nil, nil, nil, tensor.Errorf(tensor.ErrValue, "model: no tokens to run; give a prompt (Run adds BOS for you)")
-	}
-	if T > c.Context {
-		return nil, nil, nil, nil, nil, tensor.Errorf(tensor.ErrValue, "model: %d tokens is longer than the model's context of %d; shorten the prompt", T, c.Context)
-	}
-	x0 := make([]float32, T*c.Dim)
-	for i, id := range ids {
-		if id < 0 || id >= c.Vocab {
-			return nil, nil, nil, nil, nil, tensor.Errorf(tensor.ErrValue, "model: token id %d at position %d is outside the vocabulary [0, %d)", id, i, c.Vocab)
-		}
-		copy(x0[i*c.Dim:], m.embed[id*c.Dim:(id+1)*c.Dim])
-	}
-	x := tensor.New(x0, T, c.Dim).To(m.dev)
-	mask := tensor.CausalMask(T).To(m.dev)
-	rope := tensor.RoPEInterleaved
-	if m.ropeHalf {
-		rope = tensor.RoPEHalf
-	}
-	for l, ly := range m.layers {
-		h := x.RMSNorm(ly.attnNorm, c.NormEps)
-		q := rope(tensor.SplitHeads(h.MatMul(ly.wq), c.Heads), c.RopeBase, 0)
-		k := rope(tensor.SplitHeads(h.MatMul(ly.wk), c.KVHeads), c.RopeBase, 0)
-		v := tensor.SplitHeads(h.MatMul(ly.wv), c.KVHeads)
-		a := tensor.GroupedQueryAttention(q, k, v, mask)
-		if err := a.Err(); err != nil {
-			return nil, nil, nil, nil, nil, fmt.Errorf("model: layer %d attention: %w", l, err)
-		}
-		x = x.Add(tensor.MergeHeads(a.Output).MatMul(ly.wo))
-		h = x.RMSNorm(ly.ffnNorm, c.NormEps)
-		x = x.Add(h.MatMul(ly.w1).SiLU().Mul(h.MatMul(ly.w3)).MatMul(ly.w2))
-		if err := x.Err(); err != nil {
-			return nil, nil, nil, nil, nil, fmt.Errorf("model: layer %d: %w", l, err)
-		}
-		if capture {
-			att = append(att, a.Weights)
-			qs, ks, vs = append(qs, q), append(ks, k), append(vs, v)
-		}
-		if m.progress != nil {
-			m.progress("layer", l+1, c.Layers)
-		}
-	}
-	logits = x.RMSNorm(m.outNorm, c.NormEps).MatMul(m.out)
-	if err := logits.Err(); err != nil {
-		return nil, nil, nil, nil, nil, fmt.Errorf("model: output: %w", err)
-	}
-	return logits, att, qs, ks, vs, nil
 }
 
 // Generate continues prompt greedily (always the most likely token) for up
@@ -555,15 +376,21 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 	if n < 0 {
 		return ids, tensor.Errorf(tensor.ErrValue, "model: Generate: want n ≥ 0 new tokens, got %d", n)
 	}
+	if m.net != nil && m.net.head == nil {
+		return ids, tensor.Errorf(tensor.ErrValue, "model: Generate: a %s model has no language-model head; it encodes text but does not continue it", m.cfg.Arch)
+	}
+	if m.loadErr != nil {
+		return ids, m.loadErr
+	}
 	ids = append([]int(nil), ids...)
 	quiet := *m
 	quiet.progress = nil
 	for i := 0; i < n && len(ids) < m.cfg.Context; i++ {
-		logits, _, _, _, _, err := quiet.forward(ids, false)
+		p, err := quiet.forward(ids, nil, false)
 		if err != nil {
 			return ids, err
 		}
-		row, err := logits.Index(len(ids) - 1).DataErr()
+		row, err := p.logits.Index(len(ids) - 1).DataErr()
 		if err != nil {
 			return ids, err
 		}
@@ -573,7 +400,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 				best = j
 			}
 		}
-		if best == m.tok.EOS || best == m.tok.BOS {
+		if sp := m.tok.Special(); best == sp.EOS || best == sp.BOS {
 			break
 		}
 		ids = append(ids, best)

@@ -125,7 +125,7 @@ func TestAgainstTorchReference(t *testing.T) {
 func TestGenerateFromBOS(t *testing.T) {
 	m := testModel(t)
 	ref := loadRef(t)
-	ids, err := m.GenerateIDs([]int{m.Tokenizer().BOS}, len(ref.GenerateIDs)-1)
+	ids, err := m.GenerateIDs([]int{m.Tokenizer().Special().BOS}, len(ref.GenerateIDs)-1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestRoPEConvention(t *testing.T) {
 		return s / float64(len(ref.GenerateIDs)-1)
 	}
 	half := *m
-	half.ropeHalf = true
+	half.cfg.RopeHalf = true
 	a, b := nll(m), nll(&half)
 	t.Logf("mean NLL of the greedy story: interleaved %.3f, half-split %.3f", a, b)
 	if !(a < 0.5 && b > 2*a) {
@@ -394,7 +394,7 @@ func TestLoadErrors(t *testing.T) {
 	MustLoad("does/not/exist.gguf")
 }
 
-func mustParse(t *testing.T, b []byte) *GGUF {
+func mustParse(t testing.TB, b []byte) *GGUF {
 	g, err := ParseGGUF(b)
 	if err != nil {
 		t.Fatal(err)
@@ -414,25 +414,6 @@ func BenchmarkForward128(b *testing.B) {
 	}
 }
 
-// floatToHalf rounds to the nearest binary16 (normal range; tests only).
-func floatToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int((b>>23)&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case exp <= 0:
-		return sign // flush tiny values to zero
-	case exp >= 31:
-		return sign | 0x7bff
-	}
-	h := uint32(exp)<<10 | mant>>13
-	if mant&0x1fff > 0x1000 || (mant&0x1fff == 0x1000 && h&1 == 1) {
-		h++
-	}
-	return sign | uint16(h)
-}
-
 // The same model stored as F16 loads and behaves nearly the same.
 func TestF16Model(t *testing.T) {
 	m := testModel(t)
@@ -445,8 +426,8 @@ func TestF16Model(t *testing.T) {
 		d := g.Tensor(ti.Name).Data()
 		hs := make([]uint16, len(d))
 		for i, x := range d {
-			hs[i] = floatToHalf(x)
-			if back := halfToFloat(hs[i]); math.Abs(float64(back-x)) > 1e-3*math.Abs(float64(x))+1e-4 {
+			hs[i] = tensor.Float32ToFloat16(x)
+			if back := tensor.Float16ToFloat32(hs[i]); math.Abs(float64(back-x)) > 1e-3*math.Abs(float64(x))+1e-4 {
 				t.Fatalf("half round trip %v → %v", x, back)
 			}
 		}

@@ -319,6 +319,12 @@ func checkHandouts(t *testing.T, dir, stem string, src notebook) {
 // and returns the executed notebook.
 func runCells(t *testing.T, cells ...string) notebook {
 	t.Helper()
+	return runCellsEnv(t, nil, cells...)
+}
+
+// runCellsEnv is runCells with extra environment variables (NAME=value) for the kernel.
+func runCellsEnv(t *testing.T, env []string, cells ...string) notebook {
+	t.Helper()
 	dir := t.TempDir()
 	var nbCells []map[string]any
 	for _, c := range cells {
@@ -342,6 +348,9 @@ func runCells(t *testing.T, cells ...string) notebook {
 		"--ExecutePreprocessor.kernel_name="+kernelName, "--ExecutePreprocessor.timeout=120",
 		"--output", "out.ipynb", in)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nbconvert failed (did the kernel die?): %v\n%s", err, out)
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"sync"
+
+	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
 // Attention holds every step of scaled dot-product attention, so a lesson
@@ -86,7 +88,7 @@ func failedAttention(q, k, v, mask *Tensor, err error) *Attention {
 // computed with the packed GEMM, then scaling, masking and softmax run in
 // one pass over rows that are still in cache, then the block's output is
 // multiplied out — while every intermediate is still stored. An accelerator
-// receives it as the single op "SDPA".
+// receives it as the single op opSDPA.
 func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	for _, t := range []*Tensor{q, k, v} {
 		if err := t.Err(); err != nil {
@@ -139,7 +141,7 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	if mask != nil {
 		in = append(in, mask)
 	}
-	out := apply("SDPA", in, opParams{Scale: scale}, func(in []*Tensor) []*Tensor {
+	out := apply(opSDPA, in, opParams{Scale: scale}, func(in []*Tensor) []*Tensor {
 		var m *Tensor
 		if len(in) == 4 {
 			m = in[3]
@@ -164,7 +166,10 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 // sdpaRowBlock is the number of query rows one task handles: enough for a
 // few micro-kernel tiles, small enough that the block's scores, scaled
 // scores and weights stay in L2 while they are turned into the output.
-func sdpaRowBlock() int { return gemmMR * ((32 + gemmMR - 1) / gemmMR) }
+func sdpaRowBlock() int {
+	mr := cpu.MR()
+	return mr * ((32 + mr - 1) / mr)
+}
 
 // streamBytes is the size of one score tensor above which attention
 // writes its kept intermediates with streaming stores.
@@ -209,11 +214,11 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	}
 
 	// Pack Kᵀ (dₖ × Tk) and V (Tk × dv) once per distinct head.
-	kp := packDistinct(kOff, packedBLen(dk, tk), func(dst []float32, off int) {
-		packB(dst, matDesc{data: k.data, off: off, rs: k.strides[rk-1], cs: k.strides[rk-2], rows: dk, cols: tk})
+	kp := packDistinct(kOff, cpu.PackedBLen(dk, tk), func(dst []float32, off int) {
+		cpu.PackB(dst, cpu.Mat{Data: k.data, Off: off, RS: k.strides[rk-1], CS: k.strides[rk-2], Rows: dk, Cols: tk})
 	})
-	vp := packDistinct(vOff, packedBLen(tk, dv), func(dst []float32, off int) {
-		packB(dst, matDesc{data: v.data, off: off, rs: v.strides[rv-2], cs: v.strides[rv-1], rows: tk, cols: dv})
+	vp := packDistinct(vOff, cpu.PackedBLen(tk, dv), func(dst []float32, off int) {
+		cpu.PackB(dst, cpu.Mat{Data: v.data, Off: off, RS: v.strides[rv-2], CS: v.strides[rv-1], Rows: tk, Cols: dv})
 	})
 
 	// Streaming (non-temporal) stores pay off when the kept tensors are
@@ -222,7 +227,7 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	rb := sdpaRowBlock()
 	blocks := (tq + rb - 1) / rb
 	negInf := float32(math.Inf(-1))
-	parallelFor(nb*blocks, func(w *gemmWork, task int) {
+	cpu.ParallelFor(nb*blocks, func(w *cpu.Work, task int) {
 		b, blk := task/blocks, task%blocks
 		i0 := blk * rb
 		mb := min(rb, tq-i0)
@@ -230,24 +235,24 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 		// The block's scores and weights are built in per-worker buffers
 		// that stay in cache; the kept tensors are written once, with
 		// streaming stores.
-		sb, wb := w.blockBufs(mb * tk)
+		sb, wb := w.BlockBufs(mb * tk)
 		// 1. scores = Q Kᵀ for this block of queries.
-		qd := matDesc{data: q.data, off: qOff[b], rs: q.strides[rq-2], cs: q.strides[rq-1], rows: tq, cols: dk}
-		gemmRows(w, qd, i0, mb, kp[kOff[b]], tk, sb, 0, tk)
+		qd := cpu.Mat{Data: q.data, Off: qOff[b], RS: q.strides[rq-2], CS: q.strides[rq-1], Rows: tq, Cols: dk}
+		cpu.GemmRows(w, qd, i0, mb, kp[kOff[b]], tk, sb, 0, tk)
 		// 2. scale, mask, softmax, row by row.
 		for r := 0; r < mb; r++ {
 			o := base + (i0+r)*tk
 			sc, wr := sb[r*tk:(r+1)*tk], wb[r*tk:(r+1)*tk]
-			mx, finite := copyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale, stream)
+			mx, finite := cpu.CopyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale, stream)
 			if mask == nil {
 				if !finite || math.IsInf(float64(mx), 0) {
 					copy(wr, scaled[o:o+tk])
-					softmaxSlow(wr)
+					cpu.SoftmaxSlow(wr)
 				} else {
-					sum := expScaleSubSum(wr, sc, scale, mx)
-					scaleSlice(wr, 1/sum)
+					sum := cpu.ExpScaleSubSum(wr, sc, scale, mx)
+					cpu.ScaleSlice(wr, 1/sum)
 				}
-				streamCopy(weights[o:o+tk], wr, stream)
+				cpu.StreamCopy(weights[o:o+tk], wr, stream)
 				continue
 			}
 			mo := mOff[b] + (i0+r)*mrs
@@ -275,17 +280,17 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 					}
 				}
 			}
-			streamCopy(masked[o:o+tk], wr, stream)
+			cpu.StreamCopy(masked[o:o+tk], wr, stream)
 			if !finite {
-				softmaxSlow(wr)
+				cpu.SoftmaxSlow(wr)
 			} else {
-				softmaxMasked(wr, wr, mmax)
+				cpu.SoftmaxMasked(wr, wr, mmax)
 			}
-			streamCopy(weights[o:o+tk], wr, stream)
+			cpu.StreamCopy(weights[o:o+tk], wr, stream)
 		}
 		// 3. output = weights V for the block.
-		wd := matDesc{data: wb, off: 0, rs: tk, cs: 1, rows: mb, cols: tk}
-		gemmRows(w, wd, 0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
+		wd := cpu.Mat{Data: wb, RS: tk, CS: 1, Rows: mb, Cols: tk}
+		cpu.GemmRows(w, wd, 0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
 	})
 	return result
 }
@@ -335,7 +340,7 @@ func packDistinct(offs []int, n int, pack func(dst []float32, off int)) map[int]
 		}
 	}
 	bufs := make([][]float32, len(order))
-	parallelFor(len(order), func(_ *gemmWork, i int) {
+	cpu.ParallelFor(len(order), func(_ *cpu.Work, i int) {
 		bufs[i] = make([]float32, n)
 		pack(bufs[i], order[i])
 	})

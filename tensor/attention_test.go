@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
 // TestSDPAMatchesOps checks the fused attention against the same maths
 // written with the separate ops, on sizes that exercise the vector paths,
 // their tails and the streaming stores, with every supported kernel.
 func TestSDPAMatchesOps(t *testing.T) {
-	for _, c := range supportedKernels() {
-		t.Run(c.name, func(t *testing.T) {
-			old := c.use()
-			defer old.use()
+	for _, c := range cpu.Supported() {
+		t.Run(c.Name, func(t *testing.T) {
+			old := c.Use()
+			defer old.Use()
 			for _, n := range []int{1, 7, 64, 100, 130} {
 				for _, maskKind := range []string{"none", "causal", "padding"} {
 					q, k, v := RandN(1, 2, 3, n, 16), RandN(2, 2, 3, n, 16), RandN(3, 2, 3, n, 8)

@@ -136,7 +136,7 @@ func TestDefaultDeviceEnv(t *testing.T) {
 
 // fakeDev is an accelerator whose storage is host memory; it checks that
 // ops without a native implementation fall back to the CPU and come back.
-type fakeDev struct{ runs []string }
+type fakeDev struct{ runs []opKind }
 
 type fakeBuf []float32
 
@@ -153,7 +153,7 @@ func (f *fakeDev) upload(d []float32) (deviceBuffer, error) {
 	return fakeBuf(append([]float32(nil), d...)), nil
 }
 func (f *fakeDev) alloc(n int) (deviceBuffer, error) { return make(fakeBuf, n), nil }
-func (f *fakeDev) run(op string, in []*Tensor, p opParams) ([]*Tensor, bool, error) {
+func (f *fakeDev) run(op opKind, in []*Tensor, p opParams) ([]*Tensor, bool, error) {
 	f.runs = append(f.runs, op)
 	return nil, false, nil
 }
@@ -178,7 +178,8 @@ func TestDeviceSeam(t *testing.T) {
 	if got := big.Index(1).Slice(1, 1, 3).Data(); !reflect.DeepEqual(got, []float32{7, 8, 10, 11}) {
 		t.Fatalf("partial download of a slice: %v", got)
 	}
-	out := apply1("Twice", []*Tensor{x}, opParams{}, func(in []*Tensor) *Tensor {
+	const opTwice = opKind(len(opNames)) // an op no device knows
+	out := apply1(opTwice, []*Tensor{x}, opParams{}, func(in []*Tensor) *Tensor {
 		d := in[0].Data()
 		for i := range d {
 			d[i] *= 2
@@ -188,7 +189,7 @@ func TestDeviceSeam(t *testing.T) {
 	if out.Device() != Device(dev) || !reflect.DeepEqual(out.Data(), []float32{2, 4, 6, 8}) || len(dev.runs) != 1 {
 		t.Fatalf("fallback: %v on %s, runs %v", out.Data(), out.Device().Name(), dev.runs)
 	}
-	mixed := apply1("Add", []*Tensor{x, Zeros(2, 2)}, opParams{}, nil)
+	mixed := apply1(opAdd, []*Tensor{x, Zeros(2, 2)}, opParams{}, nil)
 	if !errors.Is(mixed.Err(), ErrDevice) || !strings.Contains(mixed.Err().Error(), "Add: tensors are on different devices (fake:0 and cpu); move one with t.To(fake:0)") {
 		t.Fatalf("mixed devices: %v", mixed.Err())
 	}

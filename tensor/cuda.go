@@ -47,7 +47,7 @@ func (c *cudaDevice) open() (*cuda.Device, error) {
 	c.once.Do(func() {
 		c.dev, c.err = cuda.Open(c.opts)
 		if c.err != nil {
-			c.err = fmt.Errorf("CUDA: %v", c.err)
+			c.err = fmt.Errorf("CUDA: %w", c.err)
 		}
 	})
 	return c.dev, c.err
@@ -124,7 +124,26 @@ func (c *cudaDevice) sync() error {
 // (too many dimensions, an unusual layout); apply then uses the CPU.
 var errCUFallback = fmt.Errorf("cuda: not handled natively")
 
-func (c *cudaDevice) run(op string, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error) {
+// cuCodes is the code that selects each op in the kernel that runs it
+// (ew_unary, ew_binary, reduce_*, rope).
+var cuCodes = map[opKind]cuda.Code{
+	opAdd:             cuda.BinaryAdd,
+	opSub:             cuda.BinarySub,
+	opMul:             cuda.BinaryMul,
+	opDiv:             cuda.BinaryDiv,
+	opMaskedFill:      cuda.BinaryMaskedFill,
+	opScale:           cuda.UnaryAffine,
+	opExp:             cuda.UnaryExp,
+	opSiLU:            cuda.UnarySiLU,
+	opSum:             cuda.ReduceSum,
+	opMax:             cuda.ReduceMax,
+	opMean:            cuda.ReduceMean,
+	opArgmax:          cuda.ReduceArgmax,
+	opRoPEInterleaved: cuda.RoPEInterleaved,
+	opRoPEHalf:        cuda.RoPEHalf,
+}
+
+func (c *cudaDevice) run(op opKind, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error) {
 	d, err := c.open()
 	if err != nil {
 		return nil, true, err
@@ -136,29 +155,21 @@ func (c *cudaDevice) run(op string, in []*Tensor, p opParams) (out []*Tensor, ok
 	}
 	k := &cuKernels{c: c, d: d}
 	switch op {
-	case "Add", "Sub", "Mul", "Div":
-		out, err = k.binary(op, in[0], in[1], 0)
-	case "MaskedFill":
-		out, err = k.binary(op, in[0], in[1], p.Value)
-	case "Scale":
-		out, err = k.unary(in[0], 1, p.Scale, p.Value)
-	case "Exp":
-		out, err = k.unary(in[0], 2, 0, 0)
-	case "SiLU":
-		out, err = k.unary(in[0], 3, 0, 0)
-	case "Sum", "Max", "Mean", "Argmax":
+	case opAdd, opSub, opMul, opDiv, opMaskedFill:
+		out, err = k.binary(op, in[0], in[1], p.Fill)
+	case opScale, opExp, opSiLU:
+		out, err = k.unary(in[0], cuCodes[op], p.Scale, p.Shift)
+	case opSum, opMax, opMean, opArgmax:
 		out, err = k.reduce(op, in[0], p.Dim)
-	case "Softmax":
+	case opSoftmax:
 		out, err = k.softmax(in[0], p.Dim, p.Scale)
-	case "MatMul":
+	case opMatMul:
 		out, err = k.matmulOp(in[0], in[1])
-	case "RMSNorm":
-		out, err = k.rmsnorm(in[0], in[1], p.Scale)
-	case "RoPEInterleaved":
-		out, err = k.rope(in[0], p.Base, p.Offset, 0)
-	case "RoPEHalf":
-		out, err = k.rope(in[0], p.Base, p.Offset, 1)
-	case "SDPA":
+	case opRMSNorm:
+		out, err = k.rmsnorm(in[0], in[1], p.Eps)
+	case opRoPEInterleaved, opRoPEHalf:
+		out, err = k.rope(in[0], p.Base, p.Pos, cuCodes[op])
+	case opSDPA:
 		var m *Tensor
 		if len(in) == 4 {
 			m = in[3]
@@ -282,14 +293,14 @@ func (k *cuKernels) contiguous(t *Tensor) (cuda.Ptr, *Tensor, error) {
 	}
 	n := int64(t.Len())
 	if n > 0 {
-		if err := k.d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, int32(0), float32(0), float32(0)); err != nil {
+		if err := k.d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, cuda.UnaryCopy, float32(0), float32(0)); err != nil {
 			return 0, nil, err
 		}
 	}
 	return op, o, nil
 }
 
-func (k *cuKernels) unary(x *Tensor, op int32, p, q float32) ([]*Tensor, error) {
+func (k *cuKernels) unary(x *Tensor, code cuda.Code, p, q float32) ([]*Tensor, error) {
 	L, ok := cuLayout(x.shape, x.strides, nil)
 	if !ok {
 		return nil, errCUFallback
@@ -300,23 +311,22 @@ func (k *cuKernels) unary(x *Tensor, op int32, p, q float32) ([]*Tensor, error) 
 	}
 	n := int64(x.Len())
 	if n > 0 {
-		if err := k.d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op0, cuPtr(x), L, n, op, p, q); err != nil {
+		if err := k.d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op0, cuPtr(x), L, n, code, p, q); err != nil {
 			return nil, err
 		}
 	}
 	return []*Tensor{o}, nil
 }
 
-func (k *cuKernels) binary(op string, a, b *Tensor, value float32) ([]*Tensor, error) {
-	shape := a.shape
-	code := int32(4)
-	if op != "MaskedFill" {
+func (k *cuKernels) binary(op opKind, a, b *Tensor, value float32) ([]*Tensor, error) {
+	shape := a.shape // MaskedFill: the mask broadcasts to a's shape
+	if op != opMaskedFill {
 		var ok bool
 		if shape, ok = broadcastShapes(a.shape, b.shape); !ok {
 			return nil, errCUFallback // the op checked this; let the CPU path say it
 		}
-		code = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3}[op]
 	}
+	code := cuCodes[op]
 	L, ok := cuLayout(shape, bstrides(a.shape, a.strides, shape), bstrides(b.shape, b.strides, shape))
 	if !ok {
 		return nil, errCUFallback
@@ -334,7 +344,7 @@ func (k *cuKernels) binary(op string, a, b *Tensor, value float32) ([]*Tensor, e
 	return []*Tensor{o}, nil
 }
 
-func (k *cuKernels) reduce(op string, x *Tensor, dim int) ([]*Tensor, error) {
+func (k *cuKernels) reduce(op opKind, x *Tensor, dim int) ([]*Tensor, error) {
 	if dim < 0 || dim >= len(x.shape) {
 		return nil, errCUFallback
 	}
@@ -348,7 +358,7 @@ func (k *cuKernels) reduce(op string, x *Tensor, dim int) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	code := map[string]int32{"Sum": 0, "Max": 1, "Mean": 2, "Argmax": 3}[op]
+	code := cuCodes[op]
 	if outer*inner == 0 {
 		return []*Tensor{o}, nil
 	}
@@ -419,7 +429,7 @@ func (k *cuKernels) rmsnorm(x, w *Tensor, eps float32) ([]*Tensor, error) {
 
 // rope applies rotary embeddings with cos/sin tables computed on the host
 // in float64, exactly as the CPU implementation does.
-func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode int32) ([]*Tensor, error) {
+func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode cuda.Code) ([]*Tensor, error) {
 	r := len(x.shape)
 	if r < 2 || x.shape[r-1]%2 != 0 {
 		return nil, errCUFallback
@@ -483,7 +493,7 @@ func (c *cudaDevice) deviceClone(t *Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	if n := int64(t.Len()); n > 0 {
-		if err := d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, int32(0), float32(0), float32(0)); err != nil {
+		if err := d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, cuda.UnaryCopy, float32(0), float32(0)); err != nil {
 			return nil, err
 		}
 	}

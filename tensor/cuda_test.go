@@ -216,18 +216,16 @@ func cudaCases() []cudaCase {
 		}},
 		{"MergeHeads/fallback", one(func(d Device) *Tensor { return MergeHeads(on(d, rn(1, 4, 6, 8))) })},
 	}
-	for _, op := range []string{"Sum", "Max", "Mean", "Argmax"} {
-		op := op
+	for _, op := range []opKind{opSum, opMax, opMean, opArgmax} {
 		for _, dim := range []int{0, 1, -1} {
-			dim := dim
 			cs = append(cs, cudaCase{fmt.Sprintf("%s/dim%d", op, dim), one(func(d Device) *Tensor {
 				x := on(d, rn(1, 4, 5, 300))
 				return reduce(op, x, dim)
 			})})
 		}
-		cs = append(cs, cudaCase{op + "/special", one(func(d Device) *Tensor { return reduce(op, on(d, special()), -1) })})
-		cs = append(cs, cudaCase{op + "/special-dim0", one(func(d Device) *Tensor { return reduce(op, on(d, special()), 0) })})
-		cs = append(cs, cudaCase{op + "/transposed", one(func(d Device) *Tensor { return reduce(op, on(d, rn(1, 6, 9)).T(), 1) })})
+		cs = append(cs, cudaCase{op.String() + "/special", one(func(d Device) *Tensor { return reduce(op, on(d, special()), -1) })})
+		cs = append(cs, cudaCase{op.String() + "/special-dim0", one(func(d Device) *Tensor { return reduce(op, on(d, special()), 0) })})
+		cs = append(cs, cudaCase{op.String() + "/transposed", one(func(d Device) *Tensor { return reduce(op, on(d, rn(1, 6, 9)).T(), 1) })})
 	}
 	return cs
 }

@@ -37,19 +37,7 @@ type accelerator interface {
 	// run executes op natively on the device. ok == false means "not
 	// implemented here": the caller then runs the CPU implementation on
 	// host copies and moves the result back.
-	run(op string, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error)
-}
-
-// opParams carries the scalar arguments of an operation to an accelerator.
-// Fields an op does not use stay zero.
-type opParams struct {
-	Dim    int     // dimension for reductions and softmax
-	Scale  float32 // scale factor, temperature, epsilon...
-	Value  float32 // fill value
-	Base   float32 // RoPE base
-	Offset int     // RoPE position offset
-	Flag   bool    // op-specific switch (e.g. keep dims)
-	Ints   []int   // op-specific integers
+	run(op opKind, in []*Tensor, p opParams) (out []*Tensor, ok bool, err error)
 }
 
 // deviceBuffer is storage on a non-CPU device.
@@ -130,7 +118,7 @@ func Lookup(name string) (Device, error) {
 		return nil, Errorf(ErrDevice, "tensor: no device %q%s; devices here: %s", name, hint, strings.Join(names, ", "))
 	}
 	if err := d.Available(); err != nil {
-		return nil, Errorf(ErrDevice, "tensor: device %s is not available: %v", name, err)
+		return nil, Errorf(ErrDevice, "tensor: device %s is not available: %w", name, err)
 	}
 	return d, nil
 }
@@ -195,13 +183,13 @@ func sameDevice(op string, in []*Tensor) (Device, error) {
 // inputs must share a device, an accelerator runs the op natively when it
 // can, and otherwise cpu runs on host copies and the results go back to the
 // inputs' device. cpu returns its results (or a tensor carrying an error).
-func apply(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor) []*Tensor {
+func apply(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor) []*Tensor {
 	for _, t := range in {
 		if err := t.Err(); err != nil {
 			return []*Tensor{Failed(err)}
 		}
 	}
-	d, err := sameDevice(op, in)
+	d, err := sameDevice(op.String(), in)
 	if err != nil {
 		return []*Tensor{Failed(err)}
 	}
@@ -213,7 +201,7 @@ func apply(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor
 		out, ok, err := acc.run(op, in, p)
 		if ok {
 			if err != nil {
-				return []*Tensor{Failed(Errorf(ErrDevice, "%s on %s: %v", op, d.Name(), err))}
+				return []*Tensor{Failed(Errorf(ErrDevice, "%s on %s: %w", op, d.Name(), err))}
 			}
 			return out
 		}
@@ -236,6 +224,6 @@ func apply(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor
 }
 
 // apply1 is apply for an operation with one result.
-func apply1(op string, in []*Tensor, p opParams, cpu func(in []*Tensor) *Tensor) *Tensor {
+func apply1(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) *Tensor) *Tensor {
 	return apply(op, in, p, func(in []*Tensor) []*Tensor { return []*Tensor{cpu(in)} })[0]
 }

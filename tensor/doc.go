@@ -19,14 +19,35 @@
 //
 // # Errors
 //
-// Operations do not return (value, error) pairs: a Tensor carries its
-// error, operations on it pass the error on, and Err reports it. A chain is
-// checked once at the end, and a notebook cell — which shows one value —
-// shows the error as the tensor's text. Errors wrap the sentinels ErrShape,
-// ErrValue, ErrDevice, ErrFormat and ErrNotFound (errors.Is), and shape
-// problems are *ShapeError values naming the operation, both shapes, the
-// rule and a likely fix (errors.As). Must panics on an error, for programs
-// that prefer that. At panics on an index out of range, as slices do.
+// One rule, for this package and for viz and model that build on it:
+//
+//   - Carried: a function whose result is one value a notebook cell shows
+//     — a *Tensor, an *Attention, a *Linear (and viz's *Figure, model's
+//     *Record) — does not return an error beside it. The value carries the
+//     error, operations on it pass the error on, Err reports it, and a cell
+//     shows it as the value's text.
+//   - Returned: everything else returns (value, error) or error, as Go code
+//     does: writers and savers (SaveNPY, WriteNPZ: there is no value to
+//     carry it), readers of an io.Reader (ReadNPY), results that are not
+//     one tensor (LoadNPZ's map, NPZNames, LoadSafetensors, Lookup,
+//     DataErr), and opening a model (model.Load). A nil value comes with a
+//     non-nil error.
+//   - Panics are for programmer errors only, and documented: Must (on
+//     purpose, for programs that prefer it; model.MustLoad likewise), At
+//     and Item on an index out of range or a tensor with an error, Dim on a
+//     dimension out of range. A nil *Tensor and the zero Tensor are tensors
+//     with an error: every method is safe on them.
+//
+// So a chain of operations is checked once, at the end:
+//
+//	s := q.MatMul(k.T()).Scale(0.125).Softmax(-1)
+//	if err := s.Err(); err != nil { ... }
+//
+// Errors wrap the sentinels ErrShape, ErrValue, ErrDevice, ErrFormat and
+// ErrNotFound (errors.Is), and the cause when there is one (an OS or
+// driver error: errors.Is(err, fs.ErrNotExist)); shape problems are
+// *ShapeError values naming the operation, both shapes, the rule and a
+// likely fix (errors.As). Errorf makes such errors for sibling packages.
 //
 // # Devices
 //

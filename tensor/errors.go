@@ -64,18 +64,36 @@ func shapeErr(op, rule, hint string, shapes ...[]int) error {
 	return &ShapeError{Op: op, Shapes: cp, Rule: rule, Hint: hint}
 }
 
-// opError wraps a sentinel with a message that names the operation.
+// opError is an error of one kind (a sentinel) with a message that names
+// the operation, and the errors it wraps with %w, if any.
 type opError struct {
-	kind error
-	msg  string
+	kind   error
+	msg    string
+	causes []error
 }
 
 func (e *opError) Error() string { return e.msg }
-func (e *opError) Unwrap() error { return e.kind }
+
+// Unwrap gives the kind first, then the causes: errors.Is and errors.As
+// see all of them.
+func (e *opError) Unwrap() []error { return append([]error{e.kind}, e.causes...) }
 
 // Errorf returns an error of the given kind (one of the sentinels) with a
-// formatted message. It is exported so that sibling packages (files, viz,
-// model) produce errors that match the same sentinels.
-func Errorf(kind error, format string, args ...interface{}) error {
-	return &opError{kind: kind, msg: fmt.Sprintf(format, args...)}
+// message formatted as fmt.Errorf does. An argument given with %w is
+// wrapped too: errors.Is and errors.As reach both the kind and the cause.
+//
+//	tensor.Errorf(tensor.ErrNotFound, "model: cannot read %s: %w", path, err)
+//
+// It is exported so that sibling packages (viz, model) produce errors that
+// match the same sentinels.
+func Errorf(kind error, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	e := &opError{kind: kind, msg: err.Error()}
+	switch w := err.(type) {
+	case interface{ Unwrap() error }:
+		e.causes = []error{w.Unwrap()}
+	case interface{ Unwrap() []error }:
+		e.causes = w.Unwrap()
+	}
+	return e
 }

@@ -31,9 +31,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/attnviz/attnviz/internal/half"
 )
 
 // npyMagic starts every .npy file.
@@ -163,48 +164,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// newTensorFromFile builds a tensor of the given shape (0-d when shape is
-// empty) from freshly decoded data.
-func newTensorFromFile(data []float32, shape []int) *Tensor {
-	if len(shape) == 0 {
-		return Scalar(data[0])
-	}
-	return New(data, shape...)
-}
-
-// readExact reads exactly n bytes. It grows its buffer as data arrives, so
-// a header that declares gigabytes in a file of a few bytes costs only
-// those bytes. On a short read it returns what it got and an error.
-func readExact(r io.Reader, n int64) ([]byte, error) {
-	const chunk = 1 << 20
-	if n <= chunk {
-		buf := make([]byte, n)
-		k, err := io.ReadFull(r, buf)
-		if err != nil {
-			return buf[:k], io.ErrUnexpectedEOF
-		}
-		return buf, nil
-	}
-	buf := make([]byte, 0, chunk)
-	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			c := 2 * int64(cap(buf))
-			if c > n {
-				c = n
-			}
-			nb := make([]byte, len(buf), c)
-			copy(nb, buf)
-			buf = nb
-		}
-		k, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		if err != nil {
-			return buf, io.ErrUnexpectedEOF
-		}
-	}
-	return buf, nil
-}
-
 func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 	var h NPYHeader
 	var pre [8]byte
@@ -307,10 +266,7 @@ func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 	o := dt.order
 	switch {
 	case dt.kind == 'f' && dt.size == 2:
-		tab := f16Table()
-		for i := range out {
-			out[i] = tab[o.Uint16(raw[2*i:])]
-		}
+		half.DecodeFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 4:
 		for i := range out {
 			out[i] = math.Float32frombits(o.Uint32(raw[4*i:]))
@@ -407,15 +363,6 @@ func LoadNPY(path string) *Tensor {
 		return Failed(prefixErr("LoadNPY "+path, err))
 	}
 	return t
-}
-
-// fileSize returns the size of a regular file, or -1.
-func fileSize(f *os.File) int64 {
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return -1
-	}
-	return st.Size()
 }
 
 // WriteNPY writes t to w as a .npy file of little-endian float32 ("<f4"),

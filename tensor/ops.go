@@ -1,41 +1,44 @@
 package tensor
 
-// Operation names seen by accelerators.
+// The operations an accelerator sees.
 //
 // Every operation in this package goes through apply/apply1 with one of
-// the op strings below. An accelerator's run(op, in, p) may implement any
-// of them natively; the ones it does not are run on the CPU (host copies)
-// and moved back. Inputs are in argument order; opParams fields not listed
-// are zero. Outputs are new contiguous tensors unless said otherwise.
+// the op kinds below. An accelerator's run(op, in, p) may implement any of
+// them natively; the ones it does not are run on the CPU (host copies) and
+// moved back. Inputs are in argument order; opParams fields not listed are
+// zero. Outputs are new contiguous tensors unless said otherwise.
 //
-//	op                 inputs              params                        result
-//	"Add"              a, b                -                             a + b   (numpy broadcasting)
-//	"Sub"              a, b                -                             a - b
-//	"Mul"              a, b                -                             a * b
-//	"Div"              a, b                -                             a / b
-//	"Scale"            x                   Scale, Value                  x*Scale + Value
-//	                                                                     (Scale(s): Value=0; AddScalar(s): Scale=1, Value=s;
-//	                                                                      Neg(): Scale=-1)
-//	"Exp"              x                   -                             eˣ
-//	"SiLU"             x                   -                             x·σ(x)
-//	"Sum"              x                   Dim (normalised, ≥ 0)         sum over Dim, Dim removed
-//	"Max"              x                   Dim                           max over Dim, Dim removed
-//	"Mean"             x                   Dim                           mean over Dim, Dim removed
-//	"Argmax"           x                   Dim                           index (as float32) of the first max
-//	"MatMul"           a, b                -                             batched a·b, leading dims broadcast;
-//	                                                                     both inputs have rank ≥ 2 here (1-D
-//	                                                                     operands are reshaped before dispatch)
-//	"Softmax"          x                   Dim, Scale                    softmax(x·Scale) over Dim
-//	                                                                     (Softmax: Scale=1; SoftmaxTemp(t): Scale=1/t)
-//	"MaskedFill"       x, mask             Value                         x where mask == 0, Value where mask != 0
-//	                                                                     (mask broadcasts to x's shape)
-//	"RMSNorm"          x, weight           Scale (= eps)                 x/√(mean(x²)+eps)·weight over the last dim;
-//	                                                                     weight is [d] (Ones(d) when the caller gave nil)
-//	"SDPA"             q, k, v[, mask]     Scale (= 1/√dₖ)               5 outputs: scores, scaled, masked, weights,
-//	                                                                     output (see ScaledDotProductAttention);
-//	                                                                     mask != 0 means "may attend"
-//	"RoPEInterleaved"  x                   Base, Offset                  rotary embedding, pairs (2i, 2i+1)
-//	"RoPEHalf"         x                   Base, Offset                  rotary embedding, pairs (i, i+d/2)
+//	op                 inputs              params                    result
+//	opAdd              a, b                -                         a + b   (numpy broadcasting)
+//	opSub              a, b                -                         a - b
+//	opMul              a, b                -                         a * b
+//	opDiv              a, b                -                         a / b
+//	opScale            x                   Scale, Shift              x*Scale + Shift
+//	                                                                 (Scale(s): Shift=0; AddScalar(s): Scale=1,
+//	                                                                  Shift=s; Neg(): Scale=-1)
+//	opExp              x                   -                         eˣ
+//	opSiLU             x                   -                         x·σ(x)
+//	opGELU             x                   -                         x·Φ(x)
+//	opGELUTanh         x                   -                         GELU's tanh approximation
+//	opSum              x                   Dim (normalised, ≥ 0)     sum over Dim, Dim removed
+//	opMax              x                   Dim                       max over Dim, Dim removed
+//	opMean             x                   Dim                       mean over Dim, Dim removed
+//	opArgmax           x                   Dim                       index (as float32) of the first max
+//	opMatMul           a, b                -                         batched a·b, leading dims broadcast;
+//	                                                                 both inputs have rank ≥ 2 here (1-D
+//	                                                                 operands are reshaped before dispatch)
+//	opSoftmax          x                   Dim, Scale                softmax(x·Scale) over Dim
+//	                                                                 (Softmax: Scale=1; SoftmaxTemp(t): Scale=1/t)
+//	opMaskedFill       x, mask             Fill                      x where mask == 0, Fill where mask != 0
+//	                                                                 (mask broadcasts to x's shape)
+//	opRMSNorm          x, weight           Eps                       x/√(mean(x²)+eps)·weight over the last dim;
+//	                                                                 weight is [d] (Ones(d) when the caller gave nil)
+//	opLayerNorm        x, weight, bias     Eps                       (x−mean)/√(var+eps)·weight + bias, last dim
+//	opSDPA             q, k, v[, mask]     Scale (= 1/√dₖ)           5 outputs: scores, scaled, masked, weights,
+//	                                                                 output (see ScaledDotProductAttention);
+//	                                                                 mask != 0 means "may attend"
+//	opRoPEInterleaved  x                   Base, Pos                 rotary embedding, pairs (2i, 2i+1)
+//	opRoPEHalf         x                   Base, Pos                 rotary embedding, pairs (i, i+d/2)
 //
 // Conventions every implementation must keep (the CPU one defines them):
 // a softmax row whose entries are all −Inf (a query that may attend to
@@ -47,6 +50,60 @@ import (
 	"fmt"
 	"math"
 )
+
+// opKind is an operation as an accelerator sees it (see the table above).
+type opKind int
+
+const (
+	opAdd opKind = iota
+	opSub
+	opMul
+	opDiv
+	opScale
+	opExp
+	opSiLU
+	opGELU
+	opGELUTanh
+	opSum
+	opMax
+	opMean
+	opArgmax
+	opMatMul
+	opSoftmax
+	opMaskedFill
+	opRMSNorm
+	opLayerNorm
+	opSDPA
+	opRoPEInterleaved
+	opRoPEHalf
+)
+
+var opNames = [...]string{
+	opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opScale: "Scale", opExp: "Exp", opSiLU: "SiLU",
+	opGELU: "GELU", opGELUTanh: "GELUTanh", opSum: "Sum", opMax: "Max", opMean: "Mean", opArgmax: "Argmax",
+	opMatMul: "MatMul", opSoftmax: "Softmax", opMaskedFill: "MaskedFill", opRMSNorm: "RMSNorm",
+	opLayerNorm: "LayerNorm", opSDPA: "SDPA", opRoPEInterleaved: "RoPEInterleaved", opRoPEHalf: "RoPEHalf",
+}
+
+// String is the name that error messages use ("Add", "SDPA", ...).
+func (o opKind) String() string {
+	if o >= 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return fmt.Sprintf("op(%d)", int(o))
+}
+
+// opParams carries the scalar arguments of an operation to an accelerator.
+// Fields an op does not use stay zero (see the table above).
+type opParams struct {
+	Dim   int     // the dimension of a reduction or a softmax, normalised (≥ 0)
+	Scale float32 // the factor of opScale, opSoftmax and opSDPA
+	Shift float32 // added after scaling by opScale
+	Fill  float32 // the value opMaskedFill writes where the mask is non-zero
+	Eps   float32 // the epsilon of opRMSNorm and opLayerNorm
+	Base  float32 // the RoPE base (θ), e.g. 10000
+	Pos   int     // the position of the first token, for RoPE
+}
 
 // --- small helpers -----------------------------------------------------------
 
@@ -148,19 +205,19 @@ func forRows(shape []int, base []int, strides [][]int, fn func(offs []int, n int
 
 // Add returns t + b with numpy broadcasting: shapes are aligned from the
 // right, and each pair of dimensions must be equal or one of them 1.
-func (t *Tensor) Add(b *Tensor) *Tensor { return binaryOp("Add", t, b) }
+func (t *Tensor) Add(b *Tensor) *Tensor { return binaryOp(opAdd, t, b) }
 
 // Sub returns t − b with numpy broadcasting (see Add).
-func (t *Tensor) Sub(b *Tensor) *Tensor { return binaryOp("Sub", t, b) }
+func (t *Tensor) Sub(b *Tensor) *Tensor { return binaryOp(opSub, t, b) }
 
 // Mul returns the elementwise product t · b with numpy broadcasting (see Add).
-func (t *Tensor) Mul(b *Tensor) *Tensor { return binaryOp("Mul", t, b) }
+func (t *Tensor) Mul(b *Tensor) *Tensor { return binaryOp(opMul, t, b) }
 
 // Div returns t / b elementwise with numpy broadcasting (see Add).
 // Division by zero follows IEEE 754 (±Inf, or NaN for 0/0), as in PyTorch.
-func (t *Tensor) Div(b *Tensor) *Tensor { return binaryOp("Div", t, b) }
+func (t *Tensor) Div(b *Tensor) *Tensor { return binaryOp(opDiv, t, b) }
 
-func binaryOp(op string, a, b *Tensor) *Tensor {
+func binaryOp(op opKind, a, b *Tensor) *Tensor {
 	if a.Err() != nil {
 		return Failed(a.Err())
 	}
@@ -169,22 +226,22 @@ func binaryOp(op string, a, b *Tensor) *Tensor {
 	}
 	out, ok := broadcastShapes(a.shape, b.shape)
 	if !ok {
-		return Failed(shapeErr(op, "shapes do not broadcast", "dimensions are compared from the right and must be equal or 1; reshape or Unsqueeze one operand", a.shape, b.shape))
+		return Failed(shapeErr(op.String(), "shapes do not broadcast", "dimensions are compared from the right and must be equal or 1; reshape or Unsqueeze one operand", a.shape, b.shape))
 	}
 	return apply1(op, []*Tensor{a, b}, opParams{}, func(in []*Tensor) *Tensor {
 		return binaryCPU(op, in[0], in[1], out)
 	})
 }
 
-func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
+func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 	dst := make([]float32, numel(shape))
 	var f func(x, y float32) float32
 	switch op {
-	case "Add":
+	case opAdd:
 		f = func(x, y float32) float32 { return x + y }
-	case "Sub":
+	case opSub:
 		f = func(x, y float32) float32 { return x - y }
-	case "Mul":
+	case opMul:
 		f = func(x, y float32) float32 { return x * y }
 	default:
 		f = func(x, y float32) float32 { return x / y }
@@ -194,15 +251,15 @@ func binaryCPU(op string, a, b *Tensor, shape []int) *Tensor {
 		x := a.data[a.offset : a.offset+len(dst)]
 		y := b.data[b.offset : b.offset+len(dst)]
 		switch op {
-		case "Add":
+		case opAdd:
 			for i := range dst {
 				dst[i] = x[i] + y[i]
 			}
-		case "Sub":
+		case opSub:
 			for i := range dst {
 				dst[i] = x[i] - y[i]
 			}
-		case "Mul":
+		case opMul:
 			for i := range dst {
 				dst[i] = x[i] * y[i]
 			}
@@ -257,14 +314,14 @@ func (t *Tensor) AddScalar(s float32) *Tensor { return affine(t, 1, s) }
 func (t *Tensor) Neg() *Tensor { return affine(t, -1, 0) }
 
 func affine(t *Tensor, s, v float32) *Tensor {
-	return apply1("Scale", []*Tensor{t}, opParams{Scale: s, Value: v}, func(in []*Tensor) *Tensor {
+	return apply1(opScale, []*Tensor{t}, opParams{Scale: s, Shift: v}, func(in []*Tensor) *Tensor {
 		return unaryCPU(in[0], func(x float32) float32 { return x*s + v })
 	})
 }
 
 // Exp returns eˣ elementwise.
 func (t *Tensor) Exp() *Tensor {
-	return apply1("Exp", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+	return apply1(opExp, []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
 		return unaryCPU(in[0], func(x float32) float32 { return float32(math.Exp(float64(x))) })
 	})
 }
@@ -272,7 +329,7 @@ func (t *Tensor) Exp() *Tensor {
 // SiLU returns x·σ(x) = x / (1 + e⁻ˣ) elementwise (the "swish" activation
 // of Llama's feed-forward layers).
 func (t *Tensor) SiLU() *Tensor {
-	return apply1("SiLU", []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
+	return apply1(opSiLU, []*Tensor{t}, opParams{}, func(in []*Tensor) *Tensor {
 		return unaryCPU(in[0], func(x float32) float32 { return float32(float64(x) / (1 + math.Exp(-float64(x)))) })
 	})
 }
@@ -290,21 +347,21 @@ func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
 
 // Sum adds the elements along dimension dim and removes it (torch.sum(x,
 // dim)). Negative dim counts from the end.
-func (t *Tensor) Sum(dim int) *Tensor { return reduce("Sum", t, dim) }
+func (t *Tensor) Sum(dim int) *Tensor { return reduce(opSum, t, dim) }
 
 // Max returns the largest element along dim and removes it (the values of
 // torch.max(x, dim)). A NaN along dim makes the result NaN.
-func (t *Tensor) Max(dim int) *Tensor { return reduce("Max", t, dim) }
+func (t *Tensor) Max(dim int) *Tensor { return reduce(opMax, t, dim) }
 
 // Mean averages along dim and removes it.
-func (t *Tensor) Mean(dim int) *Tensor { return reduce("Mean", t, dim) }
+func (t *Tensor) Mean(dim int) *Tensor { return reduce(opMean, t, dim) }
 
 // Argmax returns, as float32, the index of the first largest element along
 // dim, which is removed (the indices of torch.max(x, dim)). A NaN counts as
 // the largest, as in PyTorch.
-func (t *Tensor) Argmax(dim int) *Tensor { return reduce("Argmax", t, dim) }
+func (t *Tensor) Argmax(dim int) *Tensor { return reduce(opArgmax, t, dim) }
 
-func reduce(op string, t *Tensor, dim int) *Tensor {
+func reduce(op opKind, t *Tensor, dim int) *Tensor {
 	if t.Err() != nil {
 		return Failed(t.Err())
 	}
@@ -314,9 +371,9 @@ func reduce(op string, t *Tensor, dim int) *Tensor {
 		if len(t.shape) == 0 {
 			hint = "a scalar has no dimension to reduce; use t.Item()"
 		}
-		return Failed(shapeErr(op, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
+		return Failed(shapeErr(op.String(), fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
 	}
-	if t.shape[d] == 0 && (op == "Max" || op == "Argmax") {
+	if t.shape[d] == 0 && (op == opMax || op == opArgmax) {
 		return Failed(Errorf(ErrValue, "%s: dimension %d of shape %v is empty; there is no largest element", op, d, t.shape))
 	}
 	return apply1(op, []*Tensor{t}, opParams{Dim: d}, func(in []*Tensor) *Tensor {
@@ -324,7 +381,7 @@ func reduce(op string, t *Tensor, dim int) *Tensor {
 	})
 }
 
-func reduceCPU(op string, t *Tensor, d int) *Tensor {
+func reduceCPU(op opKind, t *Tensor, d int) *Tensor {
 	src := hostSlice(t)
 	outer := numel(t.shape[:d])
 	n := t.shape[d]
@@ -335,7 +392,7 @@ func reduceCPU(op string, t *Tensor, d int) *Tensor {
 		base := o * n * inner
 		row := dst[o*inner : (o+1)*inner]
 		switch op {
-		case "Sum", "Mean":
+		case opSum, opMean:
 			acc := make([]float64, inner)
 			for i := 0; i < n; i++ {
 				s := src[base+i*inner : base+(i+1)*inner]
@@ -344,13 +401,13 @@ func reduceCPU(op string, t *Tensor, d int) *Tensor {
 				}
 			}
 			for j := range row {
-				if op == "Mean" {
+				if op == opMean {
 					row[j] = float32(acc[j] / float64(n))
 				} else {
 					row[j] = float32(acc[j])
 				}
 			}
-		case "Max", "Argmax":
+		case opMax, opArgmax:
 			best := make([]float32, inner)
 			copy(best, src[base:base+inner])
 			arg := make([]int, inner)
@@ -367,7 +424,7 @@ func reduceCPU(op string, t *Tensor, d int) *Tensor {
 					}
 				}
 			}
-			if op == "Max" {
+			if op == opMax {
 				copy(row, best)
 			} else {
 				for j := range row {
@@ -400,7 +457,7 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 	if !ok || !sameInts(out, t.shape) {
 		return Failed(shapeErr("MaskedFill", "mask does not broadcast to the tensor's shape", "the mask's dimensions, aligned from the right, must equal the tensor's or be 1", t.shape, mask.shape))
 	}
-	return apply1("MaskedFill", []*Tensor{t, mask}, opParams{Value: value}, func(in []*Tensor) *Tensor {
+	return apply1(opMaskedFill, []*Tensor{t, mask}, opParams{Fill: value}, func(in []*Tensor) *Tensor {
 		x, m := in[0], in[1]
 		dst := make([]float32, x.Len())
 		sx := bstrides(x.shape, x.strides, x.shape)
@@ -428,7 +485,7 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 }
 
 // Eq0 returns 1 where t is zero and 0 elsewhere: it turns an "allowed" mask
-// into a "blocked" one for MaskedFill. It runs as "MaskedFill" on a tensor
+// into a "blocked" one for MaskedFill. It runs as opMaskedFill on a tensor
 // of ones.
 func (t *Tensor) Eq0() *Tensor {
 	if t.Err() != nil {
@@ -512,7 +569,7 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
 		return Failed(Errorf(ErrValue, "RMSNorm: eps must be a finite number ≥ 0, got %v", eps))
 	}
-	return apply1("RMSNorm", []*Tensor{t, weight}, opParams{Scale: eps}, func(in []*Tensor) *Tensor {
+	return apply1(opRMSNorm, []*Tensor{t, weight}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		w := hostSlice(in[1])
 		dst := make([]float32, len(src))

@@ -6,7 +6,7 @@ import (
 )
 
 // TestOpsDispatch checks that every op reaches an accelerator under its
-// documented op name (see the table in ops.go), and that the CPU fallback
+// documented op kind (see the table in ops.go), and that the CPU fallback
 // gives the CPU's answer on the accelerator's device.
 func TestOpsDispatch(t *testing.T) {
 	dev := &fakeDev{}
@@ -15,28 +15,40 @@ func TestOpsDispatch(t *testing.T) {
 	m := CausalMask(4)
 	w := RandN(3, 8)
 	cases := []struct {
-		op string
+		op opKind
 		f  func(x, y, m, w *Tensor) *Tensor
 	}{
-		{"Add", func(x, y, m, w *Tensor) *Tensor { return x.Add(y) }},
-		{"Sub", func(x, y, m, w *Tensor) *Tensor { return x.Sub(y) }},
-		{"Mul", func(x, y, m, w *Tensor) *Tensor { return x.Mul(y) }},
-		{"Div", func(x, y, m, w *Tensor) *Tensor { return x.Div(y.AddScalar(10)) }},
-		{"Scale", func(x, y, m, w *Tensor) *Tensor { return x.Scale(3) }},
-		{"Exp", func(x, y, m, w *Tensor) *Tensor { return x.Exp() }},
-		{"SiLU", func(x, y, m, w *Tensor) *Tensor { return x.SiLU() }},
-		{"Sum", func(x, y, m, w *Tensor) *Tensor { return x.Sum(1) }},
-		{"Max", func(x, y, m, w *Tensor) *Tensor { return x.Max(-1) }},
-		{"Mean", func(x, y, m, w *Tensor) *Tensor { return x.Mean(0) }},
-		{"Argmax", func(x, y, m, w *Tensor) *Tensor { return x.Argmax(-1) }},
-		{"MatMul", func(x, y, m, w *Tensor) *Tensor { return x.MatMul(y.T()) }},
-		{"Softmax", func(x, y, m, w *Tensor) *Tensor { return x.Softmax(-1) }},
-		{"Softmax", func(x, y, m, w *Tensor) *Tensor { return x.SoftmaxTemp(1, 0.5) }},
-		{"MaskedFill", func(x, y, m, w *Tensor) *Tensor { return x.Slice(2, 0, 4).MaskedFill(m, -1) }},
-		{"RMSNorm", func(x, y, m, w *Tensor) *Tensor { return x.RMSNorm(w, 1e-5) }},
-		{"SDPA", func(x, y, m, w *Tensor) *Tensor { return ScaledDotProductAttention(x, y, y, m).Weights }},
-		{"RoPEInterleaved", func(x, y, m, w *Tensor) *Tensor { return RoPEInterleaved(x, 10000, 2) }},
-		{"RoPEHalf", func(x, y, m, w *Tensor) *Tensor { return RoPEHalf(x, 10000, 2) }},
+		{opAdd, func(x, y, m, w *Tensor) *Tensor { return x.Add(y) }},
+		{opSub, func(x, y, m, w *Tensor) *Tensor { return x.Sub(y) }},
+		{opMul, func(x, y, m, w *Tensor) *Tensor { return x.Mul(y) }},
+		{opDiv, func(x, y, m, w *Tensor) *Tensor { return x.Div(y.AddScalar(10)) }},
+		{opScale, func(x, y, m, w *Tensor) *Tensor { return x.Scale(3) }},
+		{opExp, func(x, y, m, w *Tensor) *Tensor { return x.Exp() }},
+		{opSiLU, func(x, y, m, w *Tensor) *Tensor { return x.SiLU() }},
+		{opSum, func(x, y, m, w *Tensor) *Tensor { return x.Sum(1) }},
+		{opMax, func(x, y, m, w *Tensor) *Tensor { return x.Max(-1) }},
+		{opMean, func(x, y, m, w *Tensor) *Tensor { return x.Mean(0) }},
+		{opArgmax, func(x, y, m, w *Tensor) *Tensor { return x.Argmax(-1) }},
+		{opMatMul, func(x, y, m, w *Tensor) *Tensor { return x.MatMul(y.T()) }},
+		{opSoftmax, func(x, y, m, w *Tensor) *Tensor { return x.Softmax(-1) }},
+		{opSoftmax, func(x, y, m, w *Tensor) *Tensor { return x.SoftmaxTemp(1, 0.5) }},
+		{opMaskedFill, func(x, y, m, w *Tensor) *Tensor { return x.Slice(2, 0, 4).MaskedFill(m, -1) }},
+		{opRMSNorm, func(x, y, m, w *Tensor) *Tensor { return x.RMSNorm(w, 1e-5) }},
+		{opSDPA, func(x, y, m, w *Tensor) *Tensor { return ScaledDotProductAttention(x, y, y, m).Weights }},
+		{opRoPEInterleaved, func(x, y, m, w *Tensor) *Tensor { return RoPEInterleaved(x, 10000, 2) }},
+		{opRoPEHalf, func(x, y, m, w *Tensor) *Tensor { return RoPEHalf(x, 10000, 2) }},
+		{opGELU, func(x, y, m, w *Tensor) *Tensor { return x.GELU() }},
+		{opGELUTanh, func(x, y, m, w *Tensor) *Tensor { return x.GELUTanh() }},
+		{opLayerNorm, func(x, y, m, w *Tensor) *Tensor { return x.LayerNorm(w, w.Neg(), 1e-5) }},
+	}
+	covered := map[opKind]bool{}
+	for _, c := range cases {
+		covered[c.op] = true
+	}
+	for op := range opKind(len(opNames)) {
+		if !covered[op] {
+			t.Errorf("no case for %s: add one", op)
+		}
 	}
 	for _, c := range cases {
 		want := c.f(x, y, m, w)

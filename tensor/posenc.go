@@ -50,7 +50,7 @@ func Sinusoidal(n, d int) *Tensor {
 // Hugging Face checkpoints permute the q/k weights and use RoPEHalf
 // instead; applying the wrong convention silently scrambles attention.
 func RoPEInterleaved(x *Tensor, base float32, offset int) *Tensor {
-	return rope("RoPEInterleaved", x, base, offset)
+	return rope(opRoPEInterleaved, x, base, offset)
 }
 
 // RoPEHalf applies rotary position embeddings with the HALF-SPLIT pairing
@@ -64,20 +64,20 @@ func RoPEInterleaved(x *Tensor, base float32, offset int) *Tensor {
 // which is HF's q·cos + rotate_half(q)·sin with cos/sin repeated over both
 // halves. d must be even.
 func RoPEHalf(x *Tensor, base float32, offset int) *Tensor {
-	return rope("RoPEHalf", x, base, offset)
+	return rope(opRoPEHalf, x, base, offset)
 }
 
-func rope(op string, x *Tensor, base float32, offset int) *Tensor {
+func rope(op opKind, x *Tensor, base float32, offset int) *Tensor {
 	if x.Err() != nil {
 		return Failed(x.Err())
 	}
 	r := x.Rank()
 	if r < 2 {
-		return Failed(shapeErr(op, "want [..., tokens, d] (at least 2 dimensions)", "use Unsqueeze(0) for a single token", x.shape))
+		return Failed(shapeErr(op.String(), "want [..., tokens, d] (at least 2 dimensions)", "use Unsqueeze(0) for a single token", x.shape))
 	}
 	d := x.shape[r-1]
 	if d%2 != 0 {
-		return Failed(shapeErr(op, fmt.Sprintf("the feature size d=%d must be even (features rotate in pairs)", d), "", x.shape))
+		return Failed(shapeErr(op.String(), fmt.Sprintf("the feature size d=%d must be even (features rotate in pairs)", d), "", x.shape))
 	}
 	if !(base > 1) || math.IsInf(float64(base), 0) {
 		return Failed(Errorf(ErrValue, "%s: base must be a finite number > 1 (10000 in Llama 2), got %v", op, base))
@@ -85,7 +85,7 @@ func rope(op string, x *Tensor, base float32, offset int) *Tensor {
 	if offset < 0 {
 		return Failed(Errorf(ErrValue, "%s: offset is the position of the first token and must be ≥ 0, got %d", op, offset))
 	}
-	return apply1(op, []*Tensor{x}, opParams{Base: base, Offset: offset}, func(in []*Tensor) *Tensor {
+	return apply1(op, []*Tensor{x}, opParams{Base: base, Pos: offset}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		dst := make([]float32, len(src))
 		T := in[0].shape[r-2]
@@ -105,7 +105,7 @@ func rope(op string, x *Tensor, base float32, offset int) *Tensor {
 			xs, ys := src[o:o+d], dst[o:o+d]
 			for i := 0; i < half; i++ {
 				var a, b int
-				if op == "RoPEInterleaved" {
+				if op == opRoPEInterleaved {
 					a, b = 2*i, 2*i+1
 				} else {
 					a, b = i, i+half

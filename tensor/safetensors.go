@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/attnviz/attnviz/internal/half"
 )
 
 // The safetensors format (https://github.com/huggingface/safetensors):
@@ -410,9 +412,7 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	var data []float32
 	if e.dtype == "BF16" {
 		data = make([]float32, n)
-		for i := range data {
-			data[i] = BFloat16ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
+		half.DecodeBFloat16(data, raw, binary.LittleEndian)
 	} else {
 		data = decodeNPYData(raw, dt, n)
 	}

@@ -19,17 +19,9 @@ import (
 // Reshape of a contiguous tensor) share storage with their source and only
 // change shape, strides and offset; Contiguous copies when needed.
 //
-// A Tensor carries its error: an operation given bad input returns a tensor
-// whose Err is non-nil, and operations on such a tensor pass the error on.
-// This keeps notebook cells to one value (the cell shows the error as the
-// tensor's text) while Go programs check Err once at the end of a chain:
-//
-//	s := q.MatMul(k.T()).Scale(0.125).Softmax(-1)
-//	if err := s.Err(); err != nil { ... }
-//
-// Must returns the tensor or panics with its error. Programmer errors in
-// element access (At with an index out of range) panic, as slice indexing
-// does.
+// A Tensor carries its error: an operation given bad input returns a
+// tensor whose Err is non-nil, and operations on such a tensor pass the
+// error on (the rule is in the package doc, under Errors).
 type Tensor struct {
 	shape   []int
 	strides []int
@@ -40,10 +32,14 @@ type Tensor struct {
 	err     error
 }
 
-// Err returns the error carried by t, or nil. A nil *Tensor has an error.
+// Err returns the error carried by t, or nil. A nil *Tensor and the zero
+// Tensor (a Tensor{} literal, which holds nothing) have an error too.
 func (t *Tensor) Err() error {
-	if t == nil {
+	switch {
+	case t == nil:
 		return Errorf(ErrValue, "tensor: nil tensor")
+	case t.dev == nil && t.err == nil:
+		return Errorf(ErrValue, "tensor: zero Tensor value; make tensors with New, Zeros, FromRows or another constructor")
 	}
 	return t.err
 }
@@ -81,8 +77,14 @@ func (t *Tensor) Strides() []int {
 	return append([]int(nil), t.strides...)
 }
 
-// Offset is the index in storage of the first element.
-func (t *Tensor) Offset() int { return t.offset }
+// Offset is the index in storage of the first element (0 for a nil
+// tensor).
+func (t *Tensor) Offset() int {
+	if t == nil {
+		return 0
+	}
+	return t.offset
+}
 
 // Rank is the number of dimensions (0 for a scalar).
 func (t *Tensor) Rank() int {
@@ -93,8 +95,13 @@ func (t *Tensor) Rank() int {
 }
 
 // Dim returns the size of dimension d; negative d counts from the end.
-// It panics if d is out of range.
+// A tensor that carries an error (nil, zero, failed) has no dimensions:
+// Dim returns 0. It panics if d is out of range for a tensor without an
+// error, as indexing a slice does.
 func (t *Tensor) Dim(d int) int {
+	if t.Err() != nil {
+		return 0
+	}
 	nd, ok := normDim(d, len(t.shape))
 	if !ok {
 		panic(fmt.Sprintf("tensor: Dim(%d) out of range for shape %v", d, t.shape))
@@ -119,9 +126,9 @@ func (t *Tensor) Device() Device {
 }
 
 // IsContiguous reports whether the elements are laid out row-major with no
-// gaps, starting at Offset.
+// gaps, starting at Offset. A nil tensor is not.
 func (t *Tensor) IsContiguous() bool {
-	return isContiguous(t.shape, t.strides)
+	return t != nil && isContiguous(t.shape, t.strides)
 }
 
 func isContiguous(shape, strides []int) bool {
@@ -206,6 +213,22 @@ func New(data []float32, shape ...int) *Tensor {
 		return Failed(shapeErr("New", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
 	}
 	return onDefault(newHost(append([]float32(nil), data...), shape))
+}
+
+// Wrap is New without the copy: the tensor takes data over (the caller
+// must not change it afterwards). On a GPU default device it is copied
+// there as New would. Readers of big files use it so the values exist once.
+func Wrap(data []float32, shape ...int) *Tensor {
+	if len(shape) == 0 {
+		shape = []int{len(data)}
+	}
+	if err := checkShape("Wrap", shape); err != nil {
+		return Failed(err)
+	}
+	if numel(shape) != len(data) {
+		return Failed(shapeErr("Wrap", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+	}
+	return onDefault(newHost(data, shape))
 }
 
 // FromRows makes a 2-D tensor from rows of equal length:
@@ -366,13 +389,13 @@ func (t *Tensor) host() (*Tensor, error) {
 		}
 		part := make([]float32, hi-lo)
 		if err := r.downloadRange(part, lo); err != nil {
-			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+			return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 		}
 		return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset - lo, data: part, dev: CPU}, nil
 	}
 	all := make([]float32, t.buf.Len())
 	if err := t.buf.Download(all); err != nil {
-		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %v", t.dev.Name(), err)
+		return nil, Errorf(ErrDevice, "tensor: copying from %s to the host failed: %w", t.dev.Name(), err)
 	}
 	return &Tensor{shape: t.shape, strides: t.strides, offset: t.offset, data: all, dev: CPU}, nil
 }
@@ -423,8 +446,8 @@ func (t *Tensor) gather(out []float32) {
 // negative indices count from the end. It panics if the index has the
 // wrong length or is out of range, or if t carries an error.
 func (t *Tensor) At(idx ...int) float32 {
-	if t.err != nil {
-		panic(t.err)
+	if err := t.Err(); err != nil {
+		panic(err)
 	}
 	if len(idx) != len(t.shape) {
 		panic(fmt.Sprintf("tensor: At needs %d indices for shape %v, got %d", len(t.shape), t.shape, len(idx)))
@@ -452,6 +475,9 @@ func (t *Tensor) At(idx ...int) float32 {
 // Item returns the single element of a tensor with one element.
 // It panics if t does not hold exactly one element (or carries an error).
 func (t *Tensor) Item() float32 {
+	if err := t.Err(); err != nil {
+		panic(err)
+	}
 	if t.Len() != 1 {
 		panic(fmt.Sprintf("tensor: Item needs exactly one element, shape is %v", t.shape))
 	}
@@ -514,7 +540,7 @@ func (t *Tensor) To(d Device) *Tensor {
 		return t
 	}
 	if err := d.Available(); err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	data, err := t.DataErr()
 	if err != nil {
@@ -529,7 +555,7 @@ func (t *Tensor) To(d Device) *Tensor {
 	}
 	buf, err := acc.upload(data)
 	if err != nil {
-		return Failed(Errorf(ErrDevice, "To(%s): %v", d.Name(), err))
+		return Failed(Errorf(ErrDevice, "To(%s): %w", d.Name(), err))
 	}
 	return &Tensor{shape: append([]int(nil), t.shape...), strides: rowMajorStrides(t.shape), buf: buf, dev: d}
 }

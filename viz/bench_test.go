@@ -3,6 +3,7 @@ package viz
 import (
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -12,12 +13,12 @@ import (
 // both and prints the ratios.
 
 func benchHeatmap(b *testing.B, n int) {
-	w := DemoAttention(n)
-	toks := DemoTokens(n)
+	w := demo.Attention(n)
+	toks := demo.Tokens(n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		f := Heatmap(w, Tokens(toks, toks))
+		f := Heatmap(w, Tokens(toks))
 		if f.Err() != nil || len(f.PNG()) == 0 {
 			b.Fatal(f.Err())
 		}
@@ -28,7 +29,7 @@ func BenchmarkHeatmap128(b *testing.B)  { benchHeatmap(b, 128) }
 func BenchmarkHeatmap1024(b *testing.B) { benchHeatmap(b, 1024) }
 
 func BenchmarkGrid12x12(b *testing.B) {
-	att := DemoStack(12, 12, 64)
+	att := demo.Stack(12, 12, 64)
 	if err := att.Err(); err != nil {
 		b.Fatal(err)
 	}

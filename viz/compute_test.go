@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -83,7 +84,7 @@ func TestHeadStatsBySymmetry(t *testing.T) {
 			d[i*T+j] = 1 / float32(i+1)
 		}
 	}
-	s := HeadStatistics(tensor.New(d, 1, 1, T, T)).Data()
+	s := HeadStatsTensor(tensor.New(d, 1, 1, T, T)).Data()
 	ent := (math.Log(1) + math.Log(2) + math.Log(3) + math.Log(4)) / 4
 	sink := (1 + 1./2 + 1./3 + 1./4) / 4
 	dist := (0 + 0.5 + 1 + 1.5) / 4 // mean |i-j| of uniform row i is i/2
@@ -99,7 +100,7 @@ func TestHeadStatsBySymmetry(t *testing.T) {
 // Large matrices are scanned and pooled in one pass; the picture must equal
 // the one of the general path (taken when a mask is given).
 func TestFusedPooling(t *testing.T) {
-	w := DemoAttention(1000)
+	w := demo.Attention(1000)
 	fast := Heatmap(w)
 	slow := Heatmap(w, Mask(tensor.Ones(1000, 1000)))
 	if fast.Err() != nil || slow.Err() != nil {

@@ -106,22 +106,23 @@ func unravel(i int, shape []int) []int {
 	return idx
 }
 
-// checkTokens checks token counts against the matrix.
+// tokenCountErr checks the Tokens and KeyTokens counts against the matrix.
 func tokenCountErr(view string, cfg *config, rows, cols int) error {
-	if !cfg.tokSet {
-		return nil
-	}
 	var probs []string
-	if len(cfg.qTok) != rows {
+	if cfg.qSet && len(cfg.qTok) != rows {
 		probs = append(probs, fmt.Sprintf("%d query tokens for %d rows", len(cfg.qTok), rows))
 	}
-	if len(cfg.kTok) != cols {
+	if cfg.kSet && len(cfg.kTok) != cols {
 		probs = append(probs, fmt.Sprintf("%d key tokens for %d columns", len(cfg.kTok), cols))
 	}
-	if len(probs) > 0 {
-		return tensor.Errorf(tensor.ErrShape, "viz.%s: token count does not match the matrix: %s; pass one token per row and per column", view, strings.Join(probs, " and "))
+	if len(probs) == 0 {
+		return nil
 	}
-	return nil
+	hint := ""
+	if !cfg.keyTokSet && rows != cols {
+		hint = " (keys that are other tokens than the queries: add viz.KeyTokens)"
+	}
+	return tensor.Errorf(tensor.ErrShape, "viz.%s: token count does not match the matrix: %s; pass one token per row and per column%s", view, strings.Join(probs, " and "), hint)
 }
 
 // readMask reads the Mask option as a [rows, cols] boolean "blocked" slice.

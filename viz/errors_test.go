@@ -1,13 +1,17 @@
 package viz
 
 import (
+	"bytes"
 	"errors"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -28,24 +32,24 @@ func TestBadInput(t *testing.T) {
 		{"empty", Heatmap(tensor.Zeros(0, 3)), tensor.ErrShape, "viz.Heatmap: the weights is empty (shape [0 3]); there is nothing to draw"},
 		{"nan", Heatmap(tensor.New([]float32{1, nan, 0, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds NaN at [0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)"},
 		{"+inf", Heatmap(tensor.New([]float32{1, 0, inf, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds +Inf at [1 0]"},
-		{"tokens", Heatmap(w2, Tokens([]string{"a"}, []string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 query tokens for 2 rows; pass one token per row and per column"},
+		{"tokens", Heatmap(w2, Tokens([]string{"a"}), KeyTokens([]string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 query tokens for 2 rows; pass one token per row and per column"},
 		{"highlight", Heatmap(w2, Highlight(2)), tensor.ErrValue, "viz.Heatmap: Highlight(2) is outside the 2 query rows; use 0 … 1"},
 		{"range", Heatmap(w2, Range(1, 1)), tensor.ErrValue, "viz.Heatmap: Range(1, 1) is empty; give lo < hi, both finite"},
 		{"mask shape", Heatmap(w2, Mask(tensor.Ones(3, 3))), tensor.ErrShape, "viz.Heatmap: want a mask of shape [2 2] (1 = may attend, 0 = blocked), got shape [3 3]"},
 		{"carried", Heatmap(tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3))), tensor.ErrShape, "viz.Heatmap: the weights carries an error: MatMul"},
 		{"grid rank", Grid(tensor.Zeros(2, 2, 2, 2, 2)), tensor.ErrShape, "viz.Grid: want attention of shape [layers, heads, queries, keys] (or [heads, queries, keys]), got shape [2 2 2 2 2]"},
 		{"grid negative", Grid(tensor.New([]float32{.5, .5, -.1, 1.1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.Grid: the attention should be attention weights (probabilities ≥ 0), but holds -0.1 at [0 0 1 0]; pass the softmax output, or use viz.Heatmap to draw raw scores"},
-		{"grid layer", Grid(DemoStack(2, 2, 3), Layers(2)), tensor.ErrValue, "viz.Grid: layer 2 does not exist; the attention has 2 layers (0 … 1)"},
+		{"grid layer", Grid(demo.Stack(2, 2, 3), Layers(2)), tensor.ErrValue, "viz.Grid: layer 2 does not exist; the attention has 2 layers (0 … 1)"},
 		{"grid -inf", Grid(tensor.New([]float32{1, ninf, .5, .5}, 2, 2)), tensor.ErrValue, "viz.Grid: the attention holds -Inf at [0 0 0 1]"},
 		{"steps dk", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 5), tensor.Zeros(3, 2)), tensor.ErrShape, "viz.Steps: want K with 4 features like Q [3 4], got shape [3 5]; Q and K must have the same last dimension dₖ"},
 		{"steps v", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 4), tensor.Zeros(2, 2)), tensor.ErrShape, "viz.Steps: want V with 3 rows, one per key (K is [3 4]), got shape [2 2]"},
-		{"masks", Masks(4, 5), tensor.ErrValue, "viz.Masks: valid = 5 real tokens out of n = 4; use 0 … n (n = no padding)"},
+		{"masks", MaskPatterns(4, 5), tensor.ErrValue, "viz.MaskPatterns: valid = 5 real tokens out of n = 4; use 0 … n (n = no padding)"},
 		{"maskeffect nil", MaskEffect(w2, nil), tensor.ErrValue, "viz.MaskEffect: the mask is nil; pass one, e.g. tensor.CausalMask(2)"},
 		{"positional nan", Positional(tensor.New([]float32{nan}, 1, 1)), tensor.ErrValue, "viz.Positional: the encodings holds NaN at [0 0]"},
 		{"rope odd", RoPE(5, 4), tensor.ErrValue, "viz.RoPE: head dimension d = 5; RoPE needs an even d ≥ 2 (pairs of features)"},
 		{"stats negative", HeadStats(tensor.New([]float32{-1, 2, 0, 1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.HeadStats: the attention should be attention weights (probabilities ≥ 0), but holds -1 at [0 0 0 0]"},
 		{"rollout square", Rollout(tensor.Zeros(1, 1, 2, 3)), tensor.ErrShape, "viz.Rollout: want square attention [L, H, T, T] (every token a query and a key), got shape [1 1 2 3]; rollout needs the full prompt, not a KV-cache step"},
-		{"rollout query", Rollout(DemoStack(1, 1, 3), Query(3)), tensor.ErrValue, "viz.Rollout: Query(3) is outside the 3 tokens; use 0 … 2"},
+		{"rollout query", Rollout(demo.Stack(1, 1, 3), Query(3)), tensor.ErrValue, "viz.Rollout: Query(3) is outside the 3 tokens; use 0 … 2"},
 		{"strip query", TokenStrip(w2, Query(-1)), tensor.ErrValue, "viz.TokenStrip: Query(-1) is outside the 2 queries; use 0 … 1"},
 		{"strip negative", TokenStrip(tensor.New([]float32{.5, -.5}, 2)), tensor.ErrValue, "viz.TokenStrip: weights must be ≥ 0, got -0.5 at key 1; pass softmax weights"},
 	}
@@ -110,15 +114,15 @@ func TestDegenerate(t *testing.T) {
 		"rollout 1":   Rollout(tensor.Ones(1, 1, 1, 1)),
 		"strip 1":     TokenStrip(tensor.Ones(1)),
 		"strip 0s":    TokenStrip(tensor.Zeros(3)),
-		"masks 1":     Masks(1, 0),
+		"masks 1":     MaskPatterns(1, 0),
 		"pos 1":       Positional(tensor.Zeros(1, 1)),
 		"rope":        RoPE(2, 1),
-		"long tokens": Heatmap(tensor.Full(.5, 2, 2), Tokens([]string{strings.Repeat("x", 200), "\n\t"}, []string{"", " a "})),
-		"size":        Heatmap(DemoAttention(30), Size(300, 200)),
-		"huge size":   Heatmap(DemoAttention(3), Size(4000, 3000)),
-		"dpi":         Heatmap(DemoAttention(5), DPI(200)),
+		"long tokens": Heatmap(tensor.Full(.5, 2, 2), Tokens([]string{strings.Repeat("x", 200), "\n\t"}), KeyTokens([]string{"", " a "})),
+		"size":        Heatmap(demo.Attention(30), Size(300, 200)),
+		"huge size":   Heatmap(demo.Attention(3), Size(4000, 3000)),
+		"dpi":         Heatmap(demo.Attention(5), DPI(200)),
 		"cross":       Steps(tensor.Ones(2, 3), tensor.Ones(4, 3), tensor.Ones(4, 5), Mask(tensor.Ones(4))),
-		"rect":        Heatmap(tensor.Full(.25, 3, 4), Tokens([]string{"a", "b", "c"}, []string{"w", "x", "y", "z"})),
+		"rect":        Heatmap(tensor.Full(.25, 3, 4), Tokens([]string{"a", "b", "c"}), KeyTokens([]string{"w", "x", "y", "z"})),
 		"rect grid":   Grid(tensor.Full(.25, 2, 2, 3, 4)),
 	}
 	for name, f := range figs {
@@ -133,7 +137,7 @@ func TestDegenerate(t *testing.T) {
 
 func TestSave(t *testing.T) {
 	dir := t.TempDir()
-	f := Heatmap(DemoAttention(6), Tokens(DemoTokens(6), DemoTokens(6)))
+	f := Heatmap(demo.Attention(6), Tokens(demo.Tokens(6)))
 	magic := map[string]string{".png": "\x89PNG", ".svg": "<?xml", ".pdf": "%PDF", ".html": "<!DOCTYPE html>"}
 	for ext, m := range magic {
 		p := filepath.Join(dir, "f"+ext)
@@ -196,7 +200,7 @@ func TestConcurrent(t *testing.T) {
 	done := make(chan *Figure)
 	for i := 0; i < 4; i++ {
 		go func(i int) {
-			done <- Heatmap(DemoAttention(6+i), Tokens(DemoTokens(6+i), DemoTokens(6+i)), DPI(96+24*i))
+			done <- Heatmap(demo.Attention(6+i), Tokens(demo.Tokens(6+i)), DPI(96+24*i))
 		}(i)
 	}
 	for i := 0; i < 4; i++ {
@@ -204,4 +208,13 @@ func TestConcurrent(t *testing.T) {
 			t.Error(f.Err())
 		}
 	}
+}
+
+func decodePNG(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

@@ -3,6 +3,7 @@ package viz_test
 import (
 	"fmt"
 
+	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz"
 )
@@ -17,7 +18,7 @@ func ExampleHeatmap() {
 		{.2, .3, .5},
 	})
 	toks := []string{"The", "cat", "sat"}
-	fig := viz.Heatmap(w, viz.Tokens(toks, toks), viz.Highlight(2))
+	fig := viz.Heatmap(w, viz.Tokens(toks), viz.Highlight(2))
 	fmt.Println(fig, fig.Err())
 	// Output: viz.Heatmap figure 321×253 px <nil>
 }
@@ -36,21 +37,21 @@ func ExampleHeatmap_warning() {
 }
 
 func ExampleGrid() {
-	att := viz.DemoStack(4, 6, 12) // [layers, heads, T, T]
+	att := demo.Stack(4, 6, 12) // [layers, heads, T, T]
 	fig := viz.Grid(att, viz.Layers(0, 3), viz.Heads(1, 2, 5), viz.SharedScale(true))
 	fmt.Println(fig)
 	// Output: viz.Grid figure 775×502 px
 }
 
 func ExampleSteps() {
-	q, k, v := viz.DemoQKV(4, 3)
+	q, k, v := demo.QKV(4, 3)
 	fig := viz.Steps(q, k, v, viz.Mask(tensor.CausalMask(4)))
 	fmt.Println(fig.Err())
 	// Output: <nil>
 }
 
-func ExampleMasks() {
-	fmt.Println(viz.Masks(6, 4).Err())
+func ExampleMaskPatterns() {
+	fmt.Println(viz.MaskPatterns(6, 4).Err())
 	// Output: <nil>
 }
 
@@ -70,13 +71,13 @@ func ExampleRoPE() {
 	// Output: <nil>
 }
 
-func ExampleHeadStatistics() {
+func ExampleHeadStatsTensor() {
 	// head 0: every query looks at the first token; head 1: at itself.
 	a := tensor.New([]float32{
 		1, 0, 1, 0, // head 0: [[1 0] [1 0]]
 		1, 0, 0, 1, // head 1: [[1 0] [0 1]]
 	}, 1, 2, 2, 2)
-	s := viz.HeadStatistics(a) // [5 statistics, layers, heads]
+	s := viz.HeadStatsTensor(a) // [5 statistics, layers, heads]
 	for i, name := range viz.StatNames {
 		fmt.Printf("%-14s %v\n", name, s.Index(i).Data())
 	}
@@ -98,13 +99,13 @@ func ExampleRolloutMatrix() {
 
 func ExampleTokenStrip() {
 	w := tensor.New([]float32{.1, .6, .3}, 3)
-	fig := viz.TokenStrip(w, viz.Tokens(nil, []string{"The", "cat", "sat"}))
+	fig := viz.TokenStrip(w, viz.Tokens(nil), viz.KeyTokens([]string{"The", "cat", "sat"}))
 	fmt.Println(fig.Err())
 	// Output: <nil>
 }
 
 func ExampleFigure_Save() {
-	fig := viz.Heatmap(viz.DemoAttention(6))
+	fig := viz.Heatmap(demo.Attention(6))
 	for _, name := range []string{"attn.png", "attn.svg", "attn.pdf", "attn.html", "attn.gif"} {
 		b, err := fig.Encode(name[len("attn"):])
 		fmt.Println(name, len(b) > 0, err)
@@ -132,7 +133,7 @@ func ExampleAxes() {
 func ExampleValues() {
 	// Embeddings: one row per token, one column per dimension.
 	x := tensor.MustFromRows([][]float32{{1, -.5, 0}, {.2, 1, -.8}})
-	fig := viz.Heatmap(x, viz.Values(), viz.Tokens([]string{"The", "cat"}, []string{"e0", "e1", "e2"}))
+	fig := viz.Heatmap(x, viz.Values(), viz.Tokens([]string{"The", "cat"}), viz.KeyTokens([]string{"e0", "e1", "e2"}))
 	fmt.Println(fig.Err(), fig.Warnings())
 	// Output: <nil> []
 }

@@ -9,7 +9,7 @@
 // Save.
 //
 //	w := tensor.MustFromRows([][]float32{{.9, .1}, {.3, .7}})
-//	fig := viz.Heatmap(w, viz.Tokens(toks, toks), viz.Palette(viz.Viridis))
+//	fig := viz.Heatmap(w, viz.Tokens(toks), viz.Palette(viz.Viridis))
 //	err := fig.Save("attn.pdf") // .png .svg .pdf .html
 //
 // Rows are queries, columns are keys, row 0 at the top.
@@ -21,10 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/atomicfile"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -108,7 +109,7 @@ func viewName(kind string) string {
 	case "steps":
 		return "Steps"
 	case "masks":
-		return "Masks"
+		return "MaskPatterns"
 	case "maskeffect":
 		return "MaskEffect"
 	case "positional":
@@ -153,7 +154,7 @@ func safePNG(p *raster.Page) (b []byte, err error) {
 	return p.PNG()
 }
 
-func (f *Figure) warn(format string, args ...interface{}) {
+func (f *Figure) warn(format string, args ...any) {
 	f.warnings = append(f.warnings, fmt.Sprintf(format, args...))
 }
 
@@ -249,11 +250,11 @@ func (f *Figure) String() string {
 
 // SimpleRender returns the MIME bundle a notebook shows: image/png,
 // text/html and text/plain.
-func (f *Figure) SimpleRender() map[string]interface{} {
+func (f *Figure) SimpleRender() map[string]any {
 	if f == nil {
-		return map[string]interface{}{"text/plain": "viz.Figure(nil)"}
+		return map[string]any{"text/plain": "viz.Figure(nil)"}
 	}
-	return map[string]interface{}{
+	return map[string]any{
 		"image/png":  f.PNG(),
 		"text/html":  f.HTML(),
 		"text/plain": f.String(),
@@ -276,37 +277,22 @@ func (f *Figure) Save(path string) error {
 	return writeAtomic(path, b)
 }
 
-// writeAtomic writes b to a temporary file beside path and renames it into
-// place, so an error (a full disk, a bad directory) never leaves a
-// half-written handout behind.
-func writeAtomic(path string, b []byte) (err error) {
-	if st, e := os.Stat(path); e == nil && st.IsDir() {
+// writeAtomic writes b with internal/atomicfile (a temporary file beside
+// path, renamed into place), so an error (a full disk, a bad directory)
+// never leaves a half-written handout behind. The OS error stays in the
+// chain (errors.Is(err, fs.ErrNotExist), ...).
+func writeAtomic(path string, b []byte) error {
+	err := atomicfile.WriteFile(path, b)
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, atomicfile.ErrIsDir):
 		return tensor.Errorf(tensor.ErrValue, "viz: Save: %s is a directory; give a file name", path)
+	case errors.As(err, &pe):
+		err = pe.Err // the path is in the message already
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: cannot write %s: %v", path, errors.Unwrap(err))
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return tensor.Errorf(tensor.ErrValue, "viz: Save: writing %s: %v", path, err)
-	}
-	return nil
+	return tensor.Errorf(tensor.ErrValue, "viz: Save: cannot write %s: %w", path, err)
 }
 
 // Encode returns the figure in the format named by ext (".png", ".svg",

@@ -76,7 +76,7 @@ func FuzzFigures(f *testing.F) {
 		}
 		// token count deliberately sometimes ≠ size
 		qt, kt := toks(n), toks(m)
-		opts := []Option{Tokens(qt, kt), Title(tokA), Size(160, 160)}
+		opts := []Option{Tokens(qt), KeyTokens(kt), Title(tokA), Size(160, 160)}
 		figs := map[string]func() *Figure{
 			"Heatmap":    func() *Figure { return Heatmap(mk(n, m), opts...) },
 			"Grid":       func() *Figure { return Grid(mk(L, H, n, n), opts...) },

@@ -1,4 +1,4 @@
-package viz
+package viz_test
 
 import (
 	"bytes"
@@ -11,25 +11,33 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/attnviz/attnviz/internal/demo"
+	"github.com/attnviz/attnviz/internal/gallery"
+	"github.com/attnviz/attnviz/viz"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+// update reports whether -update was given (the flag is defined once, by
+// the interactive tests, for both golden sets).
+func update() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // goldenFigures are the figures whose PNG and SVG are kept under
 // testdata/golden: every view of the gallery, heatmaps at n = 4, 12, 64 and
 // 512, and a dark one.
-func goldenFigures() []Example {
-	figs := Gallery()
+func goldenFigures() []gallery.Example {
+	figs := gallery.Figures()
+	add := func(name string, f *viz.Figure) { figs = append(figs, gallery.Example{Name: name, Figure: f}) }
 	for _, n := range []int{4, 12, 64, 512} {
-		toks := DemoTokens(n)
-		figs = append(figs, Example{fmt.Sprintf("heatmap-n%d", n), Heatmap(DemoAttention(n), Tokens(toks, toks), Highlight(n/2))})
+		add(fmt.Sprintf("heatmap-n%d", n), viz.Heatmap(demo.Attention(n), viz.Tokens(demo.Tokens(n)), viz.Highlight(n/2)))
 	}
-	toks := DemoTokens(6)
-	figs = append(figs, Example{"heatmap-dark", Heatmap(DemoAttention(6), Tokens(toks, toks), Theme(Dark), Palette(Magma))})
-	figs = append(figs, Example{"grid-dark", Grid(DemoStack(2, 3, 8), Theme(Dark), SharedScale(true))})
-	figs = append(figs, Example{"error", Heatmap(DemoStack(1, 2, 3))})
-	pe := DemoAttention(8).Sub(DemoAttention(8).T()).Scale(4) // both signs, not attention
-	figs = append(figs, Example{"heatmap-values", Heatmap(pe, Axes("position m", "position n", "value"), Title("Plain values"))})
+	add("heatmap-dark", viz.Heatmap(demo.Attention(6), viz.Tokens(demo.Tokens(6)), viz.Theme(viz.Dark), viz.Palette(viz.Magma)))
+	add("grid-dark", viz.Grid(demo.Stack(2, 3, 8), viz.Theme(viz.Dark), viz.SharedScale(true)))
+	add("error", viz.Heatmap(demo.Stack(1, 2, 3)))
+	pe := demo.Attention(8).Sub(demo.Attention(8).T()).Scale(4) // both signs, not attention
+	add("heatmap-values", viz.Heatmap(pe, viz.Axes("position m", "position n", "value"), viz.Title("Plain values")))
 	return figs
 }
 
@@ -42,17 +50,16 @@ const (
 
 func TestGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "golden")
-	if *update {
+	if update() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, ex := range goldenFigures() {
-		ex := ex
 		t.Run(ex.Name, func(t *testing.T) {
 			got := ex.Figure.PNG()
 			path := filepath.Join(dir, ex.Name+".png")
-			if *update {
+			if update() {
 				os.WriteFile(path, got, 0o644)
 			} else {
 				want, err := os.ReadFile(path)
@@ -73,7 +80,7 @@ func TestGolden(t *testing.T) {
 			}
 			norm := normalizeSVG(svg)
 			spath := filepath.Join(dir, ex.Name+".svg")
-			if *update {
+			if update() {
 				os.WriteFile(spath, norm, 0o644)
 				return
 			}
@@ -151,13 +158,4 @@ func normalizeSVG(b []byte) []byte {
 		}
 		return []byte(s)
 	})
-}
-
-func decodePNG(t *testing.T, b []byte) image.Image {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }

@@ -147,7 +147,7 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 		rowLabW = math.Max(rowLabW, c.tw("L"+strconv.Itoa(l), ptTick, true))
 	}
 	// token labels on the outer panels when every token fits
-	showToks := cfg.tokSet && pool == 1 && float64(cell) >= lh*1.05
+	showToks := cfg.qSet && pool == 1 && float64(cell) >= lh*1.05
 	tokW := 0.0
 	if showToks {
 		for _, t := range append(append([]string{}, cfg.qTok...), cfg.kTok...) {

@@ -153,9 +153,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
 	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
 		rowTitle: rowTitle, colTitle: colTitle, highlight: -1, maskText: "−∞"}
-	if cfg.tokSet {
-		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
-	}
+	m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
 	if cfg.highlightSet {
 		m.highlight = cfg.highlight
 	}

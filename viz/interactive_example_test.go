@@ -14,7 +14,7 @@ import (
 func ExampleExplorer() {
 	att := tensor.RandN(1, 2, 4, 6, 6).Softmax(-1) // [layers, heads, queries, keys]
 	toks := []string{"The", " cat", " sat", " on", " the", " mat"}
-	fig := viz.Explorer(att, viz.Tokens(toks, toks), viz.Layers(1), viz.Heads(2))
+	fig := viz.Explorer(att, viz.Tokens(toks), viz.Layers(1), viz.Heads(2))
 	fmt.Println(fig.Err())
 	page, _ := fig.Encode(".html")
 	fmt.Println(strings.Contains(string(page), `data-kind="explorer"`))
@@ -38,7 +38,7 @@ func ExampleHeadView() {
 func ExampleHeatmap_hostileTokens() {
 	w := tensor.MustFromRows([][]float32{{1, 0}, {0.4, 0.6}})
 	toks := []string{"</script><img src=x onerror=alert(1)>", "ok"}
-	fig := viz.Heatmap(w, viz.Tokens(toks, toks))
+	fig := viz.Heatmap(w, viz.Tokens(toks))
 	page, _ := fig.Encode(".html")
 	fmt.Println(strings.Contains(string(page), "<img src=x"))
 	// Output:

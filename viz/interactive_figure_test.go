@@ -18,12 +18,12 @@ func figureCases(t testing.TB) map[string]*Figure {
 	att := tensor.New(demoStack(2, 3, 9), 2, 3, 9, 9)
 	q, k, v, m := demoQKV(6, 4, 3)
 	figs := map[string]*Figure{
-		"fig-heatmap":  Heatmap(tensor.New(w, 9, 9), Tokens(toks, toks), Title("a head"), Highlight(2)),
-		"fig-grid":     Grid(att, Tokens(toks, toks), Heads(1)),
-		"fig-headview": HeadView(att, Tokens(toks, toks), Theme(Dark)),
-		"fig-explorer": Explorer(att, Tokens(toks, toks), Layers(1), Heads(2)),
-		"fig-steps":    Steps(tensor.New(q, 6, 4), tensor.New(k, 6, 4), tensor.New(v, 6, 3), Mask(tensor.New(m, 6, 6)), Tokens(toks[:6], toks[:6]), Query(3)),
-		"fig-strip":    TokenStrip(tensor.New(w, 9, 9), Tokens(toks, toks), Query(4)),
+		"fig-heatmap":  Heatmap(tensor.New(w, 9, 9), Tokens(toks), Title("a head"), Highlight(2)),
+		"fig-grid":     Grid(att, Tokens(toks), Heads(1)),
+		"fig-headview": HeadView(att, Tokens(toks), Theme(Dark)),
+		"fig-explorer": Explorer(att, Tokens(toks), Layers(1), Heads(2)),
+		"fig-steps":    Steps(tensor.New(q, 6, 4), tensor.New(k, 6, 4), tensor.New(v, 6, 3), Mask(tensor.New(m, 6, 6)), Tokens(toks[:6]), Query(3)),
+		"fig-strip":    TokenStrip(tensor.New(w, 9, 9), Tokens(toks), Query(4)),
 	}
 	for name, f := range figs {
 		if f.Err() != nil {
@@ -66,7 +66,7 @@ func TestHeadViewExplorerErrors(t *testing.T) {
 	for _, f := range []*Figure{
 		HeadView(tensor.New([]float32{0.5, -1, 0.5, 0.5}, 2, 2)),
 		Explorer(tensor.New([]float32{1, 2, 3}, 3)),
-		HeadView(tensor.New(demoStack(1, 2, 3), 1, 2, 3, 3), Tokens([]string{"a"}, []string{"a"})),
+		HeadView(tensor.New(demoStack(1, 2, 3), 1, 2, 3, 3), Tokens([]string{"a"})),
 		Explorer(tensor.New(demoStack(1, 2, 3), 1, 2, 3, 3), Layers(4)),
 	} {
 		err := f.Err()

@@ -106,9 +106,7 @@ func ioptsFrom(f *Figure, view string) *iopts {
 	c := &f.cfg
 	o := newIopts(view)
 	o.title = c.title
-	if c.tokSet {
-		o.q, o.k = c.qTok, c.kTok
-	}
+	o.q, o.k = c.qTok, c.kTok
 	if c.theme == Dark {
 		o.theme = "dark"
 	}
@@ -275,7 +273,7 @@ func stripFromFigure(f *Figure) (*echarts.Chart, error) {
 	q := "query"
 	if f.cfg.querySet {
 		q = fmt.Sprintf("query %d", f.cfg.query)
-		if f.cfg.tokSet && f.cfg.query >= 0 && f.cfg.query < len(f.cfg.kTok) {
+		if f.cfg.kSet && f.cfg.query >= 0 && f.cfg.query < len(f.cfg.kTok) {
 			q = f.cfg.kTok[f.cfg.query]
 		}
 	}

@@ -10,21 +10,21 @@ import (
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
 
-// Masks draws the attention masks of n tokens, 1 = may attend, 0 = blocked
+// MaskPatterns draws the attention masks of n tokens, 1 = may attend, 0 = blocked
 // (grey, hatched): the causal mask (query i sees keys j ≤ i), the padding
 // mask for a sequence whose first valid tokens are real (keys ≥ valid are
 // padding) and the two combined, as a decoder with padding uses them.
 // valid = n means no padding.
-func Masks(n, valid int, opts ...Option) *Figure {
+func MaskPatterns(n, valid int, opts ...Option) *Figure {
 	return build("masks", opts, func(f *Figure) (*raster.Page, error) {
 		cfg := &f.cfg
 		if n < 1 || n > 4096 {
-			return nil, tensor.Errorf(tensor.ErrValue, "viz.Masks: n = %d tokens; use 1 … 4096", n)
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: n = %d tokens; use 1 … 4096", n)
 		}
 		if valid < 0 || valid > n {
-			return nil, tensor.Errorf(tensor.ErrValue, "viz.Masks: valid = %d real tokens out of n = %d; use 0 … n (n = no padding)", valid, n)
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: valid = %d real tokens out of n = %d; use 0 … n (n = no padding)", valid, n)
 		}
-		if err := tokenCountErr("Masks", cfg, n, n); err != nil {
+		if err := tokenCountErr("MaskPatterns", cfg, n, n); err != nil {
 			return nil, err
 		}
 		causal := make([]float32, n*n)
@@ -57,10 +57,7 @@ func Masks(n, valid int, opts ...Option) *Figure {
 		if cell < 1 {
 			cell, pool = 1, int(math.Ceil(float64(n)/c.px(240)))
 		}
-		var labels []string
-		if cfg.tokSet {
-			labels = cfg.qTok
-		}
+		labels := cfg.qTok
 		mk := func(title string, v []float32) *matPanel {
 			bl := make([]bool, len(v))
 			for i, x := range v {
@@ -187,7 +184,7 @@ func MaskEffect(scores, mask *tensor.Tensor, opts ...Option) *Figure {
 		c := newCanvas(cfg, nil, []color.RGBA{blue, green})
 		labels := make([]string, cols)
 		for j := range labels {
-			if cfg.tokSet {
+			if cfg.kSet {
 				labels[j] = tokLabel(cfg.kTok[j], 14)
 			} else {
 				labels[j] = strconv.Itoa(j)
@@ -208,7 +205,7 @@ func MaskEffect(scores, mask *tensor.Tensor, opts ...Option) *Figure {
 		bw := math.Max(c.px(6), math.Min(c.px(60), math.Floor(c.px(560)/float64(cols))))
 		zero := 0.0
 		qn := strconv.Itoa(q)
-		if cfg.tokSet {
+		if cfg.qSet {
 			qn = fmt.Sprintf("%d %q", q, tokLabel(cfg.qTok[q], 16))
 		}
 		charts := []*barChart{

@@ -11,8 +11,13 @@ import (
 type Option func(*config)
 
 type config struct {
+	// qTok labels the rows (queries), kTok the columns (keys): Tokens sets
+	// both, KeyTokens the columns alone. A nil slice that is set (qSet,
+	// kSet) is an empty list, and the token counts are checked.
 	qTok, kTok []string
-	tokSet     bool
+	qSet, kSet bool
+	keyTok     []string // KeyTokens' list, resolved into kTok by newConfig
+	keyTokSet  bool
 
 	title    string
 	titleSet bool
@@ -60,6 +65,12 @@ func newConfig(opts []Option) config {
 			o(&c)
 		}
 	}
+	switch {
+	case c.keyTokSet:
+		c.kTok, c.kSet = c.keyTok, true
+	case c.qSet:
+		c.kTok, c.kSet = c.qTok, true
+	}
 	if !(c.dpi > 0) || c.dpi > 1200 {
 		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside 1 … 1200; drawn at 96 dpi", c.dpi))
 		c.dpi = 96
@@ -67,13 +78,23 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// Tokens labels the rows (queries) and columns (keys). Pass the same slice
-// twice for self-attention. Their lengths must match the matrix.
-func Tokens(queries, keys []string) Option {
+// Tokens labels the rows (queries) and the columns (keys) with the same
+// tokens, as in self-attention: one token per row and per column. For
+// cross-attention, whose keys are other tokens, add KeyTokens.
+func Tokens(toks []string) Option {
 	return func(c *config) {
-		c.qTok = append([]string(nil), queries...)
-		c.kTok = append([]string(nil), keys...)
-		c.tokSet = true
+		c.qTok = append([]string(nil), toks...)
+		c.qSet = true
+	}
+}
+
+// KeyTokens labels the columns (keys) when they are not the tokens of the
+// rows: the source sentence of cross-attention, or the columns of a matrix
+// of plain values (Axes). Tokens still labels the rows.
+func KeyTokens(keys []string) Option {
+	return func(c *config) {
+		c.keyTok = append([]string(nil), keys...)
+		c.keyTokSet = true
 	}
 }
 

@@ -135,9 +135,7 @@ func Rollout(att *tensor.Tensor, opts ...Option) *Figure {
 		}
 		m := &matPanel{rows: T, cols: T, vals: r, lo: 0, hi: hi, cmap: c.maps[0], rowTitle: "position (after the last layer)",
 			colTitle: "input token", highlight: q, decimals: 2, title: ""}
-		if cfg.tokSet {
-			m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
-		}
+		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
 		annotW := 0.0
 		m.annotate = T <= 10
 		if cfg.annotateSet {
@@ -168,7 +166,7 @@ func Rollout(att *tensor.Tensor, opts ...Option) *Figure {
 		}
 		labels := make([]string, T)
 		for j := range labels {
-			if cfg.tokSet {
+			if cfg.kSet {
 				labels[j] = tokLabel(cfg.kTok[j], 16)
 			} else {
 				labels[j] = fmt.Sprint(j)
@@ -176,7 +174,7 @@ func Rollout(att *tensor.Tensor, opts ...Option) *Figure {
 		}
 		bw := math.Max(1, math.Min(c.px(28), math.Floor(c.px(420)/float64(T))))
 		qname := fmt.Sprint(q)
-		if cfg.tokSet {
+		if cfg.qSet {
 			qname = fmt.Sprintf("%d %q", q, tokLabel(cfg.qTok[q], 16))
 		}
 		b := &barChart{vals: vals, lo: 0, hi: niceCeil(maxOf(vals)), labels: labels, barW: bw * 0.8, gap: bw * 0.2,

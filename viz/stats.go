@@ -11,7 +11,7 @@ import (
 )
 
 // StatNames names the per-head statistics of HeadStats and
-// HeadStatistics, in order:
+// HeadStatsTensor, in order:
 //
 //	entropy        mean over queries of −Σⱼ pᵢⱼ ln pᵢⱼ (nats; 0 = one key, ln T = uniform)
 //	mean distance  mean over queries of Σⱼ pᵢⱼ |i − j| (tokens)
@@ -25,17 +25,17 @@ var StatNames = []string{"entropy", "mean distance", "sink mass", "previous toke
 
 var statTitles = []string{"entropy (nats)", "mean distance (tokens)", "sink mass (1st token)", "previous token", "diagonal (self)"}
 
-// HeadStatistics computes the StatNames statistics of [L, H, T, T]
+// HeadStatsTensor computes the StatNames statistics of [L, H, T, T]
 // attention: a [5, L, H] tensor (statistic, layer, head).
-func HeadStatistics(att *tensor.Tensor) *tensor.Tensor {
+func HeadStatsTensor(att *tensor.Tensor) *tensor.Tensor {
 	cfg := newConfig(nil)
-	st, err := readStack("HeadStatistics", att, &cfg)
+	st, err := readStack("HeadStatsTensor", att, &cfg)
 	if err != nil {
 		return tensor.Failed(err)
 	}
 	for i, v := range st.d {
 		if v < 0 {
-			return tensor.Failed(tensor.Errorf(tensor.ErrValue, "viz.HeadStatistics: the attention holds %v at %v; weights must be ≥ 0", v, unravel(i, st.shape)))
+			return tensor.Failed(tensor.Errorf(tensor.ErrValue, "viz.HeadStatsTensor: the attention holds %v at %v; weights must be ≥ 0", v, unravel(i, st.shape)))
 		}
 	}
 	return tensor.New(headStats(st), 5, st.L, st.H)

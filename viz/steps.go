@@ -176,10 +176,6 @@ func stepsPage(f *Figure, s stepsData) *raster.Page {
 	if cell < 1 {
 		cell = 1
 	}
-	qTok, kTok := []string(nil), []string(nil)
-	if cfg.tokSet {
-		qTok, kTok = cfg.qTok, cfg.kTok
-	}
 	dims := func(n int) []string {
 		out := make([]string, n)
 		for i := range out {
@@ -220,7 +216,7 @@ func stepsPage(f *Figure, s stepsData) *raster.Page {
 		}
 		return out
 	}
-	qt, kt := tokOrIdx(qTok, s.Tq), tokOrIdx(kTok, s.Tk)
+	qt, kt := tokOrIdx(cfg.qTok, s.Tq), tokOrIdx(cfg.kTok, s.Tk)
 	row1 := []*matPanel{
 		panel("1  Q", s.Tq, s.dk, s.Q, qt, dims(s.dk), false, nil),
 		panel("2  K", s.Tk, s.dk, s.K, kt, dims(s.dk), false, nil),

@@ -51,7 +51,7 @@ func TokenStrip(w *tensor.Tensor, opts ...Option) *Figure {
 		}
 		rowSumWarning(f, row, T)
 		var toks []string
-		if cfg.tokSet {
+		if cfg.kSet {
 			if len(cfg.kTok) != T {
 				return nil, tensor.Errorf(tensor.ErrShape, "viz.TokenStrip: %d key tokens for %d weights; pass one token per key", len(cfg.kTok), T)
 			}
@@ -86,7 +86,7 @@ func TokenStrip(w *tensor.Tensor, opts ...Option) *Figure {
 		title := "Attention over the tokens"
 		if q >= 0 {
 			title = fmt.Sprintf("Where query %d looks", q)
-			if cfg.tokSet && q < len(cfg.qTok) {
+			if cfg.qSet && q < len(cfg.qTok) {
 				title = fmt.Sprintf("Where query %d %q looks", q, tokLabel(cfg.qTok[q], 24))
 			}
 		}

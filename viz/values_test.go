@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -97,7 +98,7 @@ func TestValuesDrawn(t *testing.T) {
 
 // TestViewNames: every view names itself in String() and in errors.
 func TestViewNames(t *testing.T) {
-	att := DemoStack(1, 2, 3)
+	att := demo.Stack(1, 2, 3)
 	for _, c := range []struct {
 		fig  *Figure
 		want string
@@ -118,7 +119,7 @@ func TestViewNames(t *testing.T) {
 // saved page; figures without warnings have no caption.
 func TestInteractiveWarnings(t *testing.T) {
 	w := tensor.MustFromRows([][]float32{{.5, .3}, {.2, .8}})
-	f := Heatmap(w, Tokens([]string{"<b>", "x"}, []string{"<b>", "x"}))
+	f := Heatmap(w, Tokens([]string{"<b>", "x"}))
 	want := `<div class="attnviz-caption" style="font:12px sans-serif;margin:4px 0">warning: row 0 sums to 0.8, not 1: are these softmax weights?</div>`
 	if h := f.HTML(); !strings.Contains(h, want) || !strings.HasSuffix(h, want+"\n") {
 		t.Errorf("notebook HTML does not end with the warning caption:\n%s", h[max(0, len(h)-300):])
@@ -133,7 +134,7 @@ func TestInteractiveWarnings(t *testing.T) {
 	if strings.Count(string(page), "attnviz-caption") != 1 {
 		t.Errorf("saved page has %d captions, want 1", strings.Count(string(page), "attnviz-caption"))
 	}
-	if h := Heatmap(DemoAttention(4)).HTML(); strings.Contains(h, "attnviz-caption") {
+	if h := Heatmap(demo.Attention(4)).HTML(); strings.Contains(h, "attnviz-caption") {
 		t.Errorf("a figure without warnings has a caption")
 	}
 	if got := warningsHTML([]string{"a<b", "c&d"}); got != `<div class="attnviz-caption" style="font:12px sans-serif;margin:4px 0">warning: a&lt;b<br>warning: c&amp;d</div>`+"\n" {

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/atomicfile"
+	"github.com/attnviz/attnviz/internal/gallery"
 	"github.com/attnviz/attnviz/viz"
 )
 
@@ -59,7 +62,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	var index strings.Builder
 	index.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>attnviz gallery</title></head><body>\n<h1>attnviz gallery</h1>\n")
-	for i, ex := range viz.Gallery(opts...) {
+	for i, ex := range gallery.Figures(opts...) {
 		if err := ex.Figure.Err(); err != nil {
 			fmt.Fprintf(stderr, "attnviz demo: %s: %v\n", ex.Name, err)
 			return 1
@@ -78,28 +81,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	index.WriteString("</body></html>\n")
-	if containsExt(exts, ".png") {
+	if slices.Contains(exts, ".png") {
 		// Through a temporary file and a rename: never a half-written index.
-		p := filepath.Join(*dir, "index.html")
-		err := os.WriteFile(p+".tmp", []byte(index.String()), 0o644)
-		if err == nil {
-			err = os.Rename(p+".tmp", p)
-		}
-		if err != nil {
-			os.Remove(p + ".tmp")
+		if err := atomicfile.WriteFile(filepath.Join(*dir, "index.html"), []byte(index.String())); err != nil {
 			fmt.Fprintf(stderr, "attnviz demo: %v\n", err)
 			return 1
 		}
 	}
 	fmt.Fprintf(stdout, "wrote the gallery to %s\n", *dir)
 	return 0
-}
-
-func containsExt(s []string, e string) bool {
-	for _, x := range s {
-		if x == e {
-			return true
-		}
-	}
-	return false
 }

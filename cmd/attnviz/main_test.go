@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/demo"
+	"github.com/attnviz/attnviz/internal/gallery"
 	"github.com/attnviz/attnviz/tensor"
-	"github.com/attnviz/attnviz/viz"
 )
 
 func writeNPY(t *testing.T, path string, x *tensor.Tensor) {
@@ -26,18 +27,18 @@ func writeNPY(t *testing.T, path string, x *tensor.Tensor) {
 
 func fixtures(t *testing.T) string {
 	dir := t.TempDir()
-	writeNPY(t, filepath.Join(dir, "w.npy"), viz.DemoAttention(4))
-	writeNPY(t, filepath.Join(dir, "heads.npy"), viz.DemoStack(1, 3, 4).Reshape(3, 4, 4))
-	writeNPY(t, filepath.Join(dir, "stack.npy"), viz.DemoStack(2, 3, 4))
+	writeNPY(t, filepath.Join(dir, "w.npy"), demo.Attention(4))
+	writeNPY(t, filepath.Join(dir, "heads.npy"), demo.Stack(1, 3, 4).Reshape(3, 4, 4))
+	writeNPY(t, filepath.Join(dir, "stack.npy"), demo.Stack(2, 3, 4))
 	writeNPY(t, filepath.Join(dir, "vec.npy"), tensor.Ones(3))
 	writeNPY(t, filepath.Join(dir, "nan.npy"), tensor.New([]float32{1, float32(math.NaN()), 0, 1}, 2, 2))
-	if err := tensor.SaveNPZ(filepath.Join(dir, "two.npz"), map[string]*tensor.Tensor{"attn": viz.DemoAttention(4), "scores": tensor.Ones(4, 4)}); err != nil {
+	if err := tensor.SaveNPZ(filepath.Join(dir, "two.npz"), map[string]*tensor.Tensor{"attn": demo.Attention(4), "scores": tensor.Ones(4, 4)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tensor.SaveSafetensors(filepath.Join(dir, "att.safetensors"), map[string]*tensor.Tensor{"attention": viz.DemoStack(2, 2, 4)}, map[string]string{"tokens": `["The","cat","sat","on"]`}); err != nil {
+	if err := tensor.SaveSafetensors(filepath.Join(dir, "att.safetensors"), map[string]*tensor.Tensor{"attention": demo.Stack(2, 2, 4)}, map[string]string{"tokens": `["The","cat","sat","on"]`}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tensor.SaveSafetensors(filepath.Join(dir, "badtoks.safetensors"), map[string]*tensor.Tensor{"attention": viz.DemoAttention(4)}, map[string]string{"tokens": `The cat`}); err != nil {
+	if err := tensor.SaveSafetensors(filepath.Join(dir, "badtoks.safetensors"), map[string]*tensor.Tensor{"attention": demo.Attention(4)}, map[string]string{"tokens": `The cat`}); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "junk.npy"), []byte("not an npy file"), 0o644)
@@ -183,7 +184,7 @@ func TestDemo(t *testing.T) {
 	}
 	pngs, _ := filepath.Glob(filepath.Join(dir, "g", "*.png"))
 	svgs, _ := filepath.Glob(filepath.Join(dir, "g", "*.svg"))
-	if len(pngs) != len(viz.Gallery()) || len(svgs) != len(pngs) {
-		t.Errorf("%d PNGs, %d SVGs for %d views", len(pngs), len(svgs), len(viz.Gallery()))
+	if len(pngs) != len(gallery.Figures()) || len(svgs) != len(pngs) {
+		t.Errorf("%d PNGs, %d SVGs for %d views", len(pngs), len(svgs), len(gallery.Figures()))
 	}
 }

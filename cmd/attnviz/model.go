@@ -59,7 +59,7 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	fail := func(code int, format string, a ...interface{}) int {
+	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "attnviz model: "+format+"\n", a...)
 		return code
 	}

@@ -166,7 +166,7 @@ func options(f renderFlags) ([]viz.Option, error) {
 // load reads the array to draw and any tokens stored with it.
 func load(path, name string) (*tensor.Tensor, []string, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+		return nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".npy":
@@ -234,7 +234,7 @@ func tokens(f renderFlags, fromFile []string) ([]string, error) {
 	if f.tokensFile != "" {
 		b, err := os.ReadFile(f.tokensFile)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read the tokens file %s: %v", f.tokensFile, errors.Unwrap(err))
+			return nil, fmt.Errorf("cannot read the tokens file %s: %w", f.tokensFile, errors.Unwrap(err))
 		}
 		s := strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
 		if s == "" {
@@ -255,12 +255,12 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 		q, k := shape[rank-2], shape[rank-1]
 		if len(toks) != q || len(toks) != k {
 			if q != k && len(toks) == q+k {
-				opts = append(opts, viz.Tokens(toks[:q], toks[q:]))
+				opts = append(opts, viz.Tokens(toks[:q]), viz.KeyTokens(toks[q:]))
 			} else {
 				return nil, fmt.Errorf("%d tokens given for a %d×%d attention matrix; give one token per position", len(toks), q, k)
 			}
 		} else {
-			opts = append(opts, viz.Tokens(toks, toks))
+			opts = append(opts, viz.Tokens(toks))
 		}
 	}
 	view := f.view

@@ -125,10 +125,14 @@ func Rewrite(src []byte, importPath string) ([]byte, error) {
 	}
 	f.Decls = decls
 
-	// Qualify the package's own names.
+	// Qualify the package's own names. In the proxies of the package's
+	// interfaces gomacro writes some of them qualified already, with the
+	// package's name (model.SpecialTokens), which the file does not import.
 	for _, id := range f.Unresolved {
 		if r, _ := utf8.DecodeRuneInString(id.Name); unicode.IsUpper(r) {
 			id.Name = alias + "." + id.Name
+		} else if id.Name == f.Name.Name && !used[id.Name] {
+			id.Name = alias
 		}
 	}
 	// gomacro names proxy types after the directory it read (P__tmp_..._tensor_Device):

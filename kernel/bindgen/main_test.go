@@ -49,12 +49,16 @@ type P__tmp_x_tensor_Device struct {
 	Object	interface{}
 	Available_	func(interface{}) error
 	Load_	func(interface{}, io.Reader) *Tensor
+	Shape_	func(interface{}) tensor.Shape
 }
 func (P *P__tmp_x_tensor_Device) Available() error {
 	return P.Available_(P.Object)
 }
 func (P *P__tmp_x_tensor_Device) Load(r io.Reader) *Tensor {
 	return P.Load_(P.Object, r)
+}
+func (P *P__tmp_x_tensor_Device) Shape() tensor.Shape {
+	return P.Shape_(P.Object)
 }
 `
 
@@ -79,6 +83,8 @@ func TestRewrite(t *testing.T) {
 		"type P_attnviz_tensor_Device struct",
 		"Load_      func(interface{}, io.Reader) *attnviz_tensor.Tensor",
 		"func (P *P_attnviz_tensor_Device) Load(r io.Reader) *attnviz_tensor.Tensor {",
+		// gomacro qualifies some types in proxies with the package's own name
+		"func (P *P_attnviz_tensor_Device) Shape() attnviz_tensor.Shape {",
 		"Name:", // struct keys stay unqualified
 	} {
 		if !strings.Contains(got, want) {

@@ -78,7 +78,7 @@ func BenchmarkAttnvizHeatmapPage(b *testing.B) {
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
 			var size int
 			for i := 0; i < b.N; i++ {
-				f := viz.Heatmap(t, viz.Tokens(toks, toks))
+				f := viz.Heatmap(t, viz.Tokens(toks))
 				p, err := f.Encode(".html")
 				if err != nil {
 					b.Fatal(err)

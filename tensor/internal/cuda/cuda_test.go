@@ -89,7 +89,7 @@ func TestFakeRoundTripAndLaunch(t *testing.T) {
 	L := Layout{ND: 1}
 	L.Shape[0], L.SA[0] = int64(len(x)), 1
 	// affine: x·2 + 1
-	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), int32(1), float32(2), float32(1)); err != nil {
+	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryAffine, float32(2), float32(1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := out.Download(got); err != nil {
@@ -101,7 +101,7 @@ func TestFakeRoundTripAndLaunch(t *testing.T) {
 		}
 	}
 	// exp: the kernels' own expf against math.Exp
-	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), int32(2), float32(0), float32(0)); err != nil {
+	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := out.Download(got); err != nil {
@@ -132,7 +132,7 @@ func TestFakeExpAccuracy(t *testing.T) {
 	out, _ := d.Alloc(len(x), false)
 	L := Layout{ND: 1}
 	L.Shape[0], L.SA[0] = int64(len(x)), 1
-	if err := d.Launch("ew_unary", Dim3{64, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), int32(2), float32(0), float32(0)); err != nil {
+	if err := d.Launch("ew_unary", Dim3{64, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]float32, len(x))
@@ -241,14 +241,14 @@ func TestFakeErrors(t *testing.T) {
 	// a pointer outside every allocation is caught by the fake
 	L := Layout{ND: 1}
 	L.Shape[0], L.SA[0] = 4, 1
-	err = d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, Ptr(64), Ptr(128), L, int64(4), int32(0), float32(0), float32(0))
+	err = d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, Ptr(64), Ptr(128), L, int64(4), UnaryCopy, float32(0), float32(0))
 	if !errors.As(err, &ce) || ce.Name != "CUDA_ERROR_ILLEGAL_ADDRESS" {
 		t.Fatalf("wild pointer: %v", err)
 	}
 	d.Sync() // clear the sticky error
 	// too many threads per block
 	b, _ := d.Alloc(4, true)
-	err = d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{2048, 1, 1}, b.Ptr(0), b.Ptr(0), L, int64(4), int32(0), float32(0), float32(0))
+	err = d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{2048, 1, 1}, b.Ptr(0), b.Ptr(0), L, int64(4), UnaryCopy, float32(0), float32(0))
 	if !errors.As(err, &ce) || ce.Name != "CUDA_ERROR_INVALID_VALUE" {
 		t.Fatalf("block too big: %v", err)
 	}
@@ -321,7 +321,7 @@ func TestRealDevice(t *testing.T) {
 	}
 	L := Layout{ND: 1}
 	L.Shape[0], L.SA[0] = int64(len(x)), 1
-	if err := d.Launch("ew_unary", Dim3{16, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), int32(2), float32(0), float32(0)); err != nil {
+	if err := d.Launch("ew_unary", Dim3{16, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Sync(); err != nil {

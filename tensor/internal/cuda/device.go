@@ -178,7 +178,7 @@ func (d *Device) serve(path string, o Options, ready chan<- error) {
 func (d *Device) init(path string, o Options) error {
 	drv, err := openLib(path, driverSyms, nil)
 	if err != nil {
-		return fmt.Errorf("%v (is the NVIDIA driver installed? set ATTNVIZ_LIBCUDA to the path of libcuda.so.1 if it is elsewhere)", err)
+		return fmt.Errorf("%w (is the NVIDIA driver installed? set ATTNVIZ_LIBCUDA to the path of libcuda.so.1 if it is elsewhere)", err)
 	}
 	d.drv = drv
 	var pin runtime.Pinner
@@ -537,7 +537,7 @@ type Layout struct {
 type Dim3 struct{ X, Y, Z uint32 }
 
 // Launch runs kernel name with the given geometry and arguments. Arguments
-// may be Ptr, int64, int32, int, float32 or Layout; they are packed into one
+// may be Ptr, int64, int32, Code, int, float32 or Layout; they are packed into one
 // pinned slice: the first words are the kernelParams pointer array, the
 // rest the values it points to.
 func (d *Device) Launch(name string, grid, block Dim3, args ...interface{}) error {
@@ -546,7 +546,7 @@ func (d *Device) Launch(name string, grid, block Dim3, args ...interface{}) erro
 		switch a.(type) {
 		case Layout:
 			words += int(unsafe.Sizeof(Layout{}) / 8)
-		case Ptr, int64, int32, int, float32, uint64:
+		case Ptr, int64, int32, Code, int, float32, uint64:
 			words++
 		default:
 			return fmt.Errorf("cuda: Launch %s: unsupported argument type %T", name, a)
@@ -575,6 +575,9 @@ func (d *Device) Launch(name string, grid, block Dim3, args ...interface{}) erro
 			vals[k] = uint64(int64(v))
 			k++
 		case int32:
+			vals[k] = uint64(uint32(v))
+			k++
+		case Code:
 			vals[k] = uint64(uint32(v))
 			k++
 		case float32:

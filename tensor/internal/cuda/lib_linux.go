@@ -24,14 +24,14 @@ const haveLoader = true
 func openLib(path string, names, optional []string) (*lib, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load %s: %v", path, err)
+		return nil, fmt.Errorf("cannot load %s: %w", path, err)
 	}
 	l := &lib{path: path, handle: h, syms: map[string]uintptr{}}
 	for _, n := range names {
 		p, err := purego.Dlsym(h, n)
 		if err != nil || p == 0 {
 			purego.Dlclose(h)
-			return nil, fmt.Errorf("%s has no symbol %s (driver too old?): %v", path, n, err)
+			return nil, fmt.Errorf("%s has no symbol %s (driver too old?): %w", path, n, err)
 		}
 		l.syms[n] = p
 	}

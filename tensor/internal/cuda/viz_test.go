@@ -44,7 +44,7 @@ func TestPublicDeviceWithViz(t *testing.T) {
 		}
 	}
 	toks := []string{"the", "cat", "sat", "on", "the", "mat"}
-	fig := viz.Heatmap(gpu.Weights.Index(1), viz.Tokens(toks, toks))
+	fig := viz.Heatmap(gpu.Weights.Index(1), viz.Tokens(toks))
 	if err := fig.Err(); err != nil || len(fig.PNG()) == 0 {
 		t.Fatalf("Heatmap of CUDA weights: %v", err)
 	}

@@ -3,6 +3,7 @@ package raster
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot/vg"
@@ -50,120 +51,109 @@ func (p *Page) PDF() (out []byte, err error) {
 	return buf.Bytes(), nil
 }
 
-// Scaled returns a copy of the page k times larger in pixels (and DPI).
-func (p *Page) Scaled(k int) *Page {
-	f := float64(k)
-	q := &Page{W: p.W * k, H: p.H * k, DPI: p.DPI * f, Bg: p.Bg, Pal: p.Pal}
-	q.ops = make([]op, len(p.ops))
-	for i, o := range p.ops {
-		o.x, o.y, o.x1, o.y1, o.width = o.x*f, o.y*f, o.x1*f, o.y1*f, o.width*f
-		if o.path != nil {
-			pa := *o.path
-			pa.Pts = make([][2]float64, len(o.path.Pts))
-			for j, v := range o.path.Pts {
-				pa.Pts[j] = [2]float64{v[0] * f, v[1] * f}
-			}
-			pa.Width *= f
-			pa.Dash = nil
-			for _, d := range o.path.Dash {
-				pa.Dash = append(pa.Dash, d*f)
-			}
-			o.path = &pa
-		}
-		if o.cells != nil {
-			cl := *o.cells
-			cl.X, cl.Y, cl.W, cl.H = cl.X*k, cl.Y*k, cl.W*k, cl.H*k
-			o.cells = &cl
-		}
-		q.ops[i] = o
-	}
-	return q
+// vector paints a page on a gonum/plot vg.Canvas (SVG, PDF): y flips
+// upwards and pixels become points.
+type vector struct {
+	p *Page
+	c vg.Canvas
+	k float64 // points per pixel
 }
 
 func (p *Page) drawVector(c vg.Canvas) {
-	k := 72 / p.DPI
-	H := float64(p.H)
-	pt := func(x, y float64) vg.Point { return vg.Point{X: vg.Length(x * k), Y: vg.Length((H - y) * k)} }
-	rectPath := func(x0, y0, x1, y1 float64) vg.Path {
-		var pa vg.Path
-		pa.Move(pt(x0, y0))
-		pa.Line(pt(x1, y0))
-		pa.Line(pt(x1, y1))
-		pa.Line(pt(x0, y1))
-		pa.Close()
-		return pa
-	}
+	v := &vector{p: p, c: c, k: 72 / p.DPI}
 	c.SetColor(p.Bg)
-	c.Fill(rectPath(0, 0, float64(p.W), H))
-	for i := range p.ops {
-		o := &p.ops[i]
-		switch o.kind {
-		case opRect:
-			if o.fill {
-				c.SetColor(o.col)
-				c.Fill(rectPath(o.x, o.y, o.x1, o.y1))
-				continue
-			}
-			w := math.Max(1, o.width)
-			c.SetColor(o.col)
-			c.SetLineWidth(vg.Length(w * k))
-			c.SetLineDash(nil, 0)
-			c.Stroke(rectPath(o.x+w/2, o.y+w/2, o.x1-w/2, o.y1-w/2))
-		case opLine:
-			var pa vg.Path
-			pa.Move(pt(o.x, o.y))
-			pa.Line(pt(o.x1, o.y1))
-			c.SetColor(o.col)
-			c.SetLineWidth(vg.Length(math.Max(1, o.width) * k))
-			c.SetLineDash(nil, 0)
-			c.Stroke(pa)
-		case opPath:
-			q := o.path
-			if len(q.Pts) == 0 {
-				continue
-			}
-			var pa vg.Path
-			pa.Move(pt(q.Pts[0][0], q.Pts[0][1]))
-			for _, v := range q.Pts[1:] {
-				pa.Line(pt(v[0], v[1]))
-			}
-			if q.Close {
-				pa.Close()
-			}
-			if q.Fill {
-				c.SetColor(q.FillC)
-				c.Fill(pa)
-			}
-			if q.Stroke {
-				c.SetColor(q.Color)
-				c.SetLineWidth(vg.Length(q.Width * k))
-				var d []vg.Length
-				for _, x := range q.Dash {
-					d = append(d, vg.Length(x*k))
-				}
-				c.SetLineDash(d, 0)
-				c.Stroke(pa)
-				c.SetLineDash(nil, 0)
-			}
-		case opText:
-			st := o.style
-			x0, y0, _, h := p.TextBox(o.x, o.y, o.text, st)
-			asc, _ := p.metrics(st.Bold, st.Size)
-			f := gonumFont(st.Bold, st.Size)
-			c.SetColor(st.Color)
-			if st.Rot90 {
-				c.Push()
-				c.Translate(pt(x0+asc, y0+h))
-				c.Rotate(math.Pi / 2)
-				c.FillString(f, vg.Point{}, o.text)
-				c.Pop()
-			} else {
-				c.FillString(f, pt(x0, y0+asc), o.text)
-			}
-		case opCells:
-			cl := o.cells
-			img := cl.render(p.Pal)
-			c.DrawImage(vg.Rectangle{Min: pt(float64(cl.X), float64(cl.Y+cl.H)), Max: pt(float64(cl.X+cl.W), float64(cl.Y))}, img)
-		}
+	c.Fill(v.rectPath(0, 0, float64(p.W), float64(p.H)))
+	for _, o := range p.ops {
+		o.paint(v)
 	}
+}
+
+func (v *vector) pt(x, y float64) vg.Point {
+	return vg.Point{X: vg.Length(x * v.k), Y: vg.Length((float64(v.p.H) - y) * v.k)}
+}
+
+func (v *vector) rectPath(x0, y0, x1, y1 float64) vg.Path {
+	var pa vg.Path
+	pa.Move(v.pt(x0, y0))
+	pa.Line(v.pt(x1, y0))
+	pa.Line(v.pt(x1, y1))
+	pa.Line(v.pt(x0, y1))
+	pa.Close()
+	return pa
+}
+
+// stroke draws pa with a solid line of w pixels.
+func (v *vector) stroke(pa vg.Path, w float64, col color.RGBA) {
+	v.c.SetColor(col)
+	v.c.SetLineWidth(vg.Length(w * v.k))
+	v.c.SetLineDash(nil, 0)
+	v.c.Stroke(pa)
+}
+
+func (v *vector) rect(o *rectOp) {
+	if o.fill {
+		v.c.SetColor(o.col)
+		v.c.Fill(v.rectPath(o.x0, o.y0, o.x1, o.y1))
+		return
+	}
+	w := math.Max(1, o.width)
+	v.stroke(v.rectPath(o.x0+w/2, o.y0+w/2, o.x1-w/2, o.y1-w/2), w, o.col)
+}
+
+func (v *vector) line(o *lineOp) {
+	var pa vg.Path
+	pa.Move(v.pt(o.x0, o.y0))
+	pa.Line(v.pt(o.x1, o.y1))
+	v.stroke(pa, math.Max(1, o.width), o.col)
+}
+
+func (v *vector) path(q *Path) {
+	if len(q.Pts) == 0 {
+		return
+	}
+	var pa vg.Path
+	pa.Move(v.pt(q.Pts[0][0], q.Pts[0][1]))
+	for _, p := range q.Pts[1:] {
+		pa.Line(v.pt(p[0], p[1]))
+	}
+	if q.Close {
+		pa.Close()
+	}
+	if q.Fill {
+		v.c.SetColor(q.FillC)
+		v.c.Fill(pa)
+	}
+	if q.Stroke {
+		v.c.SetColor(q.Color)
+		v.c.SetLineWidth(vg.Length(q.Width * v.k))
+		var d []vg.Length
+		for _, x := range q.Dash {
+			d = append(d, vg.Length(x*v.k))
+		}
+		v.c.SetLineDash(d, 0)
+		v.c.Stroke(pa)
+		v.c.SetLineDash(nil, 0)
+	}
+}
+
+func (v *vector) text(o *textOp) {
+	st := o.style
+	x0, y0, _, h := v.p.TextBox(o.x, o.y, o.s, st)
+	asc, _ := v.p.metrics(st.Bold, st.Size)
+	f := gonumFont(st.Bold, st.Size)
+	v.c.SetColor(st.Color)
+	if st.Rot90 {
+		v.c.Push()
+		v.c.Translate(v.pt(x0+asc, y0+h))
+		v.c.Rotate(math.Pi / 2)
+		v.c.FillString(f, vg.Point{}, o.s)
+		v.c.Pop()
+	} else {
+		v.c.FillString(f, v.pt(x0, y0+asc), o.s)
+	}
+}
+
+func (v *vector) cells(cl *Cells) {
+	img := cl.render(v.p.Pal)
+	v.c.DrawImage(vg.Rectangle{Min: v.pt(float64(cl.X), float64(cl.Y+cl.H)), Max: v.pt(float64(cl.X+cl.W), float64(cl.Y))}, img)
 }

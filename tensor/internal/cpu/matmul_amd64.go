@@ -1,6 +1,6 @@
 //go:build amd64
 
-package tensor
+package cpu
 
 import "os"
 
@@ -69,23 +69,23 @@ func init() {
 	case "avx2":
 		avx512 = false
 	}
-	cs := kernelConfigs(avx2, avx512)
-	cs[len(cs)-1].use()
+	cs := configs(avx2, avx512)
+	cs[len(cs)-1].Use()
 }
 
-// kernelConfigs lists the usable configurations, best last.
-func kernelConfigs(avx2, avx512 bool) []kernelConfig {
-	cs := []kernelConfig{goKernel}
+// configs lists the usable configurations, best last.
+func configs(avx2, avx512 bool) []Config {
+	cs := []Config{goKernel}
 	if avx2 {
-		cs = append(cs, kernelConfig{"avx2 6x16", 6, 16, kern6x16avx2, true, nil})
-		cs = append(cs, kernelConfig{"avx2 6x16 in place", 6, 16, kern6x16avx2, true, kern6x16avx2rm})
+		cs = append(cs, Config{"avx2 6x16", 6, 16, kern6x16avx2, true, nil})
+		cs = append(cs, Config{"avx2 6x16 in place", 6, 16, kern6x16avx2, true, kern6x16avx2rm})
 	}
 	if avx512 {
-		cs = append(cs, kernelConfig{"avx512 8x32", 8, 32, kern8x32avx512, true, nil})
-		cs = append(cs, kernelConfig{"avx512 8x32 in place", 8, 32, kern8x32avx512, true, kern8x32avx512rm})
+		cs = append(cs, Config{"avx512 8x32", 8, 32, kern8x32avx512, true, nil})
+		cs = append(cs, Config{"avx512 8x32 in place", 8, 32, kern8x32avx512, true, kern8x32avx512rm})
 	}
 	return cs
 }
 
-// supportedKernels lists every configuration this CPU can run.
-func supportedKernels() []kernelConfig { return kernelConfigs(cpuFeatures()) }
+// Supported lists every configuration this CPU can run.
+func Supported() []Config { return configs(cpuFeatures()) }

@@ -1,8 +1,8 @@
 //go:build !amd64
 
-package tensor
+package cpu
 
-func supportedKernels() []kernelConfig { return []kernelConfig{goKernel} }
+func Supported() []Config { return []Config{goKernel} }
 
 func scaleMaxAVX2(dst, src *float32, n int, s float32, out *[16]float32) { panic("unreachable") }
 func expSubSumAVX2(dst, src *float32, n int, s, m float32) float32       { panic("unreachable") }

@@ -1,0 +1,153 @@
+package cpu
+
+import (
+	"math"
+	"runtime"
+)
+
+// NR is the number of columns of the micro-kernel in use: PackB writes
+// panels of NR columns.
+func NR() int { return gemmNR }
+
+// ScaleMax writes dst = src·s and returns the maximum of dst and whether
+// every element is finite.
+func ScaleMax(dst, src []float32, s float32) (float32, bool) { return scaleMax(dst, src, s) }
+
+// Activations applied by Linear after the bias (package tensor's
+// Activation values).
+const (
+	ActNone = iota
+	ActGELU
+	ActGELUTanh
+	ActSiLU
+)
+
+// PackBParallel is PackB with the panels shared among the cores.
+func PackBParallel(dst []float32, b Mat) {
+	k, n, nr := b.Rows, b.Cols, gemmNR
+	panels := (n + nr - 1) / nr
+	const per = 16 // panels per task
+	ParallelFor((panels+per-1)/per, func(_ *Work, t int) {
+		j0 := t * per * nr
+		sub := b
+		sub.Off += j0 * b.CS
+		sub.Cols = min(n, j0+per*nr) - j0
+		PackB(dst[j0/nr*k*nr:], sub)
+	})
+}
+
+// UnpackB is the inverse of PackB for panels of width nr: it returns the
+// k × n matrix, row-major.
+func UnpackB(src []float32, k, n, nr int) []float32 {
+	out := make([]float32, k*n)
+	for j := 0; j < n; j++ {
+		pan := src[j/nr*k*nr:]
+		c := j % nr
+		for p := 0; p < k; p++ {
+			out[p*n+j] = pan[p*nr+c]
+		}
+	}
+	return out
+}
+
+// Linear computes out[m × n] = act(a·B + bias) with B packed by PackB (k ×
+// n; bias may be nil). The work is split into tasks of a row block × a
+// range of column panels, so that every core has work at every shape (a
+// forward pass of 256 tokens has only three row blocks), and the bias and
+// the activation are applied to each task's block while it is in cache.
+func Linear(out []float32, a Mat, bp []float32, k, n int, bias []float32, act int) {
+	m, nr := a.Rows, gemmNR
+	if m == 0 || n == 0 {
+		return
+	}
+	rb := min(gemmMC, m)
+	rowBlocks := (m + rb - 1) / rb
+	panels := (n + nr - 1) / nr
+	want := 4 * runtime.GOMAXPROCS(0)
+	per := panels
+	if rowBlocks < want {
+		per = max(2, (panels*rowBlocks+want-1)/want)
+	}
+	colBlocks := (panels + per - 1) / per
+	ParallelFor(rowBlocks*colBlocks, func(w *Work, t int) {
+		i0 := t / colBlocks * rb
+		mb := min(rb, m-i0)
+		p0 := t % colBlocks * per
+		j0 := p0 * nr
+		j1 := min(n, j0+per*nr)
+		GemmRows(w, a, i0, mb, bp[p0*k*nr:], j1-j0, out, i0*n+j0, n)
+		if bias == nil && act == ActNone {
+			return
+		}
+		for i := i0; i < i0+mb; i++ {
+			row := out[i*n+j0 : i*n+j1]
+			if bias != nil {
+				for j, b := range bias[j0:j1] {
+					row[j] += b
+				}
+			}
+			Activate(row, act)
+		}
+	})
+}
+
+// Activate applies act to x in place.
+func Activate(x []float32, act int) {
+	switch act {
+	case ActGELU:
+		for i, v := range x {
+			x[i] = GELU(v)
+		}
+	case ActGELUTanh:
+		geluTanhSlice(x)
+	case ActSiLU:
+		for i, v := range x {
+			x[i] = v / (1 + Expf(-v))
+		}
+	}
+}
+
+// GELUTanh is ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(u) written
+// as 1 − 2/(e^{2u} + 1): x − x/(e^{2u} + 1).
+func GELUTanh(x float32) float32 {
+	const c = 0.7978845608028654 // √(2/π)
+	u := c * x * (1 + 0.044715*x*x)
+	if u > 20 {
+		return x
+	}
+	if u < -20 {
+		return 0 * x
+	}
+	return x - x/(Expf(2*u)+1)
+}
+
+// geluTanhSlice applies GELUTanh to x in place, with the vector exp kernel
+// where the CPU has it.
+func geluTanhSlice(x []float32) {
+	const c2 = 2 * 0.7978845608028654
+	var buf [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(buf))
+		xs, e := x[:n], buf[:n]
+		k := 0
+		if hasAVX2 && n >= 8 {
+			k = n &^ 7
+			for i, v := range xs[:k] {
+				e[i] = min(c2*v*(1+0.044715*v*v), 80)
+			}
+			expSubSumAVX2(&e[0], &e[0], k, 1, 0)
+			for i, v := range xs[:k] {
+				xs[i] = v - v/(e[i]+1)
+			}
+		}
+		for i := k; i < n; i++ {
+			xs[i] = GELUTanh(xs[i])
+		}
+		x = x[n:]
+	}
+}
+
+// GELU is x·Φ(x) = ½x(1 + erf(x/√2)).
+func GELU(x float32) float32 {
+	return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)*0.7071067811865476)))
+}

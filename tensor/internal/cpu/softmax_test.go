@@ -1,0 +1,49 @@
+package cpu
+
+import (
+	"math"
+	"testing"
+)
+
+// TestExpf checks the float32 exp against math.Exp over its range.
+func TestExpf(t *testing.T) {
+	worst := 0.0
+	for x := float32(-86); x < 88; x += 0.0137 {
+		got := float64(Expf(x))
+		want := math.Exp(float64(x))
+		if r := math.Abs(got-want) / want; r > worst {
+			worst = r
+		}
+	}
+	if worst > 3e-7 {
+		t.Errorf("Expf: worst relative error %.3g, want ≤ 3e-7", worst)
+	}
+	for _, c := range []struct{ x, want float32 }{
+		{float32(math.Inf(-1)), 0}, {-87, 0}, {-1000, 0}, {0, 1}, {float32(math.Inf(1)), float32(math.Inf(1))},
+	} {
+		if got := Expf(c.x); got != c.want {
+			t.Errorf("Expf(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if got := Expf(float32(math.NaN())); got == got {
+		t.Errorf("Expf(NaN) = %v, want NaN", got)
+	}
+	// The vector kernel agrees with the scalar one.
+	src := make([]float32, 1003)
+	for i := range src {
+		src[i] = -90 + float32(i)*0.09
+	}
+	dst := make([]float32, len(src))
+	sum := ExpSubSum(dst, src, 0)
+	var want float64
+	for i, x := range src {
+		e := Expf(x)
+		want += float64(e)
+		if d := math.Abs(float64(dst[i] - e)); d > 2e-7*float64(e) {
+			t.Fatalf("vector exp(%v) = %v, scalar %v", x, dst[i], e)
+		}
+	}
+	if math.Abs(float64(sum)-want) > 1e-5*want {
+		t.Errorf("sum %v, want %v", sum, want)
+	}
+}

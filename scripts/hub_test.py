@@ -95,6 +95,8 @@ class Hub:
         self.proc = None
 
     def install_lab(self):
+        # The kernel of this checkout (a no-op when it is up to date).
+        subprocess.run(["bash", os.path.join(ROOT, "kernel", "build.sh"), "--no-install"], check=True, cwd=ROOT)
         subprocess.run(["bash", os.path.join(ROOT, "scripts", "lab-install.sh"), self.prefix], check=True, cwd=ROOT)
 
     def write_config(self):
@@ -215,6 +217,9 @@ class Student:
             raise RuntimeError(f"token: HTTP {r.code} {r.body[:200]!r}")
         self.token = json.loads(r.body)["token"]
         r = await self.req("POST", f"{self.hub.api}/users/{name}/server", self.token, {})
+        if r.code == 400 and b"already running" in r.body:
+            self.t["ready"] = time.monotonic()  # the teacher started it before class
+            return
         if r.code not in (201, 202):
             raise RuntimeError(f"start server: HTTP {r.code} {r.body[:300]!r}")
         # The spawn's progress, as the spawn page shows it: an event stream ending in ready.
@@ -335,6 +340,19 @@ class Student:
                 out.append(int(pid))
         return out
 
+    def cpu_seconds(self):
+        """CPU time the student's processes (server + kernel) have used so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
     def memory(self):
         """RSS and PSS of the student's processes (server + kernel) and the charge of the
         student's cgroup, in bytes, and the processes' names."""
@@ -376,9 +394,11 @@ class Student:
             await self.kernel()
             await self.lesson()
             self.mem = self.memory()
+            self.cpu = self.cpu_seconds()
         except Exception as e:  # noqa: BLE001 — every failure is a finding of the run
             self.problems.append(f"{type(e).__name__}: {e}")
             self.mem = (0, 0, 0, [])
+            self.cpu = 0
 
 
 async def wait_stopped(hub, names, timeout=120):
@@ -394,7 +414,23 @@ async def wait_stopped(hub, names, timeout=120):
     return False
 
 
-async def class_run(hub, n, cells, tag):
+async def prestart(hub, names):
+    """What a teacher does before class on the admin page: start every student's server."""
+    http = AsyncHTTPClient(max_clients=len(names) + 5)
+    h = {"Authorization": f"token {hub.token}"}
+    await asyncio.gather(*(http.fetch(HTTPRequest(f"{hub.api}/users/{urllib.parse.quote(n)}/server", method="POST",
+                                                  headers=h, body="{}", request_timeout=600), raise_error=False)
+                           for n in names))
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        r = await http.fetch(HTTPRequest(f"{hub.api}/users?state=ready", headers=h), raise_error=False)
+        if set(names) <= {u["name"] for u in json.loads(r.body or b"[]")}:
+            return
+        await asyncio.sleep(2)
+    raise SystemExit("pre-starting the servers took more than 15 minutes")
+
+
+async def class_run(hub, n, cells, tag, prestarted=False):
     names = [f"{tag}{i:02d}" for i in range(1, n + 1)]
     http = AsyncHTTPClient(max_clients=4 * n + 10)
     r = await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
@@ -403,7 +439,11 @@ async def class_run(hub, n, cells, tag):
         raise SystemExit(f"creating users: HTTP {r.code} {r.body[:300]!r}")
     students = [Student(hub, name, cells) for name in names]
     avail0 = meminfo("MemAvailable")
-    log(f"N={n}: {n} students log in at once and run lesson 1")
+    if prestarted:
+        t = time.monotonic()
+        await prestart(hub, names)
+        log(f"N={n}: the teacher started {n} servers before class ({time.monotonic() - t:.0f} s)")
+    log(f"N={n}: {n} students log in at once and run lesson 1" + (" (servers already running)" if prestarted else ""))
     t0 = time.monotonic()
     await asyncio.gather(*(s.run() for s in students))
     wall = time.monotonic() - t0
@@ -413,7 +453,8 @@ async def class_run(hub, n, cells, tag):
     await wait_stopped(hub, names)
     ok = [s for s in students if not s.problems and "first_figure" in s.t]
     res = {
-        "n": n, "ok": len(ok), "wall": wall,
+        "n": n, "ok": len(ok), "wall": wall, "prestarted": prestarted,
+        "cpu": [s.cpu for s in ok],
         "first_figure": [s.t["first_figure"] - s.t["login"] for s in ok],
         "ready": [s.t["ready"] - s.t["login"] for s in ok],
         "lesson": [s.t["done"] - s.t["login"] for s in ok],
@@ -517,14 +558,16 @@ async def check_culling(hub, cells, timeout):
 def table(results):
     mb = 1 << 20
     lines = [
-        "students  ok   login->first figure p50 / p95   server ready p50   lesson 1 done p95   "
-        "RSS/student  PSS/student  cgroup/student  MemAvailable drop/student",
+        "students servers  ok   login->first figure p50 / p95   server ready p50   lesson 1 done p95   "
+        "CPU/student  RSS/student  PSS/student  cgroup/student  MemAvailable drop/student",
     ]
     for r in results:
         ff, rd, ls = r["first_figure"], r["ready"], r["lesson"]
         lines.append(
-            f"{r['n']:>8}  {r['ok']:>2}   {pct(ff, 50):>10.1f} s / {pct(ff, 95):>5.1f} s        "
+            f"{r['n']:>8} {'prestart' if r.get('prestarted') else 'at login':>8}  {r['ok']:>2}   "
+            f"{pct(ff, 50):>10.1f} s / {pct(ff, 95):>5.1f} s        "
             f"{pct(rd, 50):>8.1f} s   {pct(ls, 95):>14.1f} s    "
+            f"{statistics.mean(r['cpu']) if r['cpu'] else 0:>7.1f} s  "
             f"{statistics.mean(r['rss']) / mb if r['rss'] else 0:>8.0f} MB  "
             f"{statistics.mean(r['pss']) / mb if r['pss'] else 0:>8.0f} MB  "
             f"{statistics.mean(r['cgroup']) / mb if r['cgroup'] else 0:>11.0f} MB  "
@@ -546,11 +589,12 @@ async def main_async(a):
     results, problems = [], []
     try:
         hub.start()
-        for i, n in enumerate(a.students):
-            r = await class_run(hub, n, cells, tag=f"s{i}x")
+        runs = [(n, False) for n in a.students] + [(n, True) for n in a.prestarted]
+        for i, (n, pre) in enumerate(runs):
+            r = await class_run(hub, n, cells, tag=f"s{i}x", prestarted=pre)
             results.append(r)
             if r["ok"] < n:
-                problems.append(f"N={n}: {n - r['ok']} students had problems")
+                problems.append(f"N={n}{' (prestarted)' if pre else ''}: {n - r['ok']} students had problems")
         if a.checks:
             problems += await check_memory_limit(hub, cells)
             problems += await check_culling(hub, cells, timeout=hub.cull_idle + 90)
@@ -578,12 +622,14 @@ async def main_async(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", default="40", help="comma-separated class sizes, run one after another")
+    ap.add_argument("--prestarted", default="", help="class sizes to run again with the servers started before class")
     ap.add_argument("--checks", action="store_true", help="also check the memory limit and the idle culler")
     ap.add_argument("--cull-idle", type=int, default=None, help="the culler's idle limit in seconds")
     ap.add_argument("--json", help="write the measurements here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (hub log, homes)")
     a = ap.parse_args()
-    a.students = [int(x) for x in a.students.split(",")]
+    a.students = [int(x) for x in a.students.split(",") if x]
+    a.prestarted = [int(x) for x in a.prestarted.split(",") if x]
     if a.cull_idle is None:
         a.cull_idle = 60 if a.checks else 3600
     if os.geteuid() != 0:

@@ -47,8 +47,8 @@ docker | podman)
 buildah)
 	ctr=$(bah from --pull-never "$ref")
 	# A network namespace of its own: only loopback, up (kernels talk to Jupyter over it).
-	TINI_SUBREAPER=1 unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
-		buildah ${STORAGE_DRIVER:+--storage-driver "$STORAGE_DRIVER"} run --isolation "$BUILDAH_ISOLATION" --user 1000:100 --env HOME=/home/jovyan \
+	unshare --net sh -c 'ip link set lo up && exec "$@"' sh \
+		buildah ${STORAGE_DRIVER:+--storage-driver "$STORAGE_DRIVER"} run --isolation "$BUILDAH_ISOLATION" --user 1000:100 --env HOME=/home/jovyan --env TINI_SUBREAPER=1 \
 		-v "$PWD:/src:ro" -v "$out:/out" "$ctr" -- tini -g -- attnviz-start "${inner[@]}"
 	rc=$?
 	bah rm "$ctr" >/dev/null

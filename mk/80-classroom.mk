@@ -8,9 +8,10 @@
 #   make bench-hub    the same for 10, 20 and 40 students: p50/p95 login -> first figure, memory
 #                     per student (part of make bench)
 #   make k8s-values   check deploy/k8s/values.yaml against the Zero to JupyterHub chart's schema
-.PHONY: image image-handouts image-test hub-test bench-hub k8s-values
+.PHONY: image image-handouts image-test hub-deps hub-test bench-hub k8s-values
 HUB_STUDENTS ?= 40
 HUB_BENCH_STUDENTS ?= 10,20,40
+HUB_BENCH_PRESTARTED ?= 40
 
 image:
 	bash scripts/image.sh
@@ -31,7 +32,7 @@ hub-test: hub-deps
 bench:: bench-hub
 
 bench-hub: hub-deps
-	$(PY) scripts/hub_test.py --students $(HUB_BENCH_STUDENTS)
+	$(PY) scripts/hub_test.py --students $(HUB_BENCH_STUDENTS) --prestarted $(HUB_BENCH_PRESTARTED)
 
 k8s-values:
 	$(GO) test -count=1 -run 'TestValues' -v ./deploy/k8s/

@@ -46,7 +46,7 @@ import urllib.parse
 import uuid
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClosedError, websocket_connect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "deploy"))
@@ -147,20 +147,45 @@ c.JupyterHub.load_roles.append({{"name": "admin", "services": ["hub-test"]}})
         raise SystemExit(f"jupyterhub did not answer in 120 s; log: {self.logfile.name}")
 
     def stop(self):
+        """Stops the hub, its proxy, and whatever is left in the students' cgroups."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        try:
+            with open(os.path.join(self.state, "jupyterhub-proxy.pid")) as f:
+                os.kill(int(f.read()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
         try:
             kind, own = attnviz_hub.find_memory_cgroup()
-            d = os.path.join(own, self.cgroup_name)
-            for sub in os.listdir(d) if os.path.isdir(d) else []:
-                if os.path.isdir(os.path.join(d, sub)):
-                    os.rmdir(os.path.join(d, sub))
-            if os.path.isdir(d):
-                os.rmdir(d)
+        except attnviz_hub.CgroupError:
+            return
+        d = os.path.join(own, self.cgroup_name)
+        for sub in os.listdir(d) if os.path.isdir(d) else []:
+            sd = os.path.join(d, sub)
+            if not os.path.isdir(sd):
+                continue
+            for _ in range(50):
+                with open(os.path.join(sd, "cgroup.procs")) as f:
+                    pids = [int(p) for p in f.read().split()]
+                if not pids:
+                    break
+                for p in pids:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.1)
+            try:
+                os.rmdir(sd)
+            except OSError:
+                pass
+        try:
+            os.rmdir(d)
         except OSError:
             pass
 
@@ -178,6 +203,7 @@ class Student:
         self.http = AsyncHTTPClient()
         self.problems = []
         self.t = {}
+        self.reconnects = 0
 
     async def req(self, method, url, token=None, body=None, headers=None, **kw):
         h = dict(headers or {})
@@ -248,11 +274,8 @@ class Student:
         if r.code != 201:
             raise RuntimeError(f"start kernel: HTTP {r.code} {r.body[:300]!r}")
         self.kernel_id = json.loads(r.body)["id"]
-        ws_url = base.replace("http://", "ws://") + f"/api/kernels/{self.kernel_id}/channels"
-        self.ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
-                                                      connect_timeout=60, request_timeout=600),
-                                          max_message_size=64 << 20)
         self.session = uuid.uuid4().hex
+        await self.connect()
 
     async def execute(self, code, timeout=300):
         """Runs code; returns (outputs, reply status, kernel states seen)."""
@@ -272,11 +295,13 @@ class Student:
                 raise RuntimeError(f"cell timed out after {timeout} s")
             m = await asyncio.wait_for(self.ws.read_message(), left)
             if m is None:
-                raise RuntimeError("kernel websocket closed")
+                raise WebSocketClosedError("kernel websocket closed")
             if isinstance(m, bytes):
                 continue
             m = json.loads(m)
             t = m.get("msg_type") or m["header"]["msg_type"]
+            if os.environ.get("HUBTEST_DEBUG"):
+                log(f"{self.name} ws: {m.get('channel')} {t} {json.dumps(m.get('content'))[:200]}")
             if t == "status" and m["content"].get("execution_state") in ("restarting", "dead"):
                 states.append(m["content"]["execution_state"])
                 return outputs, "died", states
@@ -311,10 +336,26 @@ class Student:
             if want not in text:
                 self.problems.append(f"cell {i}: want {want!r} in its output, got {text[:200]!r}")
 
+    async def connect(self):
+        base = f"{self.hub.url}/user/{urllib.parse.quote(self.name)}"
+        ws_url = base.replace("http://", "ws://") + f"/api/kernels/{self.kernel_id}/channels"
+        self.ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
+                                                      connect_timeout=60, request_timeout=600),
+                                          max_message_size=64 << 20)
+
     async def lesson(self):
         for i, cell in enumerate(self.cells):
-            outputs, reply, _ = await self.execute("".join(cell["source"]))
+            try:
+                outputs, reply, _ = await self.execute("".join(cell["source"]))
+            except WebSocketClosedError:
+                # The notebook page reconnects a dropped kernel connection by itself; so does
+                # this student, once per cell, and the run counts it.
+                self.reconnects += 1
+                await self.connect()
+                outputs, reply, _ = await self.execute("".join(cell["source"]))
             self.check_cell(i, cell, outputs, reply)
+            if "first_figure" in self.t and "cpu_first_figure" not in self.t:
+                self.t["cpu_first_figure"] = self.cpu_seconds()
         self.t["done"] = time.monotonic()
 
     def pids(self):
@@ -391,6 +432,7 @@ class Student:
             self.t["login"] = time.monotonic()
             await self.login()
             await self.start_server()
+            self.t["cpu_ready"] = self.cpu_seconds()
             await self.kernel()
             await self.lesson()
             self.mem = self.memory()
@@ -448,13 +490,15 @@ async def class_run(hub, n, cells, tag, prestarted=False):
     await asyncio.gather(*(s.run() for s in students))
     wall = time.monotonic() - t0
     avail1 = meminfo("MemAvailable")
-    for s in students:
-        await s.stop()
+    await asyncio.gather(*(s.stop() for s in students))
     await wait_stopped(hub, names)
     ok = [s for s in students if not s.problems and "first_figure" in s.t]
     res = {
         "n": n, "ok": len(ok), "wall": wall, "prestarted": prestarted,
         "cpu": [s.cpu for s in ok],
+        "cpu_ready": [s.t.get("cpu_ready", 0) for s in ok],
+        "cpu_first_figure": [s.t.get("cpu_first_figure", 0) for s in ok],
+        "reconnects": sum(s.reconnects for s in students),
         "first_figure": [s.t["first_figure"] - s.t["login"] for s in ok],
         "ready": [s.t["ready"] - s.t["login"] for s in ok],
         "lesson": [s.t["done"] - s.t["login"] for s in ok],
@@ -464,7 +508,8 @@ async def class_run(hub, n, cells, tag, prestarted=False):
         "avail_drop": (avail0 - avail1) / max(1, n),
         "problems": {s.name: s.problems for s in students if s.problems},
     }
-    log(f"N={n}: {len(ok)}/{n} ran lesson 1 without a problem in {wall:.1f} s")
+    log(f"N={n}: {len(ok)}/{n} ran lesson 1 without a problem in {wall:.1f} s"
+        + (f"; {res['reconnects']} dropped kernel connections were reconnected" if res["reconnects"] else ""))
     for name, probs in list(res["problems"].items())[:10]:
         log(f"  {name}: " + "; ".join(probs[:5]))
     return res
@@ -500,24 +545,27 @@ async def check_memory_limit(hub, cells):
         return problems
     hog = f"b := make([]byte, {2 * limit})\nfor i := 0; i < len(b); i += 4096 {{ b[i] = 1 }}\nlen(b)"
     outputs, reply, states = await s.execute(hog, timeout=180)
+    killed = reply == "died"
     oom = hub_oom_kills(kind, d)
-    if reply != "died":
-        problems.append(f"allocating {2 * limit >> 20} MB past a {limit >> 20} MB limit: kernel not killed (reply {reply})")
+    said = "".join(o["content"].get("text", "") + o["content"].get("evalue", "") for o in outputs)
+    if not killed:
+        problems.append(f"allocating {2 * limit >> 20} MB past a {limit >> 20} MB limit: kernel not killed "
+                        f"(reply {reply}: {said[:300]!r})")
     if oom < 1:
-        problems.append("the cgroup counted no OOM kill")
+        problems.append(f"the cgroup counted no OOM kill (the kernel {'died' if killed else 'lived'}: {said[:300]!r})")
     # The server survived and the kernel restarts: a new cell runs.
     await asyncio.sleep(3)
     try:
         s.ws.close()
         await s.kernel()
-        outputs, reply, _ = await s.execute("6 * 7", timeout=120)
+        outputs, again, _ = await s.execute("6 * 7", timeout=120)
         text = "".join(o["content"].get("data", {}).get("text/plain", "") for o in outputs)
-        if reply != "ok" or "42" not in text:
-            problems.append(f"after the OOM kill a new kernel did not run a cell ({reply}, {text!r})")
+        if again != "ok" or "42" not in text:
+            problems.append(f"after the OOM kill a new kernel did not run a cell ({again}, {text!r})")
     except Exception as e:  # noqa: BLE001
         problems.append(f"after the OOM kill the server did not answer: {e}")
     log(f"memory limit: {limit >> 20} MB per student; a cell allocating {2 * limit >> 20} MB: "
-        f"kernel {'killed' if reply == 'died' else 'NOT killed'}, OOM kills in the cgroup: {oom}")
+        f"kernel {'killed and restarted' if killed else 'NOT killed'}, OOM kills counted by the cgroup: {oom}")
     await s.stop()
     return problems
 
@@ -572,6 +620,13 @@ def table(results):
             f"{statistics.mean(r['pss']) / mb if r['pss'] else 0:>8.0f} MB  "
             f"{statistics.mean(r['cgroup']) / mb if r['cgroup'] else 0:>11.0f} MB  "
             f"{r['avail_drop'] / mb:>14.0f} MB")
+    lines.append("CPU seconds per student (server + kernel; what the class costs however loaded the machine is):")
+    for r in results:
+        if r["cpu"]:
+            lines.append(f"  N={r['n']} {'prestart' if r.get('prestarted') else 'at login'}: server start "
+                         f"{statistics.mean(r['cpu_ready']):.1f} s, to the first figure {statistics.mean(r['cpu_first_figure']):.1f} s, "
+                         f"whole lesson 1 {statistics.mean(r['cpu']):.1f} s"
+                         + (f"; {r['reconnects']} kernel connections dropped and reconnected" if r.get("reconnects") else ""))
     for r in results:
         if r["rss"]:
             k = statistics.mean(r["kernel_rss"]) / mb
@@ -595,8 +650,9 @@ async def main_async(a):
             results.append(r)
             if r["ok"] < n:
                 problems.append(f"N={n}{' (prestarted)' if pre else ''}: {n - r['ok']} students had problems")
-        if a.checks:
+        if "memory" in a.checks:
             problems += await check_memory_limit(hub, cells)
+        if "cull" in a.checks:
             problems += await check_culling(hub, cells, timeout=hub.cull_idle + 90)
     finally:
         hub.stop()
@@ -623,19 +679,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", default="40", help="comma-separated class sizes, run one after another")
     ap.add_argument("--prestarted", default="", help="class sizes to run again with the servers started before class")
-    ap.add_argument("--checks", action="store_true", help="also check the memory limit and the idle culler")
+    ap.add_argument("--checks", nargs="?", const="memory,cull", default="",
+                    help="also check the memory limit and the idle culler (or: --checks=memory)")
     ap.add_argument("--cull-idle", type=int, default=None, help="the culler's idle limit in seconds")
     ap.add_argument("--json", help="write the measurements here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (hub log, homes)")
     a = ap.parse_args()
     a.students = [int(x) for x in a.students.split(",") if x]
     a.prestarted = [int(x) for x in a.prestarted.split(",") if x]
+    a.checks = [c for c in a.checks.split(",") if c]
     if a.cull_idle is None:
-        a.cull_idle = 60 if a.checks else 3600
+        a.cull_idle = 60 if "cull" in a.checks else 3600
     if os.geteuid() != 0:
         sys.exit("hub_test: run as root (cgroups; the servers run as nobody)")
     if not shutil.which("jupyterhub") or not shutil.which("configurable-http-proxy"):
         sys.exit("hub_test: JupyterHub is missing (scripts/setup-deps.sh --hub)")
+    # Stopped by a signal: still stop the hub and the students' servers (the finally clause).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(asyncio.run(main_async(a)))
 
 

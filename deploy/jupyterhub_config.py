@@ -55,8 +55,11 @@ c.JupyterHub.spawner_class = AttnvizSpawner
 c.AttnvizSpawner.prefix = PREFIX
 c.Spawner.mem_limit = MEM_LIMIT
 c.Spawner.default_url = "/tree/lessons"
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 90
+# A whole class logging in at once queues on the CPUs: each server needs about 2.5 CPU-seconds
+# to start (make bench-hub), so on a small machine the last one may take a minute or more.
+# Wait for it rather than failing the student's login.
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
 # The server stops idle kernels after 20 minutes (their memory comes back; the notebook stays
 # open and "Kernel > Restart" brings one back); the hub's culler stops idle servers.
 c.Spawner.args = [

@@ -339,9 +339,12 @@ class Student:
     async def connect(self):
         base = f"{self.hub.url}/user/{urllib.parse.quote(self.name)}"
         ws_url = base.replace("http://", "ws://") + f"/api/kernels/{self.kernel_id}/channels"
-        self.ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
-                                                      connect_timeout=60, request_timeout=600),
-                                          max_message_size=64 << 20)
+        try:
+            self.ws = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
+                                                          connect_timeout=60, request_timeout=600),
+                                              max_message_size=64 << 20)
+        except HTTPClientError as e:
+            raise RuntimeError(f"kernel websocket {ws_url}: {e}") from None
 
     async def lesson(self):
         for i, cell in enumerate(self.cells):

@@ -5,7 +5,8 @@ Runs as a JupyterHub-managed service (deploy/attnviz_hub.py: cull_service), with
 API URL the hub gives it (JUPYTERHUB_API_TOKEN, JUPYTERHUB_API_URL). Every --every seconds it
 lists the running servers and stops each one whose last activity (the hub's record: requests
 through the proxy, and the server's own reports of kernel and terminal activity) is older than
---timeout seconds. Stopping a server frees all its memory: AttnvizSpawner kills whatever is left
+--timeout seconds — counting a server as active at least from the moment it was first seen
+ready (a server that took long to start is not stopped as it arrives). Stopping a server frees all its memory: AttnvizSpawner kills whatever is left
 in the student's cgroup.
 
 Debian ships no jupyterhub-idle-culler, so this is its core in the standard library only:
@@ -40,17 +41,24 @@ def parse_time(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
-def cull_once(token, base, timeout, log):
+def cull_once(token, base, timeout, log, first_seen):
+    """One pass. first_seen: when this culler first saw each server ready. The hub's
+    last_activity of a server that has just started is the time its start was asked for;
+    when a whole class logs in at once a server can take minutes to start, and must not be
+    stopped the moment it is ready: a server counts as active at least since it was first
+    seen ready."""
     now = datetime.datetime.now(datetime.timezone.utc)
     stopped = []
+    running = set()
     for user in api("GET", "/users?state=ready", token, base) or []:
         for server_name, server in (user.get("servers") or {}).items():
-            if server.get("pending"):
+            if server.get("pending") or not server.get("ready", True):
                 continue
-            last = parse_time(server.get("last_activity")) or parse_time(server.get("started"))
-            if last is None:
-                continue
-            idle = (now - last).total_seconds()
+            key = (user["name"], server_name, server.get("started"))
+            running.add(key)
+            seen = first_seen.setdefault(key, now)
+            last = parse_time(server.get("last_activity")) or parse_time(server.get("started")) or seen
+            idle = (now - max(last, seen)).total_seconds()
             if idle < timeout:
                 continue
             name = urllib.parse.quote(user["name"], safe="")
@@ -63,6 +71,8 @@ def cull_once(token, base, timeout, log):
                 continue
             log(f"stopped {user['name']}{'/' + server_name if server_name else ''}: idle {idle:.0f} s")
             stopped.append(user["name"])
+    for key in set(first_seen) - running:
+        del first_seen[key]
     return stopped
 
 
@@ -81,9 +91,10 @@ def main():
         print(f"[attnviz-cull {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     log(f"stopping servers idle for more than {a.timeout:.0f} s, checking every {a.every:.0f} s")
+    first_seen = {}
     while True:
         try:
-            cull_once(token, base, a.timeout, log)
+            cull_once(token, base, a.timeout, log, first_seen)
         except (urllib.error.URLError, OSError, ValueError) as e:
             log(f"hub not answering ({e}); trying again")
         if a.once:

@@ -25,7 +25,7 @@ else
 	}
 	mv "$file.part" "$file"
 fi
-if ! echo "$sha  $file" | sha256sum -c --quiet - 2>/dev/null; then
+if ! echo "$sha  $file" | sha256sum -c --quiet - >/dev/null 2>&1; then
 	say "$file: sha256 $(sha256sum "$file" | cut -d' ' -f1), want $sha: refusing to build with it"
 	rm -f "$file"
 	exit 1

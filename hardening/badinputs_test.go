@@ -159,8 +159,7 @@ func zipBytes(t *testing.T, files map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
-// ggufBytes builds a GGUF v3 file with no metadata and the given tensors
-// (name, dims, type, offset), padded to 32 bytes, followed by data bytes.
+// ggufTensor is a tensor entry of ggufBytes: name, dims, type, offset.
 type ggufTensor struct {
 	name   string
 	dims   []uint64
@@ -168,6 +167,8 @@ type ggufTensor struct {
 	offset uint64
 }
 
+// ggufBytes builds a GGUF v3 file with no metadata and the given tensors,
+// padded to 32 bytes, followed by data bytes.
 func ggufBytes(tensors []ggufTensor, data int) []byte {
 	b := []byte("GGUF")
 	b = binary.LittleEndian.AppendUint32(b, 3)
@@ -449,7 +450,7 @@ func cases() []badCase {
 		return buf.Bytes()
 	}
 	bytesOf := func(b []byte) func(*testing.T) []byte { return func(*testing.T) []byte { return b } }
-	return []badCase{
+	cs := []badCase{
 		// tensor ops
 		opCase("MatMul [2,3]·[2,3]", func() *tensor.Tensor { return tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3)) }),
 		opCase("Add [2,3]+[4]", func() *tensor.Tensor { return tensor.Ones(2, 3).Add(tensor.Ones(4)) }),
@@ -810,6 +811,7 @@ func cases() []badCase {
 			return result{"panicked: boom while drawing … kernel is still running (see `go test ./notebooks -run TestKernelSurvivesRenderPanic`)", kernelRow}
 		}},
 	}
+	return append(cs, modelArchCases()...)
 }
 
 func TestBadInputs(t *testing.T) {

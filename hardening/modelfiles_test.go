@@ -15,8 +15,7 @@ import (
 // Rows for the model file formats of issue #15: quantized GGUF tensors,
 // tokenizers read from metadata, Hugging Face folders.
 
-// ggufKV builds a GGUF v3 file with string / string-array metadata and the
-// given tensors (each followed by its data bytes).
+// kvEntry is a metadata entry of ggufKV.
 type kvEntry struct {
 	key  string
 	str  string   // a string value, or
@@ -30,6 +29,8 @@ type ggufBlob struct {
 	data []byte
 }
 
+// ggufKV builds a GGUF v3 file with string / string-array metadata and the
+// given tensors (each followed by its data bytes).
 func ggufKV(kvs []kvEntry, tensors []ggufBlob) []byte {
 	b := []byte("GGUF")
 	b = binary.LittleEndian.AppendUint32(b, 3)
@@ -104,12 +105,12 @@ func tokenizerCase(input string, kvs []kvEntry) badCase {
 
 // hfFolder writes a tiny, valid GPT-2 Hugging Face folder into dir, after
 // edit has had its way with the config, the tensors and tokenizer.json.
-func hfFolder(t *testing.T, dir string, edit func(cfg map[string]interface{}, ts map[string]*tensor.Tensor, tok *string)) {
+func hfFolder(t *testing.T, dir string, edit func(cfg map[string]any, ts map[string]*tensor.Tensor, tok *string)) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const V, D, C = 257, 8, 16
-	cfg := map[string]interface{}{"model_type": "gpt2", "n_embd": D, "n_layer": 1, "n_head": 2, "n_positions": C, "vocab_size": V}
+	cfg := map[string]any{"model_type": "gpt2", "n_embd": D, "n_layer": 1, "n_head": 2, "n_positions": C, "vocab_size": V}
 	ts := map[string]*tensor.Tensor{}
 	seed := int64(1)
 	add := func(name string, shape ...int) {
@@ -142,10 +143,10 @@ func hfFolder(t *testing.T, dir string, edit func(cfg map[string]interface{}, ts
 		}
 		vocab[string(r)] = b
 	}
-	tj, _ := json.Marshal(map[string]interface{}{
-		"added_tokens":  []map[string]interface{}{{"id": 256, "content": "<|endoftext|>", "special": true}},
-		"pre_tokenizer": map[string]interface{}{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
-		"model":         map[string]interface{}{"type": "BPE", "vocab": vocab, "merges": []string{}},
+	tj, _ := json.Marshal(map[string]any{
+		"added_tokens":  []map[string]any{{"id": 256, "content": "<|endoftext|>", "special": true}},
+		"pre_tokenizer": map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true},
+		"model":         map[string]any{"type": "BPE", "vocab": vocab, "merges": []string{}},
 	})
 	tok := string(tj)
 	if edit != nil {
@@ -168,7 +169,7 @@ func hfFolder(t *testing.T, dir string, edit func(cfg map[string]interface{}, ts
 }
 
 // folderCase reads a Hugging Face folder built by hfFolder + edit.
-func folderCase(input string, edit func(cfg map[string]interface{}, ts map[string]*tensor.Tensor, tok *string)) badCase {
+func folderCase(input string, edit func(cfg map[string]any, ts map[string]*tensor.Tensor, tok *string)) badCase {
 	return badCase{"model folder", input, func(t *testing.T, dir string) result {
 		d := filepath.Join(dir, "hf")
 		os.RemoveAll(d)
@@ -200,32 +201,46 @@ func modelFileCases() []badCase {
 		tokenizerCase("byte-level BPE without merges", append(gpt2Vocab, kvEntry{key: "tokenizer.ggml.pre", str: "gpt-2"})),
 		tokenizerCase("tokenizer model \"t5\" (Unigram)", []kvEntry{{key: "tokenizer.ggml.model", str: "t5"}, {key: "tokenizer.ggml.tokens", strs: []string{"a"}}}),
 		// Hugging Face folders
-		folderCase("folder without tokenizer.json", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) { *tok = "" }),
-		folderCase("folder without model.safetensors", func(_ map[string]interface{}, ts map[string]*tensor.Tensor, _ *string) {
+		folderCase("folder without tokenizer.json", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) { *tok = "" }),
+		folderCase("folder without model.safetensors", func(_ map[string]any, ts map[string]*tensor.Tensor, _ *string) {
 			for k := range ts {
 				delete(ts, k)
 			}
 		}),
-		folderCase("config.json vocab_size 50257, embedding of 257 rows", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) { cfg["vocab_size"] = 50257 }),
-		folderCase("config.json n_embd 16, weights 8 wide", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) { cfg["n_embd"] = 16 }),
-		folderCase("config.json n_layer 2, weights of 1 layer", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) { cfg["n_layer"] = 2 }),
-		folderCase("config.json of another architecture (mamba)", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) { cfg["model_type"] = "mamba" }),
-		folderCase("config.json that is not JSON", func(cfg map[string]interface{}, _ map[string]*tensor.Tensor, _ *string) {
+		folderCase("config.json vocab_size 50257, embedding of 257 rows", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) { cfg["vocab_size"] = 50257 }),
+		folderCase("config.json n_embd 16, weights 8 wide", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) { cfg["n_embd"] = 16 }),
+		folderCase("config.json n_layer 2, weights of 1 layer", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) { cfg["n_layer"] = 2 }),
+		folderCase("config.json of another architecture (mamba)", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) { cfg["model_type"] = "mamba" }),
+		folderCase("config.json that is not JSON", func(cfg map[string]any, _ map[string]*tensor.Tensor, _ *string) {
 			cfg["model_type"] = func() {} // json.Marshal fails: an empty config.json
 		}),
-		folderCase("tokenizer.json with a Metaspace pre-tokenizer", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) {
-			var j map[string]interface{}
-			json.Unmarshal([]byte(*tok), &j)
-			j["pre_tokenizer"] = map[string]interface{}{"type": "Metaspace", "replacement": "▁"}
-			b, _ := json.Marshal(j)
-			*tok = string(b)
+		folderCase("tokenizer.json with a word-splitting Metaspace pre-tokenizer", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Metaspace", "replacement": "▁", "split": true})
 		}),
-		folderCase("tokenizer.json that is cut short", func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) { *tok = (*tok)[:len(*tok)/2] }),
+		folderCase("tokenizer.json with a Whitespace pre-tokenizer", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Whitespace"})
+		}),
+		folderCase("tokenizer.json splitting with an unknown regex", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) {
+			*tok = withPre(*tok, map[string]any{"type": "Sequence", "pretokenizers": []any{
+				map[string]any{"type": "Split", "pattern": map[string]string{"Regex": `\w+|[^\w\s]+`}, "behavior": "Isolated"},
+				map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+			}})
+		}),
+		folderCase("tokenizer.json that is cut short", func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) { *tok = (*tok)[:len(*tok)/2] }),
 		badCase{"CLI", "model: Hugging Face folder without tokenizer.json", func(t *testing.T, dir string) result {
 			d := filepath.Join(dir, "hfcli")
 			defer os.RemoveAll(d)
-			hfFolder(t, d, func(_ map[string]interface{}, _ map[string]*tensor.Tensor, tok *string) { *tok = "" })
+			hfFolder(t, d, func(_ map[string]any, _ map[string]*tensor.Tensor, tok *string) { *tok = "" })
 			return cliCase("", nil, "out.png", "model", "-m", "PATH/hfcli", "-prompt", "hi", "-o", "out.png").run(t, dir)
 		}},
 	}
+}
+
+// withPre replaces the pre_tokenizer of a tokenizer.json.
+func withPre(tok string, pre any) string {
+	var j map[string]any
+	json.Unmarshal([]byte(tok), &j)
+	j["pre_tokenizer"] = pre
+	b, _ := json.Marshal(j)
+	return string(b)
 }

@@ -7,9 +7,9 @@
 # is instant (no plugin build):
 #
 #   1. copy the module out of the module cache into $BUILD/src (outside git: build/ is ignored);
-#   2. newer gomacro and golang.org/x/tools, godebug gotypesalias=0, our patches
-#      (the display.JSONer proxy fix; a recover around rendering a cell's value; error
-#      messages a student can act on, from kernel/explain — docs/kernel-messages.md);
+#   2. newer gomacro and golang.org/x/tools, godebug gotypesalias=0, and every patch of
+#      kernel/patches/ in order (each file's name says what it changes; the error messages
+#      a student can act on come from kernel/explain — docs/kernel-messages.md);
 #   3. `gomacro -g` writes bindings for each package of $ATTNVIZ_KERNEL_PACKAGES (on a scratch
 #      copy of the module: the working tree is never written), kernel/bindgen makes them files
 #      of the kernel's package main, registered with imports.Packages.MergePackage;
@@ -26,8 +26,7 @@
 #   --no-install  do not install kernel.json
 # Environment: GO, ATTNVIZ_KERNEL_BUILD (default build/kernel), ATTNVIZ_KERNEL_NAME
 # (default attnviz-go), ATTNVIZ_KERNEL_LDFLAGS (go build -ldflags for the kernel; the image uses
-# "-s -w"), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of
-# the module; those with no Go files yet are skipped).
+# "-s -w"), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of the module).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,16 +65,9 @@ log() { printf 'kernel: %s\n' "$*" >&2; }
 bin=$BUILD/bin/attnviz-kernel
 
 # --- which packages, and which files they are built from -------------------------------------
-pkgs=()
-for p in $PACKAGES; do
-	if ls "$repo/$p"/*.go 2>/dev/null | grep -qv '_test\.go$'; then
-		pkgs+=("$p")
-	else
-		log "skipping $p: no Go files in $repo/$p yet"
-	fi
-done
+read -r -a pkgs <<<"$PACKAGES"
 if [ ${#pkgs[@]} -eq 0 ]; then
-	echo "kernel/build.sh: none of the packages '$PACKAGES' has Go files" >&2
+	echo "kernel/build.sh: ATTNVIZ_KERNEL_PACKAGES is empty" >&2
 	exit 1
 fi
 

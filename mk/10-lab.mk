@@ -1,4 +1,4 @@
-# Kernel, lessons, handouts, lab (owner: kernel/lab engineer)
+# Kernel, lessons, handouts, lab
 #   make kernel      build the Go kernel with attnviz compiled in, install kernel.json (kernel/build.sh)
 #   make lab         install what is missing, build the kernel, open the lessons (LAB_PORT: first port tried, 8888)
 #   make notebooks   regenerate notebooks/*.ipynb from their sources notebooks/src/*.md

@@ -1,4 +1,4 @@
-# files: .npy / .npz / safetensors (owner: file-formats engineer)
+# files: .npy / .npz / safetensors
 #   make files-ref    regenerate tensor/testdata/files from numpy and torch
 #                     (scripts/make_files.py; Debian python3-numpy python3-torch)
 #   make fuzz-files   run the three reader fuzz targets, FUZZTIME each (default 10s);
@@ -11,7 +11,4 @@ files-ref:
 	$(PY) scripts/make_files.py
 
 fuzz-files:
-	@for t in FuzzReadNPY FuzzReadNPZ FuzzReadSafetensors; do \
-	  echo "fuzz-files: $$t for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -parallel 2 ./tensor/ || exit 1; \
-	done
+	$(call run-fuzz,$(FUZZTIME),tensor:FuzzReadNPY tensor:FuzzReadNPZ tensor:FuzzReadSafetensors)

@@ -1,11 +1,13 @@
-# model (owner: model engineer)
+# model
 #   make model        download the lesson model stories260Ktok512.gguf (1.2 MB) into models/
 #   make model-ref    regenerate model/testdata/ref_stories260K.json with PyTorch
 #                     (scripts/torch_model_ref.py: its own GGUF reader, float64)
 #   make model-arch-ref  regenerate model/testdata/ref_arch.json: the random-weight
 #                     llama/qwen2/gpt2/bert test models (model/archfiles_test.go)
 #                     run by scripts/torch_arch_ref.py (own reader, tokenizers, float64)
-#   make bench-model  forward pass + attention capture for 128 tokens (CPU)
+#   make bench-model  forward pass + attention capture for 128 tokens (CPU), beside
+#                     the same forward pass in PyTorch (scripts/bench_model.py),
+#                     with the allocations per forward (-benchmem); goal ≤ 3 ms
 # Tests read the model from ../shared/models/ (CI) or models/ (after `make model`)
 # and skip with a message when neither has it.
 .PHONY: model model-ref model-arch-ref bench-model
@@ -44,4 +46,27 @@ model-arch-ref:
 bench:: bench-model
 
 bench-model:
-	$(GO) test -run '^$$' -bench '^BenchmarkForward128$$' -benchmem -count 3 ./model/
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-model: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
+	$(PEER_ENV) $(PY) scripts/bench_model.py --go-test $(BENCH_DIR)/model.test
+
+# make bench-gpt2: GPT-2 small (random weights) forward + attention capture at
+# 256 tokens, attnviz vs PyTorch alternately, medians
+# (scripts/bench_gpt2.py); the Q8_0 load RSS is bench-model-load.
+.PHONY: bench-gpt2
+bench:: bench-gpt2
+bench-gpt2:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-gpt2: PyTorch missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
+	$(PEER_ENV) $(PY) scripts/bench_gpt2.py --go-test $(BENCH_DIR)/model.test
+
+# make induction-model: retrain notebooks/data/induction.gguf, the 2-layer
+# attention-only model with an induction head that lesson 7 and
+# model/induction_test.go use (scripts/train_induction.py; Debian PyTorch,
+# CPU, seeded; about a minute on an idle core).
+.PHONY: induction-model
+induction-model:
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "induction-model: PyTorch missing: apt-get install -y python3-torch"; exit 1; }
+	$(PY) scripts/train_induction.py notebooks/data/induction.gguf

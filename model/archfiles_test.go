@@ -51,7 +51,7 @@ type archBuilder struct {
 	f16     bool // store matrices as F16
 }
 
-func (b *archBuilder) kv(key string, v interface{}) {
+func (b *archBuilder) kv(key string, v any) {
 	var t ValueType
 	switch x := v.(type) {
 	case string:
@@ -414,8 +414,61 @@ func archBERT() archModel {
 	}
 }
 
+// quantTypes are the ggml block types a model file may store its matrices
+// in; archQuant makes one test model per type.
+var quantTypes = []GGMLType{GGMLQ4_0, GGMLQ4_1, GGMLQ5_0, GGMLQ5_1, GGMLQ8_0, GGMLQ2_K, GGMLQ3_K, GGMLQ4_K, GGMLQ5_K, GGMLQ6_K}
+
+// addQ stores a row-major [rows, cols] matrix quantized to typ block by
+// block with the quantizers of quant_test.go (cols a multiple of the block).
+func (b *archBuilder) addQ(name string, vals []float32, typ GGMLType, rows, cols int) {
+	blk := ggmlBlocks[typ][0]
+	var raw []byte
+	for o := 0; o < len(vals); o += blk {
+		q, _ := quantizers[typ](vals[o : o+blk])
+		raw = append(raw, q...)
+	}
+	b.tensors = append(b.tensors, wTensor{name, []uint64{uint64(cols), uint64(rows)}, typ, raw})
+}
+
+// archQuant: a llama model (byte-level BPE) whose every matrix — the token
+// embedding and the output head included — is stored in typ: 2 layers,
+// dim 256 (a K-quant block is 256 wide), 4 heads of 64, 2 KV heads, FFN
+// 256. The reference dequantizes with its own numpy code.
+func archQuant(typ GGMLType) archModel {
+	b := &archBuilder{rnd: archRand{rand.New(rand.NewSource(100 + int64(typ)))}}
+	const L, D, H, Hkv, F, C = 2, 256, 4, 2, 256, 64
+	hd := D / H
+	b.decoderHeader("llama", L, D, H, Hkv, F, C)
+	b.kvs[1].Value = "attnviz test llama " + typ.String() // general.name
+	b.kv("llama.rope.freq_base", float32(10000))
+	V := b.bpeTokenizer("llama-bpe", true, []string{"<|begin_of_text|>", "<|end_of_text|>"})
+	mat := func(name string, out, in int, gain float64) {
+		b.addQ(name, b.rnd.normal(out*in, gain/math.Sqrt(float64(in)), 0), typ, out, in)
+	}
+	b.addQ("token_embd.weight", b.rnd.normal(V*D, 1, 0), typ, V, D)
+	for l := 0; l < L; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		b.vec(p+"attn_norm.weight", D, 0.1, 1)
+		mat(p+"attn_q.weight", H*hd, D, 2)
+		mat(p+"attn_k.weight", Hkv*hd, D, 2)
+		mat(p+"attn_v.weight", Hkv*hd, D, 1)
+		mat(p+"attn_output.weight", D, H*hd, 1)
+		b.vec(p+"ffn_norm.weight", D, 0.1, 1)
+		mat(p+"ffn_gate.weight", F, D, 1)
+		mat(p+"ffn_up.weight", F, D, 1)
+		mat(p+"ffn_down.weight", D, F, 1)
+	}
+	b.vec("output_norm.weight", D, 0.1, 1)
+	mat("output.weight", V, D, 1)
+	return archModel{name: "llama-" + typ.String(), data: b.bytes(), prompts: []string{"the cat sat on the mat and the dog ran."}}
+}
+
 func archModels() []archModel {
-	return []archModel{archLlamaBPE(), archQwen2(), archGPT2(true), archGPT2(false), archBERT()}
+	ms := []archModel{archLlamaBPE(), archQwen2(), archGPT2(true), archGPT2(false), archBERT()}
+	for _, typ := range quantTypes {
+		ms = append(ms, archQuant(typ))
+	}
+	return ms
 }
 
 func sha(b []byte) string {

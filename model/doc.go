@@ -25,21 +25,25 @@
 //     names and layouts (the table in hf.go), so a forward pass reads one thing.
 //     Architectures: llama, qwen2, gpt2, bert; the shapes every forward
 //     pass needs are checked when the weights are read.
-//   - Model (Load = ReadWeights + FromWeights): the forward pass, written
-//     with tensor ops so it runs on any tensor.Device. FromWeights picks
-//     the forward pass by Config.Arch.
+//   - Model (Load = ReadWeights + FromWeights): the forward passes of
+//     llama, qwen2, gpt2 and bert as llama.cpp's graphs run them (written
+//     out in forward.go), on tensor ops so they run on any tensor.Device.
+//     Linear layers are tensor.Linear (weights packed once for the CPU
+//     matrix product, bias and activation applied in the same pass) and
+//     attention is tensor.AttentionWeights (weights and output kept).
 //
-// The llama forward pass:
+// The forward passes, in short:
 //
-//	x = embed(ids)
-//	for each layer:
-//	    h = RMSNorm(x)
-//	    q, k = RoPE(h Wq), RoPE(h Wk)      interleaved pairs (2i, 2i+1)
-//	    v = h Wv
-//	    x += GQA(q, k, v, causal) Wo       softmax(q kᵀ/√d) v per head
-//	    h = RMSNorm(x)
-//	    x += (SiLU(h W1) ⊙ h W3) W2        SwiGLU
-//	logits = RMSNorm(x) Wout               Wout = the embedding when tied
+//	llama, qwen2  pre-RMSNorm; RoPE (llama: pairs (2i, 2i+1), qwen2: (i, i+d/2));
+//	              grouped-query attention, causal; SwiGLU; qwen2 has q/k/v biases
+//	gpt2          learned positions; pre-LayerNorm with bias; fused q|k|v;
+//	              causal; GELU (tanh); output tied to the embedding or not
+//	bert          learned positions and token types; post-LayerNorm;
+//	              bidirectional (every query sees every key); GELU; no LM head
+//
+// Record.InductionScore and Model.Ablate find induction heads and show what
+// feeds them (lesson 7; the model notebooks/data/induction.gguf is trained
+// by scripts/train_induction.py).
 //
 // Run returns a *Record holding the tokens, the attention weights of every
 // layer and head as one [layers, heads, T, T] tensor, each layer's Q, K and

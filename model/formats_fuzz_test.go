@@ -14,12 +14,12 @@ import (
 func FuzzTokenizerJSON(f *testing.F) {
 	spm, _ := spmTokenizerJSON([]string{"▁", "a", "b", "▁a", "ab"}, []string{"▁ a", "a b"})
 	bl, _ := byteLevelTokenizerJSON(gpt2Pre, []string{"Ġ t", "h e"})
-	smol, _ := byteLevelTokenizerJSON(map[string]interface{}{"type": "Sequence", "pretokenizers": []interface{}{
-		map[string]interface{}{"type": "Digits", "individual_digits": true},
-		map[string]interface{}{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}}}, nil)
-	llama3, _ := byteLevelTokenizerJSON(map[string]interface{}{"type": "Sequence", "pretokenizers": []interface{}{
-		map[string]interface{}{"type": "Split", "pattern": map[string]string{"Regex": preLlama3}, "behavior": "Isolated"},
-		map[string]interface{}{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}}}, []string{"Ġ t"})
+	smol, _ := byteLevelTokenizerJSON(map[string]any{"type": "Sequence", "pretokenizers": []any{
+		map[string]any{"type": "Digits", "individual_digits": true},
+		map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}}}, nil)
+	llama3, _ := byteLevelTokenizerJSON(map[string]any{"type": "Sequence", "pretokenizers": []any{
+		map[string]any{"type": "Split", "pattern": map[string]string{"Regex": preLlama3}, "behavior": "Isolated"},
+		map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}}}, []string{"Ġ t"})
 	wp, _ := wordPieceTokenizerJSON([]string{"hello", "##s"})
 	for _, s := range []string{spm, bl, smol, llama3, wp, "{}", `{"model":{"type":"BPE","vocab":{"a":0},"merges":[["a","a"]]}}`} {
 		f.Add([]byte(s), "Hello, y'all 12345 héllo 🙂")

@@ -3,6 +3,9 @@ package model
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/attnviz/attnviz/tensor"
 )
@@ -76,9 +79,43 @@ type net struct {
 	ropeNone   bool           // learned positions instead of RoPE
 	ffnAct     tensor.Activation
 	tiedOnHead bool // the embedding rows are read from head
+	scratch    *scratchPool
 }
 
-// archOf fills the conventions that follow from the architecture.
+// scratchPool keeps the workspaces of finished forward passes for the next
+// ones (several passes may run at once, each takes its own pair).
+type scratchPool struct {
+	mu   sync.Mutex
+	free [][2]*tensor.Workspace
+}
+
+func (p *scratchPool) get() [2]*tensor.Workspace {
+	if p != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if k := len(p.free); k > 0 {
+			w := p.free[k-1]
+			p.free = p.free[:k-1]
+			return w
+		}
+	}
+	return [2]*tensor.Workspace{tensor.NewWorkspace(), tensor.NewWorkspace()}
+}
+
+func (p *scratchPool) put(w [2]*tensor.Workspace) {
+	w[0].Release()
+	w[1].Release()
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	if len(p.free) < 4 {
+		p.free = append(p.free, w)
+	}
+	p.mu.Unlock()
+}
+
+// archDefaults fills the conventions that follow from the architecture.
 func archDefaults(c *Config) error {
 	switch c.Arch {
 	case "llama":
@@ -110,7 +147,7 @@ func activationOf(name string) (tensor.Activation, error) {
 // buildNet reads every tensor the architecture of c needs from src, checks
 // its shape against c and makes the layers on dev.
 func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
-	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert"}
+	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert", scratch: &scratchPool{}}
 	act, err := activationOf(c.Act)
 	if err != nil {
 		return nil, err
@@ -119,6 +156,17 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 	D, F, V := c.Dim, c.FFN, c.Vocab
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	var firstErr error
+	// Each decoded matrix is garbage once packed; collecting it every few
+	// dozen megabytes keeps the peak memory of loading a big model near
+	// the size of the packed weights (Go's collector would otherwise let
+	// the heap grow to twice the live data first).
+	decoded := 0
+	collect := func() {
+		if decoded > 32<<20 {
+			runtime.GC()
+			decoded = 0
+		}
+	}
 	get := func(name string, optional bool, shape ...int) *tensor.Tensor {
 		if firstErr != nil {
 			return nil
@@ -134,7 +182,8 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			firstErr = err
 			return nil
 		}
-		if !sameShape(t.Shape(), shape) {
+		decoded += 4 * t.Len()
+		if !slices.Equal(t.Shape(), shape) {
 			firstErr = tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", name, t.Shape(), c, shape)
 			return nil
 		}
@@ -172,8 +221,29 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 		return t.Data()
 	}
 
-	// Embeddings.
+	// Embeddings, and the output head first: a tied head is the embedding
+	// matrix, packed once and read back row by row for the lookup, so the
+	// decoded matrix is garbage as soon as it is packed (and collected
+	// before the layers are decoded: it is the largest tensor).
 	emb := get("token_embd.weight", false, V, D)
+	if firstErr == nil && c.Arch != "bert" {
+		if src.Has("output.weight") {
+			n.embed = emb.Data()
+			n.head = lin("output.weight", "", V, D, true)
+			c.TiedEmbeddings = false
+		} else {
+			c.TiedEmbeddings = true
+			n.head = tensor.NewLinear(emb.To(dev), nil)
+			if firstErr = n.head.Err(); firstErr == nil {
+				n.tiedOnHead = true
+			}
+		}
+	} else if firstErr == nil {
+		n.embed = emb.Data()
+	}
+	emb = nil
+	runtime.GC()
+	decoded = 0
 	if c.Arch == "gpt2" || c.Arch == "bert" {
 		n.pos = host(get("position_embd.weight", false, c.Context, D))
 	}
@@ -233,6 +303,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 			return nil, firstErr
 		}
 		n.blocks = append(n.blocks, b)
+		collect()
 	}
 
 	if c.Arch != "bert" {
@@ -240,23 +311,9 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 		if c.Arch == "gpt2" {
 			n.outNormB = vec("output_norm.bias", false, D)
 		}
-		if src.Has("output.weight") {
-			n.head = lin("output.weight", "", V, D, true)
-			c.TiedEmbeddings = false
-		} else if firstErr == nil {
-			// Tied: the embedding matrix is the head; keep it once, packed
-			// for the head, and read embedding rows from there.
-			c.TiedEmbeddings = true
-			n.head = tensor.NewLinear(emb.To(dev), nil)
-			firstErr = n.head.Err()
-			n.tiedOnHead = true
-		}
 	}
 	if firstErr != nil {
 		return nil, firstErr
-	}
-	if !n.tiedOnHead {
-		n.embed = emb.Data()
 	}
 	return n, nil
 }
@@ -264,6 +321,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 // to returns a copy of the layers on dev.
 func (n *net) to(dev tensor.Device) (*net, error) {
 	c := *n
+	c.scratch = &scratchPool{}
 	var err error
 	mv := func(t *tensor.Tensor) *tensor.Tensor {
 		if t == nil || err != nil {
@@ -318,7 +376,6 @@ func (n *net) embedRow(id, dim int, dst []float32) {
 type pass struct {
 	logits     *tensor.Tensor // [T, Vocab]; nil for bert
 	hidden     *tensor.Tensor // [T, Dim] the last layer's output (before the final norm)
-	att        []*tensor.Tensor
 	qs, ks, vs []*tensor.Tensor
 }
 
@@ -330,9 +387,19 @@ func (m *Model) norm(x, w, b *tensor.Tensor) *tensor.Tensor {
 }
 
 // forward runs the model on ids (types: BERT's token types, nil for all 0)
-// and, if capture, keeps each layer's attention weights [H,T,T], Q [H,T,d]
-// and K, V [Hkv,T,d].
-func (m *Model) forward(ids, types []int, capture bool) (*pass, error) {
+// and, if att is not nil, writes each layer's attention weights into
+// att.Index(l) ([Layers, H, T, T] on the model's device) and keeps Q
+// [H,T,d] and K, V [Hkv,T,d].
+//
+// Memory: the intermediate results of layer l are made in one of two
+// tensor.Workspaces, alternately, so they are released (and their memory
+// reused) two layers later without the garbage collector; what the pass
+// returns — the weights, written in place, and clones of Q, K, V, the
+// hidden state and the logits — is all it allocates. A new forward pass
+// (another architecture) keeps this shape: Release the layer's workspace,
+// Use the residual stream in it, Clone what outlives the layer.
+func (m *Model) forward(ids, types []int, att *tensor.Tensor) (*pass, error) {
+	capture := att != nil
 	c, n := m.cfg, m.net
 	T := len(ids)
 	if T == 0 {
@@ -370,13 +437,20 @@ func (m *Model) forward(ids, types []int, capture bool) (*pass, error) {
 			}
 		}
 	}
-	x := tensor.New(x0, T, D).To(m.dev)
+	ws := n.scratch.get()
+	defer n.scratch.put(ws)
+	x := ws[0].Use(tensor.Wrap(x0, T, D).To(m.dev))
 	if n.embNorm != nil {
 		x = x.LayerNorm(n.embNorm, n.embNormB, c.NormEps)
 	}
 	res := &pass{}
 	H, Hkv, hd := c.Heads, c.KVHeads, c.HeadDim
 	for l, b := range n.blocks {
+		// Layer l's results go to ws[(l+1)%2], which held layer l−2's
+		// (dead now: x of layer l−1 lives in the other one).
+		w := ws[(l+1)%2]
+		w.Release()
+		x = w.Use(x)
 		h := x
 		if !n.postNorm {
 			h = m.norm(x, b.attnNorm, b.attnNormB)
@@ -397,11 +471,16 @@ func (m *Model) forward(ids, types []int, capture bool) (*pass, error) {
 		if !n.ropeNone {
 			q, k = m.rope(q), m.rope(k)
 		}
-		a := tensor.AttentionWeights(q, k, v, c.Causal)
+		var a *tensor.Attention
+		if capture {
+			a = tensor.AttentionWeightsInto(att.Index(l), q, k, v, c.Causal)
+		} else {
+			a = tensor.AttentionWeights(q, k, v, c.Causal)
+		}
 		if err := a.Err(); err != nil {
 			return nil, fmt.Errorf("model: layer %d attention: %w", l, err)
 		}
-		o := b.wo.Forward(tensor.MergeHeads(a.Output))
+		o := b.wo.Forward(tensor.MergeHeads(m.ablateOutput(l, a.Output)))
 		if n.postNorm {
 			x = x.Add(o).LayerNorm(b.attnOutNorm, b.attnOutNormB, c.NormEps)
 			f := b.down.Forward(b.up.ForwardAct(x, n.ffnAct))
@@ -421,16 +500,18 @@ func (m *Model) forward(ids, types []int, capture bool) (*pass, error) {
 			return nil, fmt.Errorf("model: layer %d: %w", l, err)
 		}
 		if capture {
-			res.att = append(res.att, a.Weights)
-			res.qs, res.ks, res.vs = append(res.qs, q), append(res.ks, k), append(res.vs, v)
+			res.qs, res.ks, res.vs = append(res.qs, q.Clone()), append(res.ks, k.Clone()), append(res.vs, v.Clone())
 		}
 		if m.progress != nil {
 			m.progress("layer", l+1, c.Layers)
 		}
 	}
-	res.hidden = x
+	w := ws[(len(n.blocks)+1)%2]
+	w.Release()
+	x = w.Use(x)
+	res.hidden = x.Clone()
 	if n.head != nil {
-		res.logits = n.head.Forward(m.norm(x, n.outNorm, n.outNormB))
+		res.logits = n.head.Forward(m.norm(x, n.outNorm, n.outNormB)).Clone()
 		if err := res.logits.Err(); err != nil {
 			return nil, fmt.Errorf("model: output: %w", err)
 		}

@@ -54,7 +54,7 @@ func (v ValueType) String() string {
 	return fmt.Sprintf("type(%d)", uint32(v))
 }
 
-// fixed size in bytes of a scalar value type (0 for string/array/unknown).
+// size is the fixed size in bytes of a scalar value type (0 for string/array/unknown).
 func (v ValueType) size() int {
 	switch v {
 	case TypeUint8, TypeInt8, TypeBool:
@@ -112,14 +112,14 @@ var ggmlBlocks = map[GGMLType][2]int{
 type KV struct {
 	Key   string
 	Type  ValueType
-	Value interface{}
+	Value any
 }
 
 // Array is a GGUF metadata array. Values holds a slice of the element type
 // ([]string, []float32, []int32, []uint32, ...); nested arrays are []*Array.
 type Array struct {
 	Elem   ValueType
-	Values interface{}
+	Values any
 	Len    int
 }
 
@@ -463,7 +463,7 @@ func (g *GGUF) Ints(key string) ([]int, bool) {
 	return out, true
 }
 
-func toInt(v interface{}) (int, bool) {
+func toInt(v any) (int, bool) {
 	switch x := v.(type) {
 	case uint8:
 		return int(x), true
@@ -598,7 +598,7 @@ func (r *reader) str() string {
 	return s
 }
 
-func (r *reader) value(t ValueType, depth int) interface{} {
+func (r *reader) value(t ValueType, depth int) any {
 	switch t {
 	case TypeUint8:
 		return r.u8()

@@ -26,7 +26,7 @@ func TestParseGGUFAllTypes(t *testing.T) {
 		if g.Version != v || g.Alignment != 32 || g.DataStart%32 != 0 {
 			t.Errorf("v%d: version %d alignment %d data start %d", v, g.Version, g.Alignment, g.DataStart)
 		}
-		want := map[string]interface{}{
+		want := map[string]any{
 			"u8": uint8(200), "i8": int8(-5), "u16": uint16(65000), "i16": int16(-300),
 			"u32": uint32(4000000000), "i32": int32(-7), "f32": float32(1.5), "bool": true,
 			"u64": uint64(1 << 40), "i64": int64(-1 << 40), "f64": 2.25, "general.architecture": "llama",

@@ -24,7 +24,7 @@ func (w *ggufWriter) u32(v uint32) { binary.Write(&w.Buffer, binary.LittleEndian
 func (w *ggufWriter) u64(v uint64) { binary.Write(&w.Buffer, binary.LittleEndian, v) }
 func (w *ggufWriter) str(s string) { w.u64(uint64(len(s))); w.WriteString(s) }
 
-func (w *ggufWriter) val(t ValueType, v interface{}) {
+func (w *ggufWriter) val(t ValueType, v any) {
 	switch t {
 	case TypeString:
 		w.str(v.(string))

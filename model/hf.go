@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,7 +120,7 @@ func hfArchOf(c *hfConfig) string {
 	return ""
 }
 
-func readJSON(path string, v interface{}) error {
+func readJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -430,12 +431,7 @@ func openHFTensors(dir string) (*hfSource, error) {
 		if len(idx.WeightMap) == 0 {
 			return nil, tensor.Errorf(tensor.ErrFormat, "model: %s has no weight_map; it lists no tensors", index)
 		}
-		names := make([]string, 0, len(idx.WeightMap))
-		for n := range idx.WeightMap {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(idx.WeightMap)) {
 			f, err := load(idx.WeightMap[n])
 			if err != nil {
 				return nil, err
@@ -567,12 +563,7 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 // mapNames builds the GGUF-named view of the folder's tensors.
 func (s *hfSource) mapNames(c *Config) error {
 	s.byName = map[string]*hfTensor{}
-	names := make([]string, 0, len(s.hf))
-	for n := range s.hf {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(s.hf)) {
 		g, conv, ok := hfMapName(c.Arch, n)
 		if !ok {
 			continue
@@ -623,6 +614,21 @@ func (s *hfSource) info(name string) ([]int, string, bool) {
 		return append([]int(nil), t.shape...), "F32", true
 	}
 	return append([]int(nil), t.shape...), t.file.Dtype(t.hfName), true
+}
+
+// tensor serves, without a copy beyond the decoding itself, a tensor whose
+// stored layout is already the one asked for, and a transposition by one
+// copy; permuted rows go through decode.
+func (s *hfSource) tensor(name string, transpose bool) (*tensor.Tensor, bool) {
+	t, ok := s.byName[name]
+	if !ok || t.computed != nil || t.permute > 0 {
+		return nil, false
+	}
+	x := t.file.Tensor(t.hfName)
+	if x.Err() != nil || x.Rank() != 2 || t.conv1D == transpose {
+		return x, true // already in the wanted layout (or carrying its error)
+	}
+	return x.T().Contiguous(), true
 }
 
 // decode reads the tensor and converts it to the GGUF layout: Conv1D
@@ -729,6 +735,9 @@ type hfComponent struct {
 	UseRegex            *bool           `json:"use_regex"`
 	AddPrefixSpace      *bool           `json:"add_prefix_space"`
 	IndividualDigits    bool            `json:"individual_digits"`
+	Replacement         string          `json:"replacement"`
+	PrependScheme       string          `json:"prepend_scheme"`
+	Split               *bool           `json:"split"`
 	Lowercase           *bool           `json:"lowercase"`
 	StripAccents        *bool           `json:"strip_accents"`
 	Single              json.RawMessage `json:"single"`
@@ -909,13 +918,19 @@ func hfBPE(j *hfTokenizerJSON, toks []string, types []int) (*BPE, error) {
 		return nil, err
 	}
 	t := &BPE{vocab: v}
-	if pre == nil {
-		// SentencePiece kind: the normalizer turns spaces into "▁" (and
-		// prepends one); characters missing from the vocabulary become
-		// <0xXX> byte tokens.
+	if pre == nil || pre.Type == "Metaspace" {
+		// SentencePiece kind: the normalizer (older files) or a Metaspace
+		// pre-tokenizer that does not split (newer ones) turns spaces into
+		// "▁" and prepends one; characters missing from the vocabulary
+		// become <0xXX> byte tokens.
 		norm, _ := parseComponent(j.Normalizer)
-		if norm == nil || !spmNormalizer(norm) || !j.Model.ByteFallback {
-			return nil, tensor.Errorf(tensor.ErrFormat, "tokenizer: tokenizer.json is a BPE without a pre-tokenizer, but not SentencePiece-style (a normalizer replacing \" \" with \"▁\" and byte_fallback); attnviz cannot tokenize with it")
+		spmLike := pre == nil && norm != nil && spmNormalizer(norm)
+		if pre != nil {
+			spmLike = pre.Replacement == spaceMark && pre.Split != nil && !*pre.Split &&
+				(pre.PrependScheme == "first" || pre.PrependScheme == "always")
+		}
+		if !spmLike || !j.Model.ByteFallback {
+			return nil, tensor.Errorf(tensor.ErrFormat, "tokenizer: tokenizer.json is a BPE that is neither byte-level nor SentencePiece-style (spaces as \"▁\" by a normalizer or a Metaspace pre-tokenizer with split false, and byte_fallback); attnviz cannot tokenize with it")
 		}
 		t.spm = true
 		for i := range t.bytes {

@@ -19,7 +19,7 @@ import (
 
 // hfModel is a model in Hugging Face's names and layouts.
 type hfModel struct {
-	config    map[string]interface{}
+	config    map[string]any
 	tensors   map[string]*tensor.Tensor
 	tokenizer string // tokenizer.json ("" writes none)
 }
@@ -65,7 +65,7 @@ func (m *hfModel) write(t testing.TB, dir string, shards int) {
 			t.Fatal(err)
 		}
 	}
-	b, _ := json.Marshal(map[string]interface{}{"metadata": map[string]int{}, "weight_map": index})
+	b, _ := json.Marshal(map[string]any{"metadata": map[string]int{}, "weight_map": index})
 	if err := os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -86,20 +86,20 @@ func spmTokenizerJSON(pieces []string, merges []string) (string, int) {
 	for i, p := range pieces {
 		vocab[p] = 259 + i
 	}
-	j := map[string]interface{}{
-		"added_tokens": []map[string]interface{}{
+	j := map[string]any{
+		"added_tokens": []map[string]any{
 			{"id": 0, "content": "<unk>", "special": true},
 			{"id": 1, "content": "<s>", "special": true},
 			{"id": 2, "content": "</s>", "special": true},
 		},
-		"normalizer": map[string]interface{}{"type": "Sequence", "normalizers": []map[string]interface{}{
+		"normalizer": map[string]any{"type": "Sequence", "normalizers": []map[string]any{
 			{"type": "Prepend", "prepend": "▁"},
 			{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "▁"},
 		}},
 		"pre_tokenizer": nil,
-		"post_processor": map[string]interface{}{"type": "TemplateProcessing",
-			"single": []map[string]interface{}{{"SpecialToken": map[string]interface{}{"id": "<s>", "type_id": 0}}, {"Sequence": map[string]interface{}{"id": "A", "type_id": 0}}}},
-		"model": map[string]interface{}{"type": "BPE", "vocab": vocab, "merges": merges, "byte_fallback": true, "unk_token": "<unk>"},
+		"post_processor": map[string]any{"type": "TemplateProcessing",
+			"single": []map[string]any{{"SpecialToken": map[string]any{"id": "<s>", "type_id": 0}}, {"Sequence": map[string]any{"id": "A", "type_id": 0}}}},
+		"model": map[string]any{"type": "BPE", "vocab": vocab, "merges": merges, "byte_fallback": true, "unk_token": "<unk>"},
 	}
 	b, _ := json.Marshal(j)
 	return string(b), len(vocab)
@@ -107,7 +107,7 @@ func spmTokenizerJSON(pieces []string, merges []string) (string, int) {
 
 // byteLevelTokenizerJSON is a small GPT-2-style tokenizer.json: the 256
 // byte characters, a few merges, <|endoftext|>.
-func byteLevelTokenizerJSON(pre interface{}, merges []string) (string, int) {
+func byteLevelTokenizerJSON(pre any, merges []string) (string, int) {
 	vocab := map[string]int{}
 	for b := 0; b < 256; b++ {
 		vocab[byteChars[b]] = b
@@ -116,23 +116,23 @@ func byteLevelTokenizerJSON(pre interface{}, merges []string) (string, int) {
 		vocab[strings.ReplaceAll(m, " ", "")] = len(vocab)
 	}
 	eot := len(vocab)
-	j := map[string]interface{}{
-		"added_tokens":  []map[string]interface{}{{"id": eot, "content": "<|endoftext|>", "special": true}},
+	j := map[string]any{
+		"added_tokens":  []map[string]any{{"id": eot, "content": "<|endoftext|>", "special": true}},
 		"pre_tokenizer": pre,
-		"model":         map[string]interface{}{"type": "BPE", "vocab": vocab, "merges": merges},
+		"model":         map[string]any{"type": "BPE", "vocab": vocab, "merges": merges},
 	}
 	b, _ := json.Marshal(j)
 	return string(b), eot + 1
 }
 
-var gpt2Pre = map[string]interface{}{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
+var gpt2Pre = map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}
 
 func tinyLlamaHF(arch string, tied bool) *hfModel {
 	seed := int64(100)
 	tok, V := spmTokenizerJSON([]string{"▁", "a", "b", "▁a", "ab", "▁b"}, []string{"▁ a", "a b", "▁ b"})
 	D, H, KV, HD, F, L := 8, 2, 1, 4, 12, 2
 	m := &hfModel{
-		config: map[string]interface{}{
+		config: map[string]any{
 			"model_type": arch, "architectures": []string{"LlamaForCausalLM"},
 			"hidden_size": D, "num_hidden_layers": L, "num_attention_heads": H, "num_key_value_heads": KV,
 			"intermediate_size": F, "max_position_embeddings": 32, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
@@ -175,7 +175,7 @@ func tinyGPT2HF(prefix string) *hfModel {
 	tok, V := byteLevelTokenizerJSON(gpt2Pre, []string{"Ġ t", "h e", "Ġt he"})
 	D, F, L, C := 8, 32, 2, 16
 	m := &hfModel{
-		config: map[string]interface{}{
+		config: map[string]any{
 			"model_type": "gpt2", "n_embd": D, "n_layer": L, "n_head": 2, "n_positions": C, "n_ctx": C,
 			"layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "vocab_size": V,
 			"bos_token_id": V - 1, "eos_token_id": V - 1,
@@ -212,17 +212,17 @@ func wordPieceTokenizerJSON(words []string) (string, int) {
 	for _, w := range words {
 		vocab[w] = len(vocab)
 	}
-	var added []map[string]interface{}
+	var added []map[string]any
 	for _, s := range []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"} {
-		added = append(added, map[string]interface{}{"id": vocab[s], "content": s, "special": true})
+		added = append(added, map[string]any{"id": vocab[s], "content": s, "special": true})
 	}
-	j := map[string]interface{}{
+	j := map[string]any{
 		"added_tokens":  added,
-		"normalizer":    map[string]interface{}{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": nil, "lowercase": true},
-		"pre_tokenizer": map[string]interface{}{"type": "BertPreTokenizer"},
-		"post_processor": map[string]interface{}{"type": "TemplateProcessing", "single": []map[string]interface{}{
-			{"SpecialToken": map[string]interface{}{"id": "[CLS]"}}, {"Sequence": map[string]interface{}{"id": "A"}}, {"SpecialToken": map[string]interface{}{"id": "[SEP]"}}}},
-		"model": map[string]interface{}{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab},
+		"normalizer":    map[string]any{"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": nil, "lowercase": true},
+		"pre_tokenizer": map[string]any{"type": "BertPreTokenizer"},
+		"post_processor": map[string]any{"type": "TemplateProcessing", "single": []map[string]any{
+			{"SpecialToken": map[string]any{"id": "[CLS]"}}, {"Sequence": map[string]any{"id": "A"}}, {"SpecialToken": map[string]any{"id": "[SEP]"}}}},
+		"model": map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab},
 	}
 	b, _ := json.Marshal(j)
 	return string(b), len(vocab)
@@ -233,7 +233,7 @@ func tinyBertHF(prefix string, oldNames bool) *hfModel {
 	tok, V := wordPieceTokenizerJSON([]string{"hello", "world", "##s", ",", "!", "the", "cat", "##ty"})
 	D, F, L, C := 8, 16, 2, 16
 	m := &hfModel{
-		config: map[string]interface{}{
+		config: map[string]any{
 			"model_type": "bert", "architectures": []string{"BertModel"}, "hidden_size": D, "num_hidden_layers": L,
 			"num_attention_heads": 2, "intermediate_size": F, "max_position_embeddings": C, "type_vocab_size": 2,
 			"layer_norm_eps": 1e-12, "hidden_act": "gelu", "vocab_size": V,
@@ -662,7 +662,7 @@ func TestHFBadFolders(t *testing.T) {
 // here against Meta's apply_scaling (new frequency = freq / divisor).
 func TestHFRopeScaling(t *testing.T) {
 	m := tinyLlamaHF("llama", false)
-	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "linear", "factor": 4.0}
+	m.config["rope_scaling"] = map[string]any{"rope_type": "linear", "factor": 4.0}
 	dir := filepath.Join(t.TempDir(), "lin")
 	m.write(t, dir, 1)
 	w, err := ReadWeights(dir)
@@ -676,7 +676,7 @@ func TestHFRopeScaling(t *testing.T) {
 	base, hd := 500000.0, 64
 	m.config["rope_theta"] = base
 	m.config["head_dim"] = hd
-	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+	m.config["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
 	c, freqs, err := parseHFConfig(mustJSONBytes(m.config))
 	if err != nil {
 		t.Fatal(err)
@@ -708,7 +708,7 @@ func TestHFRopeScaling(t *testing.T) {
 	if kinds["kept"] == 0 || kinds["divided"] == 0 || kinds["blended"] == 0 {
 		t.Errorf("the test should cover all three bands: %v", kinds)
 	}
-	m.config["rope_scaling"] = map[string]interface{}{"rope_type": "yarn", "factor": 4.0}
+	m.config["rope_scaling"] = map[string]any{"rope_type": "yarn", "factor": 4.0}
 	if _, err := ParseHFConfig(mustJSONBytes(m.config)); err == nil || !strings.Contains(err.Error(), `rope_scaling "yarn"`) {
 		t.Errorf("yarn: %v", err)
 	}

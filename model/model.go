@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/attnstat"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -38,7 +39,8 @@ type Model struct {
 	dev      tensor.Device
 	progress ProgressFunc
 	net      *net
-	loadErr  error // from To: reported by Run
+	loadErr  error    // from To or Ablate: reported by Run
+	ablated  [][2]int // (layer, head) pairs whose output is zeroed (Ablate)
 }
 
 // MustLoad is Load for notebooks and examples: it panics with Load's error.
@@ -93,18 +95,6 @@ func FromWeights(w *Weights, opts ...Option) (*Model, error) {
 	return &Model{cfg: c, tok: w.Tokenizer, dev: o.dev, progress: o.progress, net: n}, nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Config returns the model's dimensions.
 func (m *Model) Config() Config {
 	if m == nil {
@@ -134,7 +124,7 @@ func (m *Model) String() string {
 	if m == nil {
 		return "<nil model>"
 	}
-	return m.cfg.String() + " on " + m.dev.Name()
+	return m.cfg.String() + " on " + m.dev.Name() + m.ablatedString()
 }
 
 // To returns a copy of the model whose weights live on dev (the tokenizer
@@ -335,23 +325,21 @@ func (m *Model) RunTypes(ids, types []int) *Record {
 	if types != nil && m.net.types == nil {
 		return fail(tensor.Errorf(tensor.ErrValue, "model: %s has no token types; pass nil", m.cfg.Arch))
 	}
-	p, err := m.forward(ids, types, true)
+	T := len(ids)
+	if T == 0 || T > m.cfg.Context {
+		_, err := m.forward(ids, types, nil) // says what is wrong
+		return fail(err)
+	}
+	// The layers write their weights straight into the record.
+	att := tensor.Zeros(m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
+	if err := att.Err(); err != nil {
+		return fail(err)
+	}
+	p, err := m.forward(ids, types, att)
 	if err != nil {
 		return fail(err)
 	}
-	T := len(ids)
-	all := make([]float32, 0, m.cfg.Layers*m.cfg.Heads*T*T)
-	for _, a := range p.att {
-		d, err := a.DataErr()
-		if err != nil {
-			return fail(err)
-		}
-		all = append(all, d...)
-	}
-	r.Attention = tensor.New(all, m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
-	if err := r.Attention.Err(); err != nil {
-		return fail(err)
-	}
+	r.Attention = att
 	r.Logits, r.Hidden, r.Q, r.K, r.V = p.logits, p.hidden, p.qs, p.ks, p.vs
 	return r
 }
@@ -386,7 +374,7 @@ func (m *Model) GenerateIDs(ids []int, n int) ([]int, error) {
 	quiet := *m
 	quiet.progress = nil
 	for i := 0; i < n && len(ids) < m.cfg.Context; i++ {
-		p, err := quiet.forward(ids, nil, false)
+		p, err := quiet.forward(ids, nil, nil)
 		if err != nil {
 			return ids, err
 		}
@@ -459,16 +447,23 @@ func (r *Record) SaveSafetensors(path string) error {
 
 // PrevTokenScore is, for every layer and head, the mean weight a query puts
 // on the token just before it (queries 1 … T−1): [Layers, Heads]. Values
-// near 1 mark previous-token heads.
-func (r *Record) PrevTokenScore() *tensor.Tensor { return r.diagScore("PrevTokenScore", 1) }
+// near 1 mark previous-token heads. The definition is viz's "previous
+// token" statistic too (both use internal/attnstat).
+func (r *Record) PrevTokenScore() *tensor.Tensor {
+	return r.headScore("PrevTokenScore", attnstat.PrevToken)
+}
 
 // FirstTokenScore is, for every layer and head, the mean weight a query
 // puts on the first token, BOS (queries 1 … T−1): [Layers, Heads]. Heads
 // far above the uniform share (mean of 1/(i+1)) use BOS as a resting place
-// ("attention sink").
-func (r *Record) FirstTokenScore() *tensor.Tensor { return r.diagScore("FirstTokenScore", -1) }
+// ("attention sink"). Query 0 is left out because it can only attend to
+// BOS: its weight 1 there says nothing about the head. The definition is
+// viz's "sink mass" too (both use internal/attnstat).
+func (r *Record) FirstTokenScore() *tensor.Tensor {
+	return r.headScore("FirstTokenScore", attnstat.Sink)
+}
 
-func (r *Record) diagScore(op string, lag int) *tensor.Tensor {
+func (r *Record) headScore(op string, stat func(p []float32, tq, tk int) float64) *tensor.Tensor {
 	if err := r.Err(); err != nil {
 		return tensor.Failed(err)
 	}
@@ -483,15 +478,7 @@ func (r *Record) diagScore(op string, lag int) *tensor.Tensor {
 	L, H := r.Config.Layers, r.Config.Heads
 	out := make([]float32, L*H)
 	for lh := range out {
-		var s float64
-		for i := 1; i < T; i++ {
-			j := i - lag
-			if lag < 0 {
-				j = 0
-			}
-			s += float64(d[(lh*T+i)*T+j])
-		}
-		out[lh] = float32(s / float64(T-1))
+		out[lh] = float32(stat(d[lh*T*T:(lh+1)*T*T], T, T))
 	}
 	return tensor.New(out, L, H)
 }

@@ -406,12 +406,15 @@ func mustParse(t testing.TB, b []byte) *GGUF {
 func BenchmarkForward128(b *testing.B) {
 	m := testModel(b)
 	ids := m.Tokenize(strings.Repeat("Once upon a time, there was a little girl named Lily. ", 10))[:128]
+	b.ReportAllocs()
 	b.ResetTimer()
+	c := startCPU()
 	for i := 0; i < b.N; i++ {
 		if r := m.RunIDs(ids); r.Err() != nil {
 			b.Fatal(r.Err())
 		}
 	}
+	c.report(b)
 }
 
 // The same model stored as F16 loads and behaves nearly the same.

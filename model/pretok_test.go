@@ -18,8 +18,8 @@ func TestPreTokenizersMatchRegex(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ref struct {
-		Classes map[string]string        `json:"classes"`
-		Cases   []map[string]interface{} `json:"cases"`
+		Classes map[string]string `json:"classes"`
+		Cases   []map[string]any  `json:"cases"`
 	}
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestPreTokenizersMatchRegex(t *testing.T) {
 		text := c["text"].(string)
 		for name := range BPEPreTokenizers {
 			var want []string
-			for _, p := range c[name].([]interface{}) {
+			for _, p := range c[name].([]any) {
 				want = append(want, p.(string))
 			}
 			split, _, _, _ := preSplitter(name)

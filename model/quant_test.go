@@ -2,9 +2,12 @@ package model
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
 	"reflect"
 	"testing"
 
@@ -20,7 +23,7 @@ func TestDequantHandBlocks(t *testing.T) {
 	cases := []struct {
 		typ  GGMLType
 		blk  func() []byte
-		want map[int]float32 // element → value; every other element checked against zeroVal
+		want map[int]float32 // element → value; every other element checked against zero
 		zero float32         // the value of an all-zero quant in this block (where not listed)
 	}{
 		{GGMLQ8_0, func() []byte {
@@ -221,7 +224,7 @@ func qround(x, step float32) int {
 	return int(math.Round(float64(x / step)))
 }
 
-// quantizeBlock encodes one block of xs and returns the bytes and, per
+// A quantizer encodes one block of xs and returns the bytes and, per
 // element, the step (the error bound is half of it).
 type quantizer func(xs []float32) (raw []byte, steps []float32)
 
@@ -563,4 +566,50 @@ func scaleOffsets(typ GGMLType) []int {
 		return []int{208}
 	}
 	return nil
+}
+
+// Random bytes as blocks of every type, decoded here and by the numpy
+// dequantizer of scripts/torch_arch_ref.py (written independently, in
+// float64): testdata/quant_ref.json, `make model-quant-ref`.
+func TestDequantMatchesNumpy(t *testing.T) {
+	b, err := os.ReadFile("testdata/quant_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref map[string]struct {
+		Type   int       `json:"type"`
+		Raw    string    `json:"raw"`
+		Values []float64 `json:"values"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref) != 10 {
+		t.Errorf("%d types in the reference, want 10", len(ref))
+	}
+	for name, c := range ref {
+		typ := GGMLType(c.Type)
+		raw, err := hex.DecodeString(c.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk := ggmlBlocks[typ]
+		if typ.String() != name || len(raw)%blk[1] != 0 || len(raw)/blk[1]*blk[0] != len(c.Values) {
+			t.Fatalf("%s: bad reference entry", name)
+		}
+		got := make([]float32, len(c.Values))
+		dequantizers[typ](got, raw)
+		for b0 := 0; b0 < len(got); b0 += blk[0] {
+			scale := 0.0
+			for _, v := range c.Values[b0 : b0+blk[0]] {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			for i := b0; i < b0+blk[0]; i++ {
+				// float32 rounding of the products and sums, against float64
+				if d := math.Abs(float64(got[i]) - c.Values[i]); d > 1e-6*scale+1e-30 {
+					t.Fatalf("%s element %d: %v here, %v in numpy (|diff| %g, block max %g)", name, i, got[i], c.Values[i], d, scale)
+				}
+			}
+		}
+	}
 }

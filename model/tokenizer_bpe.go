@@ -1,7 +1,8 @@
 package model
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,12 +77,7 @@ func preSplitter(name string) (split func([]rune) []int, ignoreMerges, addBOS bo
 }
 
 func preNames() string {
-	names := make([]string, 0, len(BPEPreTokenizers))
-	for n := range BPEPreTokenizers {
-		names = append(names, "\""+n+"\"")
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return `"` + strings.Join(slices.Sorted(maps.Keys(BPEPreTokenizers)), `", "`) + `"`
 }
 
 func newBPEGGUF(g *GGUF, toks []string, types []int) (*BPE, error) {

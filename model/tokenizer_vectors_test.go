@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func TestTokenizerVectors(t *testing.T) {
 			ok := 0
 			for i, text := range texts {
 				got := tok.Encode(text, false)
-				if equalInts(got, want[i]) {
+				if slices.Equal(got, want[i]) {
 					ok++
 				} else {
 					t.Errorf("%q:\n got %v\nwant %v", text, got, want[i])
@@ -85,18 +86,6 @@ func TestTokenizerVectors(t *testing.T) {
 			t.Logf("%s: %d/%d vectors match", c.file, ok, len(texts))
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The same vocabularies as Hugging Face tokenizer.json files (GPT-2 from
@@ -131,11 +120,11 @@ func TestTokenizerJSONVectors(t *testing.T) {
 		"ggml-vocab-bert-bge.gguf": func(t *testing.T) []byte {
 			toks, types := ggufVocab(t, "ggml-vocab-bert-bge.gguf")
 			vocab := map[string]int{}
-			var added []map[string]interface{}
+			var added []map[string]any
 			for i, s := range toks {
 				switch {
 				case types[i] == tokControl:
-					added = append(added, map[string]interface{}{"id": i, "content": s, "special": true})
+					added = append(added, map[string]any{"id": i, "content": s, "special": true})
 				case strings.HasPrefix(s, spaceMark):
 					s = s[len(spaceMark):]
 				case !(strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]")):
@@ -143,11 +132,11 @@ func TestTokenizerJSONVectors(t *testing.T) {
 				}
 				vocab[s] = i
 			}
-			return mustJSONBytes(map[string]interface{}{
+			return mustJSONBytes(map[string]any{
 				"added_tokens":  added,
-				"normalizer":    map[string]interface{}{"type": "BertNormalizer", "lowercase": true, "strip_accents": nil},
-				"pre_tokenizer": map[string]interface{}{"type": "BertPreTokenizer"},
-				"model":         map[string]interface{}{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab},
+				"normalizer":    map[string]any{"type": "BertNormalizer", "lowercase": true, "strip_accents": nil},
+				"pre_tokenizer": map[string]any{"type": "BertPreTokenizer"},
+				"model":         map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": vocab},
 			})
 		},
 		"ggml-vocab-llama-spm.gguf": func(t *testing.T) []byte {
@@ -155,11 +144,11 @@ func TestTokenizerJSONVectors(t *testing.T) {
 			g, _ := ReadGGUF(filepath.Join(tokenizerDir, "ggml-vocab-llama-spm.gguf"))
 			scores, _ := g.Floats("tokenizer.ggml.scores")
 			vocab := map[string]int{}
-			var added []map[string]interface{}
+			var added []map[string]any
 			for i, s := range toks {
 				vocab[s] = i
 				if types[i] == tokControl || types[i] == tokUnknown {
-					added = append(added, map[string]interface{}{"id": i, "content": s, "special": true})
+					added = append(added, map[string]any{"id": i, "content": s, "special": true})
 				}
 			}
 			// transformers' SentencePieceExtractor: every split of a piece
@@ -194,32 +183,42 @@ func TestTokenizerJSONVectors(t *testing.T) {
 			for i, m := range ms {
 				merges[i] = m.l + " " + m.r
 			}
-			return mustJSONBytes(map[string]interface{}{
+			return mustJSONBytes(map[string]any{
 				"added_tokens": added,
-				"normalizer": map[string]interface{}{"type": "Sequence", "normalizers": []map[string]interface{}{
+				"normalizer": map[string]any{"type": "Sequence", "normalizers": []map[string]any{
 					{"type": "Prepend", "prepend": "▁"},
 					{"type": "Replace", "pattern": map[string]string{"String": " "}, "content": "▁"},
 				}},
-				"model": map[string]interface{}{"type": "BPE", "vocab": vocab, "merges": merges, "byte_fallback": true, "unk_token": "<unk>"},
+				"model": map[string]any{"type": "BPE", "vocab": vocab, "merges": merges, "byte_fallback": true, "unk_token": "<unk>"},
 			})
 		},
 	}
-	for _, file := range []string{"ggml-vocab-gpt-2.gguf", "ggml-vocab-bert-bge.gguf", "ggml-vocab-llama-spm.gguf"} {
-		t.Run(file, func(t *testing.T) {
-			tok, err := ParseTokenizerJSON(build[file](t), 0)
+	// Newer Llama tokenizer.json files say the same with a Metaspace
+	// pre-tokenizer that does not split, and no normalizer.
+	build["ggml-vocab-llama-spm.gguf (Metaspace)"] = func(t *testing.T) []byte {
+		var j map[string]any
+		json.Unmarshal(build["ggml-vocab-llama-spm.gguf"](t), &j)
+		delete(j, "normalizer")
+		j["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}
+		return mustJSONBytes(j)
+	}
+	for _, name := range []string{"ggml-vocab-gpt-2.gguf", "ggml-vocab-bert-bge.gguf", "ggml-vocab-llama-spm.gguf", "ggml-vocab-llama-spm.gguf (Metaspace)"} {
+		file := strings.TrimSuffix(name, " (Metaspace)")
+		t.Run(name, func(t *testing.T) {
+			tok, err := ParseTokenizerJSON(build[name](t), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			texts, want := readVectors(t, file)
 			ok := 0
 			for i, text := range texts {
-				if got := tok.Encode(text, false); equalInts(got, want[i]) {
+				if got := tok.Encode(text, false); slices.Equal(got, want[i]) {
 					ok++
 				} else {
 					t.Errorf("%q:\n got %v\nwant %v", text, got, want[i])
 				}
 			}
-			t.Logf("tokenizer.json of %s: %d/%d vectors match", file, ok, len(texts))
+			t.Logf("tokenizer.json of %s: %d/%d vectors match", name, ok, len(texts))
 		})
 	}
 }
@@ -234,7 +233,7 @@ func ggufVocab(t *testing.T, file string) ([]string, []int) {
 	return toks, types
 }
 
-func mustJSONBytes(v interface{}) []byte {
+func mustJSONBytes(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)

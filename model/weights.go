@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,6 +96,12 @@ type Weights struct {
 // growing the heap — the difference between ≈ 1.1× and ≈ 1.7× the F32
 // weight size at the peak of loading GPT-2 small.
 const gcEvery = 48 << 20
+
+// tensorServer is a tensorSource that can hand out some tensors as they
+// are, without a copy (ok false: use decode).
+type tensorServer interface {
+	tensor(name string, transpose bool) (t *tensor.Tensor, ok bool)
+}
 
 // tensorSource is one format's store of tensors.
 type tensorSource interface {
@@ -212,6 +219,11 @@ func (w *Weights) get(name string, transpose bool) *tensor.Tensor {
 		runtime.GC()
 		w.sinceGC = n
 	}
+	if ts, ok := w.src.(tensorServer); ok {
+		if t, ok := ts.tensor(name, transpose); ok {
+			return t
+		}
+	}
 	data, err := w.src.decode(name, transpose)
 	if err != nil {
 		return tensor.Failed(err)
@@ -248,8 +260,10 @@ type tensorSpec struct {
 }
 
 // archTensors lists every tensor the architecture's forward pass reads,
-// in the GGUF convention.
-func archTensors(c Config) []tensorSpec {
+// in the GGUF convention; has tells which tensors the file holds, for the
+// layouts an architecture may come in (bert: fused attn_qkv or separate
+// q, k, v).
+func archTensors(c Config, has func(string) bool) []tensorSpec {
 	D, F, V := c.Dim, c.FFN, c.Vocab
 	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	var s []tensorSpec
@@ -303,10 +317,17 @@ func archTensors(c Config) []tensorSpec {
 		add("token_embd_norm.bias", false, D)
 		for l := 0; l < c.Layers; l++ {
 			p := fmt.Sprintf("blk.%d.", l)
-			for _, n := range []string{"attn_q", "attn_k", "attn_v", "attn_output"} {
-				add(p+n+".weight", false, D, D)
-				add(p+n+".bias", false, D)
+			if has(p + "attn_qkv.weight") {
+				add(p+"attn_qkv.weight", false, 3*D, D)
+				add(p+"attn_qkv.bias", false, 3*D)
+			} else {
+				for _, n := range []string{"attn_q", "attn_k", "attn_v"} {
+					add(p+n+".weight", false, D, D)
+					add(p+n+".bias", false, D)
+				}
 			}
+			add(p+"attn_output.weight", false, D, D)
+			add(p+"attn_output.bias", false, D)
 			add(p+"attn_output_norm.weight", false, D)
 			add(p+"attn_output_norm.bias", false, D)
 			add(p+"ffn_up.weight", false, F, D)
@@ -323,7 +344,8 @@ func archTensors(c Config) []tensorSpec {
 // checkTensors checks that every tensor the architecture needs is there
 // with the shape the configuration implies.
 func checkTensors(c Config, src tensorSource, where string) error {
-	for _, s := range archTensors(c) {
+	has := func(name string) bool { _, _, ok := src.info(name); return ok }
+	for _, s := range archTensors(c, has) {
 		shape, _, ok := src.info(s.name)
 		if !ok {
 			if s.optional {
@@ -331,7 +353,7 @@ func checkTensors(c Config, src tensorSource, where string) error {
 			}
 			return tensor.Errorf(tensor.ErrFormat, "model: %s has no tensor %s, which a %s model needs; it is incomplete or not a %s model", where, s.name, c.Arch, c.Arch)
 		}
-		if !sameShape(shape, s.shape) {
+		if !slices.Equal(shape, s.shape) {
 			return tensor.Errorf(tensor.ErrFormat, "model: tensor %s is %v but the configuration (%s) implies %v; the configuration and the weights do not match", s.name, shape, c, s.shape)
 		}
 	}

@@ -177,7 +177,8 @@ func TestLessons(t *testing.T) {
 	out := t.TempDir()
 	var files, skipped []string
 	for _, f := range lessons(t) {
-		if strings.Contains(f, "a-real-model") && !modelAvailable(root) {
+		// lessons 4 and 7 run stories260K
+		if (strings.Contains(f, "a-real-model") || strings.Contains(f, "induction-heads")) && !modelAvailable(root) {
 			skipped = append(skipped, f)
 			continue
 		}
@@ -205,6 +206,14 @@ func TestLessons(t *testing.T) {
 			executed := filepath.Join(out, stem+".teacher.ipynb")
 			if _, err := os.Stat(executed); err != nil {
 				t.Fatalf("not executed: %v", err)
+			}
+			// Every interactive figure carries its library: the lesson saved
+			// with its outputs stays within 8 MB (issue 12).
+			if st, err := os.Stat(executed); err == nil {
+				t.Logf("%s with outputs: %d bytes", stem, st.Size())
+				if st.Size() > 8_000_000 {
+					t.Errorf("%s saved with its outputs is %d bytes, over the 8 MB budget", stem, st.Size())
+				}
 			}
 			nb := readNotebook(t, executed)
 			if len(nb.Cells) != len(src.Cells) {

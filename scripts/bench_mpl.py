@@ -9,18 +9,24 @@ bytes in memory, Agg back end), and prints the time of each in ms:
   heatmap1024      imshow + colour bar, n=1024
   grid12x12        12 layers x 12 heads of 64x64 as subplots
 
-With --go FILE (output of `go test -bench` for ./viz) it also prints the
-ratio matplotlib / attnviz for each figure.
-Usage: /usr/bin/python3 scripts/bench_mpl.py [--go FILE] [--repeat N]
+With --go-test BIN (`go test -c ./viz`) it runs each figure's Go benchmark
+and the matplotlib figure alternately, in the protocol of every peer script
+(scripts/benchlib.py: OpenBLAS variables unset for this process only, sides
+alternating, the first round discarded, median and min, ratio from the
+medians) and prints the table with the speed-up matplotlib / attnviz.
+Usage: /usr/bin/python3 scripts/bench_mpl.py --go-test BIN [--rounds N]
 """
 import argparse
 import io
-import re
-import statistics
+import os
 import sys
-import time
 
-import matplotlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+benchlib.unset_openblas_vars()
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -81,55 +87,36 @@ def grid(att):
     return buf.getvalue()
 
 
-def timeit(fn, repeat):
-    fn()  # warm up (font cache, imports)
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ts)
-
-
-def go_results(path):
-    """ms per op from `go test -bench` output (the median over -count runs),
-    keyed by our names."""
-    names = {"BenchmarkHeatmap128": "heatmap128", "BenchmarkHeatmap1024": "heatmap1024",
-             "BenchmarkGrid12x12": "grid12x12"}
-    runs = {}
-    with open(path) as f:
-        for line in f:
-            m = re.match(r"(Benchmark\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
-            if m and m.group(1) in names:
-                runs.setdefault(names[m.group(1)], []).append(float(m.group(2)) / 1e6)
-    return {k: statistics.median(v) for k, v in runs.items()}
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--go", help="go test -bench output for ./viz")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./viz")
+    ap.add_argument("--rounds", type=int, default=6, help="rounds per figure, the first a discarded warm-up")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed (default: print MISSED, exit 0, so `make bench` goes on)")
     a = ap.parse_args()
     w128, w1024 = attention(128), attention(1024)
     att = np.stack([np.stack([attention(64, seed=l * 12 + h + 1) for h in range(12)]) for l in range(12)])
-    mpl = {
-        "heatmap128": timeit(lambda: heatmap(w128), a.repeat),
-        "heatmap128-toks": timeit(lambda: heatmap(w128, tokens(128)), a.repeat),
-        "heatmap1024": timeit(lambda: heatmap(w1024), a.repeat),
-        "grid12x12": timeit(lambda: grid(att), max(2, a.repeat // 2)),
-    }
-    go = go_results(a.go) if a.go else {}
-    goals = {"heatmap128": 10, "heatmap128-toks": 10, "heatmap1024": 10, "grid12x12": 30}
-    print(f"matplotlib {matplotlib.__version__} vs attnviz (median ms per figure, PNG bytes in memory)")
-    print(f"{'figure':18s} {'matplotlib':>11s} {'attnviz':>9s} {'ratio':>7s} {'goal':>6s}")
-    for k, v in mpl.items():
-        g = go.get(k.replace("-toks", ""))
-        if g:
-            r = v / g
-            print(f"{k:18s} {v:9.1f}ms {g:7.2f}ms {r:6.1f}x {goals[k]:>5d}x {'ok' if r >= goals[k] else 'MISSED'}")
-        else:
-            print(f"{k:18s} {v:9.1f}ms")
-    return 0
+    binary = os.path.abspath(a.go_test)
+    cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "viz")
+
+    def go(bench):
+        return lambda: benchlib.go_sample(binary, bench, "10x", cwd=cwd)
+
+    def mpl(fn, budget=0.5):
+        return lambda: benchlib.peer_sample(fn, budget, min_iters=2)
+
+    rows = [
+        benchlib.Row("heatmap 128², PNG", go("BenchmarkHeatmap128"), mpl(lambda: heatmap(w128)), speedup_goal=10),
+        benchlib.Row("heatmap 128², every token labelled (attnviz labels them)", go("BenchmarkHeatmap128"),
+                     mpl(lambda: heatmap(w128, tokens(128))), speedup_goal=10),
+        benchlib.Row("heatmap 1024², PNG", go("BenchmarkHeatmap1024"), mpl(lambda: heatmap(w1024)), speedup_goal=10),
+        benchlib.Row("grid 12×12 of 64², PNG", go("BenchmarkGrid12x12"), mpl(lambda: grid(att), 1.0), speedup_goal=30),
+    ]
+    print(f"# matplotlib {matplotlib.__version__} (Agg, PNG bytes in memory); {benchlib.openblas_info()}")
+    print(f"# {benchlib.machine_load()}; {a.rounds} rounds per figure, the first discarded", flush=True)
+    benchlib.measure(rows, rounds=a.rounds)
+    ok = benchlib.table(rows, ours="attnviz", peer="matplotlib")
+    print(f"# {benchlib.machine_load()} (after)")
+    return 0 if ok or not a.strict else 1
 
 
 if __name__ == "__main__":

@@ -1,127 +1,119 @@
 #!/usr/bin/python3
-"""Time attention in PyTorch CPU on the shapes of tensor/attention_bench_test.go.
+"""attnviz's tensor benchmarks beside PyTorch CPU, in one table.
 
-12 heads, d_head 64, n = 128, 512, 2048, the attention weights kept (the
-manual softmax(Q Kᵀ/√d) V that a lesson shows, not a fused kernel that
-throws the weights away). Prints one line per n:
+    /usr/bin/python3 scripts/bench_torch.py --go-test BIN    (BIN: go test -c ./tensor/)
 
-    torch n=512 threads=2 ms=23.1
+Rows (the Go benchmark of tensor/attention_bench_test.go | the torch code):
 
-torch runs with all cores and with one thread (Debian's default here is
-one); the faster counts. With --go-test BINARY (`go test -c ./tensor/`) it
-runs our BenchmarkSDPA and torch alternately per n, three rounds, and keeps
-each side's best time, so both see the same load on a shared machine (this is
-what `make bench` does). With --go FILE (the output of `go test -bench BenchmarkSDPA ./tensor/`,
-any -count), it also prints the ratio ours/torch per n, using the best
-time of each side:
+  matmul 128×128, one call      BenchmarkMatMulOneCall/n=128 | a @ b, each call
+                                timed alone after 1 ms idle (a notebook cell)
+  matmul 128×128, tight loop    BenchmarkMatMulSquare/n=128  | a @ b in a loop
+  attention n = 128, 512, 2048  BenchmarkSDPA/n=N            | softmax(Q Kᵀ/√d) V,
+                                12 heads, d 64, weights kept (what a lesson shows)
+  matmul 1024, 2048             BenchmarkMatMulSquare/n=N    | a @ b
 
-    n      attnviz ms   torch ms   ours/torch
-    512        15.80      23.10        0.68
-
-Run with Debian's python3-torch: /usr/bin/python3 scripts/bench_torch.py
+The protocol (scripts/benchlib.py): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+unset for this process only (the OpenBLAS kernel used is printed), rounds
+in which the two sides alternate going first, the first round of each
+discarded, median and min printed, ratio from the medians. torch runs with
+the thread count that is faster for each row (1 or all cores; which one is
+printed).
 """
 import argparse
 import math
 import os
-import re
-import subprocess
-import time
+import sys
 
-import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+benchlib.unset_openblas_vars()
+
+import torch  # noqa: E402
 
 
 def attention(q, k, v):
     scores = q @ k.transpose(-2, -1)
     scaled = scores / math.sqrt(q.shape[-1])
     weights = torch.softmax(scaled, dim=-1)
-    return weights @ v, weights
+    return weights @ v, weights, scaled, scores
 
 
-def time_attention(q, k, v, budget):
-    """Best seconds of attention(q, k, v) over about budget seconds (the
-    minimum is the estimate least disturbed by other work on a shared
-    machine; the Go side is read the same way)."""
-    with torch.no_grad():
-        attention(q, k, v)  # warm up
-        times = []
-        t_end = time.perf_counter() + budget
-        while len(times) < 3 or (time.perf_counter() < t_end and len(times) < 200):
-            t0 = time.perf_counter()
-            out, w = attention(q, k, v)
-            times.append(time.perf_counter() - t0)
-            del out, w
-    return min(times)
+def torch_peer(fn, budget, single=False):
+    """A peer sampler that uses the faster of 1 thread and all cores,
+    chosen on the first (warm-up) sample."""
+    counts = sorted({1, os.cpu_count() or 1})
+    state = {"threads": None}
 
-
-def go_times(path):
-    """Best ms per n from Go benchmark output (BenchmarkSDPA/n=512-2 ... ns/op)."""
-    times = {}
-    pat = re.compile(r"^BenchmarkSDPA/n=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op")
-    with open(path) as f:
-        for line in f:
-            m = pat.match(line.strip())
-            if m:
-                times.setdefault(int(m.group(1)), []).append(float(m.group(2)) / 1e6)
-    return {n: min(v) for n, v in times.items()}
-
-
-def run_go(binary, n):
-    """Best ms of BenchmarkSDPA/n=N from a compiled `go test -c` binary."""
-    out = subprocess.run(
-        [binary, "-test.run", "^$", "-test.bench", f"^BenchmarkSDPA$/^n={n}$",
-         "-test.benchtime", "0.5s", "-test.count", "5"],
-        check=True, capture_output=True, text=True).stdout
-    path = f"{binary}.n{n}.txt"
-    with open(path, "w") as f:
-        f.write(out)
-    return go_times(path).get(n)
+    def sample():
+        with torch.no_grad():
+            if state["threads"] is None:
+                best = None
+                for n in counts:
+                    torch.set_num_threads(n)
+                    fn()
+                    ms = benchlib.peer_sample(fn, budget, single=single, pause=0.001 if single else 0)
+                    if best is None or ms < best[0]:
+                        best = (ms, n)
+                state["threads"] = best[1]
+                return best[0]
+            torch.set_num_threads(state["threads"])
+            return benchlib.peer_sample(fn, budget, single=single, pause=0.001 if single else 0)
+    return sample, state
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("n", nargs="*", type=int, help="sequence lengths (default 128 512 2048)")
-    ap.add_argument("--go", help="Go benchmark output to compare with")
-    ap.add_argument("--go-test", help="a `go test -c` binary of ./tensor: run its BenchmarkSDPA "
-                    "alternately with torch, per n, three rounds, best of each side")
-    args = ap.parse_args()
-    ours = go_times(args.go) if args.go else {}
-    if args.go and not ours:
-        raise SystemExit(f"no BenchmarkSDPA lines in {args.go}")
-    ns = args.n or sorted(ours) or [128, 512, 2048]
-    torch_ms = {}
+    ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./tensor")
+    ap.add_argument("--rounds", type=int, default=6, help="rounds per row, the first one a discarded warm-up")
+    ap.add_argument("--rows", default="", help="comma-separated subset of row names (default all)")
+    ap.add_argument("-q", "--quiet", action="store_true", help="print only the table")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed (default: print MISSED, exit 0, so `make bench` goes on)")
+    a = ap.parse_args()
+    binary = os.path.abspath(a.go_test)
+    cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tensor")
     torch.manual_seed(0)
-    # Debian's torch starts with one OpenMP thread here, while the Go code
-    # uses every core. Time torch with all cores and with one, and compare
-    # against the faster (TORCH_THREADS=N fixes the count).
-    if "TORCH_THREADS" in os.environ:
-        thread_counts = [int(os.environ["TORCH_THREADS"])]
-    else:
-        thread_counts = sorted({os.cpu_count() or 1, 1}, reverse=True)
-    print(f"# torch {torch.__version__}, threads tried: {thread_counts}", flush=True)
-    rounds = 3 if args.go_test else 1
-    for n in ns:
+
+    def go(bench, benchtime="0.3s"):
+        return lambda: benchlib.go_sample(binary, bench, benchtime, cwd=cwd)
+
+    rows, states = [], {}
+
+    def add(name, bench, fn, goal, flops=None, benchtime="0.3s", budget=0.3, single=False):
+        s, st = torch_peer(fn, budget, single)
+        states[name] = st
+        rows.append(benchlib.Row(name, go(bench, benchtime), s, goal=goal, flops=flops))
+
+    m128 = [torch.randn(128, 128) for _ in range(2)]
+    add("matmul 128×128, one call after 1 ms idle", "BenchmarkMatMulOneCall/n=128",
+        lambda: m128[0] @ m128[1], 2.0, flops=2 * 128**3, single=True)
+    add("matmul 128×128, tight loop", "BenchmarkMatMulSquare/n=128",
+        lambda: m128[0] @ m128[1], 2.0, flops=2 * 128**3)
+    for n in (128, 512, 2048):
         q, k, v = (torch.randn(12, n, 64) for _ in range(3))
-        best = None
-        for _ in range(rounds):
-            # The machine is shared: alternate the two sides so that both
-            # see the same conditions, and keep each side's best round.
-            if args.go_test:
-                ms = run_go(args.go_test, n)
-                print(f"attnviz n={n} ms={ms:.3f}", flush=True)
-                ours[n] = min(ours.get(n, ms), ms)
-            for threads in thread_counts:
-                torch.set_num_threads(threads)
-                med = time_attention(q, k, v, budget=2.0 if n < 2048 else 4.0)
-                print(f"torch n={n} threads={threads} ms={med * 1e3:.3f}", flush=True)
-                if best is None or med < best:
-                    best = med
-        torch_ms[n] = best * 1e3
-    if ours:
-        print(f"{'n':>6} {'attnviz ms':>11} {'torch ms':>10} {'ours/torch':>11}")
-        for n in ns:
-            if n in ours:
-                print(f"{n:>6} {ours[n]:>11.2f} {torch_ms[n]:>10.2f} {ours[n] / torch_ms[n]:>11.2f}")
+        big = n >= 2048
+        add(f"attention 12 heads, d 64, n = {n}, weights kept", f"BenchmarkSDPA/n={n}",
+            lambda q=q, k=k, v=v: attention(q, k, v), 1.0 if n <= 512 else None,
+            flops=4 * 12 * n * n * 64, benchtime="4x" if big else "0.3s", budget=1.0 if big else 0.3)
+    for n in (1024, 2048):
+        x, y = torch.randn(n, n), torch.randn(n, n)
+        add(f"matmul {n}×{n}", f"BenchmarkMatMulSquare/n={n}",
+            lambda x=x, y=y: x @ y, round(1 / 0.85, 2), flops=2 * n**3,
+            benchtime="6x" if n >= 2048 else "10x", budget=0.6)
+    if a.rows:
+        want = [s.strip() for s in a.rows.split(",")]
+        rows = [r for r in rows if any(w in r.name for w in want)]
+
+    print(f"# torch {torch.__version__}; {benchlib.openblas_info()}")
+    print(f"# {benchlib.machine_load()}; {a.rounds} rounds per row, the first discarded", flush=True)
+    benchlib.measure(rows, rounds=a.rounds, log=None if a.quiet else print)
+    for r in rows:
+        r.note = f"torch threads: {states[r.name]['threads']}"
+    ok = benchlib.table(rows, ours="attnviz", peer="torch CPU")
+    print("goals: matmul 128 ≤ 2× torch; attention n ≤ 512 ≤ 1.0×; matmul 1024–2048 ≥ 85 % of torch's speed (ratio ≤ 1.18×)")
+    print(f"# {benchlib.machine_load()} (after)")
+    return 0 if ok or not a.strict else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Installs what the interactive-figure browser tests need: Debian's Chromium
-# (/usr/bin/chromium), node/npm, and playwright-core (pinned in
-# web/package-lock.json; no browser download — it drives the system Chromium).
+# (/usr/bin/chromium), node/npm, and the npm packages pinned in
+# web/package-lock.json: playwright-core (no browser download — it drives the
+# system Chromium), and esbuild, echarts and fflate, from which
+# web/echarts/build.mjs makes the embedded ECharts build (a test rebuilds it
+# and compares).
 # Idempotent; run as root (CI, Docker) or with sudo. Used by `make test-setup`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,8 +23,13 @@ if [ -n "$need" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need
 fi
 
-if [ ! -d web/node_modules/playwright-core ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+missing_npm=""
+for p in playwright-core esbuild echarts fflate; do
+	[ -f "web/node_modules/$p/package.json" ] || missing_npm="$missing_npm $p"
+done
+if [ -n "$missing_npm" ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
 	echo "setup-browser: npm ci in web/"
 	(cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
-echo "setup-browser: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), playwright-core $(node -p 'require("./web/node_modules/playwright-core/package.json").version')"
+v() { node -p "require('./web/node_modules/$1/package.json').version"; }
+echo "setup-browser: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), playwright-core $(v playwright-core), esbuild $(v esbuild), echarts $(v echarts), fflate $(v fflate)"

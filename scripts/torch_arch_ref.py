@@ -131,10 +131,10 @@ def dequant(typ, raw, n):
                    a[8] | a[9] << 8 | a[10] << 16 | a[11] << 24]
             k1, k2 = 0x03030303, 0x0f0f0f0f
             tmp = aux[2]
-            aux2 = (aux[0] >> 4) & k2 | ((tmp >> 2) & k1) << 4
+            aux2 = (aux[0] >> 4) & k2 | ((tmp >> 4) & k1) << 4
             aux3 = (aux[1] >> 4) & k2 | ((tmp >> 6) & k1) << 4
             aux0 = aux[0] & k2 | ((tmp >> 0) & k1) << 4
-            aux1 = aux[1] & k2 | ((tmp >> 4) & k1) << 4
+            aux1 = aux[1] & k2 | ((tmp >> 2) & k1) << 4
             scales = []
             for w in (aux0, aux1, aux2, aux3):
                 for i in range(4):

@@ -5,7 +5,8 @@ Reads a Llama GGUF file with its OWN minimal reader (no code shared with the
 Go package), tokenizes a prompt the llama2.c way, runs the forward pass in
 PyTorch (float64) and writes model/testdata/ref_stories260K.json with the
 token ids, logits [T, V], attention weights [L, H, T, T] and a greedy
-continuation from BOS. The Go test (model/ref_test.go) compares within 1e-4.
+continuation from BOS. The Go test (TestAgainstTorchReference in
+model/model_test.go) compares within 1e-4.
 
 Usage (from the repo root; needs Debian's python3-torch and python3-numpy):
     /usr/bin/python3 scripts/torch_model_ref.py [MODEL.gguf] [OUT.json]

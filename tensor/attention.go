@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -98,44 +99,17 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	if mask != nil && mask.Err() != nil {
 		return failedAttention(q, k, v, mask, mask.Err())
 	}
-	const op = "ScaledDotProductAttention"
-	if q.Rank() < 2 || k.Rank() < 2 || v.Rank() < 2 {
-		return failedAttention(q, k, v, mask, shapeErr(op, "q, k and v need at least 2 dimensions [tokens, features]", "use Unsqueeze(0) on a single vector", q.shape, k.shape, v.shape))
-	}
-	rq, rk, rv := q.Rank(), k.Rank(), v.Rank()
-	tq, dk := q.shape[rq-2], q.shape[rq-1]
-	tk, dk2 := k.shape[rk-2], k.shape[rk-1]
-	tv, dv := v.shape[rv-2], v.shape[rv-1]
-	if dk != dk2 {
-		hint := "q and k must be projected to the same size"
-		if tk == dk {
-			hint = "pass k itself, not k.T(): attention transposes it"
-		}
-		return failedAttention(q, k, v, mask, shapeErr(op, "q and k must have the same feature size dₖ (last dimension)", hint, q.shape, k.shape))
-	}
-	if dk == 0 {
-		return failedAttention(q, k, v, mask, shapeErr(op, "q and k have no features (dₖ = 0), so the scale 1/√dₖ is infinite", "give q and k at least one feature", q.shape, k.shape))
-	}
-	if tk != tv {
-		return failedAttention(q, k, v, mask, shapeErr(op, "k and v must have the same number of tokens (second-to-last dimension)", "every key needs a value", k.shape, v.shape))
-	}
-	batch, ok := broadcastShapes(q.shape[:rq-2], k.shape[:rk-2])
-	if ok {
-		batch, ok = broadcastShapes(batch, v.shape[:rv-2])
-	}
-	if !ok {
-		return failedAttention(q, k, v, mask, shapeErr(op, "leading (batch/head) dimensions do not broadcast", "give q, k and v the same heads, or use GroupedQueryAttention for fewer KV heads", q.shape, k.shape, v.shape))
-	}
-	scoreShape := append(append([]int(nil), batch...), tq, tk)
+	var ms []int
 	if mask != nil {
-		mb, ok := broadcastShapes(scoreShape, mask.shape)
-		if !ok || !sameInts(mb, scoreShape) {
-			return failedAttention(q, k, v, mask, shapeErr(op, "mask does not broadcast to the scores [..., queries, keys]", fmt.Sprintf("want a mask broadcastable to %v, e.g. CausalMask(%d)", scoreShape, tq), mask.shape, scoreShape))
-		}
+		ms = mask.shape
 	}
-	if err := checkShape(op, scoreShape); err != nil {
+	batch, err := sdpaShapes(q.shape, k.shape, v.shape, ms)
+	if err != nil {
 		return failedAttention(q, k, v, mask, err)
 	}
+	rq, rv := q.Rank(), v.Rank()
+	tq, dk := q.shape[rq-2], q.shape[rq-1]
+	tk, dv := k.shape[k.Rank()-2], v.shape[rv-1]
 	scale := float32(1 / math.Sqrt(float64(dk)))
 	in := []*Tensor{q, k, v}
 	if mask != nil {
@@ -163,6 +137,50 @@ func ScaledDotProductAttention(q, k, v, mask *Tensor) *Attention {
 	return &Attention{Q: q, K: k, V: v, Mask: mask, Scores: out[0], Scaled: out[1], Masked: out[2], Weights: out[3], Output: out[4], Scale: scale}
 }
 
+// sdpaShapes checks the shapes of attention's inputs (ms is nil without
+// a mask) and returns the broadcast batch shape.
+func sdpaShapes(qs, ks, vs, ms []int) ([]int, error) {
+	const op = "ScaledDotProductAttention"
+	if len(qs) < 2 || len(ks) < 2 || len(vs) < 2 {
+		return nil, shapeErr(op, "q, k and v need at least 2 dimensions [tokens, features]", "use Unsqueeze(0) on a single vector", qs, ks, vs)
+	}
+	rq, rk, rv := len(qs), len(ks), len(vs)
+	tq, dk := qs[rq-2], qs[rq-1]
+	tk, dk2 := ks[rk-2], ks[rk-1]
+	tv := vs[rv-2]
+	if dk != dk2 {
+		hint := "q and k must be projected to the same size"
+		if tk == dk {
+			hint = "pass k itself, not k.T(): attention transposes it"
+		}
+		return nil, shapeErr(op, "q and k must have the same feature size dₖ (last dimension)", hint, qs, ks)
+	}
+	if dk == 0 {
+		return nil, shapeErr(op, "q and k have no features (dₖ = 0), so the scale 1/√dₖ is infinite", "give q and k at least one feature", qs, ks)
+	}
+	if tk != tv {
+		return nil, shapeErr(op, "k and v must have the same number of tokens (second-to-last dimension)", "every key needs a value", ks, vs)
+	}
+	batch, ok := broadcastShapes(qs[:rq-2], ks[:rk-2])
+	if ok {
+		batch, ok = broadcastShapes(batch, vs[:rv-2])
+	}
+	if !ok {
+		return nil, shapeErr(op, "leading (batch/head) dimensions do not broadcast", "give q, k and v the same heads, or use GroupedQueryAttention for fewer KV heads", qs, ks, vs)
+	}
+	scoreShape := append(append([]int(nil), batch...), tq, tk)
+	if ms != nil {
+		mb, ok := broadcastShapes(scoreShape, ms)
+		if !ok || !slices.Equal(mb, scoreShape) {
+			return nil, shapeErr(op, "mask does not broadcast to the scores [..., queries, keys]", fmt.Sprintf("want a mask broadcastable to %v, e.g. CausalMask(%d)", scoreShape, tq), ms, scoreShape)
+		}
+	}
+	if err := checkShape(op, scoreShape); err != nil {
+		return nil, err
+	}
+	return batch, nil
+}
+
 // sdpaRowBlock is the number of query rows one task handles: enough for a
 // few micro-kernel tiles, small enough that the block's scores, scaled
 // scores and weights stay in L2 while they are turned into the output.
@@ -183,7 +201,8 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	if mask != nil {
 		sizes = append(sizes, ss)
 	}
-	bufs := makeParallel(sizes...)
+	ws := outWS(q, k, v, mask)
+	bufs := makeParallel(ws, sizes...)
 	scores, scaled, weights, output := bufs[0], bufs[1], bufs[2], bufs[3]
 	masked := scaled
 	if mask != nil {
@@ -191,20 +210,23 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	}
 	scoreShape := append(append([]int(nil), batch...), tq, tk)
 	outShape := append(append([]int(nil), batch...), tq, dv)
-	sT := newHost(scores, scoreShape)
-	scT := newHost(scaled, scoreShape)
+	sT := newHostIn(ws, scores, scoreShape)
+	scT := newHostIn(ws, scaled, scoreShape)
 	mT := scT
 	if mask != nil {
-		mT = newHost(masked, scoreShape)
+		mT = newHostIn(ws, masked, scoreShape)
 	}
-	result := []*Tensor{sT, scT, mT, newHost(weights, scoreShape), newHost(output, outShape)}
+	result := []*Tensor{sT, scT, mT, newHostIn(ws, weights, scoreShape), newHostIn(ws, output, outShape)}
 	if ss == 0 || nb == 0 {
+		clear(output) // no keys: a zero output (workspace memory is not zeroed)
 		return result
 	}
 
 	qOff := batchOffsets(batch, bstrides(q.shape[:rq-2], q.strides[:rq-2], batch), q.offset)
-	kOff := batchOffsets(batch, bstrides(k.shape[:rk-2], k.strides[:rk-2], batch), k.offset)
-	vOff := batchOffsets(batch, bstrides(v.shape[:rv-2], v.strides[:rv-2], batch), v.offset)
+	kst := bstrides(k.shape[:rk-2], k.strides[:rk-2], batch)
+	vst := bstrides(v.shape[:rv-2], v.strides[:rv-2], batch)
+	kOff := batchOffsets(batch, kst, k.offset)
+	vOff := batchOffsets(batch, vst, v.offset)
 	var mOff []int
 	var mrs, mcs int
 	if mask != nil {
@@ -213,12 +235,23 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 		mrs, mcs = ms[len(batch)], ms[len(batch)+1]
 	}
 
-	// Pack Kᵀ (dₖ × Tk) and V (Tk × dv) once per distinct head.
-	kp := packDistinct(kOff, cpu.PackedBLen(dk, tk), func(dst []float32, off int) {
-		cpu.PackB(dst, cpu.Mat{Data: k.data, Off: off, RS: k.strides[rk-1], CS: k.strides[rk-2], Rows: dk, Cols: tk})
-	})
-	vp := packDistinct(vOff, cpu.PackedBLen(tk, dv), func(dst []float32, off int) {
-		cpu.PackB(dst, cpu.Mat{Data: v.data, Off: off, RS: v.strides[rv-2], CS: v.strides[rv-1], Rows: tk, Cols: dv})
+	// Pack Kᵀ (dₖ × Tk) and V (Tk × dv) once per distinct head (grouped-
+	// query attention broadcasts a key/value head over several query
+	// heads), into scratch kept between calls.
+	kSlot, kDist := distinctOffsets(kOff, broadcasts(batch, kst))
+	vSlot, vDist := distinctOffsets(vOff, broadcasts(batch, vst))
+	kl, vl := cpu.PackedBLen(dk, tk), cpu.PackedBLen(tk, dv)
+	kp, vp := cpu.Buf(len(kDist)*kl), cpu.Buf(len(vDist)*vl)
+	defer cpu.PutBuf(kp)
+	defer cpu.PutBuf(vp)
+	nk := len(kDist)
+	cpu.ParallelForWork(nk+len(vDist), 4*(nk*dk*tk+len(vDist)*tk*dv), func(_ *cpu.Work, i int) {
+		if i < nk {
+			cpu.PackB(kp[i*kl:(i+1)*kl], cpu.Mat{Data: k.data, Off: kDist[i], RS: k.strides[rk-1], CS: k.strides[rk-2], Rows: dk, Cols: tk})
+			return
+		}
+		i -= nk
+		cpu.PackB(vp[i*vl:(i+1)*vl], cpu.Mat{Data: v.data, Off: vDist[i], RS: v.strides[rv-2], CS: v.strides[rv-1], Rows: tk, Cols: dv})
 	})
 
 	// Streaming (non-temporal) stores pay off when the kept tensors are
@@ -227,23 +260,38 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 	rb := sdpaRowBlock()
 	blocks := (tq + rb - 1) / rb
 	negInf := float32(math.Inf(-1))
-	cpu.ParallelFor(nb*blocks, func(w *cpu.Work, task int) {
+	cpu.ParallelForWork(nb*blocks, nb*tq*tk*(dk+dv), func(w *cpu.Work, task int) {
 		b, blk := task/blocks, task%blocks
 		i0 := blk * rb
 		mb := min(rb, tq-i0)
 		base := b * tq * tk
-		// The block's scores and weights are built in per-worker buffers
-		// that stay in cache; the kept tensors are written once, with
-		// streaming stores.
-		sb, wb := w.BlockBufs(mb * tk)
+		// Large tensors: the block's scores and weights are built in
+		// per-worker buffers that stay in cache, and the kept tensors are
+		// written once, with streaming stores. Small ones (they fit in
+		// the caches): straight into the kept tensors, no copies.
+		var sb, wb []float32
+		sOff := 0
+		if stream {
+			sb, wb = w.BlockBufs(mb * tk)
+		} else {
+			sb, sOff = scores, base+i0*tk
+		}
 		// 1. scores = Q Kᵀ for this block of queries.
 		qd := cpu.Mat{Data: q.data, Off: qOff[b], RS: q.strides[rq-2], CS: q.strides[rq-1], Rows: tq, Cols: dk}
-		cpu.GemmRows(w, qd, i0, mb, kp[kOff[b]], tk, sb, 0, tk)
+		cpu.GemmRows(w, qd, i0, mb, kp[kSlot[b]*kl:], tk, sb, sOff, tk)
 		// 2. scale, mask, softmax, row by row.
 		for r := 0; r < mb; r++ {
 			o := base + (i0+r)*tk
-			sc, wr := sb[r*tk:(r+1)*tk], wb[r*tk:(r+1)*tk]
-			mx, finite := cpu.CopyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale, stream)
+			var sc, wr []float32
+			var mx float32
+			var finite bool
+			if stream {
+				sc, wr = sb[r*tk:(r+1)*tk], wb[r*tk:(r+1)*tk]
+				mx, finite = cpu.CopyScaleMax(scores[o:o+tk], scaled[o:o+tk], sc, scale, true)
+			} else {
+				sc, wr = scores[o:o+tk], weights[o:o+tk]
+				mx, finite = cpu.ScaleMax(scaled[o:o+tk], sc, scale)
+			}
 			if mask == nil {
 				if !finite || math.IsInf(float64(mx), 0) {
 					copy(wr, scaled[o:o+tk])
@@ -252,54 +300,75 @@ func sdpaCPU(q, k, v, mask *Tensor, batch []int, tq, tk, dk, dv int, scale float
 					sum := cpu.ExpScaleSubSum(wr, sc, scale, mx)
 					cpu.ScaleSlice(wr, 1/sum)
 				}
-				cpu.StreamCopy(weights[o:o+tk], wr, stream)
+				if stream {
+					cpu.StreamCopy(weights[o:o+tk], wr, true)
+				}
 				continue
+			}
+			md := wr // the masked row
+			if !stream {
+				md = masked[o : o+tk]
 			}
 			mo := mOff[b] + (i0+r)*mrs
 			mmax := negInf
 			if mcs == 1 {
 				mrow := mask.data[mo : mo+tk]
-				wr := wr[:len(mrow)]
+				md := md[:len(mrow)]
 				for j, x := range sc[:len(mrow)] {
 					x *= scale // == scaled[o+j], recomputed from the cached scores
 					if mrow[j] != 0 {
-						wr[j] = x
+						md[j] = x
 						mmax = max(mmax, x)
 					} else {
-						wr[j] = negInf
+						md[j] = negInf
 					}
 				}
 			} else {
 				for j, x := range sc {
 					x *= scale
 					if mask.data[mo+j*mcs] != 0 {
-						wr[j] = x
+						md[j] = x
 						mmax = max(mmax, x)
 					} else {
-						wr[j] = negInf
+						md[j] = negInf
 					}
 				}
 			}
-			cpu.StreamCopy(masked[o:o+tk], wr, stream)
+			if stream {
+				cpu.StreamCopy(masked[o:o+tk], wr, true)
+			}
 			if !finite {
+				copy(wr, md)
 				cpu.SoftmaxSlow(wr)
 			} else {
-				cpu.SoftmaxMasked(wr, wr, mmax)
+				cpu.SoftmaxMasked(wr, md, mmax)
 			}
-			cpu.StreamCopy(weights[o:o+tk], wr, stream)
+			if stream {
+				cpu.StreamCopy(weights[o:o+tk], wr, true)
+			}
 		}
 		// 3. output = weights V for the block.
 		wd := cpu.Mat{Data: wb, RS: tk, CS: 1, Rows: mb, Cols: tk}
-		cpu.GemmRows(w, wd, 0, mb, vp[vOff[b]], dv, output, b*tq*dv+i0*dv, dv)
+		if !stream {
+			wd = cpu.Mat{Data: weights, Off: base + i0*tk, RS: tk, CS: 1, Rows: mb, Cols: tk}
+		}
+		cpu.GemmRows(w, wd, 0, mb, vp[vSlot[b]*vl:], dv, output, b*tq*dv+i0*dv, dv)
 	})
 	return result
 }
 
 // makeParallel allocates zeroed slices of the given sizes, the large ones
 // on separate goroutines so that the runtime's zeroing of hundreds of
-// megabytes (n = 2048: 200 MB per score tensor) uses every core.
-func makeParallel(sizes ...int) [][]float32 {
+// megabytes (n = 2048: 200 MB per score tensor) uses every core. With a
+// workspace, they come from it (not zeroed).
+func makeParallel(ws *Workspace, sizes ...int) [][]float32 {
 	out := make([][]float32, len(sizes))
+	if ws != nil {
+		for i, n := range sizes {
+			out[i] = ws.floats(n)
+		}
+		return out
+	}
 	total := 0
 	for _, n := range sizes {
 		total += n
@@ -325,29 +394,6 @@ func makeParallel(sizes ...int) [][]float32 {
 		}()
 	}
 	wg.Wait()
-	return out
-}
-
-// packDistinct packs one buffer of length n per distinct offset, in
-// parallel, and returns them by offset.
-func packDistinct(offs []int, n int, pack func(dst []float32, off int)) map[int][]float32 {
-	var order []int
-	seen := map[int]bool{}
-	for _, o := range offs {
-		if !seen[o] {
-			seen[o] = true
-			order = append(order, o)
-		}
-	}
-	bufs := make([][]float32, len(order))
-	cpu.ParallelFor(len(order), func(_ *cpu.Work, i int) {
-		bufs[i] = make([]float32, n)
-		pack(bufs[i], order[i])
-	})
-	out := make(map[int][]float32, len(order))
-	for i, o := range order {
-		out[o] = bufs[i]
-	}
 	return out
 }
 
@@ -439,9 +485,59 @@ func GroupedQueryAttention(q, k, v, mask *Tensor) *Attention {
 	if hk != hv || hk == 0 || hq%hk != 0 {
 		return failedAttention(q, k, v, mask, shapeErr("GroupedQueryAttention", fmt.Sprintf("query heads (%d) must be a multiple of the key/value heads (%d, %d)", hq, hk, hv), "k and v need the same number of heads, dividing q's", q.shape, k.shape, v.shape))
 	}
-	a := ScaledDotProductAttention(q, RepeatKV(k, hq/hk), RepeatKV(v, hq/hk), mask)
-	if a.err == nil {
-		a.K, a.V = k, v
+	rep := hq / hk
+	if rep == 1 {
+		return ScaledDotProductAttention(q, k, v, mask)
 	}
+	// The same checks and messages as attention on repeated heads …
+	kr := append([]int(nil), k.shape...)
+	vr := append([]int(nil), v.shape...)
+	kr[len(kr)-3] *= rep
+	vr[len(vr)-3] *= rep
+	var ms []int
+	if mask != nil {
+		if err := mask.Err(); err != nil {
+			return failedAttention(q, k, v, mask, err)
+		}
+		ms = mask.shape
+	}
+	batch, err := sdpaShapes(q.shape, kr, vr, ms)
+	if err != nil {
+		return failedAttention(q, k, v, mask, err)
+	}
+	// … but no copy of k and v: query heads [..., Hq, T, d] become
+	// [..., Hkv, rep, T, d] and k, v [..., Hkv, 1, T, d], so that one
+	// key/value head broadcasts over its group of query heads (each is
+	// packed once for the products).
+	rq := q.Rank()
+	q5 := q.Reshape(append(append(append([]int(nil), q.shape[:rq-3]...), hk, rep), q.shape[rq-2:]...)...)
+	k5 := k.Unsqueeze(k.Rank() - 2)
+	v5 := v.Unsqueeze(v.Rank() - 2)
+	m5 := mask
+	if mask != nil && mask.Rank() >= 3 {
+		mr := mask.Rank()
+		if mask.shape[mr-3] == 1 {
+			m5 = mask.Unsqueeze(mr - 2)
+		} else {
+			m5 = mask.Reshape(append(append(append([]int(nil), mask.shape[:mr-3]...), hk, rep), mask.shape[mr-2:]...)...)
+		}
+	}
+	a := ScaledDotProductAttention(q5, k5, v5, m5)
+	if a.err != nil {
+		return failedAttention(q, k, v, mask, a.err)
+	}
+	tq, tk, dv := q.shape[rq-2], k.shape[k.Rank()-2], v.shape[v.Rank()-1]
+	scoreShape := append(append([]int(nil), batch...), tq, tk)
+	outShape := append(append([]int(nil), batch...), tq, dv)
+	a.Q, a.K, a.V, a.Mask = q, k, v, mask
+	a.Scores = a.Scores.Reshape(scoreShape...)
+	masked := a.Masked
+	a.Scaled = a.Scaled.Reshape(scoreShape...)
+	a.Masked = a.Scaled // the same tensor without a mask, as in ScaledDotProductAttention
+	if mask != nil {
+		a.Masked = masked.Reshape(scoreShape...)
+	}
+	a.Weights = a.Weights.Reshape(scoreShape...)
+	a.Output = a.Output.Reshape(outShape...)
 	return a
 }

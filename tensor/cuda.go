@@ -78,6 +78,9 @@ type cudaBuf struct{ b *cuda.Buffer }
 func (b cudaBuf) Len() int                     { return b.b.Len() }
 func (b cudaBuf) Download(dst []float32) error { return b.b.Download(dst) }
 
+// release gives the memory back to the device's cache now (Workspace.Release).
+func (b cudaBuf) release() { b.b.Release() }
+
 // downloadRange copies elements off .. off+len(dst)-1 only, so that
 // reading a view (one head of [12, n, n] weights) need not copy the whole
 // buffer; host() can use it when the buffer offers it:
@@ -153,7 +156,11 @@ func (c *cudaDevice) run(op opKind, in []*Tensor, p opParams) (out []*Tensor, ok
 			return nil, false, nil
 		}
 	}
-	k := &cuKernels{c: c, d: d}
+	k := &cuKernels{c: c, d: d, ws: outWS(in...)}
+	// Temporaries (strided inputs made contiguous, tables) go back to the
+	// device's cache as soon as the op's launches are queued: the stream
+	// runs them in order, so the next allocation may reuse them at once.
+	defer k.releaseTemps()
 	switch op {
 	case opAdd, opSub, opMul, opDiv, opMaskedFill:
 		out, err = k.binary(op, in[0], in[1], p.Fill)
@@ -189,11 +196,29 @@ func (c *cudaDevice) run(op opKind, in []*Tensor, p opParams) (out []*Tensor, ok
 
 // cuKernels holds the device for one op's launches.
 type cuKernels struct {
-	c *cudaDevice
-	d *cuda.Device
+	c     *cudaDevice
+	d     *cuda.Device
+	ws    *Workspace     // where results are made, or nil
+	temps []*cuda.Buffer // released when the op returns
 }
 
-// ptr is the device address of t's first element (its offset applied).
+// temp allocates a buffer that lives only for this op.
+func (k *cuKernels) temp(n int, zero bool) (*cuda.Buffer, error) {
+	b, err := k.d.Alloc(n, zero)
+	if err == nil {
+		k.temps = append(k.temps, b)
+	}
+	return b, err
+}
+
+func (k *cuKernels) releaseTemps() {
+	for _, b := range k.temps {
+		b.Release()
+	}
+	k.temps = nil
+}
+
+// cuPtr is the device address of t's first element (its offset applied).
 func cuPtr(t *Tensor) cuda.Ptr {
 	b, ok := t.buf.(cudaBuf)
 	if !ok {
@@ -212,6 +237,10 @@ func (k *cuKernels) newOut(shape []int) (*Tensor, cuda.Ptr, error) {
 		return nil, 0, err
 	}
 	t := &Tensor{shape: append([]int(nil), shape...), strides: rowMajorStrides(shape), buf: cudaBuf{b}, dev: k.c}
+	if k.ws != nil {
+		k.ws.trackDevice(cudaBuf{b})
+		t.ws = wsTag{out: k.ws, owner: k.ws, gen: k.ws.gen}
+	}
 	return t, b.Ptr(0), nil
 }
 
@@ -287,10 +316,15 @@ func (k *cuKernels) contiguous(t *Tensor) (cuda.Ptr, *Tensor, error) {
 	if !ok {
 		return 0, nil, errCUFallback
 	}
-	o, op, err := k.newOut(t.shape)
+	if err := checkShape("cuda", t.shape); err != nil {
+		return 0, nil, err
+	}
+	b, err := k.temp(t.Len(), false)
 	if err != nil {
 		return 0, nil, err
 	}
+	o := &Tensor{shape: t.shape, strides: rowMajorStrides(t.shape), buf: cudaBuf{b}, dev: k.c}
+	op := b.Ptr(0)
 	n := int64(t.Len())
 	if n > 0 {
 		if err := k.d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, cuda.UnaryCopy, float32(0), float32(0)); err != nil {
@@ -459,6 +493,7 @@ func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode cuda.Code) ([
 	if err != nil {
 		return nil, err
 	}
+	k.temps = append(k.temps, tb)
 	rows := x.Len() / d
 	if err := k.d.Launch("rope", cuGrid(int64(rows*half), 256), cuBlock, op0, xp, tb.Ptr(0), int64(rows), int64(T), int64(d), mode); err != nil {
 		return nil, err
@@ -471,11 +506,13 @@ func (k *cuKernels) rope(x *Tensor, base float32, offset int, mode cuda.Code) ([
 // copy kernel, no trip through the host). Clone, Contiguous and Reshape of
 // a view can use it when the device offers it:
 //
-//	if dc, ok := t.dev.(interface{ deviceClone(*Tensor) (*Tensor, error) }); ok { ... }
+//	if dc, ok := t.dev.(interface{ deviceClone(*Tensor, *Workspace) (*Tensor, error) }); ok { ... }
+//
+// The copy is made in ws when it is not nil (Contiguous of a marked tensor).
 //
 // It returns (nil, nil) when the layout has too many dimensions for the
 // kernel, so the caller falls back to the host path.
-func (c *cudaDevice) deviceClone(t *Tensor) (*Tensor, error) {
+func (c *cudaDevice) deviceClone(t *Tensor, ws *Workspace) (*Tensor, error) {
 	d, err := c.open()
 	if err != nil {
 		return nil, err
@@ -483,7 +520,7 @@ func (c *cudaDevice) deviceClone(t *Tensor) (*Tensor, error) {
 	if _, ok := t.buf.(cudaBuf); !ok && t.Len() > 0 {
 		return nil, nil
 	}
-	k := &cuKernels{c: c, d: d}
+	k := &cuKernels{c: c, d: d, ws: ws}
 	L, ok := cuLayout(t.shape, t.strides, nil)
 	if !ok {
 		return nil, nil
@@ -498,4 +535,19 @@ func (c *cudaDevice) deviceClone(t *Tensor) (*Tensor, error) {
 		}
 	}
 	return o, nil
+}
+
+// copyInto copies the contiguous src into the contiguous dst on the GPU.
+func (c *cudaDevice) copyInto(dst, src *Tensor) error {
+	d, err := c.open()
+	if err != nil {
+		return err
+	}
+	if _, ok := dst.buf.(cudaBuf); !ok {
+		return Errorf(ErrDevice, "tensor: copy into a tensor with no %s storage", c.name)
+	}
+	if _, ok := src.buf.(cudaBuf); !ok {
+		return Errorf(ErrDevice, "tensor: copy from a tensor with no %s storage", c.name)
+	}
+	return d.Copy(cuPtr(dst), cuPtr(src), src.Len())
 }

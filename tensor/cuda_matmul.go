@@ -49,7 +49,7 @@ func (k *cuKernels) matmul(c cuda.Ptr, a, b cuMat, batch []int, m, kk, n int) er
 		return nil
 	}
 	if kk == 0 {
-		z, err := k.d.Alloc(nb*m*n, true)
+		z, err := k.temp(nb*m*n, true)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +216,18 @@ func cudaCases() []cudaCase {
 			return att(GroupedQueryAttention(on(d, rn(1, 4, 7, 8)), on(d, rn(2, 2, 7, 8)), on(d, rn(3, 2, 7, 8)), on(d, CausalMask(7))))
 		}},
 		{"MergeHeads/fallback", one(func(d Device) *Tensor { return MergeHeads(on(d, rn(1, 4, 6, 8))) })},
+		{"AttentionWeights", func(d Device) []*Tensor {
+			a := AttentionWeights(on(d, rn(1, 4, 7, 8)), on(d, rn(2, 2, 7, 8)), on(d, rn(3, 2, 7, 8)), true)
+			return []*Tensor{a.Weights, a.Output}
+		}},
+		{"AttentionWeightsInto", func(d Device) []*Tensor {
+			rec := on(d, Full(3, 2, 4, 7, 7))
+			a := AttentionWeightsInto(rec.Index(1), on(d, rn(1, 4, 7, 8)), on(d, rn(2, 2, 7, 8)), on(d, rn(3, 2, 7, 8)), false)
+			if a.Err() != nil {
+				return []*Tensor{Failed(a.Err())}
+			}
+			return []*Tensor{rec, a.Output}
+		}},
 	}
 	for _, op := range []opKind{opSum, opMax, opMean, opArgmax} {
 		for _, dim := range []int{0, 1, -1} {
@@ -285,7 +298,7 @@ func checkCUDACases(t *testing.T, dev Device, launches func() int64) {
 				if got[i].Device() != dev {
 					t.Errorf("result %d is on %s, want %s", i, got[i].Device().Name(), dev.Name())
 				}
-				if !sameInts(got[i].Shape(), want[i].Shape()) {
+				if !slices.Equal(got[i].Shape(), want[i].Shape()) {
 					t.Fatalf("result %d: shape %v, want %v", i, got[i].Shape(), want[i].Shape())
 				}
 				g, err := got[i].DataErr()
@@ -432,7 +445,7 @@ func TestCUDADeviceClone(t *testing.T) {
 	_, fk, _ := fakeCUDA(t)
 	x := Arange(0, 60, 1).Reshape(3, 4, 5)
 	v := x.To(fk).Permute(2, 0, 1).Slice(1, 1, 3)
-	c, err := fk.deviceClone(v)
+	c, err := fk.deviceClone(v, nil)
 	if err != nil || c == nil {
 		t.Fatal(c, err)
 	}

@@ -2,8 +2,9 @@ package tensor
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -76,16 +77,11 @@ func Register(d Device) {
 func Devices() []Device {
 	registry.Lock()
 	defer registry.Unlock()
-	names := make([]string, 0, len(registry.devs))
-	for n := range registry.devs {
-		if n != "cpu" {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
 	out := []Device{CPU}
-	for _, n := range names {
-		out = append(out, registry.devs[n])
+	for _, n := range slices.Sorted(maps.Keys(registry.devs)) {
+		if n != "cpu" {
+			out = append(out, registry.devs[n])
+		}
 	}
 	return out
 }
@@ -104,13 +100,9 @@ func Lookup(name string) (Device, error) {
 	}
 	registry.Lock()
 	d, ok := registry.devs[name]
-	var names []string
-	for n := range registry.devs {
-		names = append(names, n)
-	}
+	names := slices.Sorted(maps.Keys(registry.devs))
 	registry.Unlock()
 	if !ok {
-		sort.Strings(names)
 		hint := ""
 		if strings.HasPrefix(name, "cuda") {
 			hint = " (CUDA needs an NVIDIA driver: libcuda.so.1 could not be used on this machine)"
@@ -226,4 +218,21 @@ func apply(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) []*Tensor
 // apply1 is apply for an operation with one result.
 func apply1(op opKind, in []*Tensor, p opParams, cpu func(in []*Tensor) *Tensor) *Tensor {
 	return apply(op, in, p, func(in []*Tensor) []*Tensor { return []*Tensor{cpu(in)} })[0]
+}
+
+// copyInto copies src into dst, both contiguous with the same number of
+// elements and on the same device: on the CPU directly, on a device that
+// can copy (copyInto method) there, else through the host.
+func copyInto(dst, src *Tensor) error {
+	if dst.Len() != src.Len() || !dst.IsContiguous() {
+		return Errorf(ErrShape, "tensor: internal copy of %v into %v", src.shape, dst.shape)
+	}
+	if dst.Device() == CPU && src.Device() == CPU {
+		copy(dst.data[dst.offset:dst.offset+dst.Len()], hostSlice(src))
+		return nil
+	}
+	if c, ok := dst.Device().(interface{ copyInto(dst, src *Tensor) error }); ok && src.Device() == dst.Device() && src.IsContiguous() {
+		return c.copyInto(dst, src)
+	}
+	return Errorf(ErrDevice, "tensor: cannot copy from %s into a tensor on %s", src.Device().Name(), dst.Device().Name())
 }

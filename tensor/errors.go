@@ -5,8 +5,10 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. Every error returned or carried by this package wraps
-// one of them, so callers can test the kind of problem with errors.Is:
+// Sentinel errors. An error returned or carried by this package wraps one
+// of them, so callers can test the kind of problem with errors.Is (an
+// error of the operating system on a file wraps that error instead, and
+// ErrNotFound when the file is missing):
 //
 //	if errors.Is(t.Err(), tensor.ErrShape) { ... }
 var (

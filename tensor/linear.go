@@ -53,7 +53,7 @@ func (a Activation) String() string {
 type Linear struct {
 	in, out int
 	dev     Device
-	// CPU: Wᵀ (in × out) packed in column panels of nr (see packB); bias
+	// CPU: Wᵀ (in × out) packed in column panels of nr (see cpu.PackB); bias
 	// on the host.
 	packed []float32
 	nr     int
@@ -236,9 +236,10 @@ func (l *Linear) ForwardAct(x *Tensor, act Activation) *Tensor {
 	default: // the batch's rows stacked: [m, in]
 		ad = cpu.Mat{Data: hostSlice(x), RS: l.in, CS: 1, Rows: m, Cols: l.in}
 	}
-	out := make([]float32, m*l.out)
+	ws := outWS(x)
+	out := allocIn(ws, m*l.out)
 	cpu.Linear(out, ad, l.packed, l.in, l.out, l.bias, int(act))
-	return newHost(out, outShape)
+	return newHostIn(ws, out, outShape)
 }
 
 // GELU applies the exact GELU, x·Φ(x), element by element (PyTorch's
@@ -258,12 +259,15 @@ func (t *Tensor) GELUTanh() *Tensor {
 }
 
 func unaryParallel(t *Tensor, act Activation) *Tensor {
-	dst := append([]float32(nil), hostSlice(t)...)
+	ws := outWS(t)
+	src := hostSlice(t)
+	dst := allocIn(ws, len(src))
+	copy(dst, src)
 	const chunk = 1 << 14
 	cpu.ParallelRows((len(dst)+chunk-1)/chunk, chunk, func(r int) {
 		cpu.Activate(dst[r*chunk:min(len(dst), (r+1)*chunk)], int(act))
 	})
-	return newHost(dst, t.shape)
+	return newHostIn(ws, dst, t.shape)
 }
 
 // LayerNorm normalises each vector along the last dimension to mean 0 and
@@ -304,7 +308,8 @@ func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
 	}
 	return apply1(opLayerNorm, []*Tensor{t, weight, bias}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		s, wd, bd := hostSlice(in[0]), hostSlice(in[1]), hostSlice(in[2])
-		dst := make([]float32, len(s))
+		ws := outWS(in[0])
+		dst := allocIn(ws, len(s))
 		rows := 0
 		if d > 0 {
 			rows = len(s) / d
@@ -312,7 +317,7 @@ func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
 		cpu.ParallelRows(rows, d, func(r int) {
 			layerNormRow(dst[r*d:(r+1)*d], s[r*d:(r+1)*d], wd, bd, eps)
 		})
-		return newHost(dst, in[0].shape)
+		return newHostIn(ws, dst, in[0].shape)
 	})
 }
 

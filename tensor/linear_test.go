@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func maxAbsDiff(t *testing.T, a, b *Tensor) float64 {
 	if a.Err() != nil || b.Err() != nil {
 		t.Fatalf("errors: %v, %v", a.Err(), b.Err())
 	}
-	if !sameInts(a.Shape(), b.Shape()) {
+	if !slices.Equal(a.Shape(), b.Shape()) {
 		t.Fatalf("shapes %v and %v", a.Shape(), b.Shape())
 	}
 	x, y := a.Data(), b.Data()
@@ -167,7 +168,7 @@ func TestLayerNorm(t *testing.T) {
 		{x.LayerNorm(nil, Ones(2, 37), 1e-5), "bias must be 1-D"},
 		{x.LayerNorm(nil, nil, float32(math.NaN())), "eps must be a finite number"},
 	} {
-		if err := c.got.Err(); err == nil || !contains(err.Error(), c.want) {
+		if err := c.got.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
@@ -204,6 +205,19 @@ func TestAttentionWeights(t *testing.T) {
 		}
 		old.Use()
 	}
+	// Scores that overflow to ±Inf, and scores as low as the padding of
+	// causal rows (−3.4e38): the exact path, as attention with a mask.
+	for _, big := range []float32{1e19, 1.5e18} {
+		q, k, v := RandN(1, 2, 21, 16).Scale(big), RandN(2, 2, 21, 16).Scale(big), RandN(3, 2, 21, 16)
+		want := ScaledDotProductAttention(q, k, v, CausalMask(21))
+		got := AttentionWeights(q, k, v, true)
+		gw, ww := got.Weights.Data(), want.Weights.Data()
+		for i := range gw {
+			if gw[i] != ww[i] && !(gw[i] != gw[i] && ww[i] != ww[i]) && math.Abs(float64(gw[i]-ww[i])) > 1e-6 {
+				t.Fatalf("scores ×%g: weight %d = %v, want %v", big, i, gw[i], ww[i])
+			}
+		}
+	}
 	// q, k, v as strided views of one fused [T, 3·H·d] projection.
 	T, H, d := 50, 4, 8
 	qkv := RandN(7, T, 3*H*d)
@@ -225,7 +239,7 @@ func TestAttentionWeights(t *testing.T) {
 		{AttentionWeights(RandN(1, 2, 4, 8), RandN(2, 2, 4, 6), RandN(3, 2, 4, 8), true), "same, non-zero feature size"},
 		{AttentionWeights(RandN(1, 4, 8), RandN(2, 4, 8), RandN(3, 4, 8), true), "want q [heads, tokens"},
 	} {
-		if err := c.a.Err(); !errors.Is(err, ErrShape) || !contains(err.Error(), c.want) {
+		if err := c.a.Err(); !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
@@ -243,13 +257,11 @@ func TestLinearErrors(t *testing.T) {
 		{NewLinear(w, nil).ForwardAct(RandN(3, 2, 3), Activation(9)), "unknown activation"},
 		{NewLinear(Failed(ErrValue), nil).Forward(RandN(3, 2, 3)), "value"},
 	} {
-		if err := c.got.Err(); err == nil || !contains(err.Error(), c.want) {
+		if err := c.got.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // BenchmarkLinear times one GPT-2-small MLP projection (256 tokens, 768 →
 // 3072) through Linear (packed once) and through MatMul (packs every call).
@@ -273,4 +285,30 @@ func BenchmarkLinear(b *testing.B) {
 			x.MatMul(w.T()).Add(bias)
 		}
 	})
+}
+
+func TestStack(t *testing.T) {
+	a, b := RandN(1, 2, 3), RandN(2, 3, 2).T() // b is a strided view
+	s := Stack(a, b)
+	if !slices.Equal(s.Shape(), []int{2, 2, 3}) {
+		t.Fatalf("shape %v", s.Shape())
+	}
+	if e := maxAbsDiff(t, s.Index(0), a); e != 0 {
+		t.Errorf("first differs by %g", e)
+	}
+	if e := maxAbsDiff(t, s.Index(1), b.Contiguous()); e != 0 {
+		t.Errorf("second differs by %g", e)
+	}
+	for _, c := range []struct {
+		got  *Tensor
+		want string
+	}{
+		{Stack(), "no tensors to stack"},
+		{Stack(a, RandN(1, 3, 2)), "tensor 1 has another shape"},
+		{Stack(a, Failed(ErrValue)), "value"},
+	} {
+		if err := c.got.Err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
 }

@@ -103,38 +103,117 @@ func b0(b *Tensor, vec bool) []int {
 func matmulCPU(a, b *Tensor, batch []int, m, k, n int) *Tensor {
 	ra, rb := len(a.shape), len(b.shape)
 	nb := numel(batch)
-	out := make([]float32, nb*m*n)
+	outShape := append(append(make([]int, 0, len(batch)+2), batch...), m, n)
+	ws := outWS(a, b)
+	out := allocIn(ws, nb*m*n)
 	if nb == 0 || m == 0 || n == 0 {
-		return newHost(out, append(append([]int(nil), batch...), m, n))
+		return newHostIn(ws, out, outShape)
 	}
 	aOff := batchOffsets(batch, bstrides(a.shape[:ra-2], a.strides[:ra-2], batch), a.offset)
-	bOff := batchOffsets(batch, bstrides(b.shape[:rb-2], b.strides[:rb-2], batch), b.offset)
-	// Pack each distinct B once.
+	bst := bstrides(b.shape[:rb-2], b.strides[:rb-2], batch)
+	bOff := batchOffsets(batch, bst, b.offset)
+	// Pack each distinct B once, into scratch kept between calls.
+	slot, distinct := distinctOffsets(bOff, broadcasts(batch, bst))
 	bl := cpu.PackedBLen(k, n)
-	packed := map[int][]float32{}
-	var order []int
-	for _, o := range bOff {
-		if _, ok := packed[o]; !ok {
-			packed[o] = nil
-			order = append(order, o)
+	packed := cpu.Buf(len(distinct) * bl)
+	defer cpu.PutBuf(packed)
+	brs, bcs := b.strides[rb-2], b.strides[rb-1]
+	if len(distinct) == 1 {
+		cpu.PackBParallel(packed, cpu.Mat{Data: b.data, Off: distinct[0], RS: brs, CS: bcs, Rows: k, Cols: n})
+	} else {
+		cpu.ParallelForWork(len(distinct), 4*k*n*len(distinct), func(_ *cpu.Work, i int) {
+			cpu.PackB(packed[i*bl:(i+1)*bl], cpu.Mat{Data: b.data, Off: distinct[i], RS: brs, CS: bcs, Rows: k, Cols: n})
+		})
+	}
+	ars, acs := a.strides[ra-2], a.strides[ra-1]
+	g := splitGemm(nb, m, n, k)
+	cpu.ParallelForWork(nb*g.rowBlocks*g.colBlocks, nb*m*n*k, func(w *cpu.Work, t int) {
+		bi := t / (g.rowBlocks * g.colBlocks)
+		t %= g.rowBlocks * g.colBlocks
+		i0 := (t / g.colBlocks) * g.rows
+		mb := min(g.rows, m-i0)
+		j0 := (t % g.colBlocks) * g.cols
+		nc := min(g.cols, n-j0)
+		ad := cpu.Mat{Data: a.data, Off: aOff[bi], RS: ars, CS: acs, Rows: m, Cols: k}
+		bp := packed[slot[bi]*bl+j0*k:]
+		cpu.GemmRows(w, ad, i0, mb, bp, nc, out, bi*m*n+i0*n+j0, n)
+	})
+	return newHostIn(ws, out, outShape)
+}
+
+// gemmSplit is how a batch of m × n products is cut into tasks: blocks of
+// rows (a multiple of the micro-kernel's rows, at most cpu.MC) and of
+// columns (a multiple of its panel width).
+type gemmSplit struct {
+	rows, rowBlocks int
+	cols, colBlocks int
+}
+
+// splitGemm cuts nb products of m × n (inner size k) into enough tasks to
+// keep every worker busy — about four per worker, so that uneven tasks
+// even out — without cutting below one micro-kernel tile.
+func splitGemm(nb, m, n, k int) gemmSplit {
+	mr, nr := cpu.MR(), cpu.NR()
+	s := gemmSplit{rows: min(cpu.MC, roundUp(m, mr)), cols: n}
+	workers := cpu.Workers()
+	if nb*m*n*k < cpu.MinParallelWork || workers == 1 {
+		s.rowBlocks, s.colBlocks = ceilDiv(m, s.rows), 1
+		return s
+	}
+	want := 4 * workers
+	s.rowBlocks = ceilDiv(m, s.rows)
+	if nb*s.rowBlocks < want {
+		// Fewer row blocks than tasks wanted: smaller row blocks (not
+		// below 4 tiles high) …
+		per := max(ceilDiv(want, nb), 1)
+		s.rows = max(min(s.rows, roundUp(ceilDiv(m, per), mr)), min(4*mr, roundUp(m, mr)))
+		s.rowBlocks = ceilDiv(m, s.rows)
+	}
+	if nb*s.rowBlocks < want {
+		// … then column blocks of whole panels.
+		per := ceilDiv(want, nb*s.rowBlocks)
+		panels := ceilDiv(n, nr)
+		s.cols = ceilDiv(panels, per) * nr
+	}
+	s.colBlocks = ceilDiv(n, s.cols)
+	return s
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// distinctOffsets numbers the distinct values of offs in order of first
+// appearance: slot[i] is the number of offs[i], distinct the values.
+// Without broadcasting (no zero batch stride) every offset is its own.
+func distinctOffsets(offs []int, broadcast bool) (slot, distinct []int) {
+	slot = make([]int, len(offs))
+	if !broadcast {
+		for i := range slot {
+			slot[i] = i
+		}
+		return slot, offs
+	}
+	seen := make(map[int]int, 8)
+	for i, o := range offs {
+		j, ok := seen[o]
+		if !ok {
+			j = len(distinct)
+			seen[o] = j
+			distinct = append(distinct, o)
+		}
+		slot[i] = j
+	}
+	return slot, distinct
+}
+
+// broadcasts reports whether a batch stride is 0 along a dimension of
+// more than one index (an operand repeated across the batch).
+func broadcasts(batch, strides []int) bool {
+	for i, s := range strides {
+		if s == 0 && batch[i] > 1 {
+			return true
 		}
 	}
-	bufs := make([][]float32, len(order))
-	cpu.ParallelFor(len(order), func(_ *cpu.Work, i int) {
-		buf := make([]float32, bl)
-		cpu.PackB(buf, cpu.Mat{Data: b.data, Off: order[i], RS: b.strides[rb-2], CS: b.strides[rb-1], Rows: k, Cols: n})
-		bufs[i] = buf
-	})
-	for i, o := range order {
-		packed[o] = bufs[i]
-	}
-	blocks := (m + cpu.MC - 1) / cpu.MC
-	cpu.ParallelFor(nb*blocks, func(w *cpu.Work, t int) {
-		bi, blk := t/blocks, t%blocks
-		i0 := blk * cpu.MC
-		mb := min(cpu.MC, m-i0)
-		ad := cpu.Mat{Data: a.data, Off: aOff[bi], RS: a.strides[ra-2], CS: a.strides[ra-1], Rows: m, Cols: k}
-		cpu.GemmRows(w, ad, i0, mb, packed[bOff[bi]], n, out, bi*m*n+i0*n, n)
-	})
-	return newHost(out, append(append([]int(nil), batch...), m, n))
+	return false
 }

@@ -39,7 +39,7 @@ func stBytes(header string, data []byte) []byte {
 
 // zipBytes builds a zip archive with the given members (method 0 stored,
 // 8 deflated, anything else stored but labelled with that method).
-func zipBytes(members ...interface{}) []byte {
+func zipBytes(members ...any) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	zw.RegisterCompressor(12, func(w io.Writer) (io.WriteCloser, error) { return nopCloser{w}, nil })

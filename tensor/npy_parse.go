@@ -15,9 +15,9 @@ import (
 // ast.literal_eval; no code is ever run).
 
 type (
-	pyTuple []interface{} // (a, b)
-	pyList  []interface{} // [a, b]
-	pyNone  struct{}      // None
+	pyTuple []any    // (a, b)
+	pyList  []any    // [a, b]
+	pyNone  struct{} // None
 )
 
 // pyMaxDepth bounds nesting, so "((((..." cannot exhaust the stack.
@@ -29,7 +29,7 @@ type pyParser struct {
 }
 
 // parsePyDict parses a header: one dict literal, then only whitespace.
-func parsePyDict(s string) (map[string]interface{}, error) {
+func parsePyDict(s string) (map[string]any, error) {
 	p := &pyParser{s: s}
 	p.space()
 	if p.pos >= len(p.s) || p.s[p.pos] != '{' {
@@ -43,7 +43,7 @@ func parsePyDict(s string) (map[string]interface{}, error) {
 	if p.pos != len(p.s) {
 		return nil, fmt.Errorf("unexpected %s after the dict", p.near())
 	}
-	return v.(map[string]interface{}), nil
+	return v.(map[string]any), nil
 }
 
 func (p *pyParser) near() string {
@@ -68,7 +68,7 @@ func (p *pyParser) space() {
 	}
 }
 
-func (p *pyParser) value(depth int) (interface{}, error) {
+func (p *pyParser) value(depth int) (any, error) {
 	if depth > pyMaxDepth {
 		return nil, fmt.Errorf("nested more than %d levels deep", pyMaxDepth)
 	}
@@ -80,7 +80,7 @@ func (p *pyParser) value(depth int) (interface{}, error) {
 	switch {
 	case c == '{':
 		p.pos++
-		m := map[string]interface{}{}
+		m := map[string]any{}
 		for {
 			p.space()
 			if p.pos < len(p.s) && p.s[p.pos] == '}' {
@@ -118,7 +118,7 @@ func (p *pyParser) value(depth int) (interface{}, error) {
 			end = ']'
 		}
 		p.pos++
-		var items []interface{}
+		var items []any
 		sawComma := false
 		for {
 			p.space()
@@ -166,7 +166,7 @@ func (p *pyParser) value(depth int) (interface{}, error) {
 	default:
 		for _, w := range []struct {
 			word string
-			v    interface{}
+			v    any
 		}{{"True", true}, {"False", false}, {"None", pyNone{}}} {
 			if strings.HasPrefix(p.s[p.pos:], w.word) {
 				p.pos += len(w.word)
@@ -193,7 +193,7 @@ func (p *pyParser) sep(end byte) error {
 	return fmt.Errorf("expected ',' or %q, got %s", end, p.near())
 }
 
-func (p *pyParser) str() (interface{}, error) {
+func (p *pyParser) str() (any, error) {
 	q := p.s[p.pos]
 	p.pos++
 	var b strings.Builder
@@ -225,7 +225,7 @@ func (p *pyParser) str() (interface{}, error) {
 
 // pyRepr formats a parsed value back as Python would, for messages,
 // shortened to 80 bytes.
-func pyRepr(v interface{}) string {
+func pyRepr(v any) string {
 	s := pyReprFull(v)
 	if len(s) > 80 {
 		s = s[:77] + "..."
@@ -233,7 +233,7 @@ func pyRepr(v interface{}) string {
 	return s
 }
 
-func pyReprFull(v interface{}) string {
+func pyReprFull(v any) string {
 	switch x := v.(type) {
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "\\'") + "'"
@@ -261,7 +261,7 @@ func pyReprFull(v interface{}) string {
 			parts[i] = pyReprFull(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]interface{}:
+	case map[string]any:
 		return "{...}"
 	}
 	return fmt.Sprint(v)

@@ -214,7 +214,7 @@ func TestNPYSaveLoadAtomic(t *testing.T) {
 	}
 }
 
-// TestNPYFromDevice: the writers read through DataErr, so any view works.
+// TestNPYWritesViews: the writers read through DataErr, so any view works.
 func TestNPYWritesViews(t *testing.T) {
 	x := Arange(0, 24, 1).Reshape(2, 3, 4)
 	v := x.Permute(2, 0, 1).Slice(0, 1, 3)

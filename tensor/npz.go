@@ -6,7 +6,8 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -73,7 +74,7 @@ func ReadNPZ(r io.ReaderAt, size int64) (map[string]*Tensor, error) {
 		return nil, err
 	}
 	out := make(map[string]*Tensor, len(m))
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		t, err := readNPZEntry(name, m[name])
 		if err != nil {
 			return nil, err
@@ -81,15 +82,6 @@ func ReadNPZ(r io.ReaderAt, size int64) (map[string]*Tensor, error) {
 		out[name] = t
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]*zip.File) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // withNPZ opens path and calls fn with its members.
@@ -119,7 +111,7 @@ func LoadNPZ(path string) (map[string]*Tensor, error) {
 	var out map[string]*Tensor
 	err := withNPZ("LoadNPZ", path, func(m map[string]*zip.File) error {
 		out = make(map[string]*Tensor, len(m))
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			t, err := readNPZEntry(name, m[name])
 			if err != nil {
 				return err
@@ -144,7 +136,7 @@ func LoadNPZTensor(path, name string) *Tensor {
 	err := withNPZ("LoadNPZTensor", path, func(m map[string]*zip.File) error {
 		f, ok := m[name]
 		if !ok {
-			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(sortedKeys(m)))
+			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(slices.Sorted(maps.Keys(m))))
 		}
 		var err error
 		t, err = readNPZEntry(name, f)
@@ -160,7 +152,7 @@ func LoadNPZTensor(path, name string) *Tensor {
 func NPZNames(path string) ([]string, error) {
 	var names []string
 	err := withNPZ("NPZNames", path, func(m map[string]*zip.File) error {
-		names = sortedKeys(m)
+		names = slices.Sorted(maps.Keys(m))
 		return nil
 	})
 	return names, err
@@ -189,11 +181,7 @@ func quoteList(names []string) string {
 // give the same bytes (fixed timestamps). Nothing is written when a tensor
 // carries an error or a name is empty.
 func WriteNPZ(w io.Writer, tensors map[string]*Tensor, compressed bool) error {
-	names := make([]string, 0, len(tensors))
-	for k := range tensors {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(tensors))
 	files := make([][]byte, len(names))
 	for i, name := range names {
 		if name == "" {

@@ -49,6 +49,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // opKind is an operation as an accelerator sees it (see the table above).
@@ -234,7 +235,8 @@ func binaryOp(op opKind, a, b *Tensor) *Tensor {
 }
 
 func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
-	dst := make([]float32, numel(shape))
+	ws := outWS(a, b)
+	dst := allocIn(ws, numel(shape))
 	var f func(x, y float32) float32
 	switch op {
 	case opAdd:
@@ -247,7 +249,7 @@ func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 		f = func(x, y float32) float32 { return x / y }
 	}
 	// Fast path: same shape, both contiguous.
-	if sameInts(a.shape, b.shape) && a.IsContiguous() && b.IsContiguous() {
+	if slices.Equal(a.shape, b.shape) && a.IsContiguous() && b.IsContiguous() {
 		x := a.data[a.offset : a.offset+len(dst)]
 		y := b.data[b.offset : b.offset+len(dst)]
 		switch op {
@@ -268,7 +270,7 @@ func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 				dst[i] = x[i] / y[i]
 			}
 		}
-		return newHost(dst, shape)
+		return newHostIn(ws, dst, shape)
 	}
 	sa := bstrides(a.shape, a.strides, shape)
 	sb := bstrides(b.shape, b.strides, shape)
@@ -287,19 +289,7 @@ func binaryCPU(op opKind, a, b *Tensor, shape []int) *Tensor {
 			k++
 		}
 	})
-	return newHost(dst, shape)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return newHostIn(ws, dst, shape)
 }
 
 // --- elementwise unary ----------------------------------------------------------
@@ -336,11 +326,12 @@ func (t *Tensor) SiLU() *Tensor {
 
 func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
 	src := hostSlice(t)
-	dst := make([]float32, len(src))
+	ws := outWS(t)
+	dst := allocIn(ws, len(src))
 	for i, x := range src {
 		dst[i] = f(x)
 	}
-	return newHost(dst, t.shape)
+	return newHostIn(ws, dst, t.shape)
 }
 
 // --- reductions -----------------------------------------------------------------
@@ -387,7 +378,8 @@ func reduceCPU(op opKind, t *Tensor, d int) *Tensor {
 	n := t.shape[d]
 	inner := numel(t.shape[d+1:])
 	shape := append(append([]int(nil), t.shape[:d]...), t.shape[d+1:]...)
-	dst := make([]float32, outer*inner)
+	ws := outWS(t)
+	dst := allocIn(ws, outer*inner)
 	for o := 0; o < outer; o++ {
 		base := o * n * inner
 		row := dst[o*inner : (o+1)*inner]
@@ -433,7 +425,7 @@ func reduceCPU(op opKind, t *Tensor, d int) *Tensor {
 			}
 		}
 	}
-	return newHost(dst, shape)
+	return newHostIn(ws, dst, shape)
 }
 
 // --- masks ------------------------------------------------------------------------
@@ -454,12 +446,13 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 		return Failed(mask.Err())
 	}
 	out, ok := broadcastShapes(t.shape, mask.shape)
-	if !ok || !sameInts(out, t.shape) {
+	if !ok || !slices.Equal(out, t.shape) {
 		return Failed(shapeErr("MaskedFill", "mask does not broadcast to the tensor's shape", "the mask's dimensions, aligned from the right, must equal the tensor's or be 1", t.shape, mask.shape))
 	}
 	return apply1(opMaskedFill, []*Tensor{t, mask}, opParams{Fill: value}, func(in []*Tensor) *Tensor {
 		x, m := in[0], in[1]
-		dst := make([]float32, x.Len())
+		ws := outWS(x, m)
+		dst := allocIn(ws, x.Len())
 		sx := bstrides(x.shape, x.strides, x.shape)
 		sm := bstrides(m.shape, m.strides, x.shape)
 		k := 0
@@ -480,7 +473,7 @@ func (t *Tensor) MaskedFill(mask *Tensor, value float32) *Tensor {
 				k++
 			}
 		})
-		return newHost(dst, x.shape)
+		return newHostIn(ws, dst, x.shape)
 	})
 }
 
@@ -572,7 +565,8 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 	return apply1(opRMSNorm, []*Tensor{t, weight}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		w := hostSlice(in[1])
-		dst := make([]float32, len(src))
+		ws := outWS(in...)
+		dst := allocIn(ws, len(src))
 		for o := 0; o+d <= len(src) && d > 0; o += d {
 			var ss float64
 			for _, x := range src[o : o+d] {
@@ -583,6 +577,6 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 				dst[o+j] = float32(float64(x)*r) * w[j]
 			}
 		}
-		return newHost(dst, in[0].shape)
+		return newHostIn(ws, dst, in[0].shape)
 	})
 }

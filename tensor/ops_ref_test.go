@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -13,8 +14,8 @@ import (
 // on float32 inputs). Regenerate with /usr/bin/python3 scripts/torch_ref.py.
 
 type refTensor struct {
-	Shape []int         `json:"shape"`
-	Data  []interface{} `json:"data"`
+	Shape []int `json:"shape"`
+	Data  []any `json:"data"`
 }
 
 func (r refTensor) tensor(t *testing.T) *Tensor {
@@ -33,7 +34,7 @@ func (r refTensor) tensor(t *testing.T) *Tensor {
 	return x
 }
 
-func refValue(t *testing.T, v interface{}) float32 {
+func refValue(t *testing.T, v any) float32 {
 	switch v := v.(type) {
 	case float64:
 		return float32(v)
@@ -52,11 +53,11 @@ func refValue(t *testing.T, v interface{}) float32 {
 }
 
 type refCase struct {
-	Name    string                 `json:"name"`
-	Op      string                 `json:"op"`
-	Params  map[string]interface{} `json:"params"`
-	Inputs  map[string]refTensor   `json:"inputs"`
-	Outputs map[string]refTensor   `json:"outputs"`
+	Name    string               `json:"name"`
+	Op      string               `json:"op"`
+	Params  map[string]any       `json:"params"`
+	Inputs  map[string]refTensor `json:"inputs"`
+	Outputs map[string]refTensor `json:"outputs"`
 }
 
 func (c refCase) f(t *testing.T, k string) float32 {
@@ -107,7 +108,7 @@ func checkTensor(t *testing.T, name string, got *Tensor, want refTensor) {
 		return
 	}
 	w := want.tensor(t)
-	if !sameInts(got.Shape(), w.Shape()) {
+	if !slices.Equal(got.Shape(), w.Shape()) {
 		t.Errorf("%s: shape %v, want %v", name, got.Shape(), w.Shape())
 		return
 	}
@@ -176,7 +177,7 @@ func runRef(t *testing.T, c refCase) map[string]*Tensor {
 		return one(CausalMask(c.i(t, "n")))
 	case "padding_mask":
 		var lengths []int
-		for _, v := range c.Params["lengths"].([]interface{}) {
+		for _, v := range c.Params["lengths"].([]any) {
 			lengths = append(lengths, int(v.(float64)))
 		}
 		return one(PaddingMask(lengths, c.i(t, "n")))

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func TestOpsEdgeCases(t *testing.T) {
 		t.Errorf("Argmax with NaN = %v, want [1 1] (NaN counts as largest)", a)
 	}
 	e := Zeros(0, 3)
-	if s := e.Sum(0); s.Err() != nil || !equalF(s.Data(), []float32{0, 0, 0}) {
+	if s := e.Sum(0); s.Err() != nil || !slices.Equal(s.Data(), []float32{0, 0, 0}) {
 		t.Errorf("Sum over an empty dim = %v", s)
 	}
 	if m := e.Mean(0).Data(); m[0] == m[0] {
@@ -26,13 +27,13 @@ func TestOpsEdgeCases(t *testing.T) {
 	if s := Scalar(2).Add(Scalar(3)); s.Rank() != 0 || s.Item() != 5 {
 		t.Errorf("scalar + scalar = %v", s)
 	}
-	if s := Scalar(2).Mul(Arange(0, 3, 1)).Data(); !equalF(s, []float32{0, 2, 4}) {
+	if s := Scalar(2).Mul(Arange(0, 3, 1)).Data(); !slices.Equal(s, []float32{0, 2, 4}) {
 		t.Errorf("scalar broadcast = %v", s)
 	}
-	if p := Zeros(3, 0).MatMul(Zeros(0, 4)); p.Err() != nil || !equalF(p.Data(), make([]float32, 12)) {
+	if p := Zeros(3, 0).MatMul(Zeros(0, 4)); p.Err() != nil || !slices.Equal(p.Data(), make([]float32, 12)) {
 		t.Errorf("[3 0]·[0 4] = %v, want zeros", p)
 	}
-	if p := Zeros(0, 5).MatMul(Zeros(5, 4)); p.Err() != nil || !sameInts(p.Shape(), []int{0, 4}) {
+	if p := Zeros(0, 5).MatMul(Zeros(5, 4)); p.Err() != nil || !slices.Equal(p.Shape(), []int{0, 4}) {
 		t.Errorf("[0 5]·[5 4] = %v", p)
 	}
 	if d := Ones(3).MatMul(Ones(3)); d.Err() != nil || d.Rank() != 0 || d.Item() != 3 {
@@ -45,10 +46,10 @@ func TestOpsEdgeCases(t *testing.T) {
 		t.Errorf("Softmax of an empty row = %v", w)
 	}
 	one := ScaledDotProductAttention(Ones(1, 4), Ones(1, 4), Full(7, 1, 2), nil)
-	if one.Err() != nil || one.Weights.Item() != 1 || !equalF(one.Output.Data(), []float32{7, 7}) {
+	if one.Err() != nil || one.Weights.Item() != 1 || !slices.Equal(one.Output.Data(), []float32{7, 7}) {
 		t.Errorf("one-token attention: %v", one)
 	}
-	if m := Arange(0, 4, 1).Eq0().Data(); !equalF(m, []float32{1, 0, 0, 0}) {
+	if m := Arange(0, 4, 1).Eq0().Data(); !slices.Equal(m, []float32{1, 0, 0, 0}) {
 		t.Errorf("Eq0 = %v", m)
 	}
 	if s := ScaledDotProductAttention(Ones(2, 4), Ones(2, 4), Ones(2, 4), nil).String(); s != "Attention(scale=1/√4=0.5, Q [2 4], K [2 4], V [2 4], Scores [2 2], Weights [2 2], Output [2 4])" {

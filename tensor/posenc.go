@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Sinusoidal returns the [n, d] positional encodings of "Attention Is All
@@ -87,34 +88,73 @@ func rope(op opKind, x *Tensor, base float32, offset int) *Tensor {
 	}
 	return apply1(op, []*Tensor{x}, opParams{Base: base, Pos: offset}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
-		dst := make([]float32, len(src))
+		ws := outWS(in[0])
+		dst := allocIn(ws, len(src))
 		T := in[0].shape[r-2]
 		half := d / 2
-		cos := make([]float64, T*half)
-		sin := make([]float64, T*half)
-		for t := 0; t < T; t++ {
-			for i := 0; i < half; i++ {
-				theta := math.Pow(float64(base), -2*float64(i)/float64(d))
-				s, c := math.Sincos(float64(offset+t) * theta)
-				cos[t*half+i], sin[t*half+i] = c, s
-			}
-		}
+		tab := ropeTable(base, offset, T, d)
+		interleaved := op == opRoPEInterleaved
 		for o := 0; o < len(src) && d > 0; o += d {
 			t := (o / d) % T
-			cs, sn := cos[t*half:(t+1)*half], sin[t*half:(t+1)*half]
+			cs, sn := tab.cos[t*half:(t+1)*half], tab.sin[t*half:(t+1)*half]
 			xs, ys := src[o:o+d], dst[o:o+d]
-			for i := 0; i < half; i++ {
-				var a, b int
-				if op == opRoPEInterleaved {
-					a, b = 2*i, 2*i+1
-				} else {
-					a, b = i, i+half
+			if interleaved {
+				for i := 0; i < half; i++ {
+					x0, x1 := float64(xs[2*i]), float64(xs[2*i+1])
+					ys[2*i] = float32(x0*cs[i] - x1*sn[i])
+					ys[2*i+1] = float32(x0*sn[i] + x1*cs[i])
 				}
-				x0, x1 := float64(xs[a]), float64(xs[b])
-				ys[a] = float32(x0*cs[i] - x1*sn[i])
-				ys[b] = float32(x0*sn[i] + x1*cs[i])
+				continue
+			}
+			for i := 0; i < half; i++ {
+				x0, x1 := float64(xs[i]), float64(xs[i+half])
+				ys[i] = float32(x0*cs[i] - x1*sn[i])
+				ys[i+half] = float32(x0*sn[i] + x1*cs[i])
 			}
 		}
-		return newHost(dst, in[0].shape)
+		return newHostIn(ws, dst, in[0].shape)
 	})
+}
+
+// ropeTab holds cos(pθᵢ) and sin(pθᵢ), [T, d/2], for one (base, offset,
+// T, d).
+type ropeTab struct {
+	base      float32
+	offset, T int
+	d         int
+	cos, sin  []float64
+}
+
+// ropeTables keeps the last few tables: a forward pass rotates q and k of
+// every layer with the same one.
+var ropeTables struct {
+	sync.Mutex
+	recent []*ropeTab
+}
+
+func ropeTable(base float32, offset, T, d int) *ropeTab {
+	ropeTables.Lock()
+	for _, t := range ropeTables.recent {
+		if t.base == base && t.offset == offset && t.T == T && t.d == d {
+			ropeTables.Unlock()
+			return t
+		}
+	}
+	ropeTables.Unlock()
+	half := d / 2
+	t := &ropeTab{base: base, offset: offset, T: T, d: d, cos: make([]float64, T*half), sin: make([]float64, T*half)}
+	for i := 0; i < half; i++ {
+		theta := math.Pow(float64(base), -2*float64(i)/float64(d))
+		for p := 0; p < T; p++ {
+			s, c := math.Sincos(float64(offset+p) * theta)
+			t.cos[p*half+i], t.sin[p*half+i] = c, s
+		}
+	}
+	ropeTables.Lock()
+	if len(ropeTables.recent) >= 8 {
+		ropeTables.recent = ropeTables.recent[1:]
+	}
+	ropeTables.recent = append(ropeTables.recent, t)
+	ropeTables.Unlock()
+	return t
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,7 +208,7 @@ func parseSafetensorsMeta(raw json.RawMessage) (map[string]string, error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	var m map[string]interface{}
+	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, Errorf(ErrFormat, "safetensors: \"__metadata__\" must be an object of strings, got %s", shortBytes(raw))
 	}
@@ -221,16 +223,16 @@ func parseSafetensorsMeta(raw json.RawMessage) (map[string]string, error) {
 	return out, nil
 }
 
-func mustJSON(v interface{}) []byte {
+func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
 
 func parseSafetensorsEntry(name string, raw json.RawMessage) (*safetensorsEntry, error) {
 	var info struct {
-		Dtype       *string        `json:"dtype"`
-		Shape       *[]interface{} `json:"shape"`
-		DataOffsets *[]interface{} `json:"data_offsets"`
+		Dtype       *string `json:"dtype"`
+		Shape       *[]any  `json:"shape"`
+		DataOffsets *[]any  `json:"data_offsets"`
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
@@ -291,7 +293,7 @@ func parseSafetensorsEntry(name string, raw json.RawMessage) (*safetensorsEntry,
 }
 
 // jsonUint reads a JSON number that is a non-negative integer.
-func jsonUint(v interface{}) (uint64, bool) {
+func jsonUint(v any) (uint64, bool) {
 	num, ok := v.(json.Number)
 	if !ok {
 		return 0, false
@@ -343,12 +345,7 @@ func (f *SafetensorsFile) Names() []string {
 	if f == nil {
 		return nil
 	}
-	names := make([]string, 0, len(f.entries))
-	for k := range f.entries {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(f.entries))
 }
 
 // Metadata returns a copy of the file's "__metadata__" map (empty when the
@@ -416,7 +413,10 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	} else {
 		data = decodeNPYData(raw, dt, n)
 	}
-	return newTensorFromFile(data, e.shape)
+	if len(e.shape) == 0 {
+		return Scalar(data[0])
+	}
+	return Wrap(data, e.shape...) // data is fresh: no second copy
 }
 
 // Tensors decodes every tensor, by name; an unsupported dtype is an error.
@@ -444,12 +444,7 @@ func (f *SafetensorsFile) String() string {
 		fmt.Fprintf(&b, "\n  %s %s %v", name, e.dtype, e.shape)
 	}
 	if len(f.meta) > 0 {
-		keys := make([]string, 0, len(f.meta))
-		for k := range f.meta {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		fmt.Fprintf(&b, "\n  metadata: %s", strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "\n  metadata: %s", strings.Join(slices.Sorted(maps.Keys(f.meta)), ", "))
 	}
 	return b.String()
 }
@@ -508,11 +503,7 @@ func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype
 	default:
 		return nil, Errorf(ErrValue, "safetensors: cannot write dtype %q; use \"F32\", \"F16\", \"BF16\" or \"F64\"", dtype)
 	}
-	names := make([]string, 0, len(tensors))
-	for k := range tensors {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(tensors))
 	type info struct {
 		Dtype       string   `json:"dtype"`
 		Shape       []int    `json:"shape"`

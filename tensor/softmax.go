@@ -69,14 +69,15 @@ func softmaxOp(name string, t *Tensor, dim int, scale float32) *Tensor {
 // softmaxLast normalises over the last dimension of a CPU tensor.
 func softmaxLast(x *Tensor, scale float32) *Tensor {
 	src := hostSlice(x)
-	dst := make([]float32, len(src))
+	ws := outWS(x)
+	dst := allocIn(ws, len(src))
 	n := x.shape[len(x.shape)-1]
 	if n == 0 {
-		return newHost(dst, x.shape)
+		return newHostIn(ws, dst, x.shape)
 	}
 	rows := len(src) / n
 	cpu.ParallelRows(rows, n, func(r int) {
 		cpu.SoftmaxRow(dst[r*n:(r+1)*n], src[r*n:(r+1)*n], scale)
 	})
-	return newHost(dst, x.shape)
+	return newHostIn(ws, dst, x.shape)
 }

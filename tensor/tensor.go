@@ -30,6 +30,7 @@ type Tensor struct {
 	dev     Device       // never nil for a valid tensor
 	buf     deviceBuffer // storage on a non-CPU device
 	err     error
+	ws      wsTag // the Workspace the tensor belongs to, if any
 }
 
 // Err returns the error carried by t, or nil. A nil *Tensor and the zero
@@ -40,6 +41,9 @@ func (t *Tensor) Err() error {
 		return Errorf(ErrValue, "tensor: nil tensor")
 	case t.dev == nil && t.err == nil:
 		return Errorf(ErrValue, "tensor: zero Tensor value; make tensors with New, Zeros, FromRows or another constructor")
+	}
+	if t.err == nil && t.released() {
+		return errReleased()
 	}
 	return t.err
 }
@@ -293,13 +297,7 @@ func Arange(start, stop, step float32) *Tensor {
 	if x > maxElements { // also +Inf when stop - start overflows float32
 		return Failed(Errorf(ErrValue, "Arange: %v..%v by %v makes too many elements", start, stop, step))
 	}
-	n := int(x)
-	if n < 0 {
-		n = 0
-	}
-	if n > maxElements {
-		return Failed(Errorf(ErrValue, "Arange: %v..%v by %v makes too many elements", start, stop, step))
-	}
+	n := max(int(x), 0)
 	d := make([]float32, n)
 	for i := range d {
 		d[i] = start + float32(i)*step
@@ -499,16 +497,26 @@ func (t *Tensor) Rows() [][]float32 {
 	return out
 }
 
-// Clone returns a contiguous copy of t on the same device.
-func (t *Tensor) Clone() *Tensor {
+// Clone returns a contiguous copy of t on the same device. The copy
+// belongs to no Workspace: it is how a result made in one is kept past
+// Workspace.Release.
+func (t *Tensor) Clone() *Tensor { return t.cloneIn(nil) }
+
+// cloneIn is Clone with the copy made in ws (nil: on its own).
+func (t *Tensor) cloneIn(ws *Workspace) *Tensor {
 	if t.Err() != nil {
 		return t
 	}
+	if ws != nil && t.Device() == CPU {
+		d := ws.floats(t.Len())
+		t.gather(d)
+		return newHostIn(ws, d, t.shape)
+	}
 	// A device that can copy strided data itself keeps it there.
 	if dc, ok := t.Device().(interface {
-		deviceClone(*Tensor) (*Tensor, error)
+		deviceClone(*Tensor, *Workspace) (*Tensor, error)
 	}); ok && t.buf != nil {
-		c, err := dc.deviceClone(t)
+		c, err := dc.deviceClone(t, ws)
 		if err != nil {
 			return Failed(err)
 		}
@@ -586,7 +594,7 @@ func (t *Tensor) String() string {
 	if len(t.shape) == 0 {
 		b.WriteString(fmtVal(d[0]))
 	} else {
-		formatRec(&b, d, t.shape, 0, 0, 7)
+		formatRec(&b, d, t.shape, 0, 0)
 	}
 	fmt.Fprintf(&b, ", shape=%v", t.shape)
 	if t.Device() != CPU {
@@ -608,7 +616,7 @@ func fmtVal(v float32) string {
 	return fmt.Sprintf("%.4g", v)
 }
 
-func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int, depth int) {
+func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int) {
 	n := shape[dim]
 	stride := numel(shape[dim+1:])
 	b.WriteString("[")
@@ -616,7 +624,7 @@ func formatRec(b *strings.Builder, d []float32, shape []int, dim, off int, depth
 		if dim == len(shape)-1 {
 			b.WriteString(fmtVal(d[off+i]))
 		} else {
-			formatRec(b, d, shape, dim+1, off+i*stride, depth)
+			formatRec(b, d, shape, dim+1, off+i*stride)
 		}
 	}
 	sep := ", "

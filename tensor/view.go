@@ -4,7 +4,7 @@ import "fmt"
 
 // view returns a tensor sharing t's storage with a new shape/strides/offset.
 func (t *Tensor) view(shape, strides []int, offset int) *Tensor {
-	return &Tensor{shape: shape, strides: strides, offset: offset, data: t.data, dev: t.dev, buf: t.buf}
+	return &Tensor{shape: shape, strides: strides, offset: offset, data: t.data, dev: t.dev, buf: t.buf, ws: t.ws}
 }
 
 // Index fixes the leading dimensions: t.Index(l, h) of an [L, H, T, T]
@@ -201,10 +201,11 @@ func (t *Tensor) Permute(dims ...int) *Tensor {
 }
 
 // Contiguous returns t if it is contiguous, otherwise a row-major copy on
-// the same device.
+// the same device (made in t's Workspace, if it has one; Clone always
+// makes a copy of its own).
 func (t *Tensor) Contiguous() *Tensor {
 	if t.Err() != nil || t.IsContiguous() {
 		return t
 	}
-	return t.Clone()
+	return t.cloneIn(t.ws.out)
 }

@@ -52,16 +52,13 @@ func TestStepsMatchesSDPA(t *testing.T) {
 	if ref.Err() != nil {
 		t.Fatal(ref.Err())
 	}
+	sd := f.data.(*stepsData)
 	for _, c := range []struct {
 		name string
+		got  []float32
 		t    *tensor.Tensor
-	}{{"scores", ref.Scores}, {"weights", ref.Weights}, {"output", ref.Output}} {
-		var got []float32
-		for _, m := range f.mats {
-			if m.name == c.name {
-				got = m.data
-			}
-		}
+	}{{"scores", sd.S, ref.Scores}, {"weights", sd.A, ref.Weights}, {"output", sd.O, ref.Output}} {
+		got := c.got
 		want := c.t.Data()
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d values, want %d", c.name, len(got), len(want))
@@ -86,10 +83,11 @@ func TestHeadStatsBySymmetry(t *testing.T) {
 	}
 	s := HeadStatsTensor(tensor.New(d, 1, 1, T, T)).Data()
 	ent := (math.Log(1) + math.Log(2) + math.Log(3) + math.Log(4)) / 4
-	sink := (1 + 1./2 + 1./3 + 1./4) / 4
-	dist := (0 + 0.5 + 1 + 1.5) / 4 // mean |i-j| of uniform row i is i/2
+	diag := (1 + 1./2 + 1./3 + 1./4) / 4
+	sink := (1./2 + 1./3 + 1./4) / 3 // query 0 left out: it can only see token 0
+	dist := (0 + 0.5 + 1 + 1.5) / 4  // mean |i-j| of uniform row i is i/2
 	prev := (1./2 + 1./3 + 1./4) / 3
-	want := []float64{ent, dist, sink, prev, sink}
+	want := []float64{ent, dist, sink, prev, diag}
 	for i, w := range want {
 		if math.Abs(float64(s[i])-w) > 1e-5 {
 			t.Errorf("%s = %v, want %v", StatNames[i], s[i], w)

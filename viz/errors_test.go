@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -217,4 +218,36 @@ func decodePNG(t *testing.T, b []byte) image.Image {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// TestErrorChain: a figure's error keeps its cause in the chain: the
+// tensor's typed error (errors.As) and the operating system's (errors.Is).
+func TestErrorChain(t *testing.T) {
+	bad := tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3)) // carries a *tensor.ShapeError
+	w := tensor.Full(0.5, 2, 2)
+	for _, f := range []*Figure{
+		Heatmap(bad),
+		Heatmap(w, Mask(bad)),
+		Grid(bad),
+		Steps(w, bad, w),
+		TokenStrip(bad),
+		MaskEffect(w, bad),
+	} {
+		err := f.Err()
+		var se *tensor.ShapeError
+		if !errors.Is(err, tensor.ErrShape) || !errors.As(err, &se) || se.Op != "MatMul" {
+			t.Errorf("%v: the tensor's *ShapeError is not in the chain", err)
+		}
+	}
+	err := Heatmap(w).Save(filepath.Join(t.TempDir(), "no", "such", "dir", "x.png"))
+	if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, tensor.ErrValue) {
+		t.Errorf("Save into a missing folder: %v does not wrap fs.ErrNotExist and tensor.ErrValue", err)
+	}
+	var pe *fs.PathError
+	dir := filepath.Join(t.TempDir(), "a.png")
+	os.Mkdir(dir, 0o755)
+	err = Heatmap(w).Save(dir)
+	if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("Save onto a folder: %v", err)
+	}
 }

@@ -73,6 +73,7 @@ func ExampleRoPE() {
 
 func ExampleHeadStatsTensor() {
 	// head 0: every query looks at the first token; head 1: at itself.
+	// (Sink mass leaves out query 0, which can only look at the first token.)
 	a := tensor.New([]float32{
 		1, 0, 1, 0, // head 0: [[1 0] [1 0]]
 		1, 0, 0, 1, // head 1: [[1 0] [0 1]]
@@ -84,7 +85,7 @@ func ExampleHeadStatsTensor() {
 	// Output:
 	// entropy        [0 0]
 	// mean distance  [0.5 0]
-	// sink mass      [1 0.5]
+	// sink mass      [1 0]
 	// previous token [1 0]
 	// diagonal       [0.5 1]
 }

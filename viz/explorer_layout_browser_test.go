@@ -36,13 +36,10 @@ func TestInteractiveExplorerLayout(t *testing.T) {
 	browserReady(t)
 	dir := pageDir(t)
 	toks := demoTokens(9)
-	o := newIopts("viz.Explorer")
+	o := newIopts()
 	o.title, o.q, o.k = "toy model", toks, toks
-	c, err := explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frag, err := echarts.Fragment(c, echarts.Options{})
+	c := explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
+	frag, err := echarts.Fragment(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +50,6 @@ func TestInteractiveExplorerLayout(t *testing.T) {
 		wrap  bool
 	}{{"narrow", 900, true}, {"wide", 1200, false}} {
 		page := "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" +
-			string(echarts.Scripts(echarts.Options{Script: true})) +
 			fmt.Sprintf("<div id=\"box\" style=\"width:%dpx\">\n", lay.width) + string(frag) + "</div>\n" +
 			fmt.Sprintf(layoutCheck, lay.wrap) + "</body></html>\n"
 		file := "explorer-layout-" + lay.name + ".html"

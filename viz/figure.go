@@ -1,19 +1,8 @@
-// Package viz draws attention: heatmaps of one head, layer×head grids,
-// scaled dot-product attention step by step, masks, positional encodings,
-// per-head statistics, attention rollout and token strips.
-//
-// Every view takes tensors (on any device; values are read through
-// t.DataErr) and options, and returns a *Figure. The figure is rendered
-// when it is made, so showing it in a notebook cannot fail: bad input gives
-// a figure that draws a friendly message and returns the error from Err and
-// Save.
-//
-//	w := tensor.MustFromRows([][]float32{{.9, .1}, {.3, .7}})
-//	fig := viz.Heatmap(w, viz.Tokens(toks), viz.Palette(viz.Viridis))
-//	err := fig.Save("attn.pdf") // .png .svg .pdf .html
-//
-// Rows are queries, columns are keys, row 0 at the top.
 package viz
+
+// How a view becomes a figure: the table of views, build, the Figure and
+// its outputs (PNG, SVG, PDF, the interactive HTML), and the reading and
+// checking of the tensors every view is given.
 
 import (
 	"bytes"
@@ -22,61 +11,112 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/attnviz/attnviz/internal/atomicfile"
 	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
+
+// A view is one kind of figure: its name, how it is drawn, its interactive
+// form and the options it reads. Every view function (Heatmap, Grid, ...)
+// is build with its entry of the views table.
+type view struct {
+	name  string    // the function's name: messages say viz.<name>
+	takes optionSet // the options it reads; any other gives a warning
+	// draw checks the inputs, keeps in f.data what the interactive form
+	// needs and lays the static figure out.
+	draw func(f *Figure, in inputs) (*raster.Page, error)
+	// interactive writes the chart from f.data and the figure's options
+	// o; nil: the HTML shows the PNG.
+	interactive func(f *Figure, o *iopts) *echarts.Chart
+}
+
+// inputs are the arguments of a view function other than its options.
+type inputs struct {
+	t []*tensor.Tensor // in the order of the function's parameters
+	n []int            // MaskPatterns: n, valid; RoPE: d, positions
+	s []string         // Induction: the tokens
+}
+
+func tensors(t ...*tensor.Tensor) inputs { return inputs{t: t} }
+func ints(n ...int) inputs               { return inputs{n: n} }
+
+type viewKind int
+
+const (
+	heatmapView viewKind = iota
+	gridView
+	headViewView
+	explorerView
+	stepsView
+	maskPatternsView
+	maskEffectView
+	positionalView
+	ropeView
+	headStatsView
+	rolloutView
+	tokenStripView
+	inductionView
+)
+
+// Options every view reads, and those of the views of a [L, H, T, T] stack.
+const (
+	everyView = optTitle | optSize | optDPI | optTheme
+	stackView = everyView | optTokens | optKeyTokens | optPalette | optRange | optLayers | optHeads | optSharedScale
+)
+
+// views describes every view: name, options read, static draw, interactive writer.
+var views = [...]view{
+	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
+		optHighlight | optMask | optValues | optAxes, drawHeatmap, heatmapInteractive},
+	gridView:         {"Grid", stackView, drawGrid, explorerInteractive},
+	headViewView:     {"HeadView", stackView, drawGrid, headViewInteractive},
+	explorerView:     {"Explorer", stackView, drawGrid, explorerInteractive},
+	stepsView:        {"Steps", everyView | optTokens | optKeyTokens | optPalette | optAnnotate | optNoAnnotate | optMask | optQuery, drawSteps, stepsInteractive},
+	maskPatternsView: {"MaskPatterns", everyView | optTokens | optPalette, drawMaskPatterns, nil},
+	maskEffectView:   {"MaskEffect", everyView | optTokens | optKeyTokens | optQuery, drawMaskEffect, nil},
+	positionalView:   {"Positional", everyView | optPalette, drawPositional, nil},
+	ropeView:         {"RoPE", everyView | optPalette | optBase, drawRoPE, nil},
+	headStatsView:    {"HeadStats", everyView | optPalette | optLayers | optHeads, drawHeadStats, nil},
+	rolloutView: {"Rollout", everyView | optTokens | optPalette | optAnnotate | optNoAnnotate | optLayers | optHeads | optQuery,
+		drawRollout, nil},
+	tokenStripView: {"TokenStrip", everyView | optTokens | optKeyTokens | optPalette | optRange | optQuery, drawTokenStrip, stripInteractive},
+	inductionView:  {"Induction", everyView | optTokens | optPalette | optLayers | optHeads, drawInduction, nil},
+}
 
 // Figure is a rendered view. Its display methods (PNG, HTML, SimpleRender)
 // never panic. Use pointer values (*Figure), as every view returns.
 type Figure struct {
-	kind     string // view name: "heatmap", "grid", ...
+	view     *view
 	cfg      config
-	mats     []matrix // the data the view drew, for other writers (interactive HTML)
+	data     any // what draw kept for the interactive writer (*heatmapData, *stack, ...)
 	page     *raster.Page
 	png      []byte
 	err      error
 	warnings []string
 	caption  string
-
-	// interactive, when non-nil, writes the figure's interactive HTML (a
-	// notebook fragment); interactivePage, when non-nil, writes it as a
-	// standalone page for Save(".html").
-	interactive     func() (string, error)
-	interactivePage func() (string, error)
+	html     *lazyHTML // the interactive HTML; nil when the view has none or the figure failed
 }
 
-// matrix is one named array a view drew.
-type matrix struct {
-	name  string
-	shape []int
-	data  []float32
-}
-
-// attachInteractive, when set (by the interactive writer's init), gives a
-// new figure its interactive HTML writer.
-var attachInteractive func(f *Figure) func() (string, error)
-
-func (f *Figure) addMatrix(name string, data []float32, shape ...int) {
-	f.mats = append(f.mats, matrix{name: name, shape: append([]int(nil), shape...), data: data})
-}
-
-// build makes a figure of the given kind: draw lays the page out; a
-// returned error (or a panic) gives an error figure instead.
-func build(kind string, opts []Option, draw func(f *Figure) (*raster.Page, error)) *Figure {
-	f := &Figure{kind: kind, cfg: newConfig(opts)}
+// build makes a figure of view k: the view's draw lays the page out; an
+// error (or a panic) gives an error figure instead.
+func build(k viewKind, opts []Option, in inputs) *Figure {
+	v := &views[k]
+	f := &Figure{view: v, cfg: newConfig(opts, v.name, v.takes)}
 	f.warnings = append(f.warnings, f.cfg.optWarn...)
 	var page *raster.Page
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = tensor.Errorf(tensor.ErrValue, "viz.%s: drawing failed (%v); please report this with the input's shape", viewName(kind), r)
+				err = tensor.Errorf(tensor.ErrValue, "viz.%s: drawing failed (%v); please report this with the input's shape", v.name, r)
 			}
 		}()
-		page, err = draw(f)
+		page, err = v.draw(f, in)
 		if err == nil && page != nil && f.cfg.sizeSet {
 			page.Grow(f.cfg.w, f.cfg.h)
 		}
@@ -91,51 +131,17 @@ func build(kind string, opts []Option, draw func(f *Figure) (*raster.Page, error
 	}
 	f.page = page
 	f.caption = f.makeCaption()
-	if attachInteractive != nil {
-		func() {
-			defer func() { _ = recover() }()
-			f.interactive = attachInteractive(f)
-		}()
+	if v.interactive != nil {
+		f.html = &lazyHTML{f: f}
 	}
 	return f
-}
-
-func viewName(kind string) string {
-	switch kind {
-	case "heatmap":
-		return "Heatmap"
-	case "grid":
-		return "Grid"
-	case "steps":
-		return "Steps"
-	case "masks":
-		return "MaskPatterns"
-	case "maskeffect":
-		return "MaskEffect"
-	case "positional":
-		return "Positional"
-	case "rope":
-		return "RoPE"
-	case "stats":
-		return "HeadStats"
-	case "rollout":
-		return "Rollout"
-	case "strip":
-		return "TokenStrip"
-	case "headview":
-		return "HeadView"
-	case "explorer":
-		return "Explorer"
-	}
-	return kind
 }
 
 // fail turns f into an error figure.
 func (f *Figure) fail(err error) {
 	f.err = err
-	f.mats = nil
-	f.interactive = nil
-	f.interactivePage = nil
+	f.data = nil
+	f.html = nil
 	f.page = errorPage(err.Error(), f.cfg.theme)
 	var perr error
 	f.png, perr = safePNG(f.page)
@@ -161,7 +167,7 @@ func (f *Figure) warn(format string, args ...any) {
 func (f *Figure) makeCaption() string {
 	s := f.cfg.title
 	if s == "" {
-		s = viewName(f.kind)
+		s = f.view.name
 	}
 	for _, w := range f.warnings {
 		s += " — warning: " + w
@@ -178,7 +184,7 @@ func (f *Figure) Err() error {
 }
 
 // Warnings lists problems that did not stop the drawing (for example rows
-// of weights that do not sum to 1).
+// of weights that do not sum to 1, or an option the view does not use).
 func (f *Figure) Warnings() []string {
 	if f == nil {
 		return nil
@@ -205,9 +211,9 @@ func (f *Figure) HTML() (out string) {
 			out = f.staticHTML()
 		}
 	}()
-	if f.interactive != nil && f.err == nil {
-		if s, err := f.interactive(); err == nil {
-			return s
+	if f.html != nil && f.err == nil {
+		if s, err := f.html.fragment(); err == nil {
+			return s + warningsHTML(f.warnings)
 		}
 	}
 	return f.staticHTML()
@@ -233,9 +239,9 @@ func (f *Figure) String() string {
 		return "viz.Figure(nil)"
 	}
 	if f.err != nil {
-		return "viz." + viewName(f.kind) + " error: " + f.err.Error()
+		return "viz." + f.view.name + " error: " + f.err.Error()
 	}
-	s := fmt.Sprintf("viz.%s figure", viewName(f.kind))
+	s := fmt.Sprintf("viz.%s figure", f.view.name)
 	if f.page != nil {
 		s += fmt.Sprintf(" %d×%d px", f.page.W, f.page.H)
 	}
@@ -317,9 +323,9 @@ func (f *Figure) Encode(ext string) (b []byte, err error) {
 	case ".pdf":
 		return f.page.PDF()
 	case ".html":
-		if f.interactivePage != nil {
-			if s, err := f.interactivePage(); err == nil {
-				return []byte(s), nil
+		if f.html != nil {
+			if b, err := f.html.page(); err == nil {
+				return insertBeforeBody(b, warningsHTML(f.warnings)), nil
 			}
 		}
 		var buf bytes.Buffer
@@ -336,4 +342,476 @@ func (f *Figure) Encode(ext string) (b []byte, err error) {
 		return buf.Bytes(), nil
 	}
 	return nil, tensor.Errorf(tensor.ErrValue, "viz: cannot save as %q: want a file name ending in .png, .svg, .pdf or .html", ext)
+}
+
+// insertBeforeBody puts s just before a page's closing </body>.
+func insertBeforeBody(page []byte, s string) []byte {
+	i := bytes.LastIndex(page, []byte("</body>"))
+	if s == "" || i < 0 {
+		return page
+	}
+	return append(append(append([]byte(nil), page[:i]...), s...), page[i:]...)
+}
+
+// ---- the interactive HTML
+
+// EChartsVersion is the version of the ECharts script embedded in viz.
+const EChartsVersion = echarts.Version
+
+// EChartsLicense returns the licence and notice texts of the JavaScript the
+// interactive figures carry: the custom ECharts build (Apache-2.0, with a
+// BSD-3-Clause d3 part; ZRender, BSD-3-Clause; tslib, 0BSD) and fflate (MIT).
+func EChartsLicense() string { return echarts.License() }
+
+// ScriptInEveryFigure is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries the (compressed, ≈ 260 kB) ECharts build
+// and draws on its own, in Colab's per-output frames too; this does nothing.
+func ScriptInEveryFigure(on bool) {}
+
+// ResendScript is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries the ECharts build, so a cleared output or
+// a reloaded page no longer leaves later figures without it; this does
+// nothing.
+func ResendScript() {}
+
+// EChartsFrom is kept so that older notebooks still run.
+//
+// Deprecated: every figure carries its own compact ECharts build (offline);
+// loading it from a URL is no longer supported and this does nothing.
+func EChartsFrom(url string) {}
+
+// maxFallbackPNG: a notebook fragment carries the figure's PNG as a
+// fallback (shown where scripts do not run: untrusted notebooks, GitHub's
+// preview) when the PNG is at most this big.
+const maxFallbackPNG = 256 << 10
+
+// lazyHTML writes a figure's interactive HTML on first use (its view's
+// interactive writer, then echarts) and keeps it. It never panics.
+type lazyHTML struct {
+	f     *Figure
+	once  sync.Once
+	chart *echarts.Chart
+	frag  []byte
+	err   error
+}
+
+func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
+	l.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				l.err = fmt.Errorf("viz: interactive view failed: %v", r)
+			}
+		}()
+		l.chart = l.f.view.interactive(l.f, ioptsFrom(l.f))
+		l.frag, l.err = echarts.Fragment(l.chart)
+	})
+	return l.chart, l.frag, l.err
+}
+
+// fragment returns the notebook HTML (self-sufficient: it carries the
+// library, see package echarts).
+func (l *lazyHTML) fragment() (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = "", fmt.Errorf("viz: interactive view failed: %v", r)
+		}
+	}()
+	_, frag, err := l.get()
+	if err != nil {
+		return "", err
+	}
+	return string(frag), nil
+}
+
+// page returns a standalone HTML document.
+func (l *lazyHTML) page() (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("viz: interactive view failed: %v", r)
+		}
+	}()
+	c, _, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return echarts.Page(c)
+}
+
+// warningsHTML is the caption line under an interactive chart that lists
+// the figure's warnings (as the static figure's caption does), or "".
+func warningsHTML(warnings []string) string {
+	if len(warnings) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<div class="attnviz-caption" style="font:12px sans-serif;margin:4px 0">`)
+	for i, w := range warnings {
+		if i > 0 {
+			b.WriteString("<br>")
+		}
+		b.WriteString("warning: ")
+		b.WriteString(html.EscapeString(w))
+	}
+	b.WriteString("</div>\n")
+	return b.String()
+}
+
+// iopts is what an interactive chart is written from: the figure's
+// options translated (ioptsFrom), or set directly by tests.
+type iopts struct {
+	title       string
+	q, k        []string
+	theme       string   // "light" or "dark"
+	pal         []string // palette stops, hex
+	lo, hi      float64
+	hasRange    bool
+	pin         int // query row pinned at start, -1 none
+	layer, head int
+	heads       []int // heads shown in the head view (nil: all)
+	width       int
+	height      int
+	scores      []float32 // raw scores (same shape as the weights) for tooltips
+	label       string    // what a cell holds: "weight" or "score"
+	rowName     string    // heatmap: what the rows are ("" = "query")
+	colName     string    // heatmap: what the columns are ("" = "key")
+	layerNames  []string
+	headNames   []string
+	fallbackPNG []byte
+	diverging   bool // centre the colour range on 0
+	shared      bool // one colour scale for every head (explorer)
+	annotate    bool // write the values in the cells (heatmap) or on the bars (steps)
+}
+
+func newIopts() *iopts {
+	return &iopts{theme: "light", pin: -1, label: "weight"}
+}
+
+// ioptsFrom translates the figure's options.
+func ioptsFrom(f *Figure) *iopts {
+	c := &f.cfg
+	o := newIopts()
+	o.title = c.title
+	o.q, o.k = c.qTok, c.kTok
+	if c.theme == Dark {
+		o.theme = "dark"
+	}
+	if c.cmap != nil {
+		o.pal = hexStops(c.cmap)
+		o.diverging = c.cmap.Diverging()
+	}
+	if c.has(optRange) && c.hi > c.lo && !math.IsInf(c.lo, 0) && !math.IsInf(c.hi, 0) {
+		o.lo, o.hi, o.hasRange = c.lo, c.hi, true
+	}
+	if c.sizeSet {
+		o.width, o.height = min(max(c.w, 320), 4096), min(max(c.h, 160), 4096)
+	}
+	o.shared = c.shared
+	if len(f.png) > 0 && len(f.png) <= maxFallbackPNG {
+		o.fallbackPNG = f.png
+	}
+	return o
+}
+
+// colourRange picks the colour range: the option's, else [0, max] for
+// probabilities, else the data's (symmetric around 0 for a diverging palette).
+func (o *iopts) colourRange(v []float32) (float64, float64) {
+	if o.hasRange && o.hi > o.lo {
+		return o.lo, o.hi
+	}
+	lo, hi := finiteRange(v)
+	if lo >= 0 && hi <= 1 {
+		lo = 0
+		if hi <= 0 {
+			hi = 1
+		}
+	}
+	if o.diverging {
+		m := math.Max(math.Abs(lo), math.Abs(hi))
+		lo, hi = -m, m
+	}
+	if hi <= lo {
+		hi = lo + 1
+	}
+	return lo, hi
+}
+
+// palette returns the chosen palette's stops (def when none was chosen)
+// and keeps them in o.
+func (o *iopts) palette(def *Colormap) []string {
+	if len(o.pal) == 0 {
+		o.pal = hexStops(def)
+	}
+	return o.pal
+}
+
+func (o *iopts) size(w, h int) (int, int) {
+	if o.width > 0 {
+		w = o.width
+	}
+	if o.height > 0 {
+		h = o.height
+	}
+	return w, h
+}
+
+// specBase is what the spec of every interactive view begins with.
+type specBase struct {
+	Title string   `json:"title"`
+	Q     []string `json:"q"`
+	K     []string `json:"k"`
+}
+
+func (o *iopts) base() specBase { return specBase{Title: o.title, Q: o.q, K: o.k} }
+
+// chart is the echarts chart of a view with the common fields from o.
+func (o *iopts) chart(kind string, w, h int, spec any, arrays ...echarts.Array) *echarts.Chart {
+	w, h = o.size(w, h)
+	return &echarts.Chart{Kind: kind, Title: o.title, Width: w, Height: h, Theme: o.theme, Spec: spec, Arrays: arrays, Fallback: o.fallbackPNG}
+}
+
+func hexStops(c *Colormap) []string {
+	if c == nil || len(c.stops) == 0 {
+		c = Viridis
+	}
+	out := make([]string, len(c.stops))
+	for i, v := range c.stops {
+		out[i] = fmt.Sprintf("#%06x", v&0xffffff)
+	}
+	return out
+}
+
+// ---- reading and checking what a view is given
+
+// read returns a tensor's values (row-major) and shape, or a friendly error
+// that keeps the tensor's own error in its chain.
+func read(view, what string, t *tensor.Tensor) ([]float32, []int, error) {
+	if t == nil {
+		return nil, nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s is nil; pass a *tensor.Tensor", view, what)
+	}
+	if err := t.Err(); err != nil {
+		return nil, nil, fmt.Errorf("viz.%s: %s carries an error: %w", view, what, err)
+	}
+	d, err := t.DataErr()
+	if err != nil {
+		return nil, nil, fmt.Errorf("viz.%s: cannot read %s: %w", view, what, err)
+	}
+	shape := t.Shape()
+	for _, s := range shape {
+		if s == 0 {
+			return nil, nil, tensor.Errorf(tensor.ErrShape, "viz.%s: %s is empty (shape %v); there is nothing to draw", view, what, shape)
+		}
+	}
+	return d, shape, nil
+}
+
+// read2D reads a [rows × cols] matrix (leading dimensions of size 1 are
+// dropped); want names it in the message of any other shape.
+func read2D(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols int, err error) {
+	d, shape, err := read(view, what, t)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	shape = squeezeLead(shape, 2)
+	if len(shape) != 2 {
+		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+	}
+	return d, shape[0], shape[1], nil
+}
+
+// squeezeLead drops leading dimensions of size 1 down to rank want.
+func squeezeLead(shape []int, want int) []int {
+	for len(shape) > want && shape[0] == 1 {
+		shape = shape[1:]
+	}
+	return shape
+}
+
+func rankHint(shape []int) string {
+	switch len(shape) {
+	case 0:
+		return "a scalar has no rows or columns"
+	case 1:
+		return "for one query's weights over the keys use viz.TokenStrip, or reshape to [1, n]"
+	case 3:
+		return fmt.Sprintf("pick a head with w.Index(h) (0 ≤ h < %d), or draw all heads with viz.Grid", shape[0])
+	case 4:
+		return "pick a layer and head with w.Index(l, h), or draw them all with viz.Grid"
+	}
+	return ""
+}
+
+// shapeErr says what shape was wanted and what was given.
+func shapeErr(view, want string, got []int, hint string) error {
+	msg := fmt.Sprintf("viz.%s: want %s, got shape %v", view, want, got)
+	if hint != "" {
+		msg += "; " + hint
+	}
+	return tensor.Errorf(tensor.ErrShape, "%s", msg)
+}
+
+// checkValues refuses NaN and +Inf (−Inf is allowed when allowNegInf: it
+// marks a masked score). It returns the position of the first bad value.
+func checkValues(view, what string, d []float32, shape []int, allowNegInf bool) error {
+	const maxF = math.MaxFloat32
+	for i, v := range d {
+		if v >= -maxF && v <= maxF { // finite (NaN fails both)
+			continue
+		}
+		if allowNegInf && v < 0 {
+			continue
+		}
+		return tensor.Errorf(tensor.ErrValue, "viz.%s: %s holds %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, what, v, unravel(i, shape))
+	}
+	return nil
+}
+
+// checkProbs refuses negative weights where probabilities are expected and
+// warns about rows that do not sum to 1.
+func checkProbs(f *Figure, view, what string, d []float32, shape []int) error {
+	for i, v := range d {
+		if v < 0 {
+			return tensor.Errorf(tensor.ErrValue, "viz.%s: %s should be attention weights (probabilities ≥ 0), but holds %v at %v; pass the softmax output, or use viz.Heatmap to draw raw scores", view, what, v, unravel(i, shape))
+		}
+	}
+	rowSumWarning(f, d, shape[len(shape)-1])
+	return nil
+}
+
+func rowSumWarning(f *Figure, d []float32, n int) {
+	if n <= 0 {
+		return
+	}
+	_, sums := scanRows(d, n, true)
+	warnSums(f, sums)
+}
+
+func warnSums(f *Figure, sums []float64) {
+	bad, first := 0, ""
+	for r, s := range sums {
+		if s != 0 && math.Abs(s-1) > 1e-3 {
+			if bad == 0 {
+				first = fmt.Sprintf("row %d sums to %.4g", r, s)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		more := ""
+		if bad > 1 {
+			more = fmt.Sprintf(" (and %d more rows)", bad-1)
+		}
+		f.warn("%s%s, not 1: are these softmax weights?", first, more)
+	}
+}
+
+func unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = i % shape[d]
+			i /= shape[d]
+		}
+	}
+	return idx
+}
+
+// tokenCountErr checks the Tokens and KeyTokens counts against the matrix.
+func tokenCountErr(view string, cfg *config, rows, cols int) error {
+	var probs []string
+	if cfg.has(optTokens) && len(cfg.qTok) != rows {
+		probs = append(probs, fmt.Sprintf("%d query tokens for %d rows", len(cfg.qTok), rows))
+	}
+	if cfg.has(optTokens|optKeyTokens) && len(cfg.kTok) != cols {
+		probs = append(probs, fmt.Sprintf("%d key tokens for %d columns", len(cfg.kTok), cols))
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	hint := ""
+	if !cfg.has(optKeyTokens) && rows != cols {
+		hint = " (keys that are other tokens than the queries: add viz.KeyTokens)"
+	}
+	return tensor.Errorf(tensor.ErrShape, "viz.%s: token count does not match the matrix: %s; pass one token per row and per column%s", view, strings.Join(probs, " and "), hint)
+}
+
+// checkQuery returns the query row a view shows: the Query option (which
+// must lie in 0 … rows−1), else def.
+func checkQuery(view string, cfg *config, rows, def int, what string) (int, error) {
+	if !cfg.has(optQuery) {
+		return def, nil
+	}
+	if cfg.query < 0 || cfg.query >= rows {
+		return 0, tensor.Errorf(tensor.ErrValue, "viz.%s: Query(%d) is outside the %d %s; use 0 … %d", view, cfg.query, rows, what, rows-1)
+	}
+	return cfg.query, nil
+}
+
+// readMask reads a mask as a [rows, cols] boolean "blocked" slice (nil
+// for a nil mask).
+func readMask(view string, mask *tensor.Tensor, rows, cols int) ([]bool, error) {
+	if mask == nil {
+		return nil, nil
+	}
+	d, shape, err := read(view, "the mask", mask)
+	if err != nil {
+		return nil, err
+	}
+	// accept [cols] / [1, cols] (padding) and [rows, cols], with leading 1s
+	shape = squeezeLead(shape, 2)
+	switch {
+	case len(shape) == 2 && shape[0] == rows && shape[1] == cols:
+	case len(shape) == 2 && shape[0] == 1 && shape[1] == cols, len(shape) == 1 && shape[0] == cols:
+		full := make([]float32, rows*cols)
+		for r := 0; r < rows; r++ {
+			copy(full[r*cols:], d[:cols])
+		}
+		d = full
+	default:
+		return nil, shapeErr(view, fmt.Sprintf("a mask of shape [%d %d] (1 = may attend, 0 = blocked)", rows, cols), shape, "build one with tensor.CausalMask(n) or tensor.PaddingMask")
+	}
+	out := make([]bool, rows*cols)
+	for i, v := range d {
+		out[i] = v == 0
+	}
+	return out, nil
+}
+
+// minMax returns the range of the finite values not skipped.
+func minMax(d []float32, skip []bool) (lo, hi float64, ok bool) {
+	const maxF = math.MaxFloat32
+	l, h := float32(maxF), float32(-maxF)
+	seen := false
+	for i, v := range d {
+		if !(v >= -maxF && v <= maxF) || (skip != nil && skip[i]) {
+			continue
+		}
+		seen = true
+		if v < l {
+			l = v
+		}
+		if v > h {
+			h = v
+		}
+	}
+	return float64(l), float64(h), seen
+}
+
+// finiteRange is the range of the finite values of v, or [0, 1] when there
+// are none.
+func finiteRange(v []float32) (lo, hi float64) {
+	if lo, hi, ok := minMax(v, nil); ok {
+		return lo, hi
+	}
+	return 0, 1
+}
+
+// scale0 is the upper end of a colour scale that starts at 0: the finite
+// maximum of v, or 1 when that is not positive.
+func scale0(v []float32) float64 {
+	if _, hi, _ := minMax(v, nil); hi > 0 {
+		return hi
+	}
+	return 1
 }

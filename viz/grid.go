@@ -14,18 +14,25 @@ import (
 // subset; SharedScale(true) puts every head on one colour scale [0, max],
 // the default scales each head to its own maximum so weak heads stay
 // visible.
+//
+// In a notebook it is interactive: the layer/head explorer of Explorer.
 func Grid(att *tensor.Tensor, opts ...Option) *Figure {
-	return build("grid", opts, func(f *Figure) (*raster.Page, error) {
-		st, err := readStack("Grid", att, &f.cfg)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkProbs(f, "Grid", "the attention", st.d, st.shape); err != nil {
-			return nil, err
-		}
-		f.addMatrix("attention", st.d, st.shape...)
-		return gridPage(f, st), nil
-	})
+	return build(gridView, opts, tensors(att))
+}
+
+// drawGrid draws Grid, and the PNG of HeadView and Explorer: the attention
+// of every chosen layer and head, kept for the interactive view.
+func drawGrid(f *Figure, in inputs) (*raster.Page, error) {
+	view := f.view.name
+	st, err := readStack(view, in.t[0], &f.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkProbs(f, view, "the attention", st.d, st.shape); err != nil {
+		return nil, err
+	}
+	f.data = st
+	return gridPage(f, st), nil
 }
 
 // stack is a [L, H, Tq, Tk] attention tensor with the chosen layers/heads.
@@ -97,7 +104,7 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
 	nl, nh := len(st.layers), len(st.heads)
-	shared := cfg.sharedSet && cfg.shared
+	shared := cfg.shared
 	T := st.Tq
 	if st.Tk > T {
 		T = st.Tk
@@ -128,7 +135,7 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 		if !(hi > 0) {
 			hi = 1
 		}
-		if cfg.rangeSet && cfg.hi > cfg.lo {
+		if cfg.has(optRange) && cfg.hi > cfg.lo {
 			lo, hi = cfg.lo, cfg.hi
 		}
 	}
@@ -138,16 +145,14 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	} else {
 		title += " (each head scaled to its maximum)"
 	}
-	if cfg.titleSet {
-		title = cfg.title
-	}
+	title = cfg.titleOr(title)
 	titleH := c.th_(ptTitle) + c.px(8)
 	rowLabW := c.tw("L"+strconv.Itoa(st.layers[len(st.layers)-1]), ptTick, true)
 	for _, l := range st.layers {
 		rowLabW = math.Max(rowLabW, c.tw("L"+strconv.Itoa(l), ptTick, true))
 	}
 	// token labels on the outer panels when every token fits
-	showToks := cfg.qSet && pool == 1 && float64(cell) >= lh*1.05
+	showToks := cfg.has(optTokens) && pool == 1 && float64(cell) >= lh*1.05
 	tokW := 0.0
 	if showToks {
 		for _, t := range append(append([]string{}, cfg.qTok...), cfg.kTok...) {

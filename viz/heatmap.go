@@ -3,8 +3,11 @@ package viz
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
 
@@ -22,43 +25,27 @@ import (
 // Matrices larger than the figure are shown at one pixel per k×k block,
 // each pixel the block's largest value.
 func Heatmap(w *tensor.Tensor, opts ...Option) *Figure {
-	return build("heatmap", opts, func(f *Figure) (*raster.Page, error) {
-		d, shape, err := read("Heatmap", "the weights", w)
-		if err != nil {
-			return nil, err
-		}
-		shape = squeezeLead(shape, 2)
-		if len(shape) != 2 {
-			return nil, shapeErr("Heatmap", "a 2-D [queries × keys] tensor", shape, rankHint(shape))
-		}
-		return heatmapPage(f, "Heatmap", d, shape[0], shape[1])
-	})
+	return build(heatmapView, opts, tensors(w))
 }
 
-// squeezeLead drops leading dimensions of size 1 down to rank want.
-func squeezeLead(shape []int, want int) []int {
-	for len(shape) > want && shape[0] == 1 {
-		shape = shape[1:]
-	}
-	return shape
+// heatmapData is what a heatmap keeps for its interactive form.
+type heatmapData struct {
+	d          []float32 // rows×cols, row-major
+	rows, cols int
+	blocked    []bool // cells the Mask option blocks, or nil
 }
 
-func rankHint(shape []int) string {
-	switch len(shape) {
-	case 0:
-		return "a scalar has no rows or columns"
-	case 1:
-		return "for one query's weights over the keys use viz.TokenStrip, or reshape to [1, n]"
-	case 3:
-		return fmt.Sprintf("pick a head with w.Index(h) (0 ≤ h < %d), or draw all heads with viz.Grid", shape[0])
-	case 4:
-		return fmt.Sprintf("pick a layer and head with w.Index(l, h), or draw them all with viz.Grid")
+func drawHeatmap(f *Figure, in inputs) (*raster.Page, error) {
+	d, rows, cols, err := read2D("Heatmap", "the weights", "a 2-D [queries × keys] tensor", in.t[0])
+	if err != nil {
+		return nil, err
 	}
-	return ""
+	return heatmapPage(f, d, rows, cols)
 }
 
 // heatmapPage validates a [rows, cols] matrix and lays out the heatmap.
-func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.Page, error) {
+func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
+	const view = "Heatmap"
 	cfg := &f.cfg
 	if err := tokenCountErr(view, cfg, rows, cols); err != nil {
 		return nil, err
@@ -67,7 +54,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	var pre []float32
 	var sc valueScan
 	var sums []float64
-	if n := max(rows, cols); !cfg.sizeSet && !(cfg.annotateSet && cfg.annotate) && rows%2 == 0 && cols%2 == 0 &&
+	if n := max(rows, cols); !cfg.sizeSet && !cfg.annotate && rows%2 == 0 && cols%2 == 0 &&
 		n > int(math.Round(512*cfg.dpi/96)) && n <= 2*int(math.Round(512*cfg.dpi/96)) {
 		sc, sums, pre = scanPool2(d, rows, cols)
 		if sc.negInf || sc.bad >= 0 {
@@ -80,21 +67,23 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	if sc.bad >= 0 {
 		return nil, checkValues(view, "the weights", d, []int{rows, cols}, true)
 	}
-	masked, err := readMask(view, cfg, rows, cols)
+	blocked, err := readMask(view, cfg.mask, rows, cols)
 	if err != nil {
 		return nil, err
 	}
+	masked := blocked // and the −Inf cells
 	if sc.negInf {
+		masked = slices.Clone(blocked)
+		if masked == nil {
+			masked = make([]bool, len(d))
+		}
 		for i, v := range d {
 			if v < -math.MaxFloat32 {
-				if masked == nil {
-					masked = make([]bool, len(d))
-				}
 				masked[i] = true
 			}
 		}
 	}
-	if cfg.highlightSet && (cfg.highlight < 0 || cfg.highlight >= rows) {
+	if cfg.has(optHighlight) && (cfg.highlight < 0 || cfg.highlight >= rows) {
 		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %d query rows; use 0 … %d", view, cfg.highlight, rows, rows-1)
 	}
 	lo, hi, ok := sc.lo, sc.hi, sc.seen
@@ -106,7 +95,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 	}
 	plain := cfg.values // not attention: no probability checks
 	scores := lo < 0 && !plain
-	f.addMatrix("weights", d, rows, cols)
+	f.data = &heatmapData{d: d, rows: rows, cols: cols, blocked: blocked}
 	if !scores && !plain {
 		warnSums(f, sums)
 	}
@@ -119,7 +108,7 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 			cm = Diverging
 		}
 	}
-	if cfg.rangeSet {
+	if cfg.has(optRange) {
 		lo, hi = cfg.lo, cfg.hi
 		if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 			return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Range(%g, %g) is empty; give lo < hi, both finite", view, cfg.lo, cfg.hi)
@@ -147,20 +136,18 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		title = ""
 		rowTitle, colTitle, cbLabel = cfg.axisNames()
 	}
-	if cfg.titleSet {
-		title = cfg.title
-	}
+	title = cfg.titleOr(title)
 	c := newCanvas(cfg, []*Colormap{cm}, nil)
 	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
 		rowTitle: rowTitle, colTitle: colTitle, highlight: -1, maskText: "−∞"}
 	m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
-	if cfg.highlightSet {
+	if cfg.has(optHighlight) {
 		m.highlight = cfg.highlight
 	}
 	amax := math.Max(math.Abs(lo), math.Abs(hi))
 	m.decimals = decimalsFor(amax)
 	m.annotate = math.Max(float64(rows), float64(cols)) <= 12
-	if cfg.annotateSet {
+	if cfg.has(optAnnotate | optNoAnnotate) {
 		m.annotate = cfg.annotate
 	}
 	annotW := 0.0
@@ -168,22 +155,6 @@ func heatmapPage(f *Figure, view string, d []float32, rows, cols int) (*raster.P
 		annotW = math.Max(c.tw(fmtVal(-amax, m.decimals), ptAnnot, false), c.tw("−∞", ptAnnot, false))
 	}
 	return singlePanelPage(c, cfg, m, title, cbLabel, annotW), nil
-}
-
-// axisNames returns the names of the rows, columns and values of a matrix
-// of plain values (Values, Axes).
-func (c *config) axisNames() (row, col, val string) {
-	row, col, val = "row", "column", "value"
-	if c.rowName != "" {
-		row = c.rowName
-	}
-	if c.colName != "" {
-		col = c.colName
-	}
-	if c.valName != "" {
-		val = c.valName
-	}
-	return row, col, val
 }
 
 // plainScale picks the colour map and range for plain values (Values, Axes)
@@ -302,4 +273,278 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 	}
 	colorbar(c, float64(x0)+W+math.Max(L.right, 0)+c.px(14), float64(y0), cbH, m.cmap, m.lo, m.hi, cbLabel, true)
 	return c.finish(pw, ph)
+}
+
+// ---- interactive
+
+// heatmapInteractive is the heatmap's interactive form: the same matrix,
+// names and colour scale, with tooltips.
+func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
+	h := f.data.(*heatmapData)
+	d := h.d
+	// Masked cells (the Mask option) travel as NaN: drawn grey, "masked" in tooltips.
+	if h.blocked != nil {
+		d = slices.Clone(d)
+		for i, b := range h.blocked {
+			if b {
+				d[i] = float32(math.NaN())
+			}
+		}
+	}
+	lo, hi := finiteRange(d)
+	if f.cfg.values {
+		// plain values (Values, Axes): the static view's names and scale
+		o.rowName, o.colName, o.label = f.cfg.axisNames()
+		cm, plo, phi := plainScale(&f.cfg, lo, hi)
+		o.pal, o.diverging = hexStops(cm), cm.Diverging()
+		if !o.hasRange {
+			o.lo, o.hi, o.hasRange = plo, phi, true
+		}
+	} else {
+		if lo < 0 {
+			o.label = "score"
+		}
+		if o.title == "" {
+			o.title = "Attention weights"
+			if lo < 0 {
+				o.title = "Attention scores"
+			}
+		}
+	}
+	if f.cfg.has(optHighlight) {
+		o.pin = f.cfg.highlight
+	}
+	// Numbers in the cells as in the PNG: on up to 12×12, or as asked.
+	o.annotate = max(h.rows, h.cols) <= 12
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate
+	}
+	return heatmapChart(d, h.rows, h.cols, o)
+}
+
+type heatSpec struct {
+	specBase
+	Rows  int      `json:"rows"`
+	Cols  int      `json:"cols"`
+	Lo    float64  `json:"lo"`
+	Hi    float64  `json:"hi"`
+	Pal   []string `json:"pal"`
+	Label string   `json:"label"`
+	Pin   int      `json:"pin"`
+	// RowName and ColName name the axes of a matrix of plain values
+	// (viz.Axes); empty means "query" and "key".
+	RowName string `json:"rowName,omitempty"`
+	ColName string `json:"colName,omitempty"`
+	// Annot writes each cell's value in it with Dec decimals (as the PNG).
+	Annot bool `json:"annot,omitempty"`
+	Dec   int  `json:"dec,omitempty"`
+}
+
+// heatmapChart writes the interactive heatmap of w, [rows, cols] row-major
+// (queries × keys); NaN and −Inf cells are drawn masked.
+func heatmapChart(w []float32, rows, cols int, o *iopts) *echarts.Chart {
+	if o.pal == nil {
+		// Raw scores (negative values) get the diverging map centred on 0,
+		// as in the static heatmap.
+		if dlo, _ := finiteRange(w); dlo < 0 {
+			o.pal, o.diverging = hexStops(Diverging), true
+		}
+	}
+	pal := o.palette(Viridis)
+	lo, hi := o.colourRange(w)
+	arrays := []echarts.Array{echarts.Auto("w", w, lo, hi)}
+	if o.scores != nil {
+		slo, shi := finiteRange(o.scores)
+		arrays = append(arrays, echarts.Auto("s", o.scores, slo, shi))
+	}
+	return o.chart("heatmap", 760, 640, heatSpec{specBase: o.base(), Rows: rows, Cols: cols, Lo: lo, Hi: hi, Pal: pal,
+		Label: o.label, Pin: o.pin, RowName: o.rowName, ColName: o.colName,
+		Annot: o.annotate, Dec: decimalsFor(math.Max(math.Abs(lo), math.Abs(hi)))}, arrays...)
+}
+
+// ---- one pass over the values
+
+// valueScan is what one pass over the values finds.
+type valueScan struct {
+	lo, hi float64 // range of the finite values
+	seen   bool    // some value is finite
+	negInf bool    // some value is −Inf
+	bad    int     // index of the first NaN or +Inf, or −1
+}
+
+// scanRows makes one pass over rows of n values: the value range, −Inf and
+// NaN/+Inf positions and, when sums is true, each row's sum of its finite
+// values (for the rows-sum-to-1 warning).
+func scanRows(d []float32, n int, sums bool) (valueScan, []float64) {
+	rows := 0
+	if n > 0 {
+		rows = len(d) / n
+	}
+	if len(d) < 1<<18 || rows < 2 || runtime.GOMAXPROCS(0) < 2 {
+		return scanRowsSerial(d, n, sums)
+	}
+	// two halves at once: large matrices are memory-bound
+	half := rows / 2 * n
+	var s2 valueScan
+	var r2 []float64
+	done := make(chan struct{})
+	go func() {
+		s2, r2 = scanRowsSerial(d[half:], n, sums)
+		close(done)
+	}()
+	s1, r1 := scanRowsSerial(d[:half], n, sums)
+	<-done
+	if s2.bad >= 0 && s1.bad < 0 {
+		s1.bad = half + s2.bad
+	}
+	s1.negInf = s1.negInf || s2.negInf
+	if s2.seen {
+		if !s1.seen {
+			s1.lo, s1.hi = s2.lo, s2.hi
+		}
+		s1.lo, s1.hi, s1.seen = math.Min(s1.lo, s2.lo), math.Max(s1.hi, s2.hi), true
+	}
+	return s1, append(r1, r2...)
+}
+
+func scanRowsSerial(d []float32, n int, sums bool) (valueScan, []float64) {
+	const maxF = math.MaxFloat32
+	s := valueScan{bad: -1}
+	if n <= 0 {
+		return s, nil
+	}
+	var rs []float64
+	if sums {
+		rs = make([]float64, len(d)/n)
+	}
+	l, h := float32(maxF), float32(-maxF)
+	for r := 0; r*n < len(d); r++ {
+		row := d[r*n : (r+1)*n]
+		var a0, a1 float64
+		j := 0
+		for ; j+1 < len(row); j += 2 {
+			v0, v1 := row[j], row[j+1]
+			if !(v0 >= -maxF && v0 <= maxF && v1 >= -maxF && v1 <= maxF) {
+				break // the slow loop below takes the rest of the row
+			}
+			a0 += float64(v0)
+			a1 += float64(v1)
+			if v0 < l {
+				l = v0
+			}
+			if v1 < l {
+				l = v1
+			}
+			if v0 > h {
+				h = v0
+			}
+			if v1 > h {
+				h = v1
+			}
+		}
+		for ; j < len(row); j++ {
+			v := row[j]
+			if v >= -maxF && v <= maxF {
+				a0 += float64(v)
+				if v < l {
+					l = v
+				}
+				if v > h {
+					h = v
+				}
+				continue
+			}
+			if v < 0 {
+				s.negInf = true
+				continue
+			}
+			if s.bad < 0 {
+				s.bad = r*n + j
+			}
+		}
+		if sums {
+			rs[r] = a0 + a1
+		}
+	}
+	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
+	return s, rs
+}
+
+// scanPool2 is scanRows fused with the 2×2 block maximum used to draw a
+// matrix at half size: one pass over the values instead of two. rows and
+// cols must be even.
+func scanPool2(d []float32, rows, cols int) (valueScan, []float64, []float32) {
+	sums := make([]float64, rows)
+	best := make([]float32, rows/2*(cols/2))
+	half := rows / 4 * 2
+	if rows*cols < 1<<18 || runtime.GOMAXPROCS(0) < 2 || half == 0 {
+		s := scanPool2Serial(d, 0, rows, cols, sums, best)
+		return s, sums, best
+	}
+	var s2 valueScan
+	done := make(chan struct{})
+	go func() {
+		s2 = scanPool2Serial(d, half, rows, cols, sums, best)
+		close(done)
+	}()
+	s1 := scanPool2Serial(d, 0, half, cols, sums, best)
+	<-done
+	if s2.bad >= 0 && s1.bad < 0 {
+		s1.bad = s2.bad
+	}
+	s1.negInf = s1.negInf || s2.negInf
+	if s2.seen {
+		if !s1.seen {
+			s1.lo, s1.hi = s2.lo, s2.hi
+		}
+		s1.lo, s1.hi, s1.seen = math.Min(s1.lo, s2.lo), math.Max(s1.hi, s2.hi), true
+	}
+	return s1, sums, best
+}
+
+func scanPool2Serial(d []float32, r0, r1, cols int, sums []float64, best []float32) valueScan {
+	const maxF = math.MaxFloat32
+	s := valueScan{bad: -1}
+	l, h := float32(maxF), float32(-maxF)
+	cw := cols / 2
+	for r := r0; r < r1; r += 2 {
+		a := d[r*cols : (r+1)*cols]
+		b := d[(r+1)*cols : (r+2)*cols]
+		out := best[(r/2)*cw : (r/2+1)*cw]
+		a = a[:2*len(out)]
+		b = b[:len(a)]
+		var sa, sb float64
+		for j := range out {
+			x0, x1, y0, y1 := a[2*j], a[2*j+1], b[2*j], b[2*j+1]
+			if !(x0 >= -maxF && x0 <= maxF && x1 >= -maxF && x1 <= maxF &&
+				y0 >= -maxF && y0 <= maxF && y1 >= -maxF && y1 <= maxF) {
+				// rare: −Inf (masked) or a bad value; redo these rows slowly
+				for k, v := range [4]float32{x0, x1, y0, y1} {
+					if v >= -maxF && v <= maxF {
+						continue
+					}
+					if v < 0 {
+						s.negInf = true
+					} else if s.bad < 0 {
+						s.bad = (r+k/2)*cols + 2*j + k%2
+					}
+				}
+				out[j] = -maxF
+				continue
+			}
+			sa += float64(x0) + float64(x1)
+			sb += float64(y0) + float64(y1)
+			m := max(x0, x1, y0, y1)
+			out[j] = m
+			if m > h {
+				h = m
+			}
+			if n := min(x0, x1, y0, y1); n < l {
+				l = n
+			}
+		}
+		sums[r], sums[r+1] = sa, sb
+	}
+	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
+	return s
 }

@@ -17,13 +17,10 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
 			var size int
 			for i := 0; i < b.N; i++ {
-				o := newIopts("viz.Heatmap")
+				o := newIopts()
 				o.q, o.k = toks, toks
-				c, err := heatmapChart(w, n, n, o)
-				if err != nil {
-					b.Fatal(err)
-				}
-				p, err := echarts.Page(c, echarts.Options{Script: true})
+				c := heatmapChart(w, n, n, o)
+				p, err := echarts.Page(c)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -40,13 +37,10 @@ func BenchmarkInteractiveExplorerHTML(b *testing.B) {
 	toks := demoTokens(128)
 	var size int
 	for i := 0; i < b.N; i++ {
-		o := newIopts("viz.Explorer")
+		o := newIopts()
 		o.q, o.k = toks, toks
-		c, err := explorerChart(att, 12, 12, 128, 128, o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		c := explorerChart(att, 12, 12, 128, 128, o)
+		p, err := echarts.Page(c)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -36,13 +36,10 @@ func TestInteractiveBenchTable(t *testing.T) {
 		w, _ := demoAttention(uint64(n), n, n, true)
 		toks := demoTokens(n)
 		t0 := time.Now()
-		o := newIopts("viz.Heatmap")
+		o := newIopts()
 		o.q, o.k = toks, toks
-		c, err := heatmapChart(w, n, n, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := echarts.Page(c, echarts.Options{Script: true})
+		c := heatmapChart(w, n, n, o)
+		p, err := echarts.Page(c)
 		if err != nil {
 			t.Fatal(err)
 		}

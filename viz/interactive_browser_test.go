@@ -29,6 +29,16 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
+// skipOrFail skips a test whose tools are missing, or fails it under
+// `make test` (ATTNVIZ_REQUIRE_BROWSER=1), which has just installed them.
+func skipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("ATTNVIZ_REQUIRE_BROWSER") != "" {
+		t.Fatalf(format+" (ATTNVIZ_REQUIRE_BROWSER is set: make test installs these)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 func browserReady(t testing.TB) (node, runner string) {
 	t.Helper()
 	root := repoRoot(t)
@@ -37,14 +47,14 @@ func browserReady(t testing.TB) (node, runner string) {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
+		skipOrFail(t, "no Chromium at %s (run scripts/setup-browser.sh or set CHROMIUM): browser tests skipped", chromium)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
+		skipOrFail(t, "no node on PATH (run scripts/setup-browser.sh): browser tests skipped")
 	}
 	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core")); err != nil {
-		t.Skip("web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
+		skipOrFail(t, "web/node_modules/playwright-core missing (run scripts/setup-browser.sh, i.e. npm ci in web/): browser tests skipped")
 	}
 	return node, filepath.Join(root, "web", "run.mjs")
 }
@@ -135,7 +145,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 	if err := os.WriteFile(mpath, man, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, runner, mpath)
 	var stderr bytes.Buffer
@@ -164,7 +174,7 @@ func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {
 
 func writePage(t testing.TB, dir, name string, c *echarts.Chart) {
 	t.Helper()
-	b, err := echarts.Page(c, echarts.Options{Script: true})
+	b, err := echarts.Page(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,20 +249,14 @@ func TestInteractiveBrowser(t *testing.T) {
 		}
 	}
 	// Edge cases: a 1×1 matrix; masked cells (−Inf, NaN) in raw scores.
-	one, err := heatmapChart([]float32{1}, 1, 1, newIopts("viz.Heatmap"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	one := heatmapChart([]float32{1}, 1, 1, newIopts())
 	writePage(t, dir, "edge-1x1.html", one)
 	pages = append(pages, browserPage{File: "edge-1x1.html", Checks: []map[string]any{
 		{"do": "hover", "i": 0, "j": 0, "want": "query 0: 0\nkey 0: 0\nweight: 1.0000"}}})
 	ninf, nan := float32(math.Inf(-1)), float32(math.NaN())
-	mo := newIopts("viz.Heatmap")
+	mo := newIopts()
 	mo.label = "score"
-	masked, err := heatmapChart([]float32{1.5, ninf, ninf, -2, 0.25, ninf, nan, 3, -1}, 3, 3, mo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	masked := heatmapChart([]float32{1.5, ninf, ninf, -2, 0.25, ninf, nan, 3, -1}, 3, 3, mo)
 	writePage(t, dir, "edge-masked.html", masked)
 	pages = append(pages, browserPage{File: "edge-masked.html", Checks: []map[string]any{
 		{"do": "hover", "i": 0, "j": 1, "want": "query 0: 0\nkey 1: 1\nscore: −∞ (masked)"},
@@ -268,8 +272,42 @@ func TestInteractiveBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := browserPage{File: name + ".html"}
-		if name == "fig-strip" {
+		switch name {
+		case "fig-strip":
 			p.Checks = append(p.Checks, map[string]any{"do": "stripQuery", "value": 2})
+		case "fig-heatmap":
+			// Annotate (automatic for 9×9): every cell's value, as the PNG writes it.
+			w, _ := demoAttention(1, 9, 9, true)
+			lo, hi := finiteRange(w)
+			dec := decimalsFor(math.Max(math.Abs(math.Min(lo, 0)), math.Abs(hi)))
+			var want []string
+			for _, x := range w {
+				want = append(want, fmtVal(float64(x), dec))
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "annot", "want": want})
+		case "fig-steps":
+			// Annotate (automatic for 6 tokens, d 4): the bars carry their values.
+			q, k, v, m := demoQKV(6, 4, 3)
+			raw, scaled, wts, out := stepsRef(q, k, v, m, 6, 6, 4, 3, 3)
+			var want [][]string
+			for _, vals := range [][]any{raw, scaled, wts, out} {
+				big := 0.0
+				for _, x := range vals {
+					if x != nil {
+						big = math.Max(big, math.Abs(x.(float64)))
+					}
+				}
+				var ls []string
+				for _, x := range vals {
+					if x == nil {
+						ls = append(ls, "−∞")
+					} else {
+						ls = append(ls, fmtVal(x.(float64), decimalsFor(big)))
+					}
+				}
+				want = append(want, ls)
+			}
+			p.Checks = append(p.Checks, map[string]any{"do": "stepsLabels", "want": want})
 		}
 		pages = append(pages, p)
 	}
@@ -335,34 +373,25 @@ func TestInteractiveScale(t *testing.T) {
 	var pages []browserPage
 	for _, n := range []int{1024, 4096} {
 		w, _ := demoAttention(uint64(n), n, n, true)
-		o := newIopts("viz.Heatmap")
+		o := newIopts()
 		o.title, o.q, o.k = fmt.Sprintf("n=%d", n), demoTokens(n), demoTokens(n)
-		c, err := heatmapChart(w, n, n, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := heatmapChart(w, n, n, o)
 		file := fmt.Sprintf("heatmap-%d.html", n)
 		writePage(t, dir, file, c)
 		pages = append(pages, browserPage{File: file, Checks: []map[string]any{{"do": "hoverRespond", "i": n / 2, "j": n / 3, "prefix": fmt.Sprintf("query %d: ", n/2)}}})
 	}
-	o := newIopts("viz.Explorer")
+	o := newIopts()
 	o.title, o.q, o.k = "12×12×128²", demoTokens(128), demoTokens(128)
-	c, err := explorerChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := explorerChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
 	writePage(t, dir, "explorer-12x12x128.html", c)
 	pages = append(pages, browserPage{File: "explorer-12x12x128.html", Checks: []map[string]any{
 		{"do": "select", "cls": "attnviz-layer", "value": 7, "attr": "data-layer"},
 		{"do": "thumb", "layer": 11, "head": 5},
 		{"do": "hoverRespond", "i": 100, "j": 20, "prefix": "query 100: "},
 	}})
-	o = newIopts("viz.HeadView")
+	o = newIopts()
 	o.q, o.k = demoTokens(128), demoTokens(128)
-	c, err = headViewChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = headViewChart(demoStack(12, 12, 128), 12, 12, 128, 128, o)
 	writePage(t, dir, "headview-12x12x128.html", c)
 	pages = append(pages, browserPage{File: "headview-12x12x128.html", Checks: []map[string]any{
 		{"do": "headToggle", "head": 3},

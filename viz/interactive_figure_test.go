@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/echarts"
 )
 
 // figureCases builds every Figure that has an interactive view.
@@ -34,15 +35,13 @@ func figureCases(t testing.TB) map[string]*Figure {
 }
 
 func TestFigureInteractive(t *testing.T) {
-	ResendScript()
-	defer ResendScript()
 	for name, f := range figureCases(t) {
-		if f.interactive == nil || f.interactivePage == nil {
+		if f.html == nil {
 			t.Errorf("%s: no interactive writer attached", name)
 			continue
 		}
 		h := f.HTML()
-		if !strings.Contains(h, `class="attnviz attnviz-`) || !strings.Contains(h, "window.attnviz.mount(") {
+		if !strings.Contains(h, `class="attnviz attnviz-`) || !strings.Contains(h, "rt.boot(") || !strings.Contains(h, echarts.LibraryKey()) {
 			t.Errorf("%s: HTML() is not the interactive fragment: %.200s", name, h)
 		}
 		if !strings.Contains(h, `<img class="attnviz-fallback"`) {
@@ -52,12 +51,12 @@ func TestFigureInteractive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), "if(!window.echarts){") {
+		if !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), echarts.LibraryKey()) {
 			t.Errorf("%s: saved .html is not a standalone page with the script", name)
 		}
 	}
 	// A view without an interactive form keeps the static HTML.
-	if f := Rollout(tensor.New(demoStack(2, 3, 9), 2, 3, 9, 9)); f.Err() == nil && f.interactive != nil {
+	if f := Rollout(tensor.New(demoStack(2, 3, 9), 2, 3, 9, 9)); f.Err() == nil && f.html != nil {
 		t.Errorf("Rollout should have no interactive writer")
 	}
 }
@@ -92,7 +91,7 @@ func TestFigureInteractiveSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p)
-	if len(b) < 1_000_000 || !strings.Contains(string(b), `data-kind="explorer"`) {
+	if _, blob, _ := echarts.LibrarySizes(); len(b) < blob || !strings.Contains(string(b), `data-kind="explorer"`) || !strings.Contains(string(b), echarts.LibraryKey()) {
 		t.Errorf("saved explorer page looks wrong (%d bytes)", len(b))
 	}
 }

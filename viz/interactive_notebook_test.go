@@ -28,8 +28,6 @@ func TestInteractiveNotebook6(t *testing.T) {
 		t.Skip("no jupyter-notebook (Debian package jupyter-notebook): classic Notebook test skipped")
 	}
 	dir := t.TempDir()
-	ResendScript()
-	defer ResendScript()
 	var outputs []any
 	for _, name := range []string{"fig-heatmap", "fig-explorer", "fig-strip"} {
 		h := figureCases(t)[name].HTML()

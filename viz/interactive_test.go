@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,47 +99,35 @@ func demoStack(L, H, T int) []float32 {
 func demoCharts(t testing.TB, theme string) map[string]*echarts.Chart {
 	t.Helper()
 	charts := map[string]*echarts.Chart{}
-	must := func(name string, c *echarts.Chart, err error) {
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		charts[name] = c
-	}
 	toks := demoTokens(9)
 	w, s := demoAttention(1, 9, 9, true)
-	o := newIopts("viz.Heatmap")
+	o := newIopts()
 	o.title, o.q, o.k, o.scores, o.theme = "Layer 0 · head 3", toks, toks, s, theme
-	c, err := heatmapChart(w, 9, 9, o)
-	must("heatmap", c, err)
+	charts["heatmap"] = heatmapChart(w, 9, 9, o)
 
-	o = newIopts("viz.Explorer")
+	o = newIopts()
 	o.title, o.q, o.k, o.theme = "toy model", toks, toks, theme
 	o.layer, o.head = 1, 2
-	c, err = explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
-	must("explorer", c, err)
+	charts["explorer"] = explorerChart(demoStack(3, 4, 9), 3, 4, 9, 9, o)
 
-	o = newIopts("viz.HeadView")
+	o = newIopts()
 	o.title, o.q, o.k, o.theme = "head view", toks, toks, theme
-	c, err = headViewChart(demoStack(2, 4, 9), 2, 4, 9, 9, o)
-	must("headview", c, err)
+	charts["headview"] = headViewChart(demoStack(2, 4, 9), 2, 4, 9, 9, o)
 
 	q, k, v, m := demoQKV(6, 4, 3)
-	o = newIopts("viz.Steps")
+	o = newIopts()
 	o.title, o.q, o.k, o.theme, o.pin = "softmax(QKᵀ/√dₖ)V", toks[:6], toks[:6], theme, 2
-	c, err = stepsChart(q, k, v, 6, 6, 4, 3, m, o)
-	must("steps", c, err)
+	charts["steps"] = stepsChart(q, k, v, 6, 6, 4, 3, m, o)
 
-	o = newIopts("viz.TokenStrip")
+	o = newIopts()
 	o.title, o.q, o.k, o.theme, o.pin = "attention paid by one query", toks, toks, theme, 5
-	c, err = stripChart(w, 9, 9, o)
-	must("strip", c, err)
+	charts["strip"] = stripChart(w, 9, 9, o)
 
 	ht := []string{hostile, `<script>window.__pwned=1</script>`, `"';alert(1)//`, "\u2028\u2029", `{a|b}`, "&amp;", "]]>", "<!--"}
 	hw, hs := demoAttention(7, len(ht), len(ht), false)
-	o = newIopts("viz.Heatmap")
+	o = newIopts()
 	o.title, o.q, o.k, o.scores, o.theme = hostile+`<script>window.__pwned=1</script>`, ht, ht, hs, theme
-	c, err = heatmapChart(hw, len(ht), len(ht), o)
-	must("hostile", c, err)
+	charts["hostile"] = heatmapChart(hw, len(ht), len(ht), o)
 	return charts
 }
 
@@ -162,19 +151,20 @@ func demoQKV(T, d, dv int) (q, k, v, m []float32) {
 }
 
 // TestInteractiveGolden compares each view's notebook fragment (everything
-// but the shared ECharts script) with testdata/interactive/*.html byte for
+// but the library blob and its loader, which echarts.StripLibrary replaces) with testdata/interactive/*.html byte for
 // byte. Run `go test ./viz -run Golden -update` after an intended change.
 func TestInteractiveGolden(t *testing.T) {
 	for _, theme := range []string{"light", "dark"} {
 		for name, c := range demoCharts(t, theme) {
-			got, err := echarts.Fragment(c, echarts.Options{})
+			got, err := echarts.Fragment(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := echarts.Fragment(demoCharts(t, theme)[name], echarts.Options{})
+			again, _ := echarts.Fragment(demoCharts(t, theme)[name])
 			if !bytes.Equal(got, again) {
 				t.Errorf("%s/%s: two renders of the same input differ", name, theme)
 			}
+			got = echarts.StripLibrary(got)
 			path := filepath.Join("testdata", "interactive", name+"-"+theme+".html")
 			if updateGolden() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -200,12 +190,12 @@ func TestInteractiveGolden(t *testing.T) {
 // HTML: inside the spec JSON every <, > and & is \u-escaped.
 func TestInteractiveEscaping(t *testing.T) {
 	c := demoCharts(t, "light")["hostile"]
-	page, err := echarts.Page(c, echarts.Options{Script: true})
+	page, err := echarts.Page(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Only our own markup may contain "<script"; count them.
-	frag, _ := echarts.Fragment(c, echarts.Options{})
+	frag, _ := echarts.Fragment(c)
 	if n := bytes.Count(frag, []byte("<script")); n != 1 {
 		t.Errorf("fragment has %d <script> tags, want 1 (the mount call)", n)
 	}
@@ -228,82 +218,70 @@ func TestInteractiveEscaping(t *testing.T) {
 	}
 }
 
-func TestInteractiveScriptOncePerSession(t *testing.T) {
-	ResendScript()
-	defer ResendScript()
+// TestInteractiveSelfSufficient: every fragment carries the library, whatever
+// was shown before it (the deprecated ResendScript, ScriptInEveryFigure and
+// EChartsFrom change nothing), and so does the standalone page.
+func TestInteractiveSelfSufficient(t *testing.T) {
 	mk := func() *lazyHTML {
-		return &lazyHTML{build: func() (*echarts.Chart, error) { return demoCharts(t, "light")["heatmap"], nil }}
+		return &lazyHTML{f: figureCases(t)["fig-heatmap"]}
 	}
 	a, err := mk().fragment()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ScriptInEveryFigure(false)
+	EChartsFrom("https://example.org/echarts.min.js")
 	b, _ := mk().fragment()
-	if !strings.Contains(a, "window.echarts") || len(a) < 900_000 {
-		t.Errorf("first fragment does not carry the ECharts script (%d bytes)", len(a))
-	}
-	if len(b) > 100_000 || strings.Contains(b, "if(!window.echarts){") {
-		t.Errorf("second fragment carries the script again (%d bytes)", len(b))
-	}
 	ResendScript()
 	c, _ := mk().fragment()
-	if len(c) != len(a) {
-		t.Errorf("after ResendScript the fragment should carry the script again")
+	if a != b || a != c {
+		t.Errorf("fragments of one chart differ (%d, %d, %d bytes)", len(a), len(b), len(c))
 	}
-	ScriptInEveryFigure(true)
-	e1, _ := mk().fragment()
-	e2, _ := mk().fragment()
-	ScriptInEveryFigure(false)
-	if len(e1) != len(a) || len(e2) != len(a) {
-		t.Errorf("ScriptInEveryFigure(true): every fragment should carry the script")
+	_, blob, _ := echarts.LibrarySizes()
+	if len(a) < blob || !strings.Contains(a, echarts.LibraryKey()) || strings.Contains(a, "example.org") {
+		t.Errorf("fragment does not carry the library (%d bytes, blob %d)", len(a), blob)
 	}
 	p, err := mk().page()
-	if err != nil || !bytes.Contains(p, []byte("if(!window.echarts){")) {
-		t.Errorf("a standalone page must always carry the script (err %v)", err)
-	}
-	EChartsFrom("https://example.org/echarts.min.js")
-	d, _ := mk().fragment()
-	EChartsFrom("")
-	if !strings.Contains(d, `<script src="https://example.org/echarts.min.js">`) || len(d) > 100_000 {
-		t.Errorf("EChartsFrom: fragment should load the URL instead of inlining (%d bytes)", len(d))
+	if err != nil || !bytes.Contains(p, []byte(echarts.LibraryKey())) {
+		t.Errorf("a standalone page must carry the library (err %v)", err)
 	}
 }
 
 func TestInteractiveBadInput(t *testing.T) {
-	o := newIopts("viz.Heatmap")
-	o.q = []string{"a", "b"}
-	_, err := heatmapChart(make([]float32, 9), 3, 3, o)
-	if !errors.Is(err, tensor.ErrShape) || !strings.Contains(err.Error(), "want 3 query tokens") {
-		t.Errorf("token count mismatch: got %v", err)
-	}
-	t.Log(err)
-	_, err = heatmapChart(make([]float32, 8), 3, 3, newIopts("viz.Heatmap"))
-	if !errors.Is(err, tensor.ErrShape) {
-		t.Errorf("wrong length: got %v", err)
-	}
-	t.Log(err)
-	o = newIopts("viz.Explorer")
-	o.layer = 5
-	_, err = explorerChart(make([]float32, 2*2*3*3), 2, 2, 3, 3, o)
-	if !errors.Is(err, tensor.ErrValue) {
-		t.Errorf("layer out of range: got %v", err)
-	}
-	t.Log(err)
+	w9, _ := demoAttention(1, 3, 3, true)
+	att := tensor.New(demoStack(2, 2, 3), 2, 2, 3, 3)
 	q, k, v, _ := demoQKV(3, 2, 2)
 	q[0] = float32(math.NaN())
-	_, err = stepsChart(q, k, v, 3, 3, 2, 2, nil, newIopts("viz.Steps"))
-	if !errors.Is(err, tensor.ErrValue) {
-		t.Errorf("NaN in Q: got %v", err)
+	for _, c := range []struct {
+		fig  *Figure
+		kind error
+		msg  string
+	}{
+		{Heatmap(tensor.New(w9, 3, 3), Tokens([]string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 2 query tokens for 3 rows and 2 key tokens for 3 columns"},
+		{Explorer(att, Layers(5)), tensor.ErrValue, "viz.Explorer: layer 5 does not exist; the attention has 2 layers (0 … 1)"},
+		{HeadView(att, Heads(2)), tensor.ErrValue, "viz.HeadView: head 2 does not exist; the attention has 2 heads (0 … 1)"},
+		{Steps(tensor.New(q, 3, 2), tensor.New(k, 3, 2), tensor.New(v, 3, 2)), tensor.ErrValue, "viz.Steps: Q holds NaN at [0 0]"},
+		{Steps(tensor.New(k, 3, 2), tensor.New(k, 3, 2), tensor.New(v, 3, 2), Query(3)), tensor.ErrValue, "viz.Steps: Query(3) is outside the 3 queries; use 0 … 2"},
+		{TokenStrip(tensor.New(w9, 3, 3), Query(3)), tensor.ErrValue, "viz.TokenStrip: Query(3) is outside the 3 queries; use 0 … 2"},
+	} {
+		err := c.fig.Err()
+		if !errors.Is(err, c.kind) || !strings.HasPrefix(fmt.Sprint(err), c.msg) {
+			t.Errorf("got %v, want %v %q…", err, c.kind, c.msg)
+		}
+		if c.fig.html != nil || !strings.Contains(c.fig.HTML(), "data:image/png;base64,") {
+			t.Errorf("%v: an error figure shows its message as an image, not an interactive view", c.fig)
+		}
 	}
-	t.Log(err)
-	// Non-finite weights are drawn as masked, not refused.
-	w := []float32{1, float32(math.Inf(-1)), float32(math.NaN()), 0.5}
-	if _, err := heatmapChart(w, 2, 2, newIopts("viz.Heatmap")); err != nil {
-		t.Errorf("masked cells should draw: %v", err)
-	}
-	// A 1×1 and uniform input must not fail.
-	if _, err := heatmapChart([]float32{0.5}, 1, 1, newIopts("viz.Heatmap")); err != nil {
-		t.Errorf("1×1: %v", err)
+	// −Inf cells and the Mask option are drawn masked; a 1×1 matrix draws.
+	ninf := float32(math.Inf(-1))
+	for _, f := range []*Figure{
+		Heatmap(tensor.New([]float32{1, ninf, 0.5, 0.5}, 2, 2)),
+		Heatmap(tensor.New([]float32{1, 0, 0.5, 0.5}, 2, 2), Mask(tensor.CausalMask(2))),
+		Heatmap(tensor.New([]float32{0.5}, 1, 1)),
+	} {
+		if f.Err() != nil || !strings.Contains(f.HTML(), "rt.boot(") {
+			t.Errorf("%v: want an interactive view", f)
+		}
 	}
 }
 

@@ -2,74 +2,120 @@ package viz
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/attnviz/attnviz/tensor"
 )
 
 // Option changes how a figure is drawn. Options record that they were set,
-// so 0 is a legal value (Query(0), Highlight(0), Layers(0)).
+// so 0 is a legal value (Query(0), Highlight(0), Layers(0)). A view given an
+// option it does not read ignores it and says so in a warning
+// (Figure.Warnings).
 type Option func(*config)
 
+// optionSet is a set of options, one bit each: what a call gave
+// (config.given) and what a view reads (view.takes).
+type optionSet uint32
+
+const (
+	optTokens optionSet = 1 << iota
+	optKeyTokens
+	optTitle
+	optPalette
+	optSize
+	optDPI
+	optRange
+	optAnnotate
+	optNoAnnotate
+	optHighlight
+	optLayers
+	optHeads
+	optQuery
+	optTheme
+	optMask
+	optSharedScale
+	optBase
+	optValues
+	optAxes
+)
+
+// optionNames are the options' function names, in the order of their bits.
+var optionNames = []string{"Tokens", "KeyTokens", "Title", "Palette", "Size", "DPI", "Range", "Annotate",
+	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes"}
+
+// names lists the options of s by name.
+func (s optionSet) names() []string {
+	var out []string
+	for s != 0 {
+		i := bits.TrailingZeros32(uint32(s))
+		out = append(out, optionNames[i])
+		s &^= 1 << i
+	}
+	return out
+}
+
 type config struct {
+	given optionSet // the options that were set
+
 	// qTok labels the rows (queries), kTok the columns (keys): Tokens sets
-	// both, KeyTokens the columns alone. A nil slice that is set (qSet,
-	// kSet) is an empty list, and the token counts are checked.
-	qTok, kTok []string
-	qSet, kSet bool
-	keyTok     []string // KeyTokens' list, resolved into kTok by newConfig
-	keyTokSet  bool
+	// both, KeyTokens (keyTok) the columns alone; newConfig resolves kTok.
+	// A list given empty is checked like any other (0 tokens for n rows).
+	qTok, kTok, keyTok []string
 
-	title    string
-	titleSet bool
-
-	cmap *Colormap
+	title string
+	cmap  *Colormap
 
 	w, h    int
-	sizeSet bool
+	sizeSet bool // Size was given and is usable
 	dpi     float64
 
-	lo, hi   float64
-	rangeSet bool
-
-	annotate, annotateSet bool
-
-	highlight    int
-	highlightSet bool
+	lo, hi    float64 // Range
+	annotate  bool    // Annotate (true) or NoAnnotate (false)
+	highlight int
+	query     int
 
 	layers, heads []int
 
-	query    int
-	querySet bool
-
-	theme ThemeMode
-
-	mask *tensor.Tensor
-
-	shared, sharedSet bool
-
-	base    float64
-	baseSet bool
+	theme  ThemeMode
+	mask   *tensor.Tensor
+	shared bool
+	base   float64
 
 	// values: the matrix holds plain values, not attention (Values, Axes)
 	values                    bool
 	rowName, colName, valName string
 
-	// optWarn: options that were out of range and replaced by defaults
+	// optWarn: options that were out of range and replaced by defaults, or
+	// that the view does not read
 	optWarn []string
 }
 
-func newConfig(opts []Option) config {
+// has reports whether any of the options in s was given.
+func (c *config) has(s optionSet) bool { return c.given&s != 0 }
+
+// newConfig applies the options a view takes, in order; each other option
+// is left out with a warning naming the view.
+func newConfig(opts []Option, view string, takes optionSet) config {
 	c := config{dpi: 96}
 	for _, o := range opts {
-		if o != nil {
-			o(&c)
+		if o == nil {
+			continue
 		}
+		var probe config
+		o(&probe)
+		if extra := probe.given &^ takes; extra != 0 {
+			for _, name := range extra.names() {
+				c.optWarn = append(c.optWarn, fmt.Sprintf("viz.%s does not use the %s option; it was ignored", view, name))
+			}
+			continue
+		}
+		o(&c)
 	}
 	switch {
-	case c.keyTokSet:
-		c.kTok, c.kSet = c.keyTok, true
-	case c.qSet:
-		c.kTok, c.kSet = c.qTok, true
+	case c.has(optKeyTokens):
+		c.kTok = c.keyTok
+	case c.has(optTokens):
+		c.kTok = c.qTok
 	}
 	if !(c.dpi > 0) || c.dpi > 1200 {
 		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside 1 … 1200; drawn at 96 dpi", c.dpi))
@@ -82,32 +128,27 @@ func newConfig(opts []Option) config {
 // tokens, as in self-attention: one token per row and per column. For
 // cross-attention, whose keys are other tokens, add KeyTokens.
 func Tokens(toks []string) Option {
-	return func(c *config) {
-		c.qTok = append([]string(nil), toks...)
-		c.qSet = true
-	}
+	return func(c *config) { c.qTok, c.given = append([]string(nil), toks...), c.given|optTokens }
 }
 
 // KeyTokens labels the columns (keys) when they are not the tokens of the
 // rows: the source sentence of cross-attention, or the columns of a matrix
 // of plain values (Axes). Tokens still labels the rows.
 func KeyTokens(keys []string) Option {
-	return func(c *config) {
-		c.keyTok = append([]string(nil), keys...)
-		c.keyTokSet = true
-	}
+	return func(c *config) { c.keyTok, c.given = append([]string(nil), keys...), c.given|optKeyTokens }
 }
 
 // Title sets the figure's title.
-func Title(s string) Option { return func(c *config) { c.title, c.titleSet = s, true } }
+func Title(s string) Option { return func(c *config) { c.title, c.given = s, c.given|optTitle } }
 
 // Palette picks the colour map (Viridis, Cividis, Magma, Diverging).
-func Palette(p *Colormap) Option { return func(c *config) { c.cmap = p } }
+func Palette(p *Colormap) Option { return func(c *config) { c.cmap, c.given = p, c.given|optPalette } }
 
 // Size asks for a figure of w×h pixels (at the figure's DPI); the cells are
 // fitted inside. Zero or negative values keep the automatic size.
 func Size(wPx, hPx int) Option {
 	return func(c *config) {
+		c.given |= optSize
 		if wPx > 0 && hPx > 0 && wPx <= 16384 && hPx <= 16384 {
 			c.w, c.h, c.sizeSet = wPx, hPx, true
 		} else {
@@ -118,49 +159,55 @@ func Size(wPx, hPx int) Option {
 
 // DPI sets the resolution (default 96): text of s points is s·DPI/72 pixels,
 // and automatic sizes grow with it. Use 192 for crisp slides.
-func DPI(n int) Option { return func(c *config) { c.dpi = float64(n) } }
+func DPI(n int) Option { return func(c *config) { c.dpi, c.given = float64(n), c.given|optDPI } }
 
 // Range fixes the colour scale to [lo, hi] (default: from the data).
 func Range(lo, hi float64) Option {
-	return func(c *config) { c.lo, c.hi, c.rangeSet = lo, hi, true }
+	return func(c *config) { c.lo, c.hi, c.given = lo, hi, c.given|optRange }
 }
 
 // Annotate writes each cell's value in the cell (on by default for small
 // matrices); cells are enlarged to fit the numbers.
-func Annotate() Option { return func(c *config) { c.annotate, c.annotateSet = true, true } }
+func Annotate() Option { return func(c *config) { c.annotate, c.given = true, c.given|optAnnotate } }
 
 // NoAnnotate turns the automatic numbers in cells off.
-func NoAnnotate() Option { return func(c *config) { c.annotate, c.annotateSet = false, true } }
+func NoAnnotate() Option {
+	return func(c *config) { c.annotate, c.given = false, c.given|optNoAnnotate }
+}
 
 // Highlight outlines one query row.
-func Highlight(row int) Option { return func(c *config) { c.highlight, c.highlightSet = row, true } }
+func Highlight(row int) Option {
+	return func(c *config) { c.highlight, c.given = row, c.given|optHighlight }
+}
 
 // Layers picks which layers a [L, H, T, T] view shows (default all).
 func Layers(l ...int) Option {
-	return func(c *config) { c.layers = append([]int{}, l...) }
+	return func(c *config) { c.layers, c.given = append([]int{}, l...), c.given|optLayers }
 }
 
 // Heads picks which heads a [L, H, T, T] view shows (default all).
 func Heads(h ...int) Option {
-	return func(c *config) { c.heads = append([]int{}, h...) }
+	return func(c *config) { c.heads, c.given = append([]int{}, h...), c.given|optHeads }
 }
 
 // Query picks the query (row) a view focuses on (default: the last token).
-func Query(i int) Option { return func(c *config) { c.query, c.querySet = i, true } }
+func Query(i int) Option { return func(c *config) { c.query, c.given = i, c.given|optQuery } }
 
 // Theme picks light or dark colours (Light is the default).
-func Theme(t ThemeMode) Option { return func(c *config) { c.theme = t } }
+func Theme(t ThemeMode) Option { return func(c *config) { c.theme, c.given = t, c.given|optTheme } }
 
 // Mask marks cells as masked where m is 0 (1 = may attend, the convention of
 // tensor.CausalMask and torch SDPA's boolean mask).
-func Mask(m *tensor.Tensor) Option { return func(c *config) { c.mask = m } }
+func Mask(m *tensor.Tensor) Option { return func(c *config) { c.mask, c.given = m, c.given|optMask } }
 
 // SharedScale chooses one colour scale for every panel of a grid (true) or
 // one per head (false, the default).
-func SharedScale(b bool) Option { return func(c *config) { c.shared, c.sharedSet = b, true } }
+func SharedScale(b bool) Option {
+	return func(c *config) { c.shared, c.given = b, c.given|optSharedScale }
+}
 
 // Base sets RoPE's base θ (default 10000).
-func Base(b float64) Option { return func(c *config) { c.base, c.baseSet = b, true } }
+func Base(b float64) Option { return func(c *config) { c.base, c.given = b, c.given|optBase } }
 
 // Values marks a Heatmap's matrix as plain values, not attention weights:
 // embeddings, raw scores, PE·PEᵀ. Then no probability checks are made (no
@@ -168,8 +215,8 @@ func Base(b float64) Option { return func(c *config) { c.base, c.baseSet = b, tr
 // default title is empty, the axes are "row" and "column" and the colour
 // bar "value" (rename them with Axes), and the palette is Diverging
 // centred on 0 when the values have both signs, else Viridis over the
-// values' range. Views other than Heatmap ignore it.
-func Values() Option { return func(c *config) { c.values = true } }
+// values' range. Only Heatmap reads it.
+func Values() Option { return func(c *config) { c.values, c.given = true, c.given|optValues } }
 
 // Axes names a Heatmap's rows, columns and values (the colour bar and the
 // tooltips), e.g. Axes("token", "dimension", "value") for embeddings, and
@@ -177,7 +224,31 @@ func Values() Option { return func(c *config) { c.values = true } }
 // default ("row", "column", "value").
 func Axes(rows, cols, value string) Option {
 	return func(c *config) {
-		c.values = true
+		c.values, c.given = true, c.given|optAxes
 		c.rowName, c.colName, c.valName = rows, cols, value
 	}
+}
+
+// titleOr returns the Title option, or def when none was given.
+func (c *config) titleOr(def string) string {
+	if c.has(optTitle) {
+		return c.title
+	}
+	return def
+}
+
+// axisNames returns the names of the rows, columns and values of a matrix
+// of plain values (Values, Axes).
+func (c *config) axisNames() (row, col, val string) {
+	row, col, val = "row", "column", "value"
+	if c.rowName != "" {
+		row = c.rowName
+	}
+	if c.colName != "" {
+		col = c.colName
+	}
+	if c.valName != "" {
+		val = c.valName
+	}
+	return row, col, val
 }

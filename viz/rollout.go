@@ -3,6 +3,7 @@ package viz
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -17,7 +18,7 @@ import (
 // Heads and Layers pick which heads are averaged and which layers (in order)
 // are multiplied.
 func RolloutMatrix(att *tensor.Tensor, opts ...Option) *tensor.Tensor {
-	cfg := newConfig(opts)
+	cfg := newConfig(opts, "RolloutMatrix", optLayers|optHeads)
 	r, T, err := rollout("RolloutMatrix", att, &cfg)
 	if err != nil {
 		return tensor.Failed(err)
@@ -107,93 +108,73 @@ func identity(T int) []float64 {
 // Rollout draws attention rollout (see RolloutMatrix) as a heatmap and, for
 // the chosen Query (default the last token), as bars over the input tokens.
 func Rollout(att *tensor.Tensor, opts ...Option) *Figure {
-	return build("rollout", opts, func(f *Figure) (*raster.Page, error) {
-		cfg := &f.cfg
-		r, T, err := rollout("Rollout", att, cfg)
-		if err != nil {
-			return nil, err
-		}
-		if err := tokenCountErr("Rollout", cfg, T, T); err != nil {
-			return nil, err
-		}
-		q := T - 1
-		if cfg.querySet {
-			if cfg.query < 0 || cfg.query >= T {
-				return nil, tensor.Errorf(tensor.ErrValue, "viz.Rollout: Query(%d) is outside the %d tokens; use 0 … %d", cfg.query, T, T-1)
-			}
-			q = cfg.query
-		}
-		f.addMatrix("rollout", r, T, T)
-		cm := cfg.cmap
-		if cm == nil {
-			cm = Viridis
-		}
-		c := newCanvas(cfg, []*Colormap{cm}, nil)
-		_, hi, _ := minMax(r, nil)
-		if !(hi > 0) {
-			hi = 1
-		}
-		m := &matPanel{rows: T, cols: T, vals: r, lo: 0, hi: hi, cmap: c.maps[0], rowTitle: "position (after the last layer)",
-			colTitle: "input token", highlight: q, decimals: 2, title: ""}
-		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
-		annotW := 0.0
-		m.annotate = T <= 10
-		if cfg.annotateSet {
-			m.annotate = cfg.annotate
-		}
-		if m.annotate {
-			annotW = c.tw("0.00", ptAnnot, false)
-		}
-		m.cell, m.pool = chooseCell(c, T, c.px(420), annotW)
-		pad := c.px(10)
-		title := "Attention rollout (Abnar & Zuidema 2020, residual as identity)"
-		if cfg.titleSet {
-			title = cfg.title
-		}
-		c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-		top := pad + c.th_(ptTitle) + c.px(10)
-		L := m.layout(c)
-		x0, y0 := int(pad+L.left), int(top+L.top)
-		m.draw(c, L, x0, y0)
-		W, H := float64(m.dataW()), float64(m.dataH())
-		cbH := int(math.Max(H, c.px(120)))
-		cbw := colorbar(c, float64(x0)+W+math.Max(0, L.right)+c.px(12), float64(y0), cbH, c.maps[0], 0, hi, "share of the input", true)
-		right := float64(x0) + W + math.Max(0, L.right) + c.px(12) + cbw
-		// bars for the query
-		vals := make([]float64, T)
-		for j := range vals {
-			vals[j] = float64(r[q*T+j])
-		}
-		labels := make([]string, T)
-		for j := range labels {
-			if cfg.kSet {
-				labels[j] = tokLabel(cfg.kTok[j], 16)
-			} else {
-				labels[j] = fmt.Sprint(j)
-			}
-		}
-		bw := math.Max(1, math.Min(c.px(28), math.Floor(c.px(420)/float64(T))))
-		qname := fmt.Sprint(q)
-		if cfg.qSet {
-			qname = fmt.Sprintf("%d %q", q, tokLabel(cfg.qTok[q], 16))
-		}
-		b := &barChart{vals: vals, lo: 0, hi: niceCeil(maxOf(vals)), labels: labels, barW: bw * 0.8, gap: bw * 0.2,
-			plotH: math.Max(H*0.6, c.px(150)), title: "query " + qname + ": where its representation comes from", yLabel: "share"}
-		Lb := b.layout(c)
-		bx := right + c.px(24) + Lb.left
-		b.draw(c, Lb, bx, top+Lb.top+L.top)
-		pageW := math.Max(bx+b.width()+pad, c.tw(title, ptTitle, true)+2*pad)
-		pageH := math.Max(float64(y0)+math.Max(H, float64(cbH))+L.bottom, top+Lb.top+L.top+b.plotH+Lb.bottom) + pad
-		return c.finish(pageW, pageH), nil
-	})
+	return build(rolloutView, opts, tensors(att))
 }
 
-func maxOf(v []float64) float64 {
-	m := 0.0
-	for _, x := range v {
-		if x > m {
-			m = x
-		}
+func drawRollout(f *Figure, in inputs) (*raster.Page, error) {
+	att := in.t[0]
+	cfg := &f.cfg
+	r, T, err := rollout("Rollout", att, cfg)
+	if err != nil {
+		return nil, err
 	}
-	return m
+	if err := tokenCountErr("Rollout", cfg, T, T); err != nil {
+		return nil, err
+	}
+	q := T - 1
+	if cfg.has(optQuery) {
+		if cfg.query < 0 || cfg.query >= T {
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.Rollout: Query(%d) is outside the %d tokens; use 0 … %d", cfg.query, T, T-1)
+		}
+		q = cfg.query
+	}
+	cm := cfg.cmap
+	if cm == nil {
+		cm = Viridis
+	}
+	c := newCanvas(cfg, []*Colormap{cm}, nil)
+	_, hi, _ := minMax(r, nil)
+	if !(hi > 0) {
+		hi = 1
+	}
+	m := &matPanel{rows: T, cols: T, vals: r, lo: 0, hi: hi, cmap: c.maps[0], rowTitle: "position (after the last layer)",
+		colTitle: "input token", highlight: q, decimals: 2, title: ""}
+	m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
+	annotW := 0.0
+	m.annotate = T <= 10
+	if cfg.has(optAnnotate | optNoAnnotate) {
+		m.annotate = cfg.annotate
+	}
+	if m.annotate {
+		annotW = c.tw("0.00", ptAnnot, false)
+	}
+	m.cell, m.pool = chooseCell(c, T, c.px(420), annotW)
+	title, pad, top := c.heading(cfg, "Attention rollout (Abnar & Zuidema 2020, residual as identity)")
+	top += c.px(10)
+	L := m.layout(c)
+	x0, y0 := int(pad+L.left), int(top+L.top)
+	m.draw(c, L, x0, y0)
+	W, H := float64(m.dataW()), float64(m.dataH())
+	cbH := int(math.Max(H, c.px(120)))
+	cbw := colorbar(c, float64(x0)+W+math.Max(0, L.right)+c.px(12), float64(y0), cbH, c.maps[0], 0, hi, "share of the input", true)
+	right := float64(x0) + W + math.Max(0, L.right) + c.px(12) + cbw
+	// bars for the query
+	vals := make([]float64, T)
+	for j := range vals {
+		vals[j] = float64(r[q*T+j])
+	}
+	labels := keyLabels(cfg, T, 16)
+	bw := math.Max(1, math.Min(c.px(28), math.Floor(c.px(420)/float64(T))))
+	qname := fmt.Sprint(q)
+	if cfg.has(optTokens) {
+		qname = fmt.Sprintf("%d %q", q, tokLabel(cfg.qTok[q], 16))
+	}
+	b := &barChart{vals: vals, lo: 0, hi: niceCeil(slices.Max(vals)), labels: labels, barW: bw * 0.8, gap: bw * 0.2,
+		plotH: math.Max(H*0.6, c.px(150)), title: "query " + qname + ": where its representation comes from", yLabel: "share"}
+	Lb := b.layout(c)
+	bx := right + c.px(24) + Lb.left
+	b.draw(c, Lb, bx, top+Lb.top+L.top)
+	pageW := math.Max(bx+b.width()+pad, c.tw(title, ptTitle, true)+2*pad)
+	pageH := math.Max(float64(y0)+math.Max(H, float64(cbH))+L.bottom, top+Lb.top+L.top+b.plotH+Lb.bottom) + pad
+	return c.finish(pageW, pageH), nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/attnviz/attnviz/internal/attnstat"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -15,12 +16,16 @@ import (
 //
 //	entropy        mean over queries of −Σⱼ pᵢⱼ ln pᵢⱼ (nats; 0 = one key, ln T = uniform)
 //	mean distance  mean over queries of Σⱼ pᵢⱼ |i − j| (tokens)
-//	sink mass      mean over queries of pᵢ₀ (weight on the first token)
+//	sink mass      mean over queries i ≥ 1 of pᵢ₀ (weight on the first token)
 //	previous token mean over queries i ≥ 1 of pᵢ,ᵢ₋₁
 //	diagonal       mean over queries of pᵢᵢ (weight on itself)
 //
 // When there are fewer queries than keys (a prompt continued with a KV
-// cache) query i sits at key position i + Tk − Tq.
+// cache) query i sits at key position i + Tk − Tq. Sink mass and previous
+// token leave out the query at position 0: in a causal model it can only
+// attend to the first token (and has no previous one), so it says nothing
+// about the head. They are model.Record's FirstTokenScore and
+// PrevTokenScore (one definition, internal/attnstat).
 var StatNames = []string{"entropy", "mean distance", "sink mass", "previous token", "diagonal"}
 
 var statTitles = []string{"entropy (nats)", "mean distance (tokens)", "sink mass (1st token)", "previous token", "diagonal (self)"}
@@ -28,7 +33,7 @@ var statTitles = []string{"entropy (nats)", "mean distance (tokens)", "sink mass
 // HeadStatsTensor computes the StatNames statistics of [L, H, T, T]
 // attention: a [5, L, H] tensor (statistic, layer, head).
 func HeadStatsTensor(att *tensor.Tensor) *tensor.Tensor {
-	cfg := newConfig(nil)
+	cfg := newConfig(nil, "HeadStatsTensor", 0)
 	st, err := readStack("HeadStatsTensor", att, &cfg)
 	if err != nil {
 		return tensor.Failed(err)
@@ -49,8 +54,7 @@ func headStats(st *stack) []float32 {
 	for l := 0; l < L; l++ {
 		for h := 0; h < H; h++ {
 			p := st.head(l, h)
-			var ent, dist, sink, prev, diag float64
-			nPrev := 0
+			var ent, dist, diag float64
 			for i := 0; i < Tq; i++ {
 				row := p[i*Tk : (i+1)*Tk]
 				pos := i + off
@@ -64,11 +68,6 @@ func headStats(st *stack) []float32 {
 				}
 				ent += e
 				dist += d
-				sink += float64(row[0])
-				if pos >= 1 && pos-1 < Tk {
-					prev += float64(row[pos-1])
-					nPrev++
-				}
 				if pos < Tk {
 					diag += float64(row[pos])
 				}
@@ -77,10 +76,8 @@ func headStats(st *stack) []float32 {
 			k := l*H + h
 			out[0*L*H+k] = float32(ent / n)
 			out[1*L*H+k] = float32(dist / n)
-			out[2*L*H+k] = float32(sink / n)
-			if nPrev > 0 {
-				out[3*L*H+k] = float32(prev / float64(nPrev))
-			}
+			out[2*L*H+k] = float32(attnstat.Sink(p, Tq, Tk))
+			out[3*L*H+k] = float32(attnstat.PrevToken(p, Tq, Tk))
 			out[4*L*H+k] = float32(diag / n)
 		}
 	}
@@ -92,29 +89,30 @@ func headStats(st *stack) []float32 {
 // as bars, one colour per head, grouped by layer. Layers and Heads pick a
 // subset.
 func HeadStats(att *tensor.Tensor, opts ...Option) *Figure {
-	return build("stats", opts, func(f *Figure) (*raster.Page, error) {
-		st, err := readStack("HeadStats", att, &f.cfg)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkProbs(f, "HeadStats", "the attention", st.d, st.shape); err != nil {
-			return nil, err
-		}
-		all := headStats(st)
-		f.addMatrix("attention", st.d, st.shape...)
-		// keep the chosen layers and heads
-		nl, nh := len(st.layers), len(st.heads)
-		sel := make([]float32, 5*nl*nh)
-		for s := 0; s < 5; s++ {
-			for i, l := range st.layers {
-				for j, h := range st.heads {
-					sel[(s*nl+i)*nh+j] = all[(s*st.L+l)*st.H+h]
-				}
+	return build(headStatsView, opts, tensors(att))
+}
+
+func drawHeadStats(f *Figure, in inputs) (*raster.Page, error) {
+	att := in.t[0]
+	st, err := readStack("HeadStats", att, &f.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkProbs(f, "HeadStats", "the attention", st.d, st.shape); err != nil {
+		return nil, err
+	}
+	all := headStats(st)
+	// keep the chosen layers and heads
+	nl, nh := len(st.layers), len(st.heads)
+	sel := make([]float32, 5*nl*nh)
+	for s := 0; s < 5; s++ {
+		for i, l := range st.layers {
+			for j, h := range st.heads {
+				sel[(s*nl+i)*nh+j] = all[(s*st.L+l)*st.H+h]
 			}
 		}
-		f.addMatrix("stats", sel, 5, nl, nh)
-		return statsPage(f, st, sel), nil
-	})
+	}
+	return statsPage(f, st, sel), nil
 }
 
 func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
@@ -133,13 +131,8 @@ func statsPage(f *Figure, st *stack, sel []float32) *raster.Page {
 		extra = extra[:16]
 	}
 	c := newCanvas(cfg, []*Colormap{cm}, extra)
-	pad := c.px(10)
-	title := fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query"))
-	if cfg.titleSet {
-		title = cfg.title
-	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(10)
+	_, pad, y := c.heading(cfg, fmt.Sprintf("Per-head statistics (%s × %s, %s)", plural(nl, "layer"), plural(nh, "head"), plural(st.Tq, "query")))
+	y += c.px(10)
 	// heatmaps
 	n := nl
 	if nh > n {

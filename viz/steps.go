@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/attnviz/attnviz/tensor"
+	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
 
@@ -19,133 +20,128 @@ import (
 // examples, with the numbers in the cells. Raw values use the diverging map
 // centred on 0, weights the sequential one.
 func Steps(q, k, v *tensor.Tensor, opts ...Option) *Figure {
-	return build("steps", opts, func(f *Figure) (*raster.Page, error) {
-		cfg := &f.cfg
-		qd, qs, err := read("Steps", "Q", q)
-		if err != nil {
-			return nil, err
-		}
-		kd, ks, err := read("Steps", "K", k)
-		if err != nil {
-			return nil, err
-		}
-		vd, vs, err := read("Steps", "V", v)
-		if err != nil {
-			return nil, err
-		}
-		qs, ks, vs = squeezeLead(qs, 2), squeezeLead(ks, 2), squeezeLead(vs, 2)
-		for _, x := range []struct {
-			n string
-			s []int
-		}{{"Q", qs}, {"K", ks}, {"V", vs}} {
-			if len(x.s) != 2 {
-				return nil, shapeErr("Steps", x.n+" as a 2-D [tokens × features] matrix", x.s, "pick one head, e.g. q.Index(h) for [H, T, d]")
-			}
-		}
-		Tq, dk, Tk, dv := qs[0], qs[1], ks[0], vs[1]
-		if ks[1] != dk {
-			return nil, shapeErr("Steps", fmt.Sprintf("K with %d features like Q [%d %d]", dk, Tq, dk), ks, "Q and K must have the same last dimension dₖ")
-		}
-		if vs[0] != Tk {
-			return nil, shapeErr("Steps", fmt.Sprintf("V with %d rows, one per key (K is %v)", Tk, ks), vs, "")
-		}
-		for _, x := range []struct {
-			n string
-			d []float32
-			s []int
-		}{{"Q", qd, qs}, {"K", kd, ks}, {"V", vd, vs}} {
-			if err := checkValues("Steps", x.n, x.d, x.s, false); err != nil {
-				return nil, err
-			}
-		}
-		if err := tokenCountErr("Steps", cfg, Tq, Tk); err != nil {
-			return nil, err
-		}
-		blocked, err := readMask("Steps", cfg, Tq, Tk)
-		if err != nil {
-			return nil, err
-		}
-		// the computation, on the host
-		scale := 1 / math.Sqrt(float64(dk))
-		S := make([]float32, Tq*Tk)
-		Sc := make([]float32, Tq*Tk)
-		for i := 0; i < Tq; i++ {
-			for j := 0; j < Tk; j++ {
-				s := 0.0
-				for c := 0; c < dk; c++ {
-					s += float64(qd[i*dk+c]) * float64(kd[j*dk+c])
-				}
-				S[i*Tk+j] = float32(s)
-				Sc[i*Tk+j] = float32(s * scale)
-			}
-		}
-		A := make([]float32, Tq*Tk)
-		for i := 0; i < Tq; i++ {
-			mx := math.Inf(-1)
-			for j := 0; j < Tk; j++ {
-				if blocked == nil || !blocked[i*Tk+j] {
-					mx = math.Max(mx, float64(Sc[i*Tk+j]))
-				}
-			}
-			if math.IsInf(mx, -1) {
-				continue // every key blocked: a row of zeros
-			}
-			sum := 0.0
-			for j := 0; j < Tk; j++ {
-				if blocked == nil || !blocked[i*Tk+j] {
-					e := math.Exp(float64(Sc[i*Tk+j]) - mx)
-					A[i*Tk+j] = float32(e)
-					sum += e
-				}
-			}
-			for j := 0; j < Tk; j++ {
-				A[i*Tk+j] = float32(float64(A[i*Tk+j]) / sum)
-			}
-		}
-		O := make([]float32, Tq*dv)
-		for i := 0; i < Tq; i++ {
-			for c := 0; c < dv; c++ {
-				s := 0.0
-				for j := 0; j < Tk; j++ {
-					s += float64(A[i*Tk+j]) * float64(vd[j*dv+c])
-				}
-				O[i*dv+c] = float32(s)
-			}
-		}
-		Kt := make([]float32, dk*Tk)
-		for j := 0; j < Tk; j++ {
-			for c := 0; c < dk; c++ {
-				Kt[c*Tk+j] = kd[j*dk+c]
-			}
-		}
-		f.addMatrix("q", qd, Tq, dk)
-		f.addMatrix("k", kd, Tk, dk)
-		f.addMatrix("v", vd, Tk, dv)
-		f.addMatrix("scores", S, Tq, Tk)
-		f.addMatrix("scaled", Sc, Tq, Tk)
-		f.addMatrix("weights", A, Tq, Tk)
-		f.addMatrix("output", O, Tq, dv)
-		if blocked != nil {
-			mk := make([]float32, Tq*Tk)
-			for i, b := range blocked {
-				if !b {
-					mk[i] = 1
-				}
-			}
-			f.addMatrix("mask", mk, Tq, Tk)
-		}
-		return stepsPage(f, stepsData{Tq, Tk, dk, dv, qd, kd, Kt, vd, S, Sc, A, O, blocked, scale}), nil
-	})
+	return build(stepsView, opts, tensors(q, k, v))
 }
 
+func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
+	cfg := &f.cfg
+	names := [3]string{"Q", "K", "V"}
+	var vals [3][]float32
+	var shapes [3][]int
+	for i, t := range in.t {
+		var err error
+		if vals[i], shapes[i], err = read("Steps", names[i], t); err != nil {
+			return nil, err
+		}
+	}
+	for i, s := range shapes {
+		if shapes[i] = squeezeLead(s, 2); len(shapes[i]) != 2 {
+			return nil, shapeErr("Steps", names[i]+" as a 2-D [tokens × features] matrix", shapes[i], "pick one head, e.g. q.Index(h) for [H, T, d]")
+		}
+	}
+	qd, kd, vd := vals[0], vals[1], vals[2]
+	qs, ks, vs := shapes[0], shapes[1], shapes[2]
+	Tq, dk, Tk, dv := qs[0], qs[1], ks[0], vs[1]
+	if ks[1] != dk {
+		return nil, shapeErr("Steps", fmt.Sprintf("K with %d features like Q [%d %d]", dk, Tq, dk), ks, "Q and K must have the same last dimension dₖ")
+	}
+	if vs[0] != Tk {
+		return nil, shapeErr("Steps", fmt.Sprintf("V with %d rows, one per key (K is %v)", Tk, ks), vs, "")
+	}
+	for i := range vals {
+		if err := checkValues("Steps", names[i], vals[i], shapes[i], false); err != nil {
+			return nil, err
+		}
+	}
+	if err := tokenCountErr("Steps", cfg, Tq, Tk); err != nil {
+		return nil, err
+	}
+	blocked, err := readMask("Steps", cfg.mask, Tq, Tk)
+	if err != nil {
+		return nil, err
+	}
+	// the query the interactive view opens on
+	query, err := checkQuery("Steps", cfg, Tq, 0, "queries")
+	if err != nil {
+		return nil, err
+	}
+	// the computation, on the host
+	scale := 1 / math.Sqrt(float64(dk))
+	S := make([]float32, Tq*Tk)
+	Sc := make([]float32, Tq*Tk)
+	for i, s := range hostMatMul(qd, kd, Tq, dk, Tk, true) {
+		S[i] = float32(s)
+		Sc[i] = float32(s * scale)
+	}
+	A := make([]float32, Tq*Tk)
+	for i := 0; i < Tq; i++ {
+		mx := math.Inf(-1)
+		for j := 0; j < Tk; j++ {
+			if blocked == nil || !blocked[i*Tk+j] {
+				mx = math.Max(mx, float64(Sc[i*Tk+j]))
+			}
+		}
+		if math.IsInf(mx, -1) {
+			continue // every key blocked: a row of zeros
+		}
+		sum := 0.0
+		for j := 0; j < Tk; j++ {
+			if blocked == nil || !blocked[i*Tk+j] {
+				e := math.Exp(float64(Sc[i*Tk+j]) - mx)
+				A[i*Tk+j] = float32(e)
+				sum += e
+			}
+		}
+		for j := 0; j < Tk; j++ {
+			A[i*Tk+j] = float32(float64(A[i*Tk+j]) / sum)
+		}
+	}
+	O := make([]float32, Tq*dv)
+	for i, s := range hostMatMul(A, vd, Tq, Tk, dv, false) {
+		O[i] = float32(s)
+	}
+	Kt := make([]float32, dk*Tk)
+	for j := 0; j < Tk; j++ {
+		for c := 0; c < dk; c++ {
+			Kt[c*Tk+j] = kd[j*dk+c]
+		}
+	}
+	sd := &stepsData{Tq, Tk, dk, dv, qd, kd, Kt, vd, S, Sc, A, O, blocked, scale, query}
+	f.data = sd
+	return stepsPage(f, sd), nil
+}
+
+// hostMatMul returns the [n × m] product of a [n × k] and b in float64:
+// b is [k × m], or [m × k] when transB.
+func hostMatMul(a, b []float32, n, k, m int, transB bool) []float64 {
+	out := make([]float64, n*m)
+	for i := 0; i < n; i++ {
+		for j := 0; j < m; j++ {
+			s := 0.0
+			for t := 0; t < k; t++ {
+				bv := b[t*m+j]
+				if transB {
+					bv = b[j*k+t]
+				}
+				s += float64(a[i*k+t]) * float64(bv)
+			}
+			out[i*m+j] = s
+		}
+	}
+	return out
+}
+
+// stepsData is every step of the computation, for the static panels and
+// the interactive view.
 type stepsData struct {
 	Tq, Tk, dk, dv           int
 	Q, K, Kt, V, S, Sc, A, O []float32
 	blocked                  []bool
 	scale                    float64
+	query                    int // the row the interactive view opens on
 }
 
-func stepsPage(f *Figure, s stepsData) *raster.Page {
+func stepsPage(f *Figure, s *stepsData) *raster.Page {
 	cfg := &f.cfg
 	seq := cfg.cmap
 	if seq == nil || seq.Diverging() {
@@ -160,7 +156,7 @@ func stepsPage(f *Figure, s stepsData) *raster.Page {
 		}
 	}
 	annot := maxDim <= 8
-	if cfg.annotateSet {
+	if cfg.has(optAnnotate | optNoAnnotate) {
 		annot = cfg.annotate && maxDim <= 24
 	}
 	cell := int(c.px(260)) / maxDim
@@ -243,41 +239,79 @@ func stepsPage(f *Figure, s stepsData) *raster.Page {
 	if s.blocked != nil {
 		row2[2].maskText = "0"
 	}
-	pad := c.px(10)
-	title := fmt.Sprintf("Scaled dot-product attention: O = softmax(Q Kᵀ / √d_k%s) V   (d_k = %d)", map[bool]string{true: " + mask", false: ""}[s.blocked != nil], s.dk)
-	if cfg.titleSet {
-		title = cfg.title
+	maskTerm := ""
+	if s.blocked != nil {
+		maskTerm = " + mask"
 	}
-	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
-	y := pad + c.th_(ptTitle) + c.px(12)
+	title, pad, y := c.heading(cfg, fmt.Sprintf("Scaled dot-product attention: O = softmax(Q Kᵀ / √d_k%s) V   (d_k = %d)", maskTerm, s.dk))
+	y += c.px(12)
 	pageW := c.tw(title, ptTitle, true) + 2*pad
+	// under each panel, the range of its colours
+	rangeOf := func(m *matPanel, x0 int, below float64) {
+		rng := fmt.Sprintf("%s … %s", fmtVal(m.lo, m.decimals), fmtVal(m.hi, m.decimals))
+		if m.logical {
+			rng = "0 = blocked"
+		}
+		c.text(float64(x0)+float64(m.dataW())/2, below+c.px(2), rng, ptTick, false, c.th.muted, 0.5, 0)
+	}
 	for _, row := range [][]*matPanel{row1, row2} {
-		Ls := make([]panelLayout, len(row))
-		top, bottom, h := 0.0, 0.0, 0
-		for i, m := range row {
-			Ls[i] = m.layout(c)
-			top = math.Max(top, Ls[i].top)
-			bottom = math.Max(bottom, Ls[i].bottom)
-			if m.dataH() > h {
-				h = m.dataH()
-			}
-		}
-		x := pad
-		rangeH := c.th_(ptTick) + c.px(4)
-		for i, m := range row {
-			x0 := int(x + Ls[i].left)
-			y0 := int(y + top)
-			m.draw(c, Ls[i], x0, y0)
-			rng := fmt.Sprintf("%s … %s", fmtVal(m.lo, m.decimals), fmtVal(m.hi, m.decimals))
-			if m.logical {
-				rng = "0 = blocked"
-			}
-			c.text(float64(x0)+float64(m.dataW())/2, y+top+float64(h)+bottom+c.px(2), rng, ptTick, false, c.th.muted, 0.5, 0)
-			w := math.Max(float64(m.dataW())+math.Max(0, Ls[i].right), c.tw(m.title, ptAxis, true)-Ls[i].left)
-			x = float64(x0) + w + c.px(22)
-		}
+		x, below := drawRow(c, row, pad, y, c.px(22), rangeOf)
 		pageW = math.Max(pageW, x+pad)
-		y += top + float64(h) + bottom + rangeH + c.px(14)
+		y = below + c.th_(ptTick) + c.px(4) + c.px(14)
 	}
 	return c.finish(pageW, y+pad)
+}
+
+// ---- interactive
+
+// stepsInteractive lets the student pick the query and follow its row
+// through every step.
+func stepsInteractive(f *Figure, o *iopts) *echarts.Chart {
+	s := f.data.(*stepsData)
+	var mask []float32 // 1 = may attend
+	if s.blocked != nil {
+		mask = make([]float32, len(s.blocked))
+		for i, b := range s.blocked {
+			if !b {
+				mask[i] = 1
+			}
+		}
+	}
+	o.pin = s.query
+	if o.title == "" {
+		o.title = "softmax(QKᵀ/√dₖ)·V, one query at a time"
+	}
+	// Values on the bars as in the PNG's cells (the rule of stepsPage).
+	maxDim := max(s.Tq, s.Tk, s.dk, s.dv)
+	o.annotate = maxDim <= 8
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate && maxDim <= 24
+	}
+	return stepsChart(s.Q, s.K, s.V, s.Tq, s.Tk, s.dk, s.dv, mask, o)
+}
+
+type stepsSpec struct {
+	specBase
+	T      int      `json:"T"`
+	Tk     int      `json:"Tk"`
+	D      int      `json:"d"`
+	Dv     int      `json:"dv"`
+	Query  int      `json:"query"`
+	Colors []string `json:"colors"`
+	Annot  bool     `json:"annot,omitempty"` // each bar carries its value
+}
+
+// stepColors colour the interactive view's Q, K, V and output.
+var stepColors = []string{"#4477AA", "#66CCEE", "#228833", "#CC6677"}
+
+// stepsChart writes the interactive steps of q [T,d], k [Tk,d], v [Tk,dv]
+// and mask [T,Tk] (1 = may attend) or nil, opening on query o.pin (0 when
+// negative).
+func stepsChart(q, k, v []float32, T, Tk, d, dv int, mask []float32, o *iopts) *echarts.Chart {
+	arrays := []echarts.Array{echarts.F32("q", q), echarts.F32("k", k), echarts.F32("v", v)}
+	if mask != nil {
+		arrays = append(arrays, echarts.F32("m", mask))
+	}
+	return o.chart("steps", 820, 700, stepsSpec{specBase: o.base(), T: T, Tk: Tk, D: d, Dv: dv, Query: max(o.pin, 0), Colors: stepColors, Annot: o.annotate},
+		arrays...)
 }

@@ -54,10 +54,7 @@ func TestValues(t *testing.T) {
 			if got := f.Warnings(); strings.Join(got, "|") != strings.Join(c.warnings, "|") {
 				t.Errorf("warnings %q, want %q", got, c.warnings)
 			}
-			ch, err := heatmapFromFigure(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := heatmapInteractive(f, ioptsFrom(f))
 			s := ch.Spec.(heatSpec)
 			if math.Abs(s.Lo-c.lo) > 1e-6 || math.Abs(s.Hi-c.hi) > 1e-6 {
 				t.Errorf("range [%g, %g], want [%g, %g]", s.Lo, s.Hi, c.lo, c.hi)

@@ -19,7 +19,7 @@ const dir = path.dirname(path.resolve(manifestPath));
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 // Per-action timeouts below; this catches anything else that hangs.
-const limit = +(process.env.RUN_MJS_LIMIT_S || 240);
+const limit = +(process.env.RUN_MJS_LIMIT_S || 840);
 setTimeout(() => { console.error(`run.mjs: gave up after ${limit} s`); process.exit(3); }, limit * 1000).unref();
 
 const browser = await chromium.launch({
@@ -252,6 +252,13 @@ for (const pg of manifest.pages) {
           await page.waitForTimeout(40);
           if ((await page.getAttribute(body, "data-query")) !== String(c.value)) throw new Error("query selector did not change the strip");
           if ((await canvasHash(page, sel)) === before) throw new Error("strip colours did not change");
+        } else if (c.do === "annot") {
+          // The numbers written in the heatmap's cells (row-major).
+          const got = await page.evaluate((sel) => document.querySelector(sel)._attnviz.heat.annots, sel);
+          if (JSON.stringify(got) !== JSON.stringify(c.want)) throw new Error(`cell numbers = ${JSON.stringify(got)}, want ${JSON.stringify(c.want)}`);
+        } else if (c.do === "stepsLabels") {
+          const got = await page.evaluate((sel) => document.querySelector(sel + " .attnviz-body")._steps.labels, sel);
+          if (JSON.stringify(got) !== JSON.stringify(c.want)) throw new Error(`bar labels = ${JSON.stringify(got)}, want ${JSON.stringify(c.want)}`);
         } else if (c.do === "hostile") {
           // The page must have run none of the injected markup.
           const bad = await page.evaluate(() => ({

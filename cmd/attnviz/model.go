@@ -125,7 +125,11 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	c := m.Config()
 	switch ext {
 	case "":
-		fmt.Fprintf(stdout, "%s\n%d tokens: %s\nnext token: %q\n", c, len(r.Tokens), modelQuote(r.Tokens), r.Next())
+		if r.Logits == nil {
+			fmt.Fprintf(stdout, "%s\n%d tokens: %s\n(a %s model encodes text and has no next token)\n", c, len(r.Tokens), modelQuote(r.Tokens), c.Arch)
+		} else {
+			fmt.Fprintf(stdout, "%s\n%d tokens: %s\nnext token: %q\n", c, len(r.Tokens), modelQuote(r.Tokens), r.Next())
+		}
 		if !*quiet {
 			fmt.Fprintln(stderr, "add -o attention.safetensors (or .png, .svg, .pdf, .html) to save the attention")
 		}

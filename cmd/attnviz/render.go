@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
 }
 
-func runRender(args []string, stdout, stderr io.Writer) int {
+func runRender(args []string, _, stderr io.Writer) int { // writes a file, prints nothing on success
 	var f renderFlags
 	fs := flag.NewFlagSet("attnviz render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -194,11 +195,7 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 
 // pick chooses one array of a multi-array file.
 func pick(path string, m map[string]*tensor.Tensor, name string) (*tensor.Tensor, error) {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	if name != "" {
 		t, ok := m[name]
 		if !ok {
@@ -251,7 +248,14 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 	if rank < 2 || rank > 4 {
 		return nil, fmt.Errorf("want a [T,T], [H,T,T] or [L,H,T,T] array, got shape %v", shape)
 	}
-	if toks != nil {
+	view := f.view
+	if view == "" {
+		view = "heatmap"
+		if rank > 2 && f.head < 0 {
+			view = "grid"
+		}
+	}
+	if toks != nil && view != "stats" { // stats are per head: no tokens drawn
 		q, k := shape[rank-2], shape[rank-1]
 		if len(toks) != q || len(toks) != k {
 			if q != k && len(toks) == q+k {
@@ -261,13 +265,6 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 			}
 		} else {
 			opts = append(opts, viz.Tokens(toks))
-		}
-	}
-	view := f.view
-	if view == "" {
-		view = "heatmap"
-		if rank > 2 && f.head < 0 {
-			view = "grid"
 		}
 	}
 	if f.query >= 0 {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/attnviz/attnviz/tensor"
@@ -15,8 +15,7 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	names := append([]string(nil), f.Names()...)
-	sort.Strings(names)
+	names := f.Names() // sorted
 	if name == "" {
 		switch len(names) {
 		case 0:
@@ -26,7 +25,7 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 		default:
 			return nil, nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 		}
-	} else if !contains(names, name) {
+	} else if !slices.Contains(names, name) {
 		return nil, nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
 	}
 	t := f.Tensor(name)
@@ -40,13 +39,4 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 		}
 	}
 	return t, toks, nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -45,7 +45,7 @@ func goEchartsPage(w []float32, n int, toks []string) []byte {
 	data := make([]opts.HeatMapData, 0, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			data = append(data, opts.HeatMapData{Value: [3]interface{}{j, i, w[i*n+j]}})
+			data = append(data, opts.HeatMapData{Value: [3]any{j, i, w[i*n+j]}})
 		}
 	}
 	hm.SetXAxis(toks).AddSeries("weights", data)

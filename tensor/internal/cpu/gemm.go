@@ -1,11 +1,6 @@
 package cpu
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-	"unsafe"
-)
+import "unsafe"
 
 // Mat addresses a strided matrix: element (i, j) is
 // Data[Off + i*RS + j*CS]. Packing reads any strides, so transposed views
@@ -53,6 +48,14 @@ func (c Config) Use() Config {
 // MR is the number of rows of the micro-kernel in use: a block of query
 // rows that is a multiple of it fills whole tiles.
 func MR() int { return gemmMR }
+
+// NR is the number of columns of the micro-kernel in use: the width of
+// the panels PackB writes (panel jp starts at jp·k·NR).
+func NR() int { return gemmNR }
+
+// KernelName names the micro-kernel in use ("avx512 8x32 in place", "go
+// 4x4", ...).
+func KernelName() string { return kernelName }
 
 var goKernel = Config{"go 4x4", 4, 4, kernGo4x4, false, nil}
 
@@ -145,6 +148,22 @@ func PackB(dst []float32, b Mat) {
 	}
 }
 
+// PackBParallel is PackB with the column panels shared among the
+// workers (packing a large B serially would cost several percent of the
+// product).
+func PackBParallel(dst []float32, b Mat) {
+	k, n, nr := b.Rows, b.Cols, gemmNR
+	panels := (n + nr - 1) / nr
+	const per = 8 // panels per task
+	ParallelForWork((panels+per-1)/per, 4*k*n, func(_ *Work, t int) {
+		j0 := t * per * nr
+		sub := b
+		sub.Off += j0 * b.CS
+		sub.Cols = min(n-j0, per*nr)
+		PackB(dst[j0*k:], sub)
+	})
+}
+
 // packA packs rows i0..i0+mb and steps p0..p0+kb of a into row panels of
 // mr: dst[ip*kb*mr + p*mr + r] = a(i0 + ip*mr + r, p0 + p), zero beyond mb.
 func packA(dst []float32, a Mat, i0, mb, p0, kb int) {
@@ -199,12 +218,6 @@ func alignedFloats(n int) []float32 {
 	}
 	return b[off : off+n : off+n]
 }
-
-var workPool = sync.Pool{New: func() interface{} {
-	return &Work{a: make([]float32, gemmMC*gemmKC), tmp: make([]float32, 32*32)}
-}}
-
-func newWork() *Work { return workPool.Get().(*Work) }
 
 // GemmRows computes rows i0..i0+mb of C = A·B, where B was packed whole by
 // PackB (k × n), into c[coff + i*ldc + j] (i relative to i0).
@@ -275,36 +288,4 @@ func GemmRows(w *Work, a Mat, i0, mb int, bp []float32, n int, c []float32, coff
 			}
 		}
 	}
-}
-
-// ParallelFor runs fn(work, i) for i in [0, n) on up to GOMAXPROCS
-// goroutines; each goroutine has its own Work.
-func ParallelFor(n int, fn func(w *Work, i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		w := newWork()
-		for i := 0; i < n; i++ {
-			fn(w, i)
-		}
-		workPool.Put(w)
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for g := 0; g < workers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := newWork()
-			defer workPool.Put(w)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(w, i)
-			}
-		}()
-	}
-	wg.Wait()
 }

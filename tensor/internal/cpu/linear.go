@@ -5,10 +5,6 @@ import (
 	"runtime"
 )
 
-// NR is the number of columns of the micro-kernel in use: PackB writes
-// panels of NR columns.
-func NR() int { return gemmNR }
-
 // ScaleMax writes dst = src·s and returns the maximum of dst and whether
 // every element is finite.
 func ScaleMax(dst, src []float32, s float32) (float32, bool) { return scaleMax(dst, src, s) }
@@ -21,20 +17,6 @@ const (
 	ActGELUTanh
 	ActSiLU
 )
-
-// PackBParallel is PackB with the panels shared among the cores.
-func PackBParallel(dst []float32, b Mat) {
-	k, n, nr := b.Rows, b.Cols, gemmNR
-	panels := (n + nr - 1) / nr
-	const per = 16 // panels per task
-	ParallelFor((panels+per-1)/per, func(_ *Work, t int) {
-		j0 := t * per * nr
-		sub := b
-		sub.Off += j0 * b.CS
-		sub.Cols = min(n, j0+per*nr) - j0
-		PackB(dst[j0/nr*k*nr:], sub)
-	})
-}
 
 // UnpackB is the inverse of PackB for panels of width nr: it returns the
 // k × n matrix, row-major.
@@ -101,9 +83,37 @@ func Activate(x []float32, act int) {
 	case ActGELUTanh:
 		geluTanhSlice(x)
 	case ActSiLU:
-		for i, v := range x {
-			x[i] = v / (1 + Expf(-v))
+		siluSlice(x)
+	}
+}
+
+// siluSlice applies x·σ(x) = x / (1 + e⁻ˣ) to x in place, with the vector
+// exp kernel where the CPU has it (the scalar Expf elsewhere: the same
+// values).
+func siluSlice(x []float32) {
+	var buf [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(buf))
+		xs, e := x[:n], buf[:n]
+		k := 0
+		if hasAVX2 && n >= 8 {
+			k = n &^ 7
+			for i, v := range xs[:k] {
+				e[i] = min(-v, 88) // the vector exp does not saturate above 88
+			}
+			expSubSumAVX2(&e[0], &e[0], k, 1, 0) // e = exp(−x)
+			for i, v := range xs[:k] {
+				if -v > 88 { // x < −88 or −Inf: as the scalar path
+					xs[i] = v / (1 + Expf(-v))
+					continue
+				}
+				xs[i] = v / (1 + e[i])
+			}
 		}
+		for i := k; i < n; i++ {
+			xs[i] = xs[i] / (1 + Expf(-xs[i]))
+		}
+		x = x[n:]
 	}
 }
 

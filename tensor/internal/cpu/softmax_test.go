@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"math"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +47,46 @@ func TestExpf(t *testing.T) {
 	}
 	if math.Abs(float64(sum)-want) > 1e-5*want {
 		t.Errorf("sum %v, want %v", sum, want)
+	}
+}
+
+// TestSiLUSlice: the vector SiLU agrees with the scalar formula over the
+// whole range, including ±Inf, NaN and arguments past exp's range.
+func TestSiLUSlice(t *testing.T) {
+	inf := float32(math.Inf(1))
+	xs := []float32{-inf, inf, float32(math.NaN()), -1000, -100, -88.5, -87, 0, 87, 100, 1000}
+	for x := float32(-95); x < 95; x += 0.173 {
+		xs = append(xs, x)
+	}
+	got := append([]float32(nil), xs...)
+	siluSlice(got)
+	for i, x := range xs {
+		want := x / (1 + Expf(-x))
+		g := got[i]
+		if want != want {
+			if g == g {
+				t.Errorf("silu(%v) = %v, want NaN", x, g)
+			}
+			continue
+		}
+		if d := math.Abs(float64(g - want)); d > 1e-6*math.Abs(float64(want)) && d > 1e-37 {
+			t.Errorf("silu(%v) = %v, want %v", x, g, want)
+		}
+	}
+}
+
+// TestSIMDChoice: ATTNVIZ_SIMD=none (make test-portable) really runs the
+// portable Go kernels, so that the suite run with it tests them.
+func TestSIMDChoice(t *testing.T) {
+	t.Logf("kernel in use: %s (vector row kernels: %v)", KernelName(), hasAVX2)
+	switch os.Getenv("ATTNVIZ_SIMD") {
+	case "none", "go":
+		if KernelName() != goKernel.Name || hasAVX2 || gemmKernelRM != nil {
+			t.Errorf("ATTNVIZ_SIMD=none but the kernel is %q (AVX2 rows %v)", KernelName(), hasAVX2)
+		}
+	case "avx2":
+		if strings.Contains(KernelName(), "avx512") {
+			t.Errorf("ATTNVIZ_SIMD=avx2 but the kernel is %q", KernelName())
+		}
 	}
 }

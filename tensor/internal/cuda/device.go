@@ -57,9 +57,10 @@ type Device struct {
 	cacheBytes uint64
 	sinceGC    uint64 // bytes newly allocated since the last collect
 
-	live    atomic.Int64 // bytes allocated and not yet freed
-	allocs  int64        // number of cuMemAlloc calls (worker only)
-	gcAsked int64        // out-of-memory retries (worker only)
+	live     atomic.Int64 // bytes allocated and not yet freed
+	released atomic.Int64 // buffers given back by Release
+	allocs   int64        // number of cuMemAlloc calls (worker only)
+	gcAsked  int64        // out-of-memory retries (worker only)
 }
 
 const (
@@ -298,12 +299,33 @@ func (d *Device) HasBlas() (bool, error) { return d.blas != 0, d.blasErr }
 
 // --- memory ------------------------------------------------------------------
 
-// Buffer is device memory holding n float32 values. It is freed when the
-// Buffer becomes unreachable.
+// Buffer is device memory holding n float32 values. It goes back to the
+// device's cache of free memory when Release is called, or else when the
+// Buffer becomes unreachable and the garbage collector finds it.
 type Buffer struct {
-	dev *Device
-	ptr Ptr
-	n   int
+	dev     *Device
+	ptr     Ptr
+	n       int
+	cleanup runtime.Cleanup
+	freed   atomic.Bool
+}
+
+// Release gives the buffer's memory back to the device's cache at once,
+// for the next allocation of the same size, without waiting for a garbage
+// collection (PyTorch's caching allocator does the same when a tensor's
+// reference count drops to zero). Work already queued that reads the
+// buffer is not disturbed: every launch and copy runs on one stream, in
+// order. The buffer must not be used afterwards; releasing twice is a
+// no-op.
+func (b *Buffer) Release() {
+	if b == nil || b.n == 0 || b.freed.Swap(true) {
+		return
+	}
+	b.cleanup.Stop()
+	size := int64(b.n) * 4
+	b.dev.queueFree(b.ptr, uint64(size))
+	b.dev.live.Add(-size)
+	b.dev.released.Add(1)
 }
 
 // Len is the number of float32 elements.
@@ -392,6 +414,17 @@ func (d *Device) Cached() int64 {
 // Live is the number of bytes allocated and not yet freed.
 func (d *Device) Live() int64 { return d.live.Load() }
 
+// MemAllocs is the number of cuMemAlloc calls so far (allocations the
+// cache could not serve).
+func (d *Device) MemAllocs() int64 {
+	var n int64
+	d.do(func() { n = d.allocs })
+	return n
+}
+
+// Released is the number of buffers given back with Release.
+func (d *Device) Released() int64 { return d.released.Load() }
+
 // alloc reserves n float32s (worker only). When the device is out of
 // memory it runs the garbage collector so that unreachable buffers are
 // freed, and tries again.
@@ -419,6 +452,7 @@ func (d *Device) alloc(n int) (*Buffer, error) {
 		d.sinceGC += bytes
 		for try := 0; try < 4; try++ {
 			r := d.drv.call("cuMemAlloc_v2", uintptr(unsafe.Pointer(&p)), uintptr(bytes))
+			d.allocs++
 			if r == cuSuccess {
 				err = nil
 				break
@@ -439,10 +473,9 @@ func (d *Device) alloc(n int) (*Buffer, error) {
 		return nil, fmt.Errorf("allocating %d MiB on %s: %w", bytes>>20, d.gpuName, err)
 	}
 	d.live.Add(int64(bytes))
-	d.allocs++
 	b := &Buffer{dev: d, ptr: p, n: n}
 	size := int64(bytes)
-	runtime.AddCleanup(b, func(p Ptr) { d.queueFree(p, uint64(size)); d.live.Add(-size) }, p)
+	b.cleanup = runtime.AddCleanup(b, func(p Ptr) { d.queueFree(p, uint64(size)); d.live.Add(-size) }, p)
 	return b, nil
 }
 
@@ -540,7 +573,7 @@ type Dim3 struct{ X, Y, Z uint32 }
 // may be Ptr, int64, int32, Code, int, float32 or Layout; they are packed into one
 // pinned slice: the first words are the kernelParams pointer array, the
 // rest the values it points to.
-func (d *Device) Launch(name string, grid, block Dim3, args ...interface{}) error {
+func (d *Device) Launch(name string, grid, block Dim3, args ...any) error {
 	words := 0
 	for _, a := range args {
 		switch a.(type) {

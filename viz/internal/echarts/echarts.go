@@ -11,9 +11,10 @@
 // page (≈ 33 bytes per cell, each cell a JSON object that ECharts then draws
 // as its own shape; the project's notes measured such a per-cell page at
 // 6.8 s and 1.46 GB of heap in headless Chromium). This
-// writer produces the same figure in 8.3 ms as a 2.48 MB page that Chromium
-// has painted ≈ 0.5–0.9 s after navigation (≈ 345× faster to write, 14×
-// smaller). Beyond speed, go-echarts
+// writer produced the same figure in 8.3 ms as a 2.48 MB page that Chromium
+// painted ≈ 0.5–0.9 s after navigation (≈ 345× faster to write, 14×
+// smaller); since the arrays and the library travel deflated, the page of
+// an attention matrix is ≈ 0.4 MB. Beyond speed, go-echarts
 //
 //   - spends most of its render time in one regexp over the whole page;
 //   - loads its script from a CDN (AssetsHost) with no inline option, which
@@ -30,17 +31,23 @@
 // content hashes, the spec is written by encoding/json from structs (fixed
 // key order), no timestamps, no randomness.
 //
-// # Script inclusion
+// # Script inclusion: every output carries what it needs
 //
-// The ECharts script (npm echarts, version [Version], dist/echarts.min.js,
-// Apache-2.0, LICENSE and NOTICE in assets/) is embedded with go:embed and
-// written once: a standalone page ([Page]) carries it inline; notebook
-// fragments ([Fragment]) carry it only when asked to (the first figure of a
-// kernel session); later fragments wait for window.echarts. The script is
-// wrapped so that a page-wide AMD loader (require.js in the classic Notebook)
-// cannot capture it: `define`, `module` and `exports` are shadowed while it
-// runs, so it always sets window.echarts. Nothing is fetched from a network
-// unless the caller passes a script URL.
+// Notebook frontends isolate outputs (Colab puts each in its own iframe,
+// JupyterLab renders off-screen cells late, a cleared or re-run cell takes its
+// output away, a reloaded page loses what earlier outputs loaded), so every
+// fragment is self-sufficient: it carries the library and mounts on its own
+// element. The library is a custom ECharts [Version] build with only the
+// parts the views use (assets/echarts.min.js, built reproducibly from npm by
+// web/echarts/build.mjs with esbuild; licences in assets/) plus our runtime
+// (assets/attnviz.js), raw-deflated into one base64 blob (≈ 190 kB). Each
+// fragment also carries fflate's inflate (assets/inflate.min.js, ≈ 4 kB,
+// synchronous, so the figure draws while its script runs and
+// document.currentScript still names it). The first fragment on a page
+// inflates the blob and runs it once as a <script>; it registers itself under
+// its content key in window.__avlib, so later fragments (and fragments of
+// other attnviz versions, under their own keys) skip straight to drawing.
+// Large arrays travel raw-deflated too.
 //
 // # Safety
 //
@@ -52,6 +59,8 @@
 package echarts
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -62,14 +71,17 @@ import (
 	"html"
 	"math"
 	"strconv"
-	"strings"
+	"sync"
 )
 
-// Version is the pinned npm version of the embedded ECharts script.
+// Version is the pinned npm version of the ECharts the custom build is made from.
 const Version = "5.6.0"
 
 //go:embed assets/echarts.min.js
 var echartsJS string
+
+//go:embed assets/inflate.min.js
+var inflateJS string
 
 //go:embed assets/attnviz.js
 var runtimeJS string
@@ -83,14 +95,31 @@ var notice string
 //go:embed assets/LICENSE-d3
 var licenseD3 string
 
-// License returns the ECharts licence (with its d3 subcomponent licence)
-// and notice texts shipped with the script.
-func License() string { return license + "\n" + licenseD3 + "\n" + notice }
+//go:embed assets/LICENSE-zrender
+var licenseZRender string
+
+//go:embed assets/LICENSE-tslib
+var licenseTslib string
+
+//go:embed assets/LICENSE-fflate
+var licenseFflate string
+
+// License returns the licence and notice texts of the JavaScript every
+// interactive figure carries: Apache ECharts (Apache-2.0, with its d3 part,
+// BSD-3-Clause), ZRender (BSD-3-Clause), tslib (0BSD) and fflate (MIT).
+func License() string {
+	return license + "\n" + licenseD3 + "\n" + notice + "\n\nZRender:\n" + licenseZRender +
+		"\n\ntslib:\n" + licenseTslib + "\n\nfflate:\n" + licenseFflate
+}
 
 // U8Threshold is the number of values above which [Auto] quantizes to uint8.
 // 512² float32 values are 1 MiB (1.4 MB of base64); one more doubling and a
 // float32 page would pass the 3 MB budget of an n=1024 heatmap.
 const U8Threshold = 512 * 512
+
+// compressMin: arrays of at least this many bytes travel raw-deflated (when
+// that is smaller).
+const compressMin = 1024
 
 // Array is one numeric array travelling to the browser.
 type Array struct {
@@ -157,17 +186,9 @@ type Chart struct {
 	Arrays []Array // numbers
 	// Fallback, when set, is a PNG shown in place of the chart until the
 	// script runs (and forever where scripts are blocked: untrusted
-	// notebooks, GitHub's notebook preview, nbconvert without JS).
+	// notebooks, GitHub's notebook preview, nbconvert without JS). Without
+	// one, a line of text says what the output holds.
 	Fallback []byte
-}
-
-// Options says how the script is included.
-type Options struct {
-	// Script: include the ECharts script and runtime inline.
-	Script bool
-	// ScriptURL, when set, loads ECharts from this URL instead of inlining
-	// it (the runtime is still inline).
-	ScriptURL string
 }
 
 func (c *Chart) check() error {
@@ -191,6 +212,7 @@ func (c *Chart) id(spec []byte) string {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%g\x00%g\x00%d\x00", a.Name, a.Kind, a.Lo, a.Hi, len(a.Bytes))
 		h.Write(a.Bytes)
 	}
+	h.Write([]byte(lib().key))
 	var sum [32]byte
 	return "av" + hex.EncodeToString(h.Sum(sum[:0])[:8])
 }
@@ -202,32 +224,76 @@ func themeName(t string) string {
 	return "light"
 }
 
-// Fragment writes the chart as an HTML fragment for a notebook output:
-// the container, optionally the scripts, and the mount call.
-func Fragment(c *Chart, o Options) ([]byte, error) {
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, c.size()+len(echartsJS)+len(runtimeJS)+4096)
-	b, err := c.appendFragment(b, o, true)
-	return b, err
+// library is the blob every fragment carries.
+type library struct {
+	key    string // "<ECharts version>-<12 hex digits of the code's hash>"
+	b64    string // base64 of the raw-deflated code
+	code   int    // bytes of code before compression
+	loader string // the <script> prelude that runs the blob once per page
 }
 
-// Page writes a standalone HTML document holding the chart and (unless
-// o.ScriptURL is set) the ECharts script inline.
-func Page(c *Chart, o Options) ([]byte, error) {
+// lib builds the blob once per process: ECharts and the runtime in one
+// function that registers the runtime in window.__avlib[key].
+var lib = sync.OnceValue(func() library {
+	inner := "(function(){\n" + echartsJS + "\n;" + runtimeJS + "\nreturn attnvizRuntime(attnvizECharts,window.__avinf);})()"
+	sum := sha256.Sum256([]byte(inner))
+	key := Version + "-" + hex.EncodeToString(sum[:6])
+	code := "window.__avlib=window.__avlib||{};window.__avlib[\"" + key + "\"]=" + inner + ";\n"
+	z := deflate([]byte(code), flate.BestCompression)
+	l := library{key: key, b64: base64.StdEncoding.EncodeToString(z), code: len(code)}
+	// The prelude: find or build the runtime (rt). Errors leave the
+	// fallback image in place and say why in the console.
+	l.loader = "var W=window,K=\"" + key + "\",rt=W.__avlib&&W.__avlib[K];\n" +
+		"if(!rt){var I=W.__avinf||(W.__avinf=(function(){\n" + inflateJS + "\nreturn attnvizInflate.inflateSync;})());\n" +
+		"var z=L,u;if(Uint8Array.fromBase64){u=Uint8Array.fromBase64(z);}else{z=atob(z);u=new Uint8Array(z.length);for(var i=0;i<z.length;i++){u[i]=z.charCodeAt(i);}}\n" +
+		"var d=document,c=d.createElement(\"script\");c.text=new TextDecoder().decode(I(u));(d.head||d.documentElement).appendChild(c);c.parentNode.removeChild(c);rt=W.__avlib[K];}\n"
+	return l
+})
+
+// LibraryKey names the library build the fragments carry (ECharts version
+// and a hash of the code).
+func LibraryKey() string { return lib().key }
+
+// LibrarySizes returns the sizes in bytes of the library code, of its
+// base64 blob as carried by every fragment, and of the inflate prelude.
+func LibrarySizes() (code, blob, loader int) {
+	l := lib()
+	return l.code, len(l.b64), len(l.loader)
+}
+
+func deflate(b []byte, level int) []byte {
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, level)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// Fragment writes the chart as an HTML fragment for a notebook output: the
+// container (holding the fallback image) with the script inside it that
+// carries the library and the data and draws the chart.
+func Fragment(c *Chart) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, c.size()+len(echartsJS)+len(runtimeJS)+4096)
+	l := lib()
+	b := make([]byte, 0, c.size()+len(l.b64)+len(l.loader)+4096)
+	return c.appendFragment(b)
+}
+
+// Page writes a standalone HTML document holding the chart (and the
+// library, as every fragment does).
+func Page(c *Chart) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	l := lib()
+	b := make([]byte, 0, c.size()+len(l.b64)+len(l.loader)+4096)
 	bg, fg := "#ffffff", "#1f1f1f"
 	if themeName(c.Theme) == "dark" {
 		bg, fg = "#16181d", "#e8e8e8"
 	}
 	csp := "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"
-	if o.ScriptURL != "" {
-		csp = "default-src 'none'; script-src 'unsafe-inline' " + cspSource(o.ScriptURL) + "; style-src 'unsafe-inline'; img-src data: blob:"
-	}
 	b = append(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\""...)
 	b = append(b, html.EscapeString(csp)...)
 	b = append(b, "\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"attnviz (ECharts "+Version+")\">\n<title>"...)
@@ -237,30 +303,17 @@ func Page(c *Chart, o Options) ([]byte, error) {
 	}
 	b = append(b, html.EscapeString(title)...)
 	b = append(b, "</title>\n<style>html,body{margin:0;padding:0;background:"+bg+";color:"+fg+"}body{padding:12px;font:14px system-ui,-apple-system,\"Segoe UI\",sans-serif}</style>\n</head>\n<body>\n"...)
-	o.Script = o.Script || o.ScriptURL == ""
 	// A browser opening the file runs scripts: no fallback image needed
 	// (it would cost up to 340 kB); say so if scripts are off.
 	cc := *c
 	cc.Fallback = nil
 	b = append(b, "<noscript><p>This attnviz figure needs JavaScript.</p></noscript>\n"...)
-	b, err := cc.appendFragment(b, o, false)
+	b, err := cc.appendFragment(b)
 	if err != nil {
 		return nil, err
 	}
 	b = append(b, "</body>\n</html>\n"...)
 	return b, nil
-}
-
-// cspSource reduces a script URL to the origin CSP needs.
-func cspSource(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if j := strings.IndexByte(rest, '/'); j >= 0 {
-			return u[:i+3+j]
-		}
-		return u
-	}
-	return "'self'"
 }
 
 func (c *Chart) size() int {
@@ -271,35 +324,12 @@ func (c *Chart) size() int {
 	return n + 2*len(c.Fallback) + 2048
 }
 
-// Scripts returns the <script> blocks that define window.echarts and
-// window.attnviz (idempotent: they do nothing when already defined).
-func Scripts(o Options) []byte {
-	return appendScripts(nil, o)
-}
-
-func appendScripts(b []byte, o Options) []byte {
-	if o.ScriptURL != "" {
-		b = append(b, "<script src=\""...)
-		b = append(b, html.EscapeString(o.ScriptURL)...)
-		b = append(b, "\"></script>\n"...)
-	} else {
-		// Shadow AMD/CommonJS globals so require.js (classic Notebook)
-		// cannot capture the UMD bundle: it then always sets self.echarts.
-		b = append(b, "<script>\nif(!window.echarts){(function(define,module,exports){\n"...)
-		b = append(b, echartsJS...)
-		b = append(b, "\n}).call(self);}\n</script>\n"...)
-	}
-	b = append(b, "<script>\n"...)
-	b = append(b, runtimeJS...)
-	b = append(b, "</script>\n"...)
-	return b
-}
-
-func (c *Chart) appendFragment(b []byte, o Options, notebook bool) ([]byte, error) {
+func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	spec, err := json.Marshal(c.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("echarts: cannot encode the %s spec: %w", c.Kind, err)
 	}
+	l := lib()
 	id := c.id(spec)
 	w, h := c.Width, c.Height
 	if w <= 0 {
@@ -317,7 +347,7 @@ func (c *Chart) appendFragment(b []byte, o Options, notebook bool) ([]byte, erro
 	b = append(b, c.Kind...)
 	b = append(b, "\" style=\"position:relative;width:"...)
 	b = strconv.AppendInt(b, int64(w), 10)
-	b = append(b, "px;min-height:"...)
+	b = append(b, "px;max-width:100%;min-height:"...)
 	b = strconv.AppendInt(b, int64(h), 10)
 	b = append(b, "px\">"...)
 	if len(c.Fallback) > 0 {
@@ -326,25 +356,30 @@ func (c *Chart) appendFragment(b []byte, o Options, notebook bool) ([]byte, erro
 		b = append(b, "\" style=\"max-width:100%\" src=\"data:image/png;base64,"...)
 		b = base64.StdEncoding.AppendEncode(b, c.Fallback)
 		b = append(b, "\">"...)
+	} else {
+		b = append(b, "<p class=\"attnviz-noscript\" style=\"font:13px sans-serif;padding:8px;border:1px dashed #999\">"...)
+		b = append(b, html.EscapeString(noScriptText(c.Title))...)
+		b = append(b, "</p>"...)
 	}
-	b = append(b, "</div>\n"...)
-	if o.Script || o.ScriptURL != "" {
-		b = appendScripts(b, o)
-	}
-	// Mount call: spec and arrays are JSON (HTML-safe), arrays in base64.
-	b = append(b, "<script>\n(function(){var id=\""...)
+	// The script sits inside the container: document.currentScript.parentNode
+	// is the figure's element wherever the frontend renders it.
+	b = append(b, "<script>(function(s,L){\n"...)
+	b = append(b, l.loader...)
+	b = append(b, "rt.boot(s,\""...)
 	b = append(b, id...)
-	b = append(b, "\",kind=\""...)
+	b = append(b, "\",\""...)
 	b = append(b, c.Kind...)
-	b = append(b, "\",opt={\"w\":"...)
+	b = append(b, "\",{\"w\":"...)
 	b = strconv.AppendInt(b, int64(w), 10)
 	b = append(b, ",\"h\":"...)
 	b = strconv.AppendInt(b, int64(h), 10)
 	b = append(b, ",\"theme\":\""...)
 	b = append(b, themeName(c.Theme)...)
-	b = append(b, "\"},spec="...)
+	b = append(b, "\"},"...)
 	b = append(b, spec...)
-	b = append(b, ",data={"...)
+	b = append(b, ",{"...)
+	// Spec and arrays are JSON (HTML-safe: encoding/json escapes <, >, &),
+	// arrays in base64.
 	for i, a := range c.Arrays {
 		if i > 0 {
 			b = append(b, ',')
@@ -358,27 +393,40 @@ func (c *Chart) appendFragment(b []byte, o Options, notebook bool) ([]byte, erro
 		b = append(b, ',')
 		b = strconv.AppendFloat(b, a.Hi, 'g', -1, 64)
 		b = append(b, ",\""...)
-		b = base64.StdEncoding.AppendEncode(b, a.Bytes)
-		b = append(b, "\"]"...)
+		raw, z := a.Bytes, false
+		if len(raw) >= compressMin {
+			if d := deflate(raw, flate.DefaultCompression); len(d) < len(raw)*9/10 {
+				raw, z = d, true
+			}
+		}
+		b = base64.StdEncoding.AppendEncode(b, raw)
+		if z {
+			b = append(b, "\",1]"...)
+		} else {
+			b = append(b, "\"]"...)
+		}
 	}
-	b = append(b, "};\n"...)
-	b = append(b, mountJS...)
-	b = append(b, "})();\n</script>\n"...)
+	b = append(b, "});\n})(document.currentScript,\""...)
+	b = append(b, l.b64...)
+	b = append(b, "\");</script></div>\n"...)
 	return b, nil
 }
 
-// mountJS waits (in a notebook) for the scripts an earlier output carried,
-// then mounts. After 20 s without them it adds a note under the fallback
-// image saying how to get the script again, and keeps checking (every
-// 100 ms, a cheap test) for 30 minutes (JupyterLab renders off-screen outputs late, so the
-// output carrying the script may arrive after this one); the note goes when
-// the chart mounts.
-const mountJS = `function ready(){return window.echarts&&window.attnviz;}
-function note(show){var els=document.querySelectorAll('div[data-av="'+id+'"]');for(var i=0;i<els.length;i++){var p=els[i].querySelector('.attnviz-noscript');
-if(show&&!p&&!els[i].getAttribute('data-av-done')){p=document.createElement('p');p.className='attnviz-noscript';
-p.textContent='attnviz: the ECharts script is not on this page yet (the output that carried it was cleared, is not trusted, or is not rendered). Call viz.ResendScript() and show the figure again.';els[i].appendChild(p);}
-if(!show&&p){p.parentNode.removeChild(p);}}}
-function go(){note(false);window.attnviz.mount(id,kind,opt,spec,data);}
-if(ready()){go();}else{var n=0,t=setInterval(function(){n++;
-if(ready()){clearInterval(t);go();}else if(n===200){note(true);}else if(n>18000){clearInterval(t);}},100);}
-`
+// noScriptText is what an output without a fallback image shows where
+// scripts do not run.
+func noScriptText(title string) string {
+	s := "Interactive attnviz figure"
+	if title != "" {
+		s += " “" + title + "”"
+	}
+	return s + ": it draws where the notebook is trusted and scripts run (the static image is in this output's image/png; fig.Save(\"fig.html\") writes it as a page)."
+}
+
+// StripLibrary replaces the library blob and its loader in a fragment or
+// page with short markers, for golden files and size reports of what a
+// figure adds to it.
+func StripLibrary(b []byte) []byte {
+	l := lib()
+	b = bytes.Replace(b, []byte(l.b64), []byte("LIBRARY"), -1)
+	return bytes.Replace(b, []byte(l.loader), []byte("LOADER\n"), -1)
+}

@@ -2,6 +2,9 @@ package echarts
 
 import (
 	"bytes"
+	"compress/flate"
+	"encoding/base64"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -14,17 +17,17 @@ func chart() *Chart {
 }
 
 func TestDeterministicAndContentAddressed(t *testing.T) {
-	a, err := Fragment(chart(), Options{})
+	a, err := Fragment(chart())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Fragment(chart(), Options{})
+	b, _ := Fragment(chart())
 	if !bytes.Equal(a, b) {
 		t.Fatal("same input, different output")
 	}
 	c := chart()
 	c.Arrays[0].Bytes[0] ^= 1
-	d, _ := Fragment(c, Options{})
+	d, _ := Fragment(c)
 	id := func(b []byte) string { i := bytes.Index(b, []byte(`data-av="`)); return string(b[i+9 : i+27]) }
 	if id(a) == id(d) {
 		t.Errorf("different data, same id %s", id(a))
@@ -35,40 +38,62 @@ func TestDeterministicAndContentAddressed(t *testing.T) {
 }
 
 func TestEscaping(t *testing.T) {
-	f, _ := Fragment(chart(), Options{})
+	f, _ := Fragment(chart())
 	for _, bad := range []string{"<img", "</script><b>", "\u2028"} {
 		if bytes.Contains(f, []byte(bad)) {
 			t.Errorf("fragment contains raw %q", bad)
 		}
 	}
-	p, _ := Page(chart(), Options{})
+	p, _ := Page(chart())
 	if !bytes.Contains(p, []byte("<title>&lt;/script&gt;&lt;b&gt;t&lt;/b&gt;</title>")) {
 		t.Error("title not escaped")
 	}
 }
 
-func TestScripts(t *testing.T) {
-	p, _ := Page(chart(), Options{})
-	if bytes.Count(p, []byte("if(!window.echarts){(function(define,module,exports){")) != 1 {
-		t.Error("page must carry the wrapped ECharts script exactly once")
+func TestLibrary(t *testing.T) {
+	p, _ := Page(chart())
+	f, _ := Fragment(chart())
+	l := lib()
+	for name, b := range map[string][]byte{"page": p, "fragment": f} {
+		if bytes.Count(b, []byte(l.b64)) != 1 || bytes.Count(b, []byte(l.loader)) != 1 {
+			t.Errorf("%s must carry the library and its loader exactly once", name)
+		}
+		if n := bytes.Count(b, []byte("<script")); n != 1 {
+			t.Errorf("%s has %d <script> tags, want 1", name, n)
+		}
 	}
-	if !bytes.Contains(p, []byte(`t.version="`+Version+`"`)) {
-		t.Errorf("embedded script is not ECharts %s", Version)
+	if !bytes.Contains([]byte(echartsJS), []byte(`"`+Version+`"`)) {
+		t.Errorf("embedded build is not ECharts %s", Version)
 	}
-	if bytes.Contains([]byte(echartsJS), []byte("</script")) || bytes.Contains([]byte(runtimeJS), []byte("</script")) {
-		t.Error("an embedded script contains </script")
+	for name, js := range map[string]string{"echarts.min.js": echartsJS, "attnviz.js": runtimeJS, "inflate.min.js": inflateJS} {
+		for _, bad := range []string{"</script", "<!--", "<script"} {
+			if strings.Contains(strings.ToLower(js), bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
 	}
-	u, _ := Page(chart(), Options{ScriptURL: "https://cdn.example/echarts.min.js"})
-	if bytes.Contains(u, []byte("if(!window.echarts){")) || !bytes.Contains(u, []byte(`<script src="https://cdn.example/echarts.min.js">`)) ||
-		!bytes.Contains(u, []byte("script-src &#39;unsafe-inline&#39; https://cdn.example;")) {
-		t.Error("ScriptURL page should load the URL and allow it in its CSP")
+	// The blob inflates to the code that registers the runtime under its key.
+	z, err := base64.StdEncoding.DecodeString(l.b64)
+	if err != nil {
+		t.Fatal(err)
 	}
-	f, _ := Fragment(chart(), Options{})
-	if bytes.Contains(f, []byte("window.echarts){(function")) {
-		t.Error("a plain fragment must not carry the script")
+	code, err := io.ReadAll(flate.NewReader(bytes.NewReader(z)))
+	if err != nil || len(code) != l.code {
+		t.Fatalf("blob does not inflate: %v (%d bytes, want %d)", err, len(code), l.code)
 	}
-	if !strings.Contains(License(), "Apache License") {
-		t.Error("licence text missing")
+	if !bytes.HasPrefix(code, []byte(`window.__avlib=window.__avlib||{};window.__avlib["`+l.key+`"]=`)) {
+		t.Errorf("library code starts %q", code[:80])
+	}
+	if !strings.HasPrefix(l.key, Version+"-") || len(l.key) != len(Version)+13 {
+		t.Errorf("key %q", l.key)
+	}
+	for _, name := range []string{"Apache License", "ZRender", "Baidu", "fflate", "Arjun Barrett", "tslib", "d3"} {
+		if !strings.Contains(License(), name) {
+			t.Errorf("licence text lacks %q", name)
+		}
+	}
+	if s := StripLibrary(f); bytes.Contains(s, []byte(l.b64)) || len(s) > 4000 {
+		t.Errorf("StripLibrary left %d bytes", len(s))
 	}
 }
 
@@ -83,7 +108,7 @@ func TestQuantize(t *testing.T) {
 	}
 	c := chart()
 	c.Arrays = []Array{{Name: "w", Kind: "u8", Lo: math.Inf(-1), Hi: 1}}
-	if _, err := Fragment(c, Options{}); err == nil {
+	if _, err := Fragment(c); err == nil {
 		t.Error("a non-finite range must be refused")
 	}
 }

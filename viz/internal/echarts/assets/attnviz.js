@@ -1,11 +1,13 @@
 /* attnviz runtime: draws attnviz figures with Apache ECharts. Part of attnviz (MIT-style project licence).
-   Text from the figure (titles, tokens) only reaches the DOM through textContent or ECharts canvas text. */
-(function(){
+   Text from the figure (titles, tokens) only reaches the DOM through textContent or ECharts canvas text.
+
+   The Go writer (viz/internal/echarts) puts this file and the custom ECharts build into one
+   raw-deflate blob that every figure carries; the first figure on a page inflates and runs it
+   (one script element), later figures find it under its content key in window.__avlib and only
+   call boot. attnvizRuntime receives the ECharts module and the inflate function. */
+function attnvizRuntime(echarts,inflate){
 "use strict";
-var VERSION="1";
-if(window.attnviz&&window.attnviz.v===VERSION){return;}
-var AV={v:VERSION,views:{},loaded:Math.round(performance.now())};
-window.attnviz=AV;
+var AV={views:{},loaded:Math.round(performance.now())};
 
 var THEMES={ /* the static views' colours (viz/palette.go themeColors) */
   light:{bg:"#ffffff",fg:"#1f1f1f",sub:"#666666",masked:[217,217,217],grid:"#d0d0d0",tipBg:"rgba(255,255,255,0.96)",tipFg:"#1f1f1f",tipBorder:"#999999",pin:"#d55e00"},
@@ -33,10 +35,12 @@ function b64(s){
   for(var i=0;i<n;i++){u[i]=bin.charCodeAt(i);}
   return u;
 }
+/* a = [kind, lo, hi, base64, compressed?]: compressed arrays are raw deflate. */
+function bytes(a){var u=b64(a[3]);return a[4]?inflate(u):u;}
 /* An array is {n, get(k)->number (NaN when masked), code(k)->0..255 or 256 when masked}. */
 function decode(a,lo,hi){
   if(!a){return null;}
-  var u=b64(a[3]);
+  var u=bytes(a);
   var r={kind:a[0],lo:a[1],hi:a[2]};
   if(a[0]==="f32"){
     if(u.byteOffset%4){u=u.slice();}
@@ -79,6 +83,23 @@ function lut(stops,masked){
 }
 function rgbOf(t,i){var v=t[i];return "rgb("+(v&255)+","+(v>>8&255)+","+(v>>16&255)+")";}
 function lumOf(t,i){var v=t[i];return 0.299*(v&255)+0.587*(v>>8&255)+0.114*(v>>16&255);}
+/* Ink for a number on cell colour t[i]: black or white by relative luminance,
+   as the static views choose it (viz/draw.go inkOn). */
+function inkOf(t,i){
+  var v=t[i],lin=function(c){var x=c/255;return x<=0.04045?x/12.92:Math.pow((x+0.055)/1.055,2.4);};
+  var L=0.2126*lin(v&255)+0.7152*lin(v>>8&255)+0.0722*lin(v>>16&255);
+  return L>0.3?"#000000":"#ffffff";
+}
+/* A value as the static views annotate it (viz/draw.go fmtVal). */
+function fmtVal(v,dec){
+  if(v===-Infinity){return "\u2212\u221e";}
+  if(v===Infinity){return "\u221e";}
+  var s=v.toFixed(dec);
+  if(/^-0(\.0*)?$/.test(s)){s=s.substr(1);}
+  return s.replace("-","\u2212");
+}
+/* Decimals for values of magnitude up to m (viz/draw.go decimalsFor). */
+function decimalsFor(m){return m>=100?0:m>=10?1:2;}
 
 /* ---------- text ---------- */
 /* Token text as the static views label it (viz/draw.go tokLabel): escapes
@@ -125,7 +146,7 @@ function tipFor(host,th){
   };
 }
 function chartHost(parent,w,h){var d=el("div","attnviz-chart",parent);d.style.position="relative";d.style.width=w+"px";d.style.height=h+"px";return d;}
-function init(div,theme,w,h){return window.echarts.init(div,theme==="dark"?"dark":null,{renderer:"canvas",width:w,height:h});}
+function init(div,theme,w,h){return echarts.init(div,theme==="dark"?"dark":null,{renderer:"canvas",width:w,height:h});}
 function dpr(){return Math.min(2,Math.max(1,window.devicePixelRatio||1));}
 
 /* ---------- heatmap core (also used by the explorer) ---------- */
@@ -201,11 +222,35 @@ Heat.prototype.paint=function(g){
     for(x=0;x<W;x++){j=cols[x];if(j>=0){px[o+x]=lutT[code(base+j)];}}
   }
   ctx.putImageData(img,0,0);
+  this.annots=null;
+  if(m.annot){this.annotate(ctx,g,r);}
   if(this.pin>=0&&this.pin<m.rows){
     ctx.strokeStyle=this.pinColor||"#e8590c";ctx.lineWidth=2*r;
     ctx.strokeRect((g.x0-g.x)*r+1*r,(g.y0+this.pin*g.bh-g.y)*r,(g.bw*m.cols)*r-2*r,g.bh*r);
   }
   return cv;
+};
+/* The value of every visible cell written in it (the Annotate option), when the
+   cells are big enough for the text at this zoom; masked cells read −∞. The
+   texts drawn are kept in this.annots (row-major, visible cells) for tests. */
+Heat.prototype.annotate=function(ctx,g,r){
+  var m=this.m,lutT=this.lut,code=m.arr.code,fs=11;
+  ctx.font=(fs*r)+"px sans-serif";ctx.textAlign="center";ctx.textBaseline="middle";
+  var wide=ctx.measureText(fmtVal(-Math.max(Math.abs(m.alo||0),Math.abs(m.ahi||0),1),m.dec)).width/r;
+  if(g.bw<wide+4||g.bh<fs+2){return;}
+  var i0=Math.max(0,Math.floor((g.y-g.y0)/g.bh)),i1=Math.min(m.rows-1,Math.floor((g.y+g.h-g.y0)/g.bh));
+  var j0=Math.max(0,Math.floor((g.x-g.x0)/g.bw)),j1=Math.min(m.cols-1,Math.floor((g.x+g.w-g.x0)/g.bw));
+  var out=[];
+  for(var i=i0;i<=i1;i++){
+    for(var j=j0;j<=j1;j++){
+      var k=m.off+i*m.cols+j,v=m.arr.get(k),c=code(k);
+      var t=(v!==v||v===-Infinity)?"\u2212\u221e":fmtVal(v,m.dec);
+      ctx.fillStyle=inkOf(lutT,c);
+      ctx.fillText(t,(g.x0+(j+0.5)*g.bw-g.x)*r,(g.y0+(i+0.5)*g.bh-g.y)*r);
+      out.push(t);
+    }
+  }
+  this.annots=out;
 };
 Heat.prototype.cell=function(x,y){
   var g=this.geom,m=this.m;if(!g||!m){return null;}
@@ -236,7 +281,8 @@ AV.views.heatmap=function(root,opt,spec,data){
   var status;
   var hm=new Heat(root,th,opt.theme,opt.w,opt.h,lutT,spec.lo,spec.hi,spec.pal,function(p){status.textContent=pinText(m,p);});
   hm.pinColor=th.pin;
-  var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label,rn:spec.rowName,cn:spec.colName};
+  var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label,rn:spec.rowName,cn:spec.colName,
+    annot:!!spec.annot,dec:spec.dec||0,alo:spec.lo,ahi:spec.hi};
   status=el("div","attnviz-status",root);
   hm.set(m);
   if(spec.pin>=0&&spec.pin<spec.rows){hm.setPin(spec.pin);}
@@ -450,7 +496,7 @@ AV.views.steps=function(root,opt,spec,data){
   var keys=[],dims=[],i;
   for(i=0;i<Tk;i++){keys.push(tok(spec.k,i));}
   for(i=0;i<dv;i++){dims.push(String(i));}
-  var enc=window.echarts.format.encodeHTML;
+  var enc=echarts.format.encodeHTML;
   var panels=["q\u00b7k\u2c7c  (raw scores, row of QK\u1d40)","\u00f7\u221ad\u2096  (d\u2096 = "+d+", \u00d7 "+sc.toFixed(4)+")"+(M?"  + mask":""),"softmax  (weights, sum = 1)","output = \u03a3\u2c7c w\u2c7c v\u2c7c  (row of softmax \u00b7 V)"];
   var grids=[],xs=[],ys=[],titles=[],series=[],gh=(hgt-60)/4;
   for(var p=0;p<4;p++){
@@ -475,11 +521,29 @@ AV.views.steps=function(root,opt,spec,data){
     var mk=function(vs){return vs.map(function(v){return v===null?{value:null}:{value:+v.toPrecision(7)};});};
     var mcol="rgb("+th.masked.join(",")+")";
     var sclData=mk(scl).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:mcol},label:{show:true,position:"top",formatter:"\u2212\u221e",color:th.sub,fontSize:11}}:x;});
-    chart.setOption({series:[{data:mk(raw)},{data:sclData},{data:mk(wts).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:"rgb("+th.masked.join(",")+")"}}:x;})},{data:mk(out)}]});
+    var wData=mk(wts).map(function(x,j){return scl[j]===null?{value:0,itemStyle:{color:"rgb("+th.masked.join(",")+")"}}:x;});
+    var sets=[mk(raw),sclData,wData,mk(out)],vals=[raw,scl,wts,out],labels=null;
+    /* Annotate: every bar carries its value, as the static figure's cells do
+       (decimals per panel from its largest magnitude; masked scores read −∞). */
+    if(spec.annot){
+      labels=[];
+      sets.forEach(function(set,p){
+        var big=0;vals[p].forEach(function(v){if(v!==null&&Math.abs(v)>big){big=Math.abs(v);}});
+        var dec=decimalsFor(big),ls=[];
+        set.forEach(function(x,j){
+          var v=vals[p][j];
+          if(v===null){ls.push("\u2212\u221e");return;}
+          var t=fmtVal(v,dec);ls.push(t);
+          x.label={show:true,position:v<0?"bottom":"top",formatter:t,color:th.fg,fontSize:10};
+        });
+        labels.push(ls);
+      });
+    }
+    chart.setOption({series:sets.map(function(x){return {data:x};})});
     sq.value=String(qi);root.setAttribute("data-query",String(qi));
     var best=0;for(j=1;j<Tk;j++){if(wts[j]>wts[best]){best=j;}}
     status.textContent="query "+qi+": "+tok(spec.q,qi)+"  \u2014 strongest key "+best+": "+tok(spec.k,best)+" (w = "+num(wts[best],false)+")"+(masked?"  \u2014 "+masked+" keys masked":"");
-    AV.last=root;root._steps={raw:raw,scaled:scl,weights:wts,out:out};
+    AV.last=root;root._steps={raw:raw,scaled:scl,weights:wts,out:out,labels:labels};
   }
   prev.addEventListener("click",function(){if(qi>0){qi--;update();}});
   next.addEventListener("click",function(){if(qi<T-1){qi++;update();}});
@@ -531,35 +595,50 @@ AV.views.strip=function(root,opt,spec,data){
 };
 
 /* ---------- mount ---------- */
-AV.mount=function(id,kind,opt,spec,data){
+/* The figure's own element: the <div data-av=id> that holds the script. Where a
+   frontend runs a copy of the script elsewhere (VS Code appends it to the output's
+   container, jQuery in the classic Notebook to <head>), the nearest not yet drawn
+   element with that id around the copy. */
+function rootOf(s,id){
+  function fresh(e){return e&&e.getAttribute&&e.getAttribute("data-av")===id&&!e.getAttribute("data-av-done");}
+  var p=s&&s.parentNode,sel='div[data-av="'+id+'"]:not([data-av-done])';
+  if(fresh(p)){return p;}
+  for(var n=p;n;n=n.parentNode){if(n.querySelector){var e=n.querySelector(sel);if(e){return e;}}}
+  return document.querySelector(sel);
+}
+AV.boot=function(s,id,kind,opt,spec,data){
+  var root=rootOf(s,id);
+  if(!root){if(window.console){console.warn("attnviz: no element for figure "+id);}return;}
+  AV.mount(root,kind,opt,spec,data);
+};
+AV.mount=function(root,kind,opt,spec,data){
   css();
-  var els=document.querySelectorAll('div[data-av="'+id+'"]');
-  for(var i=0;i<els.length;i++){
-    var root=els[i];
-    if(root.getAttribute("data-av-done")){continue;}
-    root.setAttribute("data-av-done","1");
-    root.setAttribute("data-av-start",String(Math.round(performance.now())));
-    var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
-    root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
-    var fb=root.querySelector(".attnviz-fallback");
-    var holder=el("div","attnviz-body",null);
-    try{
-      var view=AV.views[kind];
-      if(!view){throw new Error("unknown view "+kind);}
-      if(fb){fb.style.display="none";}
-      root.appendChild(holder);
-      var r=view(holder,opt,spec,data);
-      root._attnviz=r;
-      /* Paint now (zrender would wait for the next animation frame), then
-         record when the canvases hold pixels: tests and benchmarks read it. */
-      r.charts.forEach(function(c){c.getZr().flush();});
-      root.setAttribute("data-av-painted",String(Math.round(performance.now())));
-    }catch(err){
-      if(fb){fb.style.display="";}
-      if(holder.parentNode){holder.parentNode.removeChild(holder);}
-      el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
-      if(window.console){console.warn("attnviz:",err);}
-    }
+  root.setAttribute("data-av-done","1");
+  root.setAttribute("data-av-start",String(Math.round(performance.now())));
+  var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
+  root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
+  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript");
+  var holder=el("div","attnviz-body",null);
+  try{
+    var view=AV.views[kind];
+    if(!view){throw new Error("unknown view "+kind);}
+    if(fb){fb.style.display="none";}
+    if(note){note.style.display="none";}
+    root.appendChild(holder);
+    var r=view(holder,opt,spec,data);
+    root._attnviz=r;
+    /* Paint now (zrender would wait for the next animation frame), then
+       record when the canvases hold pixels: tests and benchmarks read it. */
+    r.charts.forEach(function(c){c.getZr().flush();});
+    root.setAttribute("data-av-painted",String(Math.round(performance.now())));
+    AV.painted=(AV.painted||0)+1;
+  }catch(err){
+    if(fb){fb.style.display="";}
+    if(note){note.style.display="";}
+    if(holder.parentNode){holder.parentNode.removeChild(holder);}
+    el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
+    if(window.console){console.warn("attnviz:",err);}
   }
 };
-})();
+return AV;
+}

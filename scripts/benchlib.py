@@ -1,0 +1,184 @@
+"""The protocol every peer benchmark of attnviz follows (bench_torch.py,
+bench_mpl.py, bench_model.py), so that `make bench` compares like with like:
+
+  * the peer runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset — in its
+    own process only (this machine sets them to an older core type, which
+    slows OpenBLAS by up to 1.7×); the script re-executes itself without
+    them before numpy/torch load OpenBLAS, and prints the kernel OpenBLAS
+    chose (openblas_get_corename, through ctypes);
+  * each row is measured in rounds; in every round each side gives one
+    sample (its mean time per operation over a short run), the two sides
+    taking turns to go first, so both see the same machine;
+  * the first round of each side is a warm-up and is discarded;
+  * median and min of the remaining samples are printed for both sides,
+    and the ratio ours / peer is computed from the medians.
+
+Go samples come from a compiled test binary (`go test -c`), one process per
+sample: `BIN -test.run '^$' -test.bench PATTERN -test.count 1`.
+"""
+import ctypes
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def unset_openblas_vars():
+    """Re-execute this script without the OpenBLAS variables (call before
+    importing numpy or torch). The variables stay set for everything else:
+    only this process and its children (Go benchmark processes, which do
+    not use OpenBLAS) lose them."""
+    if any(v in os.environ for v in OPENBLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARS}
+        env["ATTNVIZ_BENCH_UNSET"] = ",".join(v + "=" + os.environ[v] for v in OPENBLAS_VARS if v in os.environ)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def openblas_info():
+    """Which OpenBLAS is loaded in this process and which kernel it uses."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.split()[-1]
+                if "libopenblas" in p and p not in paths:
+                    paths.append(p)
+    except OSError:
+        pass
+    was = os.environ.get("ATTNVIZ_BENCH_UNSET", "")
+    unset = ", ".join(OPENBLAS_VARS) + " unset" + (f" (were {was})" if was else "")
+    if not paths:
+        return f"no OpenBLAS loaded; {unset}"
+    try:
+        lib = ctypes.CDLL(paths[0])
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        core = lib.openblas_get_corename().decode()
+        cfg = lib.openblas_get_config().decode()
+        threads = lib.openblas_get_num_threads()
+        return f"OpenBLAS kernel {core} ({cfg}; {threads} threads; {paths[0]}); {unset}"
+    except (OSError, AttributeError) as e:
+        return f"OpenBLAS at {paths[0]} (corename unavailable: {e}); {unset}"
+
+
+def machine_load():
+    try:
+        return "load average %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count() or 0)
+    except OSError:
+        return "load average unknown"
+
+
+_GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$")
+
+
+def go_sample(binary, bench, benchtime="0.3s", cwd=None, extra=()):
+    """Runs one Go benchmark (full name, e.g. BenchmarkSDPA/n=128) once and
+    returns (ms per op, {metric: value}) — metrics such as B/op, allocs/op."""
+    parts = bench.split("/")
+    pattern = "/".join("^" + re.escape(p) + "$" for p in parts)
+    out = subprocess.run([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
+                          "-test.count", "1", "-test.benchmem", *extra],
+                         cwd=cwd, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        m = _GO_LINE.match(line.strip())
+        if m and m.group(1) == bench:
+            metrics = {}
+            rest = m.group(3).split()
+            for i in range(0, len(rest) - 1, 2):
+                try:
+                    metrics[rest[i + 1]] = float(rest[i])
+                except ValueError:
+                    pass
+            return float(m.group(2)) / 1e6, metrics
+    raise RuntimeError(f"no result for {bench} in:\n{out}")
+
+
+def peer_sample(fn, budget=0.3, min_iters=2, max_iters=100000, single=False, pause=0.0):
+    """Mean ms per call of fn over about budget seconds (single: the mean of
+    individually timed calls, each after `pause` seconds idle)."""
+    n, total = 0, 0.0
+    t_end = time.perf_counter() + budget
+    while n < min_iters or (time.perf_counter() < t_end and n < max_iters):
+        if pause:
+            time.sleep(pause)
+        t0 = time.perf_counter()
+        fn()
+        total += time.perf_counter() - t0
+        n += 1
+    return total / n * 1e3
+
+
+class Row:
+    """One line of a table: name, a function giving one sample of ours (ms,
+    metrics) and one giving one sample of the peer (ms)."""
+
+    def __init__(self, name, ours, peer, goal=None, flops=None, note="", speedup_goal=None):
+        self.name, self.ours, self.peer, self.goal, self.flops, self.note = name, ours, peer, goal, flops, note
+        # speedup_goal: the goal as peer/ours ≥ G (e.g. 10× faster than matplotlib)
+        self.speedup_goal = speedup_goal
+        self.o, self.p, self.metrics = [], [], {}
+
+
+def measure(rows, rounds=6, warmup=1, log=print):
+    """Runs every row for `rounds` rounds (sides alternating which goes
+    first), discards the first `warmup` samples of each side, and keeps the
+    rest on the rows."""
+    for row in rows:
+        for r in range(rounds):
+            order = ("ours", "peer") if r % 2 == 0 else ("peer", "ours")
+            for side in order:
+                if side == "ours":
+                    ms, metrics = row.ours()
+                    if r >= warmup:
+                        row.o.append(ms)
+                        row.metrics = metrics
+                else:
+                    ms = row.peer()
+                    if r >= warmup:
+                        row.p.append(ms)
+            if log and r >= warmup:
+                log(f"  {row.name}: round {r}: ours {row.o[-1]:.3f} ms, peer {row.p[-1]:.3f} ms", flush=True)
+
+
+def table(rows, ours="attnviz", peer="peer", ratio_goal="ours/peer ≤ goal"):
+    """Prints the table: median and min of each side, ratio of medians."""
+    print()
+    print(f"| work | {ours} median (min) | {peer} median (min) | {ours} / {peer} (medians) | goal |")
+    print("|---|---|---|---|---|")
+    ok = True
+    for row in rows:
+        if not row.o or not row.p:
+            continue
+        om, on = statistics.median(row.o), min(row.o)
+        pm, pn = statistics.median(row.p), min(row.p)
+        ratio = om / pm
+        extra = ""
+        if row.flops:
+            extra = f" · {row.flops / om / 1e6:.0f} vs {row.flops / pm / 1e6:.0f} GFLOP/s"
+        if "allocs/op" in row.metrics:
+            extra += f" · {row.metrics.get('B/op', 0) / 1e6:.2f} MB, {row.metrics['allocs/op']:.0f} allocs per op"
+        goal = ""
+        if row.speedup_goal is not None:
+            met = pm / om >= row.speedup_goal
+            ok = ok and met
+            goal = f"{peer} / {ours} = {pm / om:.1f}× ≥ {row.speedup_goal:g}× {'ok' if met else 'MISSED'}"
+        if row.goal is not None:
+            met = ratio <= row.goal
+            ok = ok and met
+            goal = f"≤ {row.goal:g}× {'ok' if met else 'MISSED'}"
+        print(f"| {row.name} | {fmt_ms(om)} ({fmt_ms(on)}) | {fmt_ms(pm)} ({fmt_ms(pn)}) | {ratio:.2f}×{extra} | {goal} |")
+        if row.note:
+            print(f"|   {row.note} | | | | |")
+    return ok
+
+
+def fmt_ms(ms):
+    if ms < 1:
+        return f"{ms * 1e3:.1f} µs"
+    if ms < 100:
+        return f"{ms:.2f} ms"
+    return f"{ms:.0f} ms"

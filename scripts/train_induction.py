@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""Train a tiny 2-layer attention-only transformer until an induction head
+forms, and write it as a GPT-2 architecture GGUF file for attnviz.
+
+The model reads characters: its vocabulary is GPT-2's 256 byte tokens (no
+merges, so every character is one token) and <|endoftext|>, which begins
+every sequence (BOS). It trains on strings of random letters and digits in
+which random spans come back later ("...kQ7mz...kQ7mz..."): the only way to
+predict a repeated span is to find where the current character appeared
+before and copy the character that followed it — what an induction head
+does, fed by a previous-token head in the layer below.
+
+Architecture (GPT-2, as llama.cpp's gpt2 graph runs it): learned token and
+position embeddings, 2 blocks of pre-LayerNorm attention with 4 heads of 16,
+no MLP (the file's feed-forward weights are zeros, so the blocks add
+nothing there), a final LayerNorm and an untied output matrix.
+
+Deterministic: seeded, one thread. On an idle core it takes about a minute.
+It stops when the best layer-1 head's induction score on held-out repeated
+sequences passes STOP_SCORE (checked every EVAL_EVERY steps), then prints the
+heads' scores, the previous-token head, and the ablation evidence: zeroing
+that layer-0 head's output drops the induction score.
+
+Usage (Debian's python3-torch): /usr/bin/python3 scripts/train_induction.py [OUT.gguf]
+or `make induction-model`.
+"""
+import math
+import os
+import random
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "notebooks/data/induction.gguf"
+SEED = 20240601
+ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+D, H, LAYERS, CTX, FFN = 64, 4, 2, 128, 4
+HD = D // H
+T_TRAIN = 64
+BATCH = 32
+LR = float(os.environ.get("LR", "3e-3"))
+POS_SCALE = float(os.environ.get("POS_SCALE", "1"))
+MAX_STEPS = 6000
+EVAL_EVERY = 100
+STOP_SCORE = 0.85
+EVAL_SPAN = 20
+
+
+# --- vocabulary: GPT-2's byte tokens, in GPT-2's order -------------------------
+def byte_order():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for c in range(256):
+        if c not in bs:
+            bs.append(c)
+            cs.append(256 + n)
+            n += 1
+    return bs, [chr(c) for c in cs]
+
+
+BYTES, CHARS = byte_order()
+TOKENS = CHARS + ["<|endoftext|>"]
+BOS = 256
+V = len(TOKENS)
+ID = {b: i for i, b in enumerate(BYTES)}  # byte value -> token id
+ALPHA_IDS = [ID[ord(c)] for c in ALPHABET]
+
+
+# --- data ---------------------------------------------------------------------------
+def train_batch(rng):
+    seqs = []
+    for _ in range(BATCH):
+        if rng.random() < 0.7:
+            # a random span written again and again: after its first copy
+            # every character can be predicted by copying
+            # (drawn with replacement: were the characters of a span all
+            # different, "not a character seen lately" would be a way to
+            # predict the first copy — the opposite of copying)
+            a = [rng.choice(ALPHA_IDS) for _ in range(rng.randint(4, 30))]
+            s = (a * (T_TRAIN // len(a) + 1))[:T_TRAIN - 1]
+        else:
+            # random characters in which a few random spans come back later,
+            # at any distance
+            s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
+            for _ in range(rng.randint(1, 3)):
+                n = rng.randint(4, 16)
+                src = rng.randint(0, T_TRAIN - 1 - 2 * n)
+                dst = rng.randint(src + n, T_TRAIN - 1 - n)
+                s[dst:dst + n] = s[src:src + n]
+        seqs.append([BOS] + s)
+    return torch.tensor(seqs)
+
+
+def eval_batch(rng, n=64):
+    """BOS + A + A with A EVAL_SPAN distinct random characters."""
+    return torch.tensor([[BOS] + a + a for a in (rng.sample(ALPHA_IDS, EVAL_SPAN) for _ in range(n))])
+
+
+# --- model --------------------------------------------------------------------------
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = torch.nn.Embedding(V, D)
+        self.pos = torch.nn.Embedding(CTX, D)
+        self.ln1 = torch.nn.ModuleList(torch.nn.LayerNorm(D) for _ in range(LAYERS))
+        self.qkv = torch.nn.ModuleList(torch.nn.Linear(D, 3 * D) for _ in range(LAYERS))
+        self.proj = torch.nn.ModuleList(torch.nn.Linear(D, D) for _ in range(LAYERS))
+        self.lnf = torch.nn.LayerNorm(D)
+        self.out = torch.nn.Linear(D, V, bias=False)
+        # GPT-2's initialisation: N(0, 0.02²), the residual projections
+        # scaled down by √(2·layers), biases 0
+        for name, p in self.named_parameters():
+            if p.dim() == 2:
+                std = 0.02 / math.sqrt(2 * LAYERS) if name.startswith("proj") else 0.02
+                torch.nn.init.normal_(p, std=std)
+            elif name.endswith("bias") and not name.startswith("ln"):
+                torch.nn.init.zeros_(p)
+        # Positions start as sinusoids (of the same size as the token
+        # embeddings) rather than noise: "the position before mine" is then
+        # a fixed linear map of "my position", so a previous-token head can
+        # form early; they are trained like the rest.
+        with torch.no_grad():
+            pos = torch.arange(CTX, dtype=torch.float32)[:, None]
+            freq = torch.exp(-math.log(CTX) * torch.arange(0, D, 2, dtype=torch.float32) / D)
+            self.pos.weight[:, 0::2] = torch.sin(pos * freq)
+            self.pos.weight[:, 1::2] = torch.cos(pos * freq)
+            self.pos.weight.mul_(0.02 * math.sqrt(2) * POS_SCALE)
+
+    def forward(self, ids, ablate=None):
+        B, T = ids.shape
+        x = self.tok(ids) + self.pos(torch.arange(T))
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        atts = []
+        for l in range(LAYERS):
+            h = self.ln1[l](x)
+            q, k, v = self.qkv[l](h).view(B, T, 3, H, HD).permute(2, 0, 3, 1, 4)
+            s = (q @ k.transpose(-1, -2)) / math.sqrt(HD)
+            a = torch.softmax(s.masked_fill(~mask, float("-inf")), -1)
+            atts.append(a)
+            o = a @ v  # [B, H, T, HD]
+            if ablate is not None and ablate[0] == l:
+                o = o.clone()
+                o[:, ablate[1]] = 0
+            x = x + self.proj[l](o.transpose(1, 2).reshape(B, T, D))
+        return self.out(self.lnf(x)), atts
+
+
+def scores(atts, n=EVAL_SPAN):
+    """[L, H] induction scores and previous-token scores on BOS + A + A."""
+    ind = torch.zeros(LAYERS, H)
+    prev = torch.zeros(LAYERS, H)
+    q = torch.arange(1 + n, 1 + 2 * n)  # queries in the second copy
+    for l, a in enumerate(atts):
+        ind[l] = a[:, :, q, q - n + 1].mean(dim=(0, 2))
+        i = torch.arange(1, a.shape[-1])
+        prev[l] = a[:, :, i, i - 1].mean(dim=(0, 2))
+    return ind, prev
+
+
+# --- GGUF ---------------------------------------------------------------------------
+def gguf_bytes(model):
+    kv = []
+
+    def s(x):
+        b = x.encode("utf-8")
+        return struct.pack("<Q", len(b)) + b
+
+    def add(key, typ, payload):
+        kv.append(s(key) + struct.pack("<I", typ) + payload)
+
+    u32 = lambda k, v: add(k, 4, struct.pack("<I", v))
+    f32 = lambda k, v: add(k, 6, struct.pack("<f", v))
+    string = lambda k, v: add(k, 8, s(v))
+    boolean = lambda k, v: add(k, 7, struct.pack("<B", 1 if v else 0))
+
+    def arr(k, elem, items):
+        if elem == 8:
+            body = b"".join(s(x) for x in items)
+        else:
+            body = b"".join(struct.pack("<i", x) for x in items)
+        add(k, 9, struct.pack("<IQ", elem, len(items)) + body)
+
+    string("general.architecture", "gpt2")
+    string("general.name", "attnviz induction (2-layer attention-only)")
+    string("general.description", "Trained by attnviz scripts/train_induction.py on random letters with repeated spans; "
+           "attention only: the feed-forward weights are zeros.")
+    u32("general.alignment", 32)
+    u32("gpt2.block_count", LAYERS)
+    u32("gpt2.context_length", CTX)
+    u32("gpt2.embedding_length", D)
+    u32("gpt2.feed_forward_length", FFN)
+    u32("gpt2.attention.head_count", H)
+    f32("gpt2.attention.layer_norm_epsilon", 1e-5)
+    string("tokenizer.ggml.model", "gpt2")
+    string("tokenizer.ggml.pre", "gpt-2")
+    arr("tokenizer.ggml.tokens", 8, TOKENS)
+    arr("tokenizer.ggml.token_type", 5, [1] * 256 + [3])
+    arr("tokenizer.ggml.merges", 8, [])
+    u32("tokenizer.ggml.bos_token_id", BOS)
+    u32("tokenizer.ggml.eos_token_id", BOS)
+    boolean("tokenizer.ggml.add_bos_token", True)
+
+    st = model.state_dict()
+    tensors = [("token_embd.weight", st["tok.weight"]), ("position_embd.weight", st["pos.weight"])]
+    for l in range(LAYERS):
+        p = "blk.%d." % l
+        tensors += [
+            (p + "attn_norm.weight", st["ln1.%d.weight" % l]), (p + "attn_norm.bias", st["ln1.%d.bias" % l]),
+            (p + "attn_qkv.weight", st["qkv.%d.weight" % l]), (p + "attn_qkv.bias", st["qkv.%d.bias" % l]),
+            (p + "attn_output.weight", st["proj.%d.weight" % l]), (p + "attn_output.bias", st["proj.%d.bias" % l]),
+            (p + "ffn_norm.weight", torch.ones(D)), (p + "ffn_norm.bias", torch.zeros(D)),
+            (p + "ffn_up.weight", torch.zeros(FFN, D)), (p + "ffn_up.bias", torch.zeros(FFN)),
+            (p + "ffn_down.weight", torch.zeros(D, FFN)), (p + "ffn_down.bias", torch.zeros(D)),
+        ]
+    tensors += [("output_norm.weight", st["lnf.weight"]), ("output_norm.bias", st["lnf.bias"]),
+                ("output.weight", st["out.weight"])]
+    infos, data = b"", b""
+    for name, t in tensors:
+        raw = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        dims = list(reversed(t.shape))
+        infos += s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        infos += struct.pack("<IQ", 0, len(data))
+        data += raw + b"\0" * (-len(raw) % 32)
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kv)) + b"".join(kv) + infos
+    head += b"\0" * (-len(head) % 32)
+    return head + data
+
+
+def main():
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    rng = random.Random(SEED)
+    held_out = eval_batch(random.Random(SEED + 1))
+    model = Model()
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
+    t0 = time.time()
+    for step in range(1, MAX_STEPS + 1):
+        ids = train_batch(rng)
+        logits, _ = model(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % EVAL_EVERY == 0:
+            with torch.no_grad():
+                _, atts = model(held_out)
+            ind, prev = scores(atts)
+            best = float(ind[1].max())
+            pred = logits_eval = None
+            with torch.no_grad():
+                lg, _ = model(held_out)
+            acc = float((lg[:, EVAL_SPAN + 1:2 * EVAL_SPAN].argmax(-1) == held_out[:, EVAL_SPAN + 2:]).float().mean())
+            print("step %5d  loss %.3f  best layer-1 induction %.3f  best layer-0 previous-token %.3f  second-copy accuracy %.2f  (%.0f s)"
+                  % (step, loss.item(), best, float(prev[0].max()), acc, time.time() - t0), flush=True)
+            if best >= STOP_SCORE:
+                break
+    with torch.no_grad():
+        logits, atts = model(held_out)
+        ind, prev = scores(atts)
+        ih = int(ind[1].argmax())
+        ph = int(prev[0].argmax())
+        # copying: accuracy on the second copy
+        pred = logits[:, EVAL_SPAN:2 * EVAL_SPAN].argmax(-1)
+        acc = float((pred == held_out[:, EVAL_SPAN + 1:]).float().mean())
+        print("trained in %.0f s, %d steps" % (time.time() - t0, step))
+        print("induction scores [layer, head]:\n", ind.numpy().round(3))
+        print("previous-token scores [layer, head]:\n", prev.numpy().round(3))
+        print("induction head: layer 1 head %d (%.3f); previous-token head: layer 0 head %d (%.3f); second-copy accuracy %.3f"
+              % (ih, ind[1, ih], ph, prev[0, ph], acc))
+        for h in range(H):
+            _, atts_ab = model(held_out, ablate=(0, h))
+            ind_ab, _ = scores(atts_ab)
+            print("  zero layer-0 head %d: layer-1 head %d induction %.3f -> %.3f" % (h, ih, ind[1, ih], ind_ab[1, ih]))
+    b = gguf_bytes(model)
+    with open(OUT, "wb") as f:
+        f.write(b)
+    print("wrote %s (%d bytes)" % (OUT, len(b)))
+
+
+if __name__ == "__main__":
+    main()

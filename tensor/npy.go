@@ -395,14 +395,7 @@ func (t *Tensor) SaveNPY(path string) error {
 
 // SaveNPYAs is SaveNPY with a dtype and order (see WriteNPYAs).
 func (t *Tensor) SaveNPYAs(path, dtype string, fortran bool) error {
-	b, err := encodeNPY(t, dtype, fortran)
-	if err != nil {
-		return prefixErr("SaveNPY "+path, err)
-	}
-	return writeFileAtomic("SaveNPY", path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+	return saveFile("SaveNPY", path, func() ([]byte, error) { return encodeNPY(t, dtype, fortran) })
 }
 
 // npyWriteDtype maps the dtype names a writer accepts to NumPy's.

@@ -2,21 +2,17 @@ package tensor
 
 import (
 	"bytes"
-	"errors"
+	"io"
 	"testing"
 )
 
 func FuzzReadNPZ(f *testing.F) {
-	addSeedFiles(f, "npz")
-	var buf bytes.Buffer
-	WriteNPZ(&buf, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
-	f.Add(buf.Bytes())
+	seed(f, "npz", func(w io.Writer) error {
+		return WriteNPZ(w, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ReadNPZ(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			if !errors.Is(err, ErrFormat) {
-				t.Fatalf("error without ErrFormat: %v", err)
-			}
+		if refused(t, err) {
 			return
 		}
 		for name, x := range m {

@@ -15,30 +15,27 @@ import (
 // numpy.savez_compressed (deflated) archives holding float16/32/64,
 // Fortran-ordered, empty and 0-d arrays.
 func TestNPZReadsNumpyFiles(t *testing.T) {
-	m := refManifest(t)
-	for _, key := range refFiles(t, "npz/") {
-		path := filepath.Join("testdata", "files", key)
+	forRefFiles(t, "npz/", func(key, path string, data []byte, want map[string]refArray) {
 		all, err := LoadNPZ(path)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		if len(all) != len(m[key]) {
-			t.Errorf("%s: %d arrays, want %d", key, len(all), len(m[key]))
+		if len(all) != len(want) {
+			t.Errorf("%s: %d arrays, want %d", key, len(all), len(want))
 		}
 		names, err := NPZNames(path)
 		if err != nil || !reflect.DeepEqual(names, []string{"attention", "bias", "empty", "fortran", "half", "scalar"}) {
 			t.Errorf("%s: NPZNames = %v, %v", key, names, err)
 		}
-		for name, want := range m[key] {
-			checkRef(t, key+":"+name, all[name], want)
-			checkRef(t, key+":"+name+" (LoadNPZTensor)", LoadNPZTensor(path, name), want)
+		for name, w := range want {
+			checkRef(t, key+":"+name, all[name], w)
+			checkRef(t, key+":"+name+" (LoadNPZTensor)", LoadNPZTensor(path, name), w)
 		}
-		b, _ := os.ReadFile(path)
-		all2, err := ReadNPZ(bytes.NewReader(b), int64(len(b)))
+		all2, err := ReadNPZ(bytes.NewReader(data), int64(len(data)))
 		if err != nil || len(all2) != len(all) {
 			t.Errorf("ReadNPZ %s: %v", key, err)
 		}
-	}
+	})
 }
 
 func TestNPZMissingName(t *testing.T) {

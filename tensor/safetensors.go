@@ -480,14 +480,7 @@ func SaveSafetensors(path string, tensors map[string]*Tensor, meta map[string]st
 
 // SaveSafetensorsAs is SaveSafetensors with a dtype (see WriteSafetensorsAs).
 func SaveSafetensorsAs(path string, tensors map[string]*Tensor, meta map[string]string, dtype string) error {
-	b, err := encodeSafetensors(tensors, meta, dtype)
-	if err != nil {
-		return prefixErr("SaveSafetensors "+path, err)
-	}
-	return writeFileAtomic("SaveSafetensors", path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+	return saveFile("SaveSafetensors", path, func() ([]byte, error) { return encodeSafetensors(tensors, meta, dtype) })
 }
 
 func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype string) ([]byte, error) {

@@ -15,22 +15,19 @@ import (
 // from numpy arrays and torch tensors' bytes (F16, BF16, F32, F64) and
 // compares bit for bit with what torch's t.float() holds.
 func TestSafetensorsReadsReferenceFiles(t *testing.T) {
-	m := refManifest(t)
-	for _, key := range refFiles(t, "st/") {
-		path := filepath.Join("testdata", "files", key)
+	forRefFiles(t, "st/", func(key, path string, data []byte, want map[string]refArray) {
 		f, err := LoadSafetensors(path)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		for name, want := range m[key] {
-			checkRef(t, key+":"+name, f.Tensor(name), want)
-			checkRef(t, key+":"+name+" (LoadSafetensorsTensor)", LoadSafetensorsTensor(path, name), want)
+		for name, w := range want {
+			checkRef(t, key+":"+name, f.Tensor(name), w)
+			checkRef(t, key+":"+name+" (LoadSafetensorsTensor)", LoadSafetensorsTensor(path, name), w)
 		}
-		b, _ := os.ReadFile(path)
-		if _, err := ReadSafetensors(bytes.NewReader(b)); err != nil {
+		if _, err := ReadSafetensors(bytes.NewReader(data)); err != nil {
 			t.Errorf("ReadSafetensors %s: %v", key, err)
 		}
-	}
+	})
 }
 
 func TestSafetensorsTorchAttention(t *testing.T) {

@@ -104,6 +104,9 @@ func LoadNPYAt(path string, index ...int) *Tensor {
 	defer f.Close()
 	t, err := readNPYAt(f, fileSize(f), index, "LoadNPYAt")
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "npy"); e != nil {
+			err = e
+		}
 		return Failed(prefixErr("LoadNPYAt "+path, err))
 	}
 	return t
@@ -167,19 +170,23 @@ func readNPYAt(r io.ReaderAt, size int64, index []int, op string) (*Tensor, erro
 // leaves the data on disk: Tensor and TensorAt read only the bytes of what
 // they return. Close the file when done (an unreachable file is closed by
 // the garbage collector too). Use it for files too big for memory, such as
-// every layer and head of a long-context model's attention.
-func OpenSafetensors(path string) (*SafetensorsFile, error) {
+// every layer and head of a long-context model's attention. Like
+// LoadSafetensors, the result carries any error (Err).
+func OpenSafetensors(path string) *SafetensorsFile {
 	f, err := openFile("OpenSafetensors", path)
 	if err != nil {
-		return nil, err
+		return &SafetensorsFile{err: err}
 	}
 	sf, err := openSafetensors(f, fileSize(f))
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "safetensors"); e != nil {
+			err = e
+		}
 		f.Close()
-		return nil, prefixErr("OpenSafetensors "+path, err)
+		return &SafetensorsFile{err: prefixErr("OpenSafetensors "+path, err)}
 	}
 	sf.closer = f
-	return sf, nil
+	return sf
 }
 
 // openSafetensors reads the header of the safetensors file r of size bytes.
@@ -224,7 +231,7 @@ func openSafetensors(r io.ReaderAt, size int64) (*SafetensorsFile, error) {
 // start … end-1, little-endian, row-major, of its Dtype. ok is false when
 // there is no such tensor. A program can map them (mmap) itself.
 func (f *SafetensorsFile) DataRange(name string) (start, end int64, ok bool) {
-	if f == nil || f.entries[name] == nil {
+	if f.Err() != nil || f.entries[name] == nil {
 		return 0, 0, false
 	}
 	e := f.entries[name]
@@ -264,8 +271,8 @@ func safetensorsDtype(name string, e *safetensorsEntry) (npyDtype, error) {
 // they arrive. The tensor may hold more elements than one tensor can; the
 // slice may not.
 func (f *SafetensorsFile) TensorAt(name string, index ...int) *Tensor {
-	if f == nil {
-		return Failed(Errorf(ErrValue, "safetensors: nil file; check the error from OpenSafetensors"))
+	if err := f.Err(); err != nil {
+		return Failed(err)
 	}
 	e, ok := f.entries[name]
 	if !ok {

@@ -142,8 +142,8 @@ func TestSafetensorsTensorAtReadsOnlyTheSlice(t *testing.T) {
 		}
 		b := buf.Bytes()
 		hdrLen := int64(8 + binary.LittleEndian.Uint64(b))
-		whole, err := ReadSafetensors(bytes.NewReader(b))
-		if err != nil {
+		whole := ReadSafetensors(bytes.NewReader(b))
+		if err := whole.Err(); err != nil {
 			t.Fatal(err)
 		}
 		cr := &countingReaderAt{r: bytes.NewReader(b)}
@@ -173,8 +173,8 @@ func TestSafetensorsTensorAtErrors(t *testing.T) {
 	if err := SaveSafetensors(path, map[string]*Tensor{"attention": Zeros(2, 3, 4, 4)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	f, err := OpenSafetensors(path)
-	if err != nil {
+	f := OpenSafetensors(path)
+	if err := f.Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

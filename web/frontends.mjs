@@ -179,7 +179,7 @@ async function runScenario(ctx, sc) {
   try {
     if (sc.kind === "lite") {
       await page.goto(`${liteBase}/w-${sc.windowing || "contentVisibility"}/${sc.app}/index.html?path=${encodeURIComponent(sc.nb)}`, { waitUntil: "load", timeout: 180000 });
-      await page.waitForSelector(".jp-Notebook .jp-Cell", { timeout: 240000 });
+      await page.waitForSelector(".jp-Notebook .jp-Cell", { timeout: 360000 });
       await page.waitForTimeout(500);
       await dismissDialogs(page);
       if (sc.scroll) {
@@ -190,7 +190,7 @@ async function runScenario(ctx, sc) {
         last = await waitPainted(page, sc, seen, 120000);
       }
     } else if (sc.kind === "file" || sc.kind === "url") {
-      await page.goto(sc.kind === "file" ? "file://" + sc.file : sc.url, { waitUntil: "load", timeout: 90000 });
+      await page.goto(sc.kind === "file" ? "file://" + sc.file : sc.url, { waitUntil: "load", timeout: 240000 });
       last = await waitPainted(page, sc, seen, sc.kind === "url" ? 60000 : 30000);
     } else if (sc.kind === "nb6live") {
       // The classic Notebook with a live kernel: run every cell, reload the
@@ -199,7 +199,7 @@ async function runScenario(ctx, sc) {
         await page.waitForFunction(() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected(), null, { timeout: 60000 });
         await page.evaluate(() => { Jupyter.notebook.clear_all_output(); Jupyter.notebook.execute_all_cells(); });
       };
-      await page.goto(sc.url, { waitUntil: "load", timeout: 60000 });
+      await page.goto(sc.url, { waitUntil: "load", timeout: 240000 });
       await runAll();
       const before = await waitPainted(page, sc, new Set(), 90000);
       r.beforeReload = before.painted.length;

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -188,54 +187,75 @@ func (f renderFlags) oneHeadView() bool {
 
 // load reads the array to draw and any tokens stored with it. With one
 // (the heatmap or strip of an .npy or .safetensors file), only the matrix
-// that -layer and -head pick is read from disk; the result is that [T,T]
-// matrix.
+// that -layer and -head pick is read from disk; picked says so (the
+// result is that [T,T] matrix).
 func load(path, name string, one bool, layer, head int) (t *tensor.Tensor, toks []string, picked bool, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	kind := strings.ToLower(filepath.Ext(path))
+	switch kind {
+	case ".npy", ".npz", ".safetensors":
+	default:
+		// Another extension (.pt, .pth, .bin, none): go by the first bytes, so that a
+		// torch.save file is named as one, with how to convert it.
+		kind = sniffKind(path)
+		if kind == "" {
+			return nil, nil, false, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+		}
+	}
+	switch kind {
 	case ".npy":
 		if name != "" {
 			return nil, nil, false, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
 		}
-		var idx []int
-		hf, err := os.Open(path)
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
-		}
-		defer hf.Close()
-		h, err := tensor.ReadNPYHeader(hf)
-		if err == nil { // a bad header: LoadNPYAt says what is wrong
-			if one {
-				if idx, err = headIndex(h.Shape, layer, head); err != nil {
-					return nil, nil, false, err
-				}
-			}
-			if h.Descr == "<f4" && !h.Fortran {
-				start, _ := hf.Seek(0, io.SeekCurrent)
-				if t := mapSlice(hf, start, h.Shape, idx); t != nil {
-					return t, nil, len(idx) > 0, nil
-				}
-			}
-		}
-		t := tensor.LoadNPYAt(path, idx...)
-		if err := t.Err(); err != nil {
-			return nil, nil, false, err
-		}
-		return t, nil, len(idx) > 0, nil
+		return loadNPY(path, one, layer, head)
 	case ".npz":
-		m, err := tensor.LoadNPZ(path)
+		z := tensor.LoadNPZ(path)
+		if err := z.Err(); err != nil {
+			return nil, nil, false, err
+		}
+		t, err := pick(path, z, name)
 		if err != nil {
 			return nil, nil, false, err
 		}
-		t, err := pick(path, m, name)
-		return t, nil, false, err
-	case ".safetensors":
-		return loadSafetensors(path, name, one, layer, head)
-	default:
-		return nil, nil, false, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+		toks := z.Tokens()
+		if toks != nil && len(z.Shape("tokens")) != 1 {
+			return nil, nil, false, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
+		}
+		return t, toks, false, nil
 	}
+	return loadSafetensors(path, name, one, layer, head)
+}
+
+// loadNPY reads a .npy file: with one, only the [T,T] matrix -layer and
+// -head pick; float32 is memory-mapped in place (mapSlice).
+func loadNPY(path string, one bool, layer, head int) (*tensor.Tensor, []string, bool, error) {
+	var idx []int
+	hf, err := os.Open(path)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	defer hf.Close()
+	h, err := tensor.ReadNPYHeader(hf)
+	if err == nil { // a bad header: LoadNPYAt says what is wrong
+		if one {
+			if idx, err = headIndex(h.Shape, layer, head); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		if h.Descr == "<f4" && !h.Fortran {
+			start, _ := hf.Seek(0, io.SeekCurrent)
+			if t := mapSlice(hf, start, h.Shape, idx); t != nil {
+				return t, nil, len(idx) > 0, nil
+			}
+		}
+	}
+	t := tensor.LoadNPYAt(path, idx...)
+	if err := t.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	return t, nil, len(idx) > 0, nil
 }
 
 // mapSlice returns the slice idx of a float32 array of the given shape
@@ -268,21 +288,52 @@ func mapSlice(f *os.File, start int64, shape, idx []int) *tensor.Tensor {
 	return tensor.Wrap(vals, rest...)
 }
 
-// pick chooses one array of a multi-array file.
-func pick(path string, m map[string]*tensor.Tensor, name string) (*tensor.Tensor, error) {
-	names := slices.Sorted(maps.Keys(m))
+// sniffKind says which reader a file of another extension needs, from its
+// first bytes: a zip archive (an .npz, or a torch.save file, which LoadNPZ
+// names), a pickle or a GGUF file (LoadNPZ names them too), .npy, safetensors.
+func sniffKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b [9]byte
+	n, _ := io.ReadFull(f, b[:])
+	switch {
+	case n >= 4 && (string(b[:4]) == "PK\x03\x04" || string(b[:4]) == "PK\x05\x06" || string(b[:4]) == "GGUF"),
+		n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5:
+		return ".npz"
+	case n >= 6 && string(b[:6]) == "\x93NUMPY":
+		return ".npy"
+	case n == 9 && b[8] == '{':
+		return ".safetensors"
+	}
+	return ""
+}
+
+// pick chooses one array of numbers of an .npz file.
+func pick(path string, z *tensor.NPZ, name string) (*tensor.Tensor, error) {
 	if name != "" {
-		t, ok := m[name]
-		if !ok {
-			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
+		if !slices.Contains(z.Names(), name) {
+			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(z.Names(), ", "))
 		}
+		t := z.Tensor(name)
 		return t, t.Err()
 	}
+	names := z.TensorNames()
 	switch len(names) {
 	case 0:
+		if len(z.Names()) > 0 {
+			return nil, fmt.Errorf("%s holds only text (%s), no array of numbers to draw", path, strings.Join(z.Names(), ", "))
+		}
 		return nil, fmt.Errorf("%s holds no arrays", path)
 	case 1:
-		return m[names[0]], m[names[0]].Err()
+		t := z.Tensor(names[0])
+		return t, t.Err()
+	}
+	if slices.Contains(names, "attention") { // what np.savez(f, attention=a, ...) and attnviz_export.py name it
+		t := z.Tensor("attention")
+		return t, t.Err()
 	}
 	return nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 }
@@ -388,7 +439,8 @@ func oneHead(t *tensor.Tensor, layer, head int) (*tensor.Tensor, error) {
 
 // headIndex is the index of the [T,T] matrix that -layer and -head pick
 // in an array of the given shape ([T,T], [H,T,T] or [L,H,T,T]; a missing
-// flag picks 0), or an error that says which flag to change.
+// flag picks 0), or an error that says which flag to change. Other ranks
+// give no index: the figure says what is wrong with the shape.
 func headIndex(shape []int, layer, head int) ([]int, error) {
 	check := func(what string, v, n int) error {
 		if v < 0 || v >= n {
@@ -397,13 +449,10 @@ func headIndex(shape []int, layer, head int) ([]int, error) {
 		return nil
 	}
 	switch len(shape) {
-	case 0, 1, 5, 6, 7, 8:
-		return nil, nil // figure says what is wrong with the shape
 	case 2:
 		if layer > 0 || head > 0 {
 			return nil, fmt.Errorf("the array is one [%d,%d] matrix; drop -layer and -head", shape[0], shape[1])
 		}
-		return nil, nil
 	case 3:
 		if layer > 0 {
 			return nil, fmt.Errorf("the array %v has no layer dimension; drop -layer", shape)

@@ -12,10 +12,10 @@ import (
 // loadSafetensors reads one array of a .safetensors file and the tokens in
 // its "tokens" metadata entry (a JSON list), if any. Only the array's bytes
 // are read, or with one only those of the [T,T] matrix that layer and head
-// pick (see load).
+// pick (see load); float32 is memory-mapped in place.
 func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tensor, []string, bool, error) {
-	f, err := tensor.OpenSafetensors(path)
-	if err != nil {
+	f := tensor.OpenSafetensors(path)
+	if err := f.Err(); err != nil {
 		return nil, nil, false, err
 	}
 	defer f.Close()
@@ -27,6 +27,10 @@ func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tens
 		case 1:
 			name = names[0]
 		default:
+			if slices.Contains(names, "attention") { // what attnviz_export.py and model -o write
+				name = "attention"
+				break
+			}
 			return nil, nil, false, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 		}
 	} else if !slices.Contains(names, name) {
@@ -34,6 +38,7 @@ func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tens
 	}
 	var idx []int
 	if one {
+		var err error
 		if idx, err = headIndex(f.Shape(name), layer, head); err != nil {
 			return nil, nil, false, err
 		}
@@ -47,6 +52,7 @@ func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tens
 	}
 	var toks []string
 	if s, ok := f.Metadata()["tokens"]; ok {
+		var err error
 		if toks, err = tokensFromMetadata(s); err != nil {
 			return nil, nil, false, fmt.Errorf("%s: %v", path, err)
 		}

@@ -313,3 +313,123 @@ cpdone:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// The AVX-512 twins of the row kernels above: 16 lanes, the same
+// arithmetic lane by lane (VRNDSCALEPS $0 rounds as VROUNDPS $0 does), so
+// every element equals the AVX2 kernels' and Expf's.
+
+// func scaleMaxAVX512(dst, src *float32, n int, s float32, out *[32]float32)
+// n a multiple of 16; out[0:16] the lane-wise maxima, out[16:32] the
+// lane-wise sums of (y-y).
+TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z15
+	MOVQ out+32(FP), DX
+	MOVL $0xff800000, AX
+	MOVL AX, X14
+	VBROADCASTSS X14, Z14
+	VXORPS Z13, Z13, Z13
+	SHRQ $4, CX
+	TESTQ CX, CX
+	JZ sm5done
+sm5loop:
+	VMULPS (SI), Z15, Z0
+	VMOVUPS Z0, (DI)
+	VMAXPS Z0, Z14, Z14
+	VSUBPS Z0, Z0, Z1
+	VADDPS Z1, Z13, Z13
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ sm5loop
+sm5done:
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z13, 64(DX)
+	VZEROUPPER
+	RET
+
+// func expSubSumAVX512(dst, src *float32, n int, s, m float32) float32
+// dst[i] = exp(src[i]*s - m) for n (a multiple of 16) elements, 0 below
+// -86; returns the sum of dst.
+TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z14
+	VBROADCASTSS m+28(FP), Z15
+	VBROADCASTSS expLo<>(SB), Z16
+	VBROADCASTSS expLog2e<>(SB), Z17
+	VBROADCASTSS expC1<>(SB), Z18
+	VBROADCASTSS expC2<>(SB), Z19
+	VBROADCASTSS expP0<>(SB), Z20
+	VBROADCASTSS expP1<>(SB), Z21
+	VBROADCASTSS expP2<>(SB), Z22
+	VBROADCASTSS expP3<>(SB), Z23
+	VBROADCASTSS expP4<>(SB), Z24
+	VBROADCASTSS expP5<>(SB), Z25
+	VBROADCASTSS expOne<>(SB), Z26
+	VXORPS Z4, Z4, Z4
+	SHRQ $4, CX
+	TESTQ CX, CX
+	JZ es5done
+es5loop:
+	VMULPS (SI), Z14, Z0
+	VSUBPS Z15, Z0, Z0
+	VCMPPS $0x1d, Z16, Z0, K1
+	VMAXPS Z16, Z0, Z0
+	VMULPS Z17, Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS Z18, Z1, Z0
+	VFNMADD231PS Z19, Z1, Z0
+	VMOVAPS Z20, Z2
+	VFMADD213PS Z21, Z0, Z2
+	VFMADD213PS Z22, Z0, Z2
+	VFMADD213PS Z23, Z0, Z2
+	VFMADD213PS Z24, Z0, Z2
+	VFMADD213PS Z25, Z0, Z2
+	VMULPS Z0, Z0, Z5
+	VFMADD213PS Z0, Z5, Z2
+	VADDPS Z26, Z2, Z2
+	VCVTPS2DQ Z1, Z1
+	VPSLLD $23, Z1, Z1
+	VPADDD Z1, Z2, Z2
+	VMOVAPS.Z Z2, K1, Z2
+	VMOVUPS Z2, (DI)
+	VADDPS Z2, Z4, Z4
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ es5loop
+es5done:
+	VEXTRACTF32X8 $1, Z4, Y5
+	VADDPS Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS X5, X4, X4
+	VMOVHLPS X4, X5, X5
+	VADDPS X5, X4, X4
+	VPSHUFD $1, X4, X5
+	VADDSS X5, X4, X4
+	VMOVSS X4, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(x *float32, n int, s float32)
+// x[i] *= s for n (a multiple of 16) elements.
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Z15
+	SHRQ $4, CX
+	TESTQ CX, CX
+	JZ sc5done
+sc5loop:
+	VMULPS (DI), Z15, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ sc5loop
+sc5done:
+	VZEROUPPER
+	RET

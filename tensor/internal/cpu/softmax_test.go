@@ -90,3 +90,46 @@ func TestSIMDChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleMaxLanes: the maximum and the finiteness flag are right
+// whichever kernel (16 lanes, 8 lanes, scalar tail) sees the extreme value.
+func TestScaleMaxLanes(t *testing.T) {
+	for _, n := range []int{5, 8, 16, 23, 40, 61} {
+		for at := 0; at < n; at++ {
+			for _, special := range []float32{1e6, float32(math.Inf(1)), float32(math.NaN())} {
+				src := make([]float32, n)
+				for i := range src {
+					src[i] = float32(i%7) - 3
+				}
+				src[at] = special
+				dst := make([]float32, n)
+				m, finite := ScaleMax(dst, src, 0.5)
+				if special == 1e6 {
+					if m != 5e5 || !finite {
+						t.Fatalf("n=%d at=%d: max %v finite %v, want 5e5 true", n, at, m, finite)
+					}
+				} else if finite {
+					t.Fatalf("n=%d at=%d: %v not flagged", n, at, special)
+				}
+				for i := range src {
+					if w := src[i] * 0.5; dst[i] != w && !(w != w && dst[i] != dst[i]) {
+						t.Fatalf("n=%d: dst[%d] = %v, want %v", n, i, dst[i], w)
+					}
+				}
+			}
+		}
+	}
+	// ScaleSlice over every split of a row.
+	for n := 0; n < 40; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(i)
+		}
+		ScaleSlice(x, 2)
+		for i, v := range x {
+			if v != float32(2*i) {
+				t.Fatalf("ScaleSlice n=%d: x[%d] = %v", n, i, v)
+			}
+		}
+	}
+}

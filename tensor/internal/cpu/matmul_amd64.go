@@ -41,6 +41,9 @@ func expSubSumAVX512(dst, src *float32, n int, s, m float32) float32
 func scaleAVX512(x *float32, n int, s float32)
 
 //go:noescape
+func siluAVX512(x *float32, n int)
+
+//go:noescape
 func scaleAVX2(x *float32, n int, s float32)
 
 func cpuid(eax, ecx uint32) (a, b, c, d uint32)

@@ -102,6 +102,9 @@ DATA expP5<>+24(SB)/4, $0x3f000000
 DATA expP5<>+28(SB)/4, $0x3f000000
 GLOBL expP5<>(SB), RODATA|NOPTR, $32
 
+DATA absMask<>+0(SB)/4, $0x7fffffff
+GLOBL absMask<>(SB), RODATA|NOPTR, $4
+
 DATA expOne<>+0(SB)/4, $0x3f800000
 DATA expOne<>+4(SB)/4, $0x3f800000
 DATA expOne<>+8(SB)/4, $0x3f800000
@@ -490,5 +493,56 @@ sc5tail:
 	VMULPS Z0, Z15, Z0
 	VMOVUPS Z0, K2, (DI)
 sc5done:
+	VZEROUPPER
+	RET
+
+// SILU5: Z9 = Z8·σ(Z8) in the lanes of K2, as x·t/(1+t) for x < 0 and
+// x/(1+t) otherwise, t = exp(−|x|) (never overflows; 0 below −86); needs
+// Z14 = 1, Z15 = 0.
+#define SILU5 \
+	VPANDD.BCST absMask<>(SB), Z8, Z0 \
+	VSUBPS Z0, Z15, Z0 \
+	ES5BODY \
+	VADDPS.BCST expOne<>(SB), Z2, Z3 \
+	VBROADCASTSS expOne<>(SB), Z10 \
+	VCMPPS $1, Z15, Z8, K3 \
+	VMOVAPS Z2, K3, Z10 \
+	VDIVPS Z3, Z10, Z10 \
+	VMULPS Z10, Z8, Z9
+
+// func siluAVX512(x *float32, n int)
+// x[i] = x[i]·σ(x[i]) in place, for any n.
+TEXT ·siluAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS expOne<>(SB), Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z4, Z4, Z4
+	MOVQ CX, BX
+	ANDQ $15, BX
+	SHRQ $4, CX
+	MOVL $0xffff, AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ si5tail
+si5loop:
+	VMOVUPS (DI), Z8
+	SILU5
+	VMOVUPS Z9, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ si5loop
+si5tail:
+	TESTQ BX, BX
+	JZ si5done
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	VMOVUPS.Z (DI), K2, Z8
+	SILU5
+	VMOVUPS Z9, K2, (DI)
+si5done:
 	VZEROUPPER
 	RET

@@ -334,6 +334,20 @@ func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
 	return newHostIn(ws, dst, t.shape)
 }
 
+// opDim normalises dimension dim of t for op, or says which dimensions
+// exist (with more, for the usual choice, and scalar, for a 0-D tensor).
+func opDim(op string, t *Tensor, dim int, more, scalar string) (int, error) {
+	d, ok := normDim(dim, len(t.shape))
+	if ok {
+		return d, nil
+	}
+	hint := fmt.Sprintf("use a dimension in -%d..%d%s", len(t.shape), len(t.shape)-1, more)
+	if len(t.shape) == 0 {
+		hint = scalar
+	}
+	return 0, shapeErr(op, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape)
+}
+
 // --- reductions -----------------------------------------------------------------
 
 // Sum adds the elements along dimension dim and removes it (torch.sum(x,
@@ -356,13 +370,9 @@ func reduce(op opKind, t *Tensor, dim int) *Tensor {
 	if t.Err() != nil {
 		return Failed(t.Err())
 	}
-	d, ok := normDim(dim, len(t.shape))
-	if !ok {
-		hint := fmt.Sprintf("use a dimension in -%d..%d", len(t.shape), len(t.shape)-1)
-		if len(t.shape) == 0 {
-			hint = "a scalar has no dimension to reduce; use t.Item()"
-		}
-		return Failed(shapeErr(op.String(), fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
+	d, err := opDim(op.String(), t, dim, "", "a scalar has no dimension to reduce; use t.Item()")
+	if err != nil {
+		return Failed(err)
 	}
 	if t.shape[d] == 0 && (op == opMax || op == opArgmax) {
 		return Failed(Errorf(ErrValue, "%s: dimension %d of shape %v is empty; there is no largest element", op, d, t.shape))

@@ -77,7 +77,6 @@ func sameColor(a, b color.Color) bool {
 	return r1 == r2 && g1 == g2 && b1 == b2 && a1 == a2
 }
 
-
 // Issue 15: BERT's attention is bidirectional, and the figures must show
 // that the keys after each query are visible. The heatmap and the grid of
 // a bert model's attention differ from the same figures with the keys

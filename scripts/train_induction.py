@@ -44,6 +44,7 @@ BATCH = int(os.environ.get("BATCH", "32"))
 LR = float(os.environ.get("LR", "3e-3"))
 POS_SCALE = float(os.environ.get("POS_SCALE", "1"))
 ARCH = os.environ.get("ARCH", "gpt2")
+DATA = os.environ.get("DATA", "spans")
 ROPE_BASE = 10000.0
 MAX_STEPS = 6000
 EVAL_EVERY = 100
@@ -82,6 +83,14 @@ def train_batch(rng):
     seqs = []
     for _ in range(BATCH):
         s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
+        if DATA == "twice":
+            # a random span written twice in a row, at a random place:
+            # its length, hence the distance of the copy, varies
+            n = rng.randint(4, (T_TRAIN - 1) // 2)
+            at = rng.randint(0, T_TRAIN - 1 - 2 * n)
+            s[at + n:at + 2 * n] = s[at:at + n]
+            seqs.append([BOS] + s)
+            continue
         for _ in range(rng.randint(1, 3)):
             n = rng.randint(3, T_TRAIN // 4)
             src = rng.randint(0, T_TRAIN - 1 - 2 * n)

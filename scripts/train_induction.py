@@ -34,6 +34,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from reflib import gpt2_bytes
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "notebooks/data/induction.gguf"
 SEED = 20240601
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -53,19 +55,7 @@ EVAL_SPAN = int(os.environ.get("EVAL_SPAN", "20"))
 
 
 # --- vocabulary: GPT-2's byte tokens, in GPT-2's order -------------------------
-def byte_order():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for c in range(256):
-        if c not in bs:
-            bs.append(c)
-            cs.append(256 + n)
-            n += 1
-    return bs, [chr(c) for c in cs]
-
-
-BYTES, CHARS = byte_order()
+BYTES, CHARS = gpt2_bytes()
 TOKENS = CHARS + ["<|endoftext|>"]
 BOS = 256
 V = len(TOKENS)

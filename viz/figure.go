@@ -425,13 +425,20 @@ func (l *lazyHTML) fragment() (s string, err error) {
 	return string(frag), nil
 }
 
-// page returns a standalone HTML document.
+// page returns a standalone HTML document. A long heatmap's page carries
+// more of its cells than its notebook output (a page has no IOPub limit):
+// its chart is made for the page alone.
 func (l *lazyHTML) page() (b []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("viz: interactive view failed: %v", r)
 		}
 	}()
+	if h, ok := l.f.data.(*heatmapData); ok && max(h.rows, h.cols) > overviewMax {
+		o := ioptsFrom(l.f)
+		o.page = true
+		return echarts.Page(l.f.view.interactive(l.f, o))
+	}
 	c, _, err := l.get()
 	if err != nil {
 		return nil, err
@@ -482,6 +489,7 @@ type iopts struct {
 	diverging   bool // centre the colour range on 0
 	shared      bool // one colour scale for every head (explorer)
 	annotate    bool // write the values in the cells (heatmap) or on the bars (steps)
+	page        bool // for a saved page (larger budgets), not a notebook output
 }
 
 func newIopts() *iopts {

@@ -392,6 +392,9 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 // names and colour scale, with tooltips.
 func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 	h := f.data.(*heatmapData)
+	if max(h.rows, h.cols) > overviewMax {
+		return bigHeatmapInteractive(f, h, o)
+	}
 	d := h.d
 	if h.mask != nil && h.blocked == nil {
 		h.blocked = make([]bool, h.rows*h.cols)

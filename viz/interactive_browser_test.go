@@ -60,8 +60,10 @@ func browserReady(t testing.TB) (node, runner string) {
 }
 
 // jsNum mirrors num() in assets/attnviz.js.
-func jsNum(v float32, approx bool) string {
-	f := float64(v)
+func jsNum(v float32, approx bool) string { return jsNum64(float64(v), approx) }
+
+// jsNum64 is jsNum of a value the browser computes in float64.
+func jsNum64(f float64, approx bool) string {
 	switch {
 	case math.IsNaN(f):
 		return "masked"
@@ -135,6 +137,8 @@ type browserResult struct {
 	PaintMs float64  `json:"paintMs"`
 	HeapMB  float64  `json:"heapMB"`
 	HoverMs float64  `json:"hoverMs"`
+	// DetailMs: a long heatmap's time to decode every cell's values.
+	DetailMs float64 `json:"detailMs"`
 }
 
 func runBrowser(t testing.TB, dir string, pages []browserPage) []browserResult {

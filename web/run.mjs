@@ -163,6 +163,28 @@ for (const pg of manifest.pages) {
             if (!ls.length) throw new Error("no axis labels after zoom");
             for (const [i, text] of ls) if (text !== toks[i]) throw new Error(`${ax ? "y" : "x"} label for index ${i} is ${JSON.stringify(text)}, want ${JSON.stringify(toks[i])}`);
           });
+        } else if (c.do === "hoverContains") {
+          await hoverCell(page, sel, c.i, c.j);
+          const t = await tipText(page, sel);
+          if (!t || !t.includes(c.want)) throw new Error(`tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want it to contain ${JSON.stringify(c.want)}`);
+        } else if (c.do === "waitDetail") {
+          // a long heatmap: every cell's values decoded (after the paint)
+          await page.waitForSelector(sel + " [data-av-detail]", { timeout: 120000 });
+          r.detailMs = +(await page.getAttribute(sel + " [data-av-detail]", "data-av-detail"));
+        } else if (c.do === "zoomCells") {
+          // zoom both axes to cells a … b (as the wheel or sliders do), then hover (i, j)
+          await page.evaluate(([sel, a, b]) => {
+            const ch = document.querySelector(sel)._attnviz.heat.chart;
+            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, startValue: a, endValue: b });
+            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 1, startValue: a, endValue: b });
+            ch.getZr().flush();
+          }, [sel, c.a, c.b]);
+          await page.waitForTimeout(50);
+          await hoverCell(page, sel, c.i, c.j);
+          const t = await tipText(page, sel);
+          if (t !== c.want) throw new Error(`zoomed tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want ${JSON.stringify(c.want)}`);
+          const lv = await page.evaluate((sel) => document.querySelector(sel)._attnviz.heat.m.big.level, sel);
+          if (lv !== "cells") throw new Error(`zoomed to ${c.a}…${c.b}: shows ${lv}, want cells`);
         } else if (c.do === "hoverRespond") {
           const t1 = Date.now();
           await hoverCell(page, sel, c.i, c.j);

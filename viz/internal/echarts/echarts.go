@@ -123,11 +123,22 @@ const compressMin = 1024
 
 // Array is one numeric array travelling to the browser.
 type Array struct {
-	Name  string
-	Kind  string // "f32" (exact) or "u8" (quantized over [Lo, Hi])
+	Name string
+	// Kind is "f32" (exact) or a byte a value, code 0 masked: "u8"
+	// (codes 1…255 linear over [Lo, Hi]), "ulin" (code c is Lo + (c−1)·Hi)
+	// or "ulog" (code 1 is 0, code c ≥ 2 is Lo·2^((c−2)/Hi)).
+	Kind  string
 	Lo    float64
 	Hi    float64
 	Bytes []byte
+	// Z, when set, is Bytes raw-deflated already (the writer carries it
+	// as it is instead of deflating Bytes again).
+	Z []byte
+	// Late arrays are written after the figure's script, in a data-only
+	// <script type="application/json" class="attnviz-late" data-name=NAME>
+	// element: the browser paints the figure before it has parsed them (a
+	// view reads them when it needs them).
+	Late bool
 }
 
 // F32 encodes v exactly as little-endian float32.
@@ -319,6 +330,10 @@ func Page(c *Chart) ([]byte, error) {
 func (c *Chart) size() int {
 	n := 0
 	for _, a := range c.Arrays {
+		if a.Z != nil {
+			n += base64.StdEncoding.EncodedLen(len(a.Z)) + 64
+			continue
+		}
 		n += base64.StdEncoding.EncodedLen(len(a.Bytes)) + 64
 	}
 	return n + 2*len(c.Fallback) + 2048
@@ -380,13 +395,41 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	b = append(b, ",{"...)
 	// Spec and arrays are JSON (HTML-safe: encoding/json escapes <, >, &),
 	// arrays in base64.
-	for i, a := range c.Arrays {
-		if i > 0 {
+	first := true
+	for _, a := range c.Arrays {
+		if a.Late {
+			continue
+		}
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		nm, _ := json.Marshal(a.Name)
 		b = append(b, nm...)
-		b = append(b, ":[\""...)
+		b = appendArray(append(b, ':'), a)
+	}
+	b = append(b, "});\n})(document.currentScript,\""...)
+	b = append(b, l.b64...)
+	b = append(b, "\");</script>"...)
+	for _, a := range c.Arrays {
+		if !a.Late {
+			continue
+		}
+		nm, _ := json.Marshal(a.Name)
+		b = append(b, "<script type=\"application/json\" class=\"attnviz-late\" data-name="...)
+		b = append(b, nm...) // a JSON string is a quoted attribute value (encoding/json escapes <, >, &)
+		b = append(b, '>')
+		b = appendArray(b, a)
+		b = append(b, "</script>"...)
+	}
+	b = append(b, "</div>\n"...)
+	return b, nil
+}
+
+// appendArray writes a as [kind, lo, hi, "base64", compressed?].
+func appendArray(b []byte, a Array) []byte {
+	{
+		b = append(b, "[\""...)
 		b = append(b, a.Kind...)
 		b = append(b, "\","...)
 		b = strconv.AppendFloat(b, a.Lo, 'g', -1, 64)
@@ -394,7 +437,9 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 		b = strconv.AppendFloat(b, a.Hi, 'g', -1, 64)
 		b = append(b, ",\""...)
 		raw, z := a.Bytes, false
-		if len(raw) >= compressMin {
+		if a.Z != nil {
+			raw, z = a.Z, true
+		} else if len(raw) >= compressMin {
 			if d := deflate(raw, flate.DefaultCompression); len(d) < len(raw)*9/10 {
 				raw, z = d, true
 			}
@@ -406,10 +451,7 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 			b = append(b, "\"]"...)
 		}
 	}
-	b = append(b, "});\n})(document.currentScript,\""...)
-	b = append(b, l.b64...)
-	b = append(b, "\");</script></div>\n"...)
-	return b, nil
+	return b
 }
 
 // noScriptText is what an output without a fallback image shows where

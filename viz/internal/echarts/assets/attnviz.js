@@ -48,9 +48,15 @@ function decode(a,lo,hi){
     r.n=f.length;r.f=f;
     r.get=function(k){return f[k];};
   }else{
-    var alo=a[1],step=(a[2]-a[1])/254;
-    r.n=u.length;r.u=u;
-    r.get=function(k){var c=u[k];return c===0?NaN:alo+(c-1)*step;};
+    /* one byte a cell; the value of each code in a table (0: masked).
+       u8: lo + (c-1)/254·(hi-lo); ulin: lo + (c-1)·step (a[2]);
+       ulog: 0 for code 1, floor·2^((c-2)/q) above (a[1] floor, a[2] q) */
+    var vt=new Float64Array(256),st=(a[2]-a[1])/254,c;vt[0]=NaN;
+    for(c=1;c<256;c++){
+      vt[c]=a[0]==="ulog"?(c===1?0:a[1]*Math.pow(2,(c-2)/a[2])):a[0]==="ulin"?a[1]+(c-1)*a[2]:a[1]+(c-1)*st;
+    }
+    r.n=u.length;r.u=u;r.vt=vt;
+    r.get=function(k){return vt[u[k]];};
   }
   setRange(r,lo,hi);
   return r;
@@ -61,9 +67,9 @@ function setRange(r,lo,hi){
     var f=r.f,k255=255/span;
     r.code=function(k){var v=f[k];if(!(v===v)||v===Infinity||v===-Infinity){return 256;}var c=(v-lo)*k255;return c<0?0:c>255?255:c|0;};
   }else{
-    var tbl=new Uint16Array(256),alo=r.lo,step=(r.hi-r.lo)/254;tbl[0]=256;
-    for(var c=1;c<256;c++){var v=alo+(c-1)*step,q=(v-lo)*255/span;tbl[c]=q<0?0:q>255?255:q|0;}
-    var u=r.u;r.code=function(k){return tbl[u[k]];};
+    var tbl=new Uint16Array(256),vt=r.vt;tbl[0]=256;
+    for(var c=1;c<256;c++){var q=(vt[c]-lo)*255/span;tbl[c]=q<0?0:q>255?255:q|0;}
+    var u=r.u;r.tbl=tbl;r.code=function(k){return tbl[u[k]];};
   }
 }
 /* A view of r with its own colour range (per-head scales). */
@@ -211,6 +217,14 @@ Heat.prototype.paint=function(g){
   var m=this.m,r=dpr(),W=Math.max(1,Math.round(g.w*r)),H=Math.max(1,Math.round(g.h*r));
   var cv=document.createElement("canvas");cv.width=W;cv.height=H;
   var ctx=cv.getContext("2d"),img=ctx.createImageData(W,H),px=new Uint32Array(img.data.buffer);
+  if(m.big){
+    paintBig(m,g,r,W,H,px,this.lut);ctx.putImageData(img,0,0);this.annots=null;
+    if(this.pin>=0&&this.pin<m.rows){
+      ctx.strokeStyle=this.pinColor||"#e8590c";ctx.lineWidth=2*r;
+      ctx.strokeRect((g.x0-g.x)*r+1*r,(g.y0+this.pin*g.bh-g.y)*r,(g.bw*m.cols)*r-2*r,Math.max(g.bh*r,2*r));
+    }
+    return cv;
+  }
   var cols=new Int32Array(W),i,j,x,y;
   for(x=0;x<W;x++){j=Math.floor((g.x+(x+0.5)/r-g.x0)/g.bw);cols[x]=(j>=0&&j<m.cols)?j:-1;}
   var code=m.arr.code,lutT=this.lut,off=m.off,nc=m.cols;
@@ -252,6 +266,67 @@ Heat.prototype.annotate=function(ctx,g,r){
   }
   this.annots=out;
 };
+/* ---------- long matrices (big): an overview of k×k blocks, cells when zoomed ---------- */
+/* Cells shown one by one when the view holds at most this many: above it
+   the overview's blocks are painted (and described). */
+var BIG_CELLS=4194304;
+/* The span [a, b) of cells (or blocks of k) that pixel p of n covers along
+   one axis: start s (CSS px of cell 0's edge), bw cells' width in CSS px. */
+function spans(n,r,lo,s,bw,k,count){
+  var a=new Int32Array(n),b=new Int32Array(n);
+  for(var p=0;p<n;p++){
+    var c0=Math.floor((lo+p/r-s)/bw),c1=Math.floor((lo+(p+1)/r-s)/bw);
+    c0=Math.floor(c0/k);c1=Math.floor(c1/k);
+    if(c1<c0){c1=c0;}
+    if(c0<0){c0=0;}if(c1>=count){c1=count-1;}
+    a[p]=c0;b[p]=c1;
+  }
+  return [a,b];
+}
+/* Which the current view shows: "cells" (detail decoded, few enough cells
+   visible) or "blocks". */
+function bigLevel(m,g){
+  var b=m.big;
+  if(!b.det){return "blocks";}
+  var rows=Math.min(m.rows,g.h/g.bh+1),cols=Math.min(m.cols,g.w/g.bw+1);
+  return rows*cols<=BIG_CELLS?"cells":"blocks";
+}
+function paintBig(m,g,r,W,H,px,lutT){
+  var b=m.big,lv=bigLevel(m,g),cells=lv==="cells";
+  b.level=lv;
+  var src=cells?b.det:b.ov,k=cells?1:b.k,nr=cells?m.rows:b.orows,nc=cells?m.cols:b.ocols;
+  var u=src.u,tbl=src.tbl;
+  var X=spans(W,r,g.x,g.x0,g.bw,k,nc),Y=spans(H,r,g.y,g.y0,g.bh,k,nr),xa=X[0],xb=X[1];
+  var i,j,y,x;
+  for(y=0;y<H;y++){
+    var ra=Y[0][y],rb=Y[1][y],o=y*W;
+    var inY=(g.y+(y+0.5)/r-g.y0)>=0&&(g.y+(y+0.5)/r-g.y0)<g.bh*m.rows;
+    if(!inY){continue;}
+    for(x=0;x<W;x++){
+      var cx=g.x+(x+0.5)/r-g.x0;if(cx<0||cx>=g.bw*m.cols){continue;}
+      var best=0,ca=xa[x],cb=xb[x];
+      /* the largest code of the cells (blocks) under the pixel: codes grow
+         with the value and 0 (masked) is below them all */
+      for(i=ra;i<=rb;i++){var base=i*nc;for(j=ca;j<=cb;j++){var c=u[base+j];if(c>best){best=c;}}}
+      px[o+x]=lutT[tbl[best]];
+    }
+  }
+}
+function plural(w){return w==="query"?"queries":/(s|x|ch|sh)$/.test(w)?w+"es":/[^aeiou]y$/.test(w)?w.slice(0,-1)+"ies":w+"s";}
+function bigDescribe(m,g,i,j){
+  var b=m.big,rn=m.rn||"query",cn=m.cn||"key",lab=m.label||"weight";
+  if(b.level==="cells"&&b.det){
+    var v=b.det.get(i*m.cols+j),c=b.det.u[i*m.cols+j];
+    var t=c===0?"masked":c===1&&b.det.kind==="ulog"?"0":num(v,true)+" ("+b.prec+")";
+    return rn+" "+i+": "+tok(m.q,i)+"\n"+cn+" "+j+": "+tok(m.k,j)+"\n"+lab+": "+t;
+  }
+  var k=b.k,bi=Math.floor(i/k),bj=Math.floor(j/k),i0=bi*k,i1=Math.min(m.rows,i0+k)-1,j0=bj*k,j1=Math.min(m.cols,j0+k)-1;
+  var ov=b.ov,oc=ov.u[bi*b.ocols+bj],v=ov.get(bi*b.ocols+bj);
+  var s=plural(rn)+" "+i0+"\u2013"+i1+": "+tok(m.q,i0)+" \u2026 "+tok(m.q,i1)+"\n"+plural(cn)+" "+j0+"\u2013"+j1+": "+tok(m.k,j0)+" \u2026 "+tok(m.k,j1)+"\n"+
+    b.pool+" of the "+(i1-i0+1)+"\u00d7"+(j1-j0+1)+" block: "+(oc===0?"masked":oc===1&&ov.kind==="ulog"?"0":num(v,true)+" ("+b.oprec+")");
+  s+=b.prec?(b.det?"\nzoom in to see single cells":"\nsingle cells: loading\u2026"):"\nsingle cells are not in this page";
+  return s;
+}
 Heat.prototype.cell=function(x,y){
   var g=this.geom,m=this.m;if(!g||!m){return null;}
   if(x<g.x||x>=g.x+g.w||y<g.y||y>=g.y+g.h){return null;}
@@ -260,6 +335,7 @@ Heat.prototype.cell=function(x,y){
   return [i,j];
 };
 Heat.prototype.describe=function(i,j){
+  if(this.m.big){return bigDescribe(this.m,this.geom,i,j);}
   var m=this.m,k=m.off+i*m.cols+j,q=m.arr.kind!=="f32";
   var s=(m.rn||"query")+" "+i+": "+tok(m.q,i)+"\n"+(m.cn||"key")+" "+j+": "+tok(m.k,j)+"\n"+(m.label||"weight")+": "+num(m.arr.get(k),q);
   if(m.s){s+="\nscore: "+num(m.s.get(k),m.s.kind!=="f32");}
@@ -268,9 +344,15 @@ Heat.prototype.describe=function(i,j){
 function pinText(m,i){
   var rn=m.rn||"query",cn=m.cn||"key";
   if(i<0){return "click a row to pin a "+rn;}
-  var best=-1,bv=-Infinity,base=m.off+i*m.cols;
-  for(var j=0;j<m.cols;j++){var v=m.arr.get(base+j);if(v>bv){bv=v;best=j;}}
-  return "pinned "+rn+" "+i+": "+tok(m.q,i)+"  \u2192 "+(m.rn?"largest ":"strongest ")+cn+" "+best+": "+tok(m.k,best)+" ("+num(bv,m.arr.kind!=="f32")+")";
+  var best=-1,bv=-Infinity,base=m.off+i*m.cols,j,v;
+  if(m.big&&!m.big.det){/* the overview's row of blocks: the block's first key */
+    var b=m.big,bb=Math.floor(i/b.k)*b.ocols;
+    for(j=0;j<b.ocols;j++){v=b.ov.get(bb+j);if(v>bv){bv=v;best=j*b.k;}}
+    return "pinned "+rn+" "+i+": "+tok(m.q,i)+"  \u2192 strongest block of "+cn+"s "+best+"\u2013"+Math.min(m.cols-1,best+b.k-1)+" ("+num(bv,true)+")";
+  }
+  var arr=m.big?m.big.det:m.arr;if(m.big){base=i*m.cols;}
+  for(j=0;j<m.cols;j++){v=arr.get(base+j);if(v>bv){bv=v;best=j;}}
+  return "pinned "+rn+" "+i+": "+tok(m.q,i)+"  \u2192 "+(m.rn?"largest ":"strongest ")+cn+" "+best+": "+tok(m.k,best)+" ("+num(bv,arr.kind!=="f32")+")";
 }
 
 /* ---------- views ---------- */
@@ -283,6 +365,29 @@ AV.views.heatmap=function(root,opt,spec,data){
   hm.pinColor=th.pin;
   var m={arr:arr,off:0,rows:spec.rows,cols:spec.cols,q:spec.q,k:spec.k,title:spec.title,s:sc,label:spec.label,rn:spec.rowName,cn:spec.colName,
     annot:!!spec.annot,dec:spec.dec||0,alo:spec.lo,ahi:spec.hi};
+  if(spec.big){
+    /* a long matrix: data.w is the overview, data.d every cell (decoded
+       after the first paint: the overview shows at once) */
+    var B=spec.big;
+    m.big={k:B.k,orows:B.orows,ocols:B.ocols,pool:B.pool,prec:B.prec,oprec:B.oprec,ov:arr,det:null,level:"blocks"};
+    m.annot=false;
+    var noteEl=el("div","attnviz-note",root,B.note);noteEl.style.fontSize="12px";noteEl.style.color=th.sub;noteEl.style.marginTop="4px";
+    if(B.prec){
+      /* every cell's codes travel after the figure's script (a late data
+         element): read them once the page has parsed it */
+      var fig=root.parentNode,late=function(){
+        /* while the page loads, the parser may be inside the element's text */
+        if(document.readyState==="loading"){document.addEventListener("DOMContentLoaded",late,{once:true});return;}
+        var e=fig&&fig.querySelector('script.attnviz-late[data-name="d"]');
+        if(!e){if(window.console){console.warn("attnviz: the cells' values are missing from the page");}return;}
+        var t0=performance.now();
+        m.big.det=decode(data.d||JSON.parse(e.textContent),spec.lo,spec.hi);
+        hm.ver++;hm.cache=null;hm.chart.setOption({series:[{data:[[0,0,hm.ver]]}]});hm.chart.getZr().flush();
+        root.setAttribute("data-av-detail",String(Math.round(performance.now()-t0)));
+      };
+      setTimeout(late,0);
+    }
+  }
   status=el("div","attnviz-status",root);
   hm.set(m);
   if(spec.pin>=0&&spec.pin<spec.rows){hm.setPin(spec.pin);}

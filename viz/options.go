@@ -117,8 +117,8 @@ func newConfig(opts []Option, view string, takes optionSet) config {
 	case c.has(optTokens):
 		c.kTok = c.qTok
 	}
-	if !(c.dpi > 0) || c.dpi > 1200 {
-		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside 1 … 1200; drawn at 96 dpi", c.dpi))
+	if !(c.dpi >= minDPI) || c.dpi > 1200 {
+		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside %d … 1200 (below %d, text is too small to read); drawn at 96 dpi", c.dpi, minDPI, minDPI))
 		c.dpi = 96
 	}
 	return c
@@ -157,8 +157,13 @@ func Size(wPx, hPx int) Option {
 	}
 }
 
-// DPI sets the resolution (default 96): text of s points is s·DPI/72 pixels,
-// and automatic sizes grow with it. Use 192 for crisp slides.
+// minDPI is the lowest resolution DPI takes: the smallest text (8 points)
+// is then 8 pixels high, and every number still reads right.
+const minDPI = 72
+
+// DPI sets the resolution, 72 … 1200 (default 96): text of s points is
+// s·DPI/72 pixels, and automatic sizes grow with it. Use 192 for crisp
+// slides.
 func DPI(n int) Option { return func(c *config) { c.dpi, c.given = float64(n), c.given|optDPI } }
 
 // Range fixes the colour scale to [lo, hi] (default: from the data).

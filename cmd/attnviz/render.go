@@ -52,7 +52,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
 	fs.StringVar(&f.theme, "theme", "light", "light or dark")
 	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
-	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
+	fs.IntVar(&f.dpi, "dpi", 96, "resolution, 72 to 1200 (text of s points is s·dpi/72 pixels)")
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
 }
 
@@ -154,8 +154,8 @@ func options(f renderFlags) ([]viz.Option, error) {
 		}
 		opts = append(opts, viz.Size(wi, hi))
 	}
-	if f.dpi < 24 || f.dpi > 1200 {
-		return nil, fmt.Errorf("bad -dpi %d; use a value from 24 to 1200 (96 is the default)", f.dpi)
+	if f.dpi < 72 || f.dpi > 1200 {
+		return nil, fmt.Errorf("bad -dpi %d; use a value from 72 to 1200 (96 is the default; below 72, text is too small to read)", f.dpi)
 	}
 	opts = append(opts, viz.DPI(f.dpi))
 	if f.annotate {

@@ -37,11 +37,12 @@ const (
 	optBase
 	optValues
 	optAxes
+	optBatch
 )
 
 // optionNames are the options' function names, in the order of their bits.
 var optionNames = []string{"Tokens", "KeyTokens", "Title", "Palette", "Size", "DPI", "Range", "Annotate",
-	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes"}
+	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Batch"}
 
 // names lists the options of s by name.
 func (s optionSet) names() []string {
@@ -75,6 +76,8 @@ type config struct {
 	query     int
 
 	layers, heads []int
+	headName      string // Heatmap: the layer and head it shows ("layer 2, head 3"), for the title
+	batch         int // Batch: the sentence of a batch
 
 	theme  ThemeMode
 	mask   *tensor.Tensor
@@ -194,6 +197,20 @@ func Layers(l ...int) Option {
 func Heads(h ...int) Option {
 	return func(c *config) { c.heads, c.given = append([]int{}, h...), c.given|optHeads }
 }
+
+// Batch picks one sentence of a batch, for attention with a batch axis
+// as Hugging Face returns it. How a stack's axes are read:
+//
+//	2-D [queries, keys]                      one head
+//	3-D [heads, queries, keys]               one layer
+//	4-D [layers, heads, queries, keys]       (model.Record, torch.stack of one sentence's layers)
+//	4-D [batch, heads, queries, keys]        only with Batch: one layer, outputs.attentions[l]
+//	5-D [layers, batch, heads, queries, keys] torch.stack(outputs.attentions)
+//
+// A 4-D shape cannot tell layers from a batch, so it is read as layers
+// unless Batch is given. A 5-D batch of one sentence needs no Batch; a
+// batch of several does.
+func Batch(i int) Option { return func(c *config) { c.batch, c.given = i, c.given|optBatch } }
 
 // Query picks the query (row) a view focuses on (default: the last token).
 func Query(i int) Option { return func(c *config) { c.query, c.given = i, c.given|optQuery } }

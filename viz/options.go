@@ -77,7 +77,7 @@ type config struct {
 
 	layers, heads []int
 	headName      string // Heatmap: the layer and head it shows ("layer 2, head 3"), for the title
-	batch         int // Batch: the sentence of a batch
+	batch         int    // Batch: the sentence of a batch
 
 	theme  ThemeMode
 	mask   *tensor.Tensor

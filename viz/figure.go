@@ -76,7 +76,8 @@ var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
 		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch, drawHeatmap, heatmapInteractive},
 	gridView:         {"Grid", stackView, drawGrid, explorerInteractive},
-	headViewView:     {"HeadView", stackView, drawHeadView, headViewInteractive},
+	headViewView: {"HeadView", everyView | optTokens | optKeyTokens | optLayers | optHeads | optBatch, drawHeadView,
+		headViewInteractive},
 	explorerView:     {"Explorer", stackView, drawExplorer, explorerInteractive},
 	stepsView:        {"Steps", everyView | optTokens | optKeyTokens | optPalette | optAnnotate | optNoAnnotate | optMask | optQuery, drawSteps, stepsInteractive},
 	maskPatternsView: {"MaskPatterns", everyView | optTokens | optPalette, drawMaskPatterns, nil},
@@ -169,6 +170,9 @@ func (f *Figure) makeCaption() string {
 	s := f.cfg.title
 	if s == "" {
 		s = f.view.name
+		if f.cfg.headName != "" {
+			s += " — " + f.cfg.headName
+		}
 	}
 	for _, w := range f.warnings {
 		s += " — warning: " + w

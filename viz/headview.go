@@ -65,11 +65,12 @@ func headViewPage(f *Figure, st *stack, layers []int) *raster.Page {
 	pad := c.px(10)
 	lh := c.th_(ptAxis)
 	rh := math.Max(lh+c.px(4), c.px(18)) // one token row
-	qLab := func(i int) string { return tokLabel(cfg.qTok[i], 16) }
-	kLab := func(i int) string { return tokLabel(cfg.kTok[i], 16) }
-	if !cfg.has(optTokens | optKeyTokens) {
-		qLab = func(i int) string { return strconv.Itoa(i) }
-		kLab = qLab
+	qLab, kLab := strconv.Itoa, strconv.Itoa
+	if cfg.has(optTokens) {
+		qLab = func(i int) string { return tokLabel(cfg.qTok[i], 16) }
+	}
+	if cfg.has(optTokens | optKeyTokens) {
+		kLab = func(i int) string { return tokLabel(cfg.kTok[i], 16) }
 	}
 	qW, kW := 0.0, 0.0
 	for i := 0; i < st.Tq; i++ {

@@ -1101,3 +1101,27 @@ func place(fk faceKey, f font.Face, s string, draw func(g *glyph, x int)) fixed.
 	}
 	return dot
 }
+
+// Texts returns the strings the page writes, in drawing order (for tests
+// and for describing a figure in words).
+func (p *Page) Texts() []string {
+	var out []string
+	for _, o := range p.ops {
+		if t, ok := o.(*textOp); ok {
+			out = append(out, t.s)
+		}
+	}
+	return out
+}
+
+// CellRects returns the pixel rectangles of the page's matrices (Cells)
+// of at least minCols columns.
+func (p *Page) CellRects(minCols int) []image.Rectangle {
+	var out []image.Rectangle
+	for _, o := range p.ops {
+		if c, ok := o.(*Cells); ok && c.Cols >= minCols {
+			out = append(out, c.rect())
+		}
+	}
+	return out
+}

@@ -32,7 +32,7 @@ func ExampleHeatmap_badInput() {
 
 // A heatmap picks one head of a stack and names it in its title.
 func ExampleHeatmap_stack() {
-	att := demo.Stack(3, 4, 6) // [layers, heads, queries, keys]
+	att := demo.Stack(3, 4, 6)                           // [layers, heads, queries, keys]
 	fig := viz.Heatmap(att, viz.Layers(2), viz.Heads(1)) // titled "Attention weights — layer 2, head 1"
 	fmt.Println(fig.Err())
 	// Output: <nil>

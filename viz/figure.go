@@ -75,7 +75,7 @@ const (
 var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
 		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch, drawHeatmap, heatmapInteractive},
-	gridView:         {"Grid", stackView, drawGrid, explorerInteractive},
+	gridView: {"Grid", stackView, drawGrid, explorerInteractive},
 	headViewView: {"HeadView", everyView | optTokens | optKeyTokens | optLayers | optHeads | optBatch, drawHeadView,
 		headViewInteractive},
 	explorerView:     {"Explorer", stackView, drawExplorer, explorerInteractive},

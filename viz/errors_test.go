@@ -144,7 +144,7 @@ func TestDegenerate(t *testing.T) {
 		"pos 1":       Positional(tensor.Zeros(1, 1)),
 		"rope":        RoPE(2, 1),
 		"long tokens": Heatmap(tensor.Full(.5, 2, 2), Tokens([]string{strings.Repeat("x", 200), "\n\t"}), KeyTokens([]string{"", " a "})),
-		"size":        Heatmap(demo.Attention(30), Size(300, 200)),
+		"size":        Heatmap(demo.Attention(30), Size(300, 220)),
 		"huge size":   Heatmap(demo.Attention(3), Size(4000, 3000)),
 		"dpi":         Heatmap(demo.Attention(5), DPI(200)),
 		"cross":       Steps(tensor.Ones(2, 3), tensor.Ones(4, 3), tensor.Ones(4, 5), Mask(tensor.Ones(4))),

@@ -120,6 +120,9 @@ func build(k viewKind, opts []Option, in inputs) *Figure {
 		}()
 		page, err = v.draw(f, in)
 		if err == nil && page != nil && f.cfg.sizeSet {
+			if page.W > f.cfg.w || page.H > f.cfg.h {
+				return &SizeError{View: v.name, W: f.cfg.w, H: f.cfg.h, MinW: max(page.W, f.cfg.w), MinH: max(page.H, f.cfg.h), DPI: int(f.cfg.dpi)}
+			}
 			page.Grow(f.cfg.w, f.cfg.h)
 		}
 		if err == nil && page != nil {
@@ -179,6 +182,24 @@ func (f *Figure) makeCaption() string {
 	}
 	return s
 }
+
+// SizeError is the error of a figure whose Size is too small for its
+// text and cells to be read: the figure needs at least MinW×MinH pixels
+// (at the DPI given).
+type SizeError struct {
+	View       string // the view: "Heatmap", "Grid", ...
+	W, H       int    // the size asked for
+	MinW, MinH int    // the smallest that works
+	DPI        int
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("viz.%s: Size(%d, %d) is too small to read: this figure needs at least %d×%d pixels at %d dpi; ask for Size(%d, %d) or more, or leave Size out for the automatic size",
+		e.View, e.W, e.H, e.MinW, e.MinH, e.DPI, e.MinW, e.MinH)
+}
+
+// Is makes errors.Is(err, tensor.ErrValue) hold, as for every bad option.
+func (e *SizeError) Is(target error) bool { return target == tensor.ErrValue }
 
 // Err returns the figure's error, or nil.
 func (f *Figure) Err() error {

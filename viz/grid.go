@@ -221,7 +221,11 @@ func drawGridOn(c *canvas, cfg *config, st *stack, def string, ol, oh int, extra
 	}
 	target := math.Min(math.Max(c.px(budget)/float64(maxDim), c.px(budget/22)), c.px(budget/4))
 	if cfg.sizeSet {
-		target = math.Max(8, math.Min((float64(cfg.w)-extraW-c.px(120))/float64(nh), float64(cfg.h-int(c.px(80)))/float64(nl))-c.px(6))
+		// a head stays wide enough for its label (H11) and tall enough
+		// for its layer's (L11); the page grows past a smaller Size,
+		// which build then refuses
+		minPanel := math.Max(c.px(16), math.Max(c.tw("H"+strconv.Itoa(st.H-1), ptTick, true)+c.px(4), c.th_(ptTick)*1.2))
+		target = math.Max(minPanel, math.Min((float64(cfg.w)-extraW-c.px(120))/float64(nh), float64(cfg.h-int(c.px(80)))/float64(nl))-c.px(6))
 	}
 	cell, pool := 1, 1
 	if int(target)/T >= 1 {
@@ -272,14 +276,12 @@ func drawGridOn(c *canvas, cfg *config, st *stack, def string, ol, oh int, extra
 	top := pad + titleH + lh + c.px(4)
 	gridW := float64(nh)*(float64(pw)+gap) - gap
 	gridH := float64(nl)*(float64(ph)+gap) - gap
-	cbH := int(math.Min(gridH, c.px(320)))
-	if cbH < int(c.px(100)) {
-		cbH = int(c.px(100))
-	}
 	cbLabel := "weight"
 	if !shared {
 		cbLabel = "fraction of the head's maximum"
 	}
+	// the colour bar is as tall as the grid (at most 320), and as its label
+	cbH := int(max(math.Min(gridH, c.px(320)), c.px(100), c.tw(cbLabel, ptAxis, false)+c.px(8)))
 	cbW := colorbar(c, 0, 0, cbH, c.maps[0], lo, hi, cbLabel, false)
 	pageW = left + gridW + c.px(16) + cbW + pad + extraW
 	pageH = top + math.Max(gridH+tokW, float64(cbH)) + pad

@@ -148,7 +148,9 @@ func Title(s string) Option { return func(c *config) { c.title, c.given = s, c.g
 func Palette(p *Colormap) Option { return func(c *config) { c.cmap, c.given = p, c.given|optPalette } }
 
 // Size asks for a figure of w×h pixels (at the figure's DPI); the cells are
-// fitted inside. Zero or negative values keep the automatic size.
+// fitted inside. A size too small for the figure's text and cells to be
+// read is refused: the figure's error (a *SizeError) gives the smallest
+// that works. Zero or negative values keep the automatic size.
 func Size(wPx, hPx int) Option {
 	return func(c *config) {
 		c.given |= optSize

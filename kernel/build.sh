@@ -25,8 +25,8 @@
 #   --force       rebuild even if up to date
 #   --no-install  do not install kernel.json
 # Environment: GO, ATTNVIZ_KERNEL_BUILD (default build/kernel), ATTNVIZ_KERNEL_NAME
-# (default attnviz-go), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of
-# the module).
+# (default attnviz-go), ATTNVIZ_KERNEL_LDFLAGS (go build -ldflags for the kernel; the image uses
+# "-s -w"), ATTNVIZ_KERNEL_PACKAGES (default "tensor viz model": folders of the module).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,7 +81,7 @@ list_files() {
 files=$(list_files) || { echo "kernel/build.sh: 'go list' failed on ${pkgs[*]}: the packages must build (go build ./...)" >&2; exit 1; }
 
 kernel_inputs() {
-	printf '%s\n' "$GOPHERNOTES $GOMACRO $XTOOLS $repo $NAME ${pkgs[*]}"
+	printf '%s\n' "$GOPHERNOTES $GOMACRO $XTOOLS $repo $NAME ${pkgs[*]}${ATTNVIZ_KERNEL_LDFLAGS:+ ldflags=$ATTNVIZ_KERNEL_LDFLAGS}"
 	"$GO" version
 	(cd "$repo" && sha256sum kernel/build.sh kernel/patches/* kernel/bindgen/*.go $(ls kernel/explain/*.go | grep -v _test.go) go.mod go.sum $files)
 }
@@ -199,7 +199,7 @@ done
 	"$GO" mod edit -require="$MODULE@v0.0.0-00010101000000-000000000000" -replace="$MODULE=$repo"
 	"$GO" mod tidy
 	log "compiling the kernel (the first build takes a minute or two)"
-	"$GO" build -o "$bin.tmp" .
+	"$GO" build ${ATTNVIZ_KERNEL_LDFLAGS:+-ldflags="$ATTNVIZ_KERNEL_LDFLAGS"} -o "$bin.tmp" .
 	mv "$bin.tmp" "$bin"
 )
 echo "$stamp" >"$BUILD/stamp"

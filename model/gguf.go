@@ -179,7 +179,7 @@ const (
 func ReadGGUF(path string) (*GGUF, error) {
 	data, m, err := mapFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; %s", err, notFoundHint(path, "check the path"))
 	}
 	if err != nil { // permission denied, a directory, an I/O error: say what it is
 		return nil, tensor.Errorf(tensor.ErrValue, "model: cannot read GGUF file: %w", err)
@@ -386,11 +386,7 @@ func (g *GGUF) Float(key string) (float64, bool) {
 
 // Strings returns a string-array metadata value.
 func (g *GGUF) Strings(key string) ([]string, bool) {
-	kv, ok := g.Get(key)
-	if !ok {
-		return nil, false
-	}
-	a, ok := kv.Value.(*Array)
+	a, ok := g.array(key)
 	if !ok {
 		return nil, false
 	}
@@ -400,11 +396,7 @@ func (g *GGUF) Strings(key string) ([]string, bool) {
 
 // Floats returns a numeric-array metadata value as float32.
 func (g *GGUF) Floats(key string) ([]float32, bool) {
-	kv, ok := g.Get(key)
-	if !ok {
-		return nil, false
-	}
-	a, ok := kv.Value.(*Array)
+	a, ok := g.array(key)
 	if !ok {
 		return nil, false
 	}
@@ -412,30 +404,36 @@ func (g *GGUF) Floats(key string) ([]float32, bool) {
 	case []float32:
 		return v, true
 	case []float64:
-		out := make([]float32, len(v))
-		for i, x := range v {
-			out[i] = float32(x)
-		}
-		return out, true
+		return float32s(v), true
 	}
 	ints, ok := g.Ints(key)
 	if !ok {
 		return nil, false
 	}
-	out := make([]float32, len(ints))
-	for i, x := range ints {
-		out[i] = float32(x)
-	}
-	return out, true
+	return float32s(ints), true
 }
 
-// Ints returns an integer-array metadata value as int.
-func (g *GGUF) Ints(key string) ([]int, bool) {
+// array returns the array metadata value of key.
+func (g *GGUF) array(key string) (*Array, bool) {
 	kv, ok := g.Get(key)
 	if !ok {
 		return nil, false
 	}
 	a, ok := kv.Value.(*Array)
+	return a, ok
+}
+
+func float32s[T float64 | int](v []T) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// Ints returns an integer-array metadata value as int.
+func (g *GGUF) Ints(key string) ([]int, bool) {
+	a, ok := g.array(key)
 	if !ok {
 		return nil, false
 	}
@@ -548,41 +546,29 @@ func (r *reader) fail(what string) error {
 	return tensor.Errorf(tensor.ErrFormat, "gguf: truncated or corrupt file while reading %s: %v", what, r.err)
 }
 
-func (r *reader) u8() uint8 {
-	if !r.need(1) {
-		return 0
+// take returns the next n bytes, or nil (and the error sticks) when fewer
+// are left.
+func (r *reader) take(n int) []byte {
+	if !r.need(n) {
+		return nil
 	}
-	v := r.b[r.off]
-	r.off++
+	b := r.b[r.off : r.off+n]
+	r.off += n
+	return b
+}
+
+// get converts the next n bytes with conv; 0 when fewer are left.
+func get[T any](r *reader, n int, conv func([]byte) T) (v T) {
+	if b := r.take(n); b != nil {
+		v = conv(b)
+	}
 	return v
 }
 
-func (r *reader) u16() uint16 {
-	if !r.need(2) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint16(r.b[r.off:])
-	r.off += 2
-	return v
-}
-
-func (r *reader) u32() uint32 {
-	if !r.need(4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.b[r.off:])
-	r.off += 4
-	return v
-}
-
-func (r *reader) u64() uint64 {
-	if !r.need(8) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.b[r.off:])
-	r.off += 8
-	return v
-}
+func (r *reader) u8() uint8   { return get(r, 1, func(b []byte) uint8 { return b[0] }) }
+func (r *reader) u16() uint16 { return get(r, 2, binary.LittleEndian.Uint16) }
+func (r *reader) u32() uint32 { return get(r, 4, binary.LittleEndian.Uint32) }
+func (r *reader) u64() uint64 { return get(r, 8, binary.LittleEndian.Uint64) }
 
 func (r *reader) str() string {
 	n := r.u64()
@@ -671,65 +657,25 @@ func (r *reader) array(depth int) *Array {
 		r.off += n
 		a.Values = v
 	case TypeInt8:
-		v := make([]int8, n)
-		for i := range v {
-			v[i] = int8(r.u8())
-		}
-		a.Values = v
+		a.Values = readN(n, func() int8 { return int8(r.u8()) })
 	case TypeBool:
-		v := make([]bool, n)
-		for i := range v {
-			v[i] = r.value(TypeBool, depth).(bool)
-		}
-		a.Values = v
+		a.Values = readN(n, func() bool { return r.value(TypeBool, depth).(bool) })
 	case TypeUint16:
-		v := make([]uint16, n)
-		for i := range v {
-			v[i] = r.u16()
-		}
-		a.Values = v
+		a.Values = readN(n, r.u16)
 	case TypeInt16:
-		v := make([]int16, n)
-		for i := range v {
-			v[i] = int16(r.u16())
-		}
-		a.Values = v
+		a.Values = readN(n, func() int16 { return int16(r.u16()) })
 	case TypeUint32:
-		v := make([]uint32, n)
-		for i := range v {
-			v[i] = r.u32()
-		}
-		a.Values = v
+		a.Values = readN(n, r.u32)
 	case TypeInt32:
-		v := make([]int32, n)
-		for i := range v {
-			v[i] = int32(r.u32())
-		}
-		a.Values = v
+		a.Values = readN(n, func() int32 { return int32(r.u32()) })
 	case TypeFloat32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = math.Float32frombits(r.u32())
-		}
-		a.Values = v
+		a.Values = readN(n, func() float32 { return math.Float32frombits(r.u32()) })
 	case TypeUint64:
-		v := make([]uint64, n)
-		for i := range v {
-			v[i] = r.u64()
-		}
-		a.Values = v
+		a.Values = readN(n, r.u64)
 	case TypeInt64:
-		v := make([]int64, n)
-		for i := range v {
-			v[i] = int64(r.u64())
-		}
-		a.Values = v
+		a.Values = readN(n, func() int64 { return int64(r.u64()) })
 	case TypeFloat64:
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = math.Float64frombits(r.u64())
-		}
-		a.Values = v
+		a.Values = readN(n, func() float64 { return math.Float64frombits(r.u64()) })
 	case TypeString:
 		v := make([]string, 0, n)
 		for i := 0; i < n && r.err == nil; i++ {
@@ -747,6 +693,17 @@ func (r *reader) array(depth int) *Array {
 		return nil
 	}
 	return a
+}
+
+// readN returns n values read by next (the reader's bounds were checked for
+// all n before; unexported: the notebook interpreter cannot call generic
+// functions, and never needs this one).
+func readN[T any](n int, next func() T) []T {
+	v := make([]T, n)
+	for i := range v {
+		v[i] = next()
+	}
+	return v
 }
 
 // intsFrom converts an integer array of any GGUF width into out (unexported:

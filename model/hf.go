@@ -413,8 +413,8 @@ func openHFTensors(dir string) (*hfSource, error) {
 		if name != filepath.Base(name) || name == "." || name == ".." {
 			return nil, tensor.Errorf(tensor.ErrFormat, "model: the shard name %q is not a file name in the folder", name)
 		}
-		f, err := tensor.LoadSafetensors(filepath.Join(dir, name))
-		if err != nil {
+		f := tensor.LoadSafetensors(filepath.Join(dir, name))
+		if err := f.Err(); err != nil {
 			return nil, err
 		}
 		s.files[name] = f

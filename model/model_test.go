@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/cputime"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -408,13 +409,13 @@ func BenchmarkForward128(b *testing.B) {
 	ids := m.Tokenize(strings.Repeat("Once upon a time, there was a little girl named Lily. ", 10))[:128]
 	b.ReportAllocs()
 	b.ResetTimer()
-	c := startCPU()
+	c := cputime.Start()
 	for i := 0; i < b.N; i++ {
 		if r := m.RunIDs(ids); r.Err() != nil {
 			b.Fatal(r.Err())
 		}
 	}
-	c.report(b)
+	c.Report(b)
 }
 
 // The same model stored as F16 loads and behaves nearly the same.
@@ -472,7 +473,8 @@ func TestRecordSaveSafetensors(t *testing.T) {
 	if err := r.SaveSafetensors(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := tensor.LoadSafetensors(path)
+	f := tensor.LoadSafetensors(path)
+	err := f.Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,7 @@ type tensorSource interface {
 func ReadWeights(path string) (*Weights, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read %s: %v; give a GGUF file or a Hugging Face folder (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", path, notExistMsg(err))
+		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read %s: %v; %s", path, notExistMsg(err), notFoundHint(path, "give a GGUF file or a Hugging Face folder"))
 	}
 	if st.IsDir() {
 		return readHF(path)

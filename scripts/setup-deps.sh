@@ -6,7 +6,13 @@
 #                                  kernel/build.sh and the Makefile use them)
 #   scripts/setup-deps.sh --test   and what the tests need: Chromium + chromedriver (browser
 #                                  tests, PDF handouts), gcc (CUDA fake-driver test), the npm
-#                                  part of the browser tests (scripts/setup-browser.sh)
+#                                  part of the browser tests (scripts/setup-browser.sh),
+#                                  python3-jsonschema + python3-yaml (Kubernetes values test),
+#                                  python3-numpy + python3-torch (files written by numpy and
+#                                  torch.save, the exporter's round trips)
+#   scripts/setup-deps.sh --image  a container engine for `make image` (buildah, unless docker or
+#                                  podman works) and debootstrap (stand-in base images)
+#   scripts/setup-deps.sh --hub    JupyterHub and configurable-http-proxy (`make hub-test`, deploy/)
 #
 # On Debian/Ubuntu it uses apt-get (through sudo when not root). Elsewhere it says what is
 # missing and points to the Docker image, which has everything.
@@ -18,10 +24,18 @@ tests=0
 for arg in "$@"; do
 	case $arg in
 	--test) tests=1 ;;
-	*) echo "usage: scripts/setup-deps.sh [--test]" >&2; exit 2 ;;
+	--image)
+		want+=(debootstrap)
+		if ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; } &&
+			! { command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1; }; then
+			want+=(buildah)
+		fi
+		;;
+	--hub) want+=(jupyterhub) ;;
+	*) echo "usage: scripts/setup-deps.sh [--test] [--image] [--hub]" >&2; exit 2 ;;
 	esac
 done
-[ $tests = 1 ] && want+=(chromium chromium-driver gcc g++)
+[ $tests = 1 ] && want+=(chromium chromium-driver gcc g++ python3-jsonschema python3-yaml python3-numpy python3-torch)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/attnviz/attnviz/internal/cputime"
 )
 
 // The benchmarks of `make bench` (scripts/bench_torch.py runs each beside
@@ -19,14 +21,14 @@ func BenchmarkSDPA(b *testing.B) {
 			q, k, v := RandN(1, 12, n, 64), RandN(2, 12, n, 64), RandN(3, 12, n, 64)
 			b.ReportAllocs()
 			b.ResetTimer()
-			c := startCPU()
+			c := cputime.Start()
 			for i := 0; i < b.N; i++ {
 				a := ScaledDotProductAttention(q, k, v, nil)
 				if a.Err() != nil {
 					b.Fatal(a.Err())
 				}
 			}
-			c.report(b)
+			c.Report(b)
 		})
 	}
 }
@@ -87,13 +89,13 @@ func BenchmarkMatMulSquare(b *testing.B) {
 			x, y := RandN(1, n, n), RandN(2, n, n)
 			b.ReportAllocs()
 			b.ResetTimer()
-			c := startCPU()
+			c := cputime.Start()
 			for i := 0; i < b.N; i++ {
 				if r := x.MatMul(y); r.Err() != nil {
 					b.Fatal(r.Err())
 				}
 			}
-			c.report(b)
+			c.Report(b)
 			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}

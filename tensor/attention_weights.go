@@ -94,7 +94,7 @@ func AttentionWeightsInto(dst, q, k, v *Tensor, causal bool) *Attention {
 	if q.Rank() == 3 && k.Rank() == 3 {
 		want := []int{q.shape[0], q.shape[1], k.shape[1]}
 		if !slices.Equal(dst.shape, want) || !dst.IsContiguous() {
-			return failedAttention(q, k, v, nil, shapeErr("AttentionWeightsInto", "the destination must be a contiguous [heads, queries, keys] tensor", fmt.Sprintf("want a contiguous %v tensor, e.g. Zeros%v or one layer of one", want, want), dst.shape, want))
+			return failedAttention(q, k, v, nil, shapeErr("AttentionWeightsInto", "the destination must be a contiguous [heads, queries, keys] tensor", fmt.Sprintf("want a contiguous %v tensor: Zeros(%d, %d, %d), or rec.Index(l) of a [layers, %d, %d, %d] record", want, want[0], want[1], want[2], want[0], want[1], want[2]), dst.shape, want))
 		}
 		if dst.Device() != q.Device() {
 			return failedAttention(q, k, v, nil, Errorf(ErrDevice, "AttentionWeightsInto: the destination is on %s but q on %s; make it with .To(%s)", dst.Device().Name(), q.Device().Name(), q.Device().Name()))

@@ -382,32 +382,19 @@ func (k *cuKernels) reduce(op opKind, x *Tensor, dim int) ([]*Tensor, error) {
 	if dim < 0 || dim >= len(x.shape) {
 		return nil, errCUFallback
 	}
-	xp, _, err := k.contiguous(x)
-	if err != nil {
-		return nil, err
-	}
-	outer, red, inner := numel(x.shape[:dim]), x.shape[dim], numel(x.shape[dim+1:])
 	shape := append(append([]int(nil), x.shape[:dim]...), x.shape[dim+1:]...)
-	o, op0, err := k.newOut(shape)
-	if err != nil {
-		return nil, err
-	}
-	code := cuCodes[op]
-	if outer*inner == 0 {
-		return []*Tensor{o}, nil
-	}
-	if inner == 1 {
-		err = k.d.Launch("reduce_rows", cuRowGrid(outer), cuBlock, op0, xp, int64(outer), int64(red), code)
-	} else {
-		err = k.d.Launch("reduce_mid", cuGrid(int64(outer*inner), 256), cuBlock, op0, xp, int64(outer), int64(red), int64(inner), code)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []*Tensor{o}, nil
+	return k.alongDim("reduce", x, dim, shape, cuCodes[op])
 }
 
 func (k *cuKernels) softmax(x *Tensor, dim int, scale float32) ([]*Tensor, error) {
+	return k.alongDim("softmax", x, dim, x.shape, scale)
+}
+
+// alongDim runs the kernel pair name_rows (one block per row, when dim is
+// the last of the non-trivial dimensions) or name_mid over dimension dim
+// of x into a new tensor of the given shape; arg is the kernels' last
+// argument.
+func (k *cuKernels) alongDim(name string, x *Tensor, dim int, shape []int, arg any) ([]*Tensor, error) {
 	if dim < 0 || dim >= len(x.shape) {
 		return nil, errCUFallback
 	}
@@ -416,17 +403,17 @@ func (k *cuKernels) softmax(x *Tensor, dim int, scale float32) ([]*Tensor, error
 		return nil, err
 	}
 	outer, red, inner := numel(x.shape[:dim]), x.shape[dim], numel(x.shape[dim+1:])
-	o, op0, err := k.newOut(x.shape)
+	o, op0, err := k.newOut(shape)
 	if err != nil {
 		return nil, err
 	}
-	if outer*red*inner == 0 {
+	if numel(shape) == 0 {
 		return []*Tensor{o}, nil
 	}
 	if inner == 1 {
-		err = k.d.Launch("softmax_rows", cuRowGrid(outer), cuBlock, op0, xp, int64(outer), int64(red), scale)
+		err = k.d.Launch(name+"_rows", cuRowGrid(outer), cuBlock, op0, xp, int64(outer), int64(red), arg)
 	} else {
-		err = k.d.Launch("softmax_mid", cuGrid(int64(outer*inner), 256), cuBlock, op0, xp, int64(outer), int64(red), int64(inner), scale)
+		err = k.d.Launch(name+"_mid", cuGrid(int64(outer*inner), 256), cuBlock, op0, xp, int64(outer), int64(red), int64(inner), arg)
 	}
 	if err != nil {
 		return nil, err

@@ -88,6 +88,19 @@ func writeFileAtomic(op, path string, write func(w io.Writer) error) error {
 	return fileErr(op, err)
 }
 
+// saveFile writes what encode makes to path with writeFileAtomic; an
+// encoding error is op's, naming path, and writes nothing.
+func saveFile(op, path string, encode func() ([]byte, error)) error {
+	b, err := encode()
+	if err != nil {
+		return prefixErr(op+" "+path, err)
+	}
+	return writeFileAtomic(op, path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
 // newTensorFromFile builds a tensor of the given shape (0-d when shape is
 // empty) from freshly decoded data.
 func newTensorFromFile(data []float32, shape []int) *Tensor {

@@ -126,57 +126,19 @@ func matmulCPU(a, b *Tensor, batch []int, m, k, n int) *Tensor {
 		})
 	}
 	ars, acs := a.strides[ra-2], a.strides[ra-1]
-	g := splitGemm(nb, m, n, k)
-	cpu.ParallelForWork(nb*g.rowBlocks*g.colBlocks, nb*m*n*k, func(w *cpu.Work, t int) {
-		bi := t / (g.rowBlocks * g.colBlocks)
-		t %= g.rowBlocks * g.colBlocks
-		i0 := (t / g.colBlocks) * g.rows
-		mb := min(g.rows, m-i0)
-		j0 := (t % g.colBlocks) * g.cols
-		nc := min(g.cols, n-j0)
+	g := cpu.SplitGemm(nb, m, n, k)
+	cpu.ParallelForWork(nb*g.RowBlocks*g.ColBlocks, nb*m*n*k, func(w *cpu.Work, t int) {
+		bi := t / (g.RowBlocks * g.ColBlocks)
+		t %= g.RowBlocks * g.ColBlocks
+		i0 := (t / g.ColBlocks) * g.Rows
+		mb := min(g.Rows, m-i0)
+		j0 := (t % g.ColBlocks) * g.Cols
+		nc := min(g.Cols, n-j0)
 		ad := cpu.Mat{Data: a.data, Off: aOff[bi], RS: ars, CS: acs, Rows: m, Cols: k}
 		bp := packed[slot[bi]*bl+j0*k:]
 		cpu.GemmRows(w, ad, i0, mb, bp, nc, out, bi*m*n+i0*n+j0, n)
 	})
 	return newHostIn(ws, out, outShape)
-}
-
-// gemmSplit is how a batch of m × n products is cut into tasks: blocks of
-// rows (a multiple of the micro-kernel's rows, at most cpu.MC) and of
-// columns (a multiple of its panel width).
-type gemmSplit struct {
-	rows, rowBlocks int
-	cols, colBlocks int
-}
-
-// splitGemm cuts nb products of m × n (inner size k) into enough tasks to
-// keep every worker busy — about four per worker, so that uneven tasks
-// even out — without cutting below one micro-kernel tile.
-func splitGemm(nb, m, n, k int) gemmSplit {
-	mr, nr := cpu.MR(), cpu.NR()
-	s := gemmSplit{rows: min(cpu.MC, roundUp(m, mr)), cols: n}
-	workers := cpu.Workers()
-	if nb*m*n*k < cpu.MinParallelWork || workers == 1 {
-		s.rowBlocks, s.colBlocks = ceilDiv(m, s.rows), 1
-		return s
-	}
-	want := 4 * workers
-	s.rowBlocks = ceilDiv(m, s.rows)
-	if nb*s.rowBlocks < want {
-		// Fewer row blocks than tasks wanted: smaller row blocks (not
-		// below 4 tiles high) …
-		per := max(ceilDiv(want, nb), 1)
-		s.rows = max(min(s.rows, roundUp(ceilDiv(m, per), mr)), min(4*mr, roundUp(m, mr)))
-		s.rowBlocks = ceilDiv(m, s.rows)
-	}
-	if nb*s.rowBlocks < want {
-		// … then column blocks of whole panels.
-		per := ceilDiv(want, nb*s.rowBlocks)
-		panels := ceilDiv(n, nr)
-		s.cols = ceilDiv(panels, per) * nr
-	}
-	s.colBlocks = ceilDiv(n, s.cols)
-	return s
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -2,23 +2,20 @@ package tensor
 
 import (
 	"bytes"
-	"errors"
+	"io"
 	"testing"
 )
 
 func FuzzReadNPZ(f *testing.F) {
-	addSeedFiles(f, "npz")
-	var buf bytes.Buffer
-	WriteNPZ(&buf, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
-	f.Add(buf.Bytes())
+	seed(f, "npz", func(w io.Writer) error {
+		return WriteNPZ(w, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ReadNPZ(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			if !errors.Is(err, ErrFormat) {
-				t.Fatalf("error without ErrFormat: %v", err)
-			}
+		z := ReadNPZ(bytes.NewReader(data), int64(len(data)))
+		if refused(t, z.Err()) {
 			return
 		}
+		m := z.Tensors() // text arrays are not written back (WriteNPZ writes float32)
 		for name, x := range m {
 			if x.Err() != nil {
 				t.Fatalf("%q carries %v", name, x.Err())
@@ -31,9 +28,9 @@ func FuzzReadNPZ(f *testing.F) {
 		if err := WriteNPZ(&out, m, false); err != nil {
 			t.Fatalf("writing back: %v", err)
 		}
-		back, err := ReadNPZ(bytes.NewReader(out.Bytes()), int64(out.Len()))
-		if err != nil || len(back) != len(m) {
-			t.Fatalf("reading our own output: %v (%d of %d)", err, len(back), len(m))
+		back := ReadNPZ(bytes.NewReader(out.Bytes()), int64(out.Len()))
+		if err := back.Err(); err != nil || len(back.Names()) != len(m) {
+			t.Fatalf("reading our own output: %v (%d of %d)", err, len(back.Names()), len(m))
 		}
 	})
 }

@@ -334,6 +334,20 @@ func unaryCPU(t *Tensor, f func(float32) float32) *Tensor {
 	return newHostIn(ws, dst, t.shape)
 }
 
+// opDim normalises dimension dim of t for op, or says which dimensions
+// exist (with more, for the usual choice, and scalar, for a 0-D tensor).
+func opDim(op string, t *Tensor, dim int, more, scalar string) (int, error) {
+	d, ok := normDim(dim, len(t.shape))
+	if ok {
+		return d, nil
+	}
+	hint := fmt.Sprintf("use a dimension in -%d..%d%s", len(t.shape), len(t.shape)-1, more)
+	if len(t.shape) == 0 {
+		hint = scalar
+	}
+	return 0, shapeErr(op, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape)
+}
+
 // --- reductions -----------------------------------------------------------------
 
 // Sum adds the elements along dimension dim and removes it (torch.sum(x,
@@ -356,13 +370,9 @@ func reduce(op opKind, t *Tensor, dim int) *Tensor {
 	if t.Err() != nil {
 		return Failed(t.Err())
 	}
-	d, ok := normDim(dim, len(t.shape))
-	if !ok {
-		hint := fmt.Sprintf("use a dimension in -%d..%d", len(t.shape), len(t.shape)-1)
-		if len(t.shape) == 0 {
-			hint = "a scalar has no dimension to reduce; use t.Item()"
-		}
-		return Failed(shapeErr(op.String(), fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
+	d, err := opDim(op.String(), t, dim, "", "a scalar has no dimension to reduce; use t.Item()")
+	if err != nil {
+		return Failed(err)
 	}
 	if t.shape[d] == 0 && (op == opMax || op == opArgmax) {
 		return Failed(Errorf(ErrValue, "%s: dimension %d of shape %v is empty; there is no largest element", op, d, t.shape))
@@ -568,10 +578,22 @@ func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
 		ws := outWS(in...)
 		dst := allocIn(ws, len(src))
 		for o := 0; o+d <= len(src) && d > 0; o += d {
-			var ss float64
-			for _, x := range src[o : o+d] {
-				ss += float64(x) * float64(x)
+			// Four partial sums: one dependent add per element would
+			// cost four times as long on rows of 64.
+			row := src[o : o+d]
+			var s0, s1, s2, s3 float64
+			j := 0
+			for ; j+4 <= d; j += 4 {
+				x := row[j : j+4 : j+4]
+				s0 += float64(x[0]) * float64(x[0])
+				s1 += float64(x[1]) * float64(x[1])
+				s2 += float64(x[2]) * float64(x[2])
+				s3 += float64(x[3]) * float64(x[3])
 			}
+			for ; j < d; j++ {
+				s0 += float64(row[j]) * float64(row[j])
+			}
+			ss := (s0 + s1) + (s2 + s3)
 			r := 1 / math.Sqrt(ss/float64(d)+float64(eps))
 			for j, x := range src[o : o+d] {
 				dst[o+j] = float32(float64(x)*r) * w[j]

@@ -57,18 +57,35 @@ type safetensorsEntry struct {
 }
 
 // SafetensorsFile is a parsed safetensors file: its tensors (decoded to
-// float32 on demand by Tensor) and its metadata map.
+// float32 on demand by Tensor) and its metadata map. Like a Tensor it
+// carries its error: a cell that ends in tensor.LoadSafetensors(path) shows
+// either what the file holds or what went wrong, Err reports it in a
+// program, and every method is safe on a failed or nil file (no names, and
+// tensors that carry the error).
 type SafetensorsFile struct {
 	entries map[string]*safetensorsEntry
 	meta    map[string]string
 	data    []byte // the data region
+	err     error
 }
 
 // ReadSafetensors reads and validates a safetensors file from r. Every
 // tensor is kept; Tensor converts F16, BF16, F32 and F64 to float32 and
-// reports other dtypes as unsupported.
-func ReadSafetensors(r io.Reader) (*SafetensorsFile, error) {
-	return readSafetensors(r, -1)
+// reports other dtypes as unsupported. The result carries any error (Err).
+func ReadSafetensors(r io.Reader) *SafetensorsFile {
+	f, err := readSafetensors(r, -1)
+	if err != nil {
+		return &SafetensorsFile{err: err}
+	}
+	return f
+}
+
+// Err returns the error that reading the file met, or nil.
+func (f *SafetensorsFile) Err() error {
+	if f == nil {
+		return Errorf(ErrValue, "safetensors: nil *SafetensorsFile; read a file with tensor.LoadSafetensors")
+	}
+	return f.err
 }
 
 func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
@@ -81,7 +98,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 		return nil, Errorf(ErrFormat, "safetensors: this is a .npy file, not safetensors; read it with LoadNPY")
 	}
 	if string(pre[:4]) == "PK\x03\x04" {
-		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive (.npz?), not safetensors; read it with LoadNPZ")
+		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive, not safetensors (an .npz: read it with LoadNPZ; a torch.save file: convert it with %s)", torchConvert(""))
 	}
 	if n > safetensorsMaxHeader {
 		return nil, Errorf(ErrFormat, "safetensors: header length %d is larger than the %d-byte limit; this is not a safetensors file or it is corrupt", n, safetensorsMaxHeader)
@@ -310,8 +327,21 @@ func shortBytes(b []byte) string {
 }
 
 // LoadSafetensors reads and validates a safetensors file (the whole file
-// is read into memory; tensors are decoded when asked for).
-func LoadSafetensors(path string) (*SafetensorsFile, error) {
+// is read into memory; tensors are decoded when asked for). The result
+// carries any error (Err), so a cell shows either the tensors or what went
+// wrong:
+//
+//	f := tensor.LoadSafetensors("att.safetensors")
+//	att := f.Tensor("attention")
+func LoadSafetensors(path string) *SafetensorsFile {
+	f, err := loadSafetensors(path)
+	if err != nil {
+		return &SafetensorsFile{err: err}
+	}
+	return f
+}
+
+func loadSafetensors(path string) (*SafetensorsFile, error) {
 	f, err := openFile("LoadSafetensors", path)
 	if err != nil {
 		return nil, err
@@ -319,6 +349,9 @@ func LoadSafetensors(path string) (*SafetensorsFile, error) {
 	defer f.Close()
 	sf, err := readSafetensors(bufio.NewReaderSize(f, 1<<16), fileSize(f))
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "safetensors"); e != nil {
+			err = e
+		}
 		return nil, prefixErr("LoadSafetensors "+path, err)
 	}
 	return sf, nil
@@ -329,7 +362,7 @@ func LoadSafetensors(path string) (*SafetensorsFile, error) {
 //
 //	att := tensor.LoadSafetensorsTensor("att.safetensors", "attention")
 func LoadSafetensorsTensor(path, name string) *Tensor {
-	f, err := LoadSafetensors(path)
+	f, err := loadSafetensors(path)
 	if err != nil {
 		return Failed(err)
 	}
@@ -342,17 +375,17 @@ func LoadSafetensorsTensor(path, name string) *Tensor {
 
 // Names returns the tensor names, sorted.
 func (f *SafetensorsFile) Names() []string {
-	if f == nil {
+	if f.Err() != nil {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(f.entries))
 }
 
 // Metadata returns a copy of the file's "__metadata__" map (empty when the
-// file has none).
+// file has none or could not be read).
 func (f *SafetensorsFile) Metadata() map[string]string {
 	out := map[string]string{}
-	if f != nil {
+	if f.Err() == nil {
 		for k, v := range f.meta {
 			out[k] = v
 		}
@@ -363,7 +396,7 @@ func (f *SafetensorsFile) Metadata() map[string]string {
 // Dtype returns the stored dtype of a tensor ("F32", "BF16", ...), or ""
 // when there is no such tensor.
 func (f *SafetensorsFile) Dtype(name string) string {
-	if f == nil || f.entries[name] == nil {
+	if f.Err() != nil || f.entries[name] == nil {
 		return ""
 	}
 	return f.entries[name].dtype
@@ -371,7 +404,7 @@ func (f *SafetensorsFile) Dtype(name string) string {
 
 // Shape returns the shape of a tensor, or nil when there is no such tensor.
 func (f *SafetensorsFile) Shape(name string) []int {
-	if f == nil || f.entries[name] == nil {
+	if f.Err() != nil || f.entries[name] == nil {
 		return nil
 	}
 	return append([]int(nil), f.entries[name].shape...)
@@ -379,11 +412,12 @@ func (f *SafetensorsFile) Shape(name string) []int {
 
 // Tensor decodes the named tensor to float32 on the default device: F32
 // exactly, F16 and BF16 exactly (every value is a float32), F64 rounded to
-// nearest. The result carries an ErrNotFound error for an unknown name
-// (listing the names there are) and an ErrFormat error for other dtypes.
+// nearest. The result carries the file's error, an ErrNotFound error for
+// an unknown name (listing the names there are) or an ErrFormat error for
+// other dtypes.
 func (f *SafetensorsFile) Tensor(name string) *Tensor {
-	if f == nil {
-		return Failed(Errorf(ErrValue, "safetensors: nil file; check the error from LoadSafetensors"))
+	if err := f.Err(); err != nil {
+		return Failed(err)
 	}
 	e, ok := f.entries[name]
 	if !ok {
@@ -419,23 +453,24 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	return Wrap(data, e.shape...) // data is fresh: no second copy
 }
 
-// Tensors decodes every tensor, by name; an unsupported dtype is an error.
-func (f *SafetensorsFile) Tensors() (map[string]*Tensor, error) {
+// Tensors decodes every tensor, by name; a tensor of a dtype attnviz does
+// not read carries an ErrFormat error. It is nil when the file failed.
+func (f *SafetensorsFile) Tensors() map[string]*Tensor {
+	if f.Err() != nil {
+		return nil
+	}
 	out := map[string]*Tensor{}
 	for _, name := range f.Names() {
-		t := f.Tensor(name)
-		if err := t.Err(); err != nil {
-			return nil, err
-		}
-		out[name] = t
+		out[name] = f.Tensor(name)
 	}
-	return out, nil
+	return out
 }
 
-// String lists the tensors and metadata keys, for a notebook cell.
+// String lists the tensors and metadata keys, for a notebook cell, or says
+// what went wrong.
 func (f *SafetensorsFile) String() string {
-	if f == nil {
-		return "safetensors: <nil>"
+	if err := f.Err(); err != nil {
+		return "safetensors error: " + err.Error()
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "safetensors: %d tensors", len(f.entries))
@@ -480,14 +515,7 @@ func SaveSafetensors(path string, tensors map[string]*Tensor, meta map[string]st
 
 // SaveSafetensorsAs is SaveSafetensors with a dtype (see WriteSafetensorsAs).
 func SaveSafetensorsAs(path string, tensors map[string]*Tensor, meta map[string]string, dtype string) error {
-	b, err := encodeSafetensors(tensors, meta, dtype)
-	if err != nil {
-		return prefixErr("SaveSafetensors "+path, err)
-	}
-	return writeFileAtomic("SaveSafetensors", path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+	return saveFile("SaveSafetensors", path, func() ([]byte, error) { return encodeSafetensors(tensors, meta, dtype) })
 }
 
 func encodeSafetensors(tensors map[string]*Tensor, meta map[string]string, dtype string) ([]byte, error) {

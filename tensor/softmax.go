@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
@@ -46,13 +45,9 @@ func softmaxOp(name string, t *Tensor, dim int, scale float32) *Tensor {
 	if t.Err() != nil {
 		return Failed(t.Err())
 	}
-	d, ok := normDim(dim, len(t.shape))
-	if !ok {
-		hint := fmt.Sprintf("use a dimension in -%d..%d (usually -1, the keys)", len(t.shape), len(t.shape)-1)
-		if len(t.shape) == 0 {
-			hint = "a scalar has no dimension to normalise over"
-		}
-		return Failed(shapeErr(name, fmt.Sprintf("dimension %d out of range for a %d-D tensor", dim, len(t.shape)), hint, t.shape))
+	d, err := opDim(name, t, dim, " (usually -1, the keys)", "a scalar has no dimension to normalise over")
+	if err != nil {
+		return Failed(err)
 	}
 	return apply1(opSoftmax, []*Tensor{t}, opParams{Dim: d, Scale: scale}, func(in []*Tensor) *Tensor {
 		x := in[0]

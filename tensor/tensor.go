@@ -207,30 +207,28 @@ func onDefault(t *Tensor) *Tensor {
 // row-major order. With no shape, data becomes a 1-D tensor. A shape whose
 // size differs from len(data) gives a tensor carrying an ErrShape error.
 func New(data []float32, shape ...int) *Tensor {
-	if len(shape) == 0 {
-		shape = []int{len(data)}
-	}
-	if err := checkShape("New", shape); err != nil {
-		return Failed(err)
-	}
-	if numel(shape) != len(data) {
-		return Failed(shapeErr("New", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
-	}
-	return onDefault(newHost(append([]float32(nil), data...), shape))
+	return wrap("New", data, shape, true)
 }
 
 // Wrap is New without the copy: the tensor takes data over (the caller
 // must not change it afterwards). On a GPU default device it is copied
 // there as New would. Readers of big files use it so the values exist once.
 func Wrap(data []float32, shape ...int) *Tensor {
+	return wrap("Wrap", data, shape, false)
+}
+
+func wrap(op string, data []float32, shape []int, copyData bool) *Tensor {
 	if len(shape) == 0 {
 		shape = []int{len(data)}
 	}
-	if err := checkShape("Wrap", shape); err != nil {
+	if err := checkShape(op, shape); err != nil {
 		return Failed(err)
 	}
 	if numel(shape) != len(data) {
-		return Failed(shapeErr("Wrap", fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+		return Failed(shapeErr(op, fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+	}
+	if copyData {
+		data = append([]float32(nil), data...)
 	}
 	return onDefault(newHost(data, shape))
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,7 +188,18 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	kind := strings.ToLower(filepath.Ext(path))
+	switch kind {
+	case ".npy", ".npz", ".safetensors":
+	default:
+		// Another extension (.pt, .pth, .bin, none): go by the first bytes, so that a
+		// torch.save file is named as one, with how to convert it.
+		kind = sniffKind(path)
+		if kind == "" {
+			return nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+		}
+	}
+	switch kind {
 	case ".npy":
 		if name != "" {
 			return nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
@@ -200,34 +210,69 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 		}
 		return t, nil, nil
 	case ".npz":
-		m, err := tensor.LoadNPZ(path)
+		z := tensor.LoadNPZ(path)
+		if err := z.Err(); err != nil {
+			return nil, nil, err
+		}
+		t, err := pick(path, z, name)
 		if err != nil {
 			return nil, nil, err
 		}
-		t, err := pick(path, m, name)
-		return t, nil, err
-	case ".safetensors":
-		return loadSafetensors(path, name)
-	default:
-		return nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+		toks := z.Tokens()
+		if toks != nil && len(z.Shape("tokens")) != 1 {
+			return nil, nil, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
+		}
+		return t, toks, nil
 	}
+	return loadSafetensors(path, name)
 }
 
-// pick chooses one array of a multi-array file.
-func pick(path string, m map[string]*tensor.Tensor, name string) (*tensor.Tensor, error) {
-	names := slices.Sorted(maps.Keys(m))
+// sniffKind says which reader a file of another extension needs, from its
+// first bytes: a zip archive (an .npz, or a torch.save file, which LoadNPZ
+// names), a pickle or a GGUF file (LoadNPZ names them too), .npy, safetensors.
+func sniffKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b [9]byte
+	n, _ := io.ReadFull(f, b[:])
+	switch {
+	case n >= 4 && (string(b[:4]) == "PK\x03\x04" || string(b[:4]) == "PK\x05\x06" || string(b[:4]) == "GGUF"),
+		n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5:
+		return ".npz"
+	case n >= 6 && string(b[:6]) == "\x93NUMPY":
+		return ".npy"
+	case n == 9 && b[8] == '{':
+		return ".safetensors"
+	}
+	return ""
+}
+
+// pick chooses one array of numbers of an .npz file.
+func pick(path string, z *tensor.NPZ, name string) (*tensor.Tensor, error) {
 	if name != "" {
-		t, ok := m[name]
-		if !ok {
-			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
+		if !slices.Contains(z.Names(), name) {
+			return nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(z.Names(), ", "))
 		}
+		t := z.Tensor(name)
 		return t, t.Err()
 	}
+	names := z.TensorNames()
 	switch len(names) {
 	case 0:
+		if len(z.Names()) > 0 {
+			return nil, fmt.Errorf("%s holds only text (%s), no array of numbers to draw", path, strings.Join(z.Names(), ", "))
+		}
 		return nil, fmt.Errorf("%s holds no arrays", path)
 	case 1:
-		return m[names[0]], m[names[0]].Err()
+		t := z.Tensor(names[0])
+		return t, t.Err()
+	}
+	if slices.Contains(names, "attention") { // what np.savez(f, attention=a, ...) and attnviz_export.py name it
+		t := z.Tensor("attention")
+		return t, t.Err()
 	}
 	return nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 }

@@ -11,8 +11,8 @@ import (
 // loadSafetensors reads one array of a .safetensors file and the tokens in
 // its "tokens" metadata entry (a JSON list), if any.
 func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
-	f, err := tensor.LoadSafetensors(path)
-	if err != nil {
+	f := tensor.LoadSafetensors(path)
+	if err := f.Err(); err != nil {
 		return nil, nil, err
 	}
 	names := f.Names() // sorted
@@ -23,6 +23,10 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 		case 1:
 			name = names[0]
 		default:
+			if slices.Contains(names, "attention") { // what attnviz_export.py and model -o write
+				name = "attention"
+				break
+			}
 			return nil, nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 		}
 	} else if !slices.Contains(names, name) {
@@ -34,6 +38,7 @@ func loadSafetensors(path, name string) (*tensor.Tensor, []string, error) {
 	}
 	var toks []string
 	if s, ok := f.Metadata()["tokens"]; ok {
+		var err error
 		if toks, err = tokensFromMetadata(s); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", path, err)
 		}

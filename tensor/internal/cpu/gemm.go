@@ -21,8 +21,9 @@ var (
 	kernelName = "go 4x4"
 	// gemmKernelRM, when not nil, reads A rows in place (see Config).
 	gemmKernelRM func(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
-	// hasAVX2 selects the vector row kernels of softmax (amd64 only).
-	hasAVX2 bool
+	// hasAVX2 selects the vector row kernels of softmax (amd64 only),
+	// hasAVX512 their 16-lane versions.
+	hasAVX2, hasAVX512 bool
 )
 
 // Config is one choice of micro-kernel and vector row kernels.
@@ -31,6 +32,7 @@ type Config struct {
 	mr, nr int
 	kern   func(k int, a, b, c *float32, ldc int, add bool)
 	avx2   bool
+	avx512 bool
 	// rm, if set, is an mr × nr kernel that reads A in place (row-major,
 	// unit column stride) instead of from a packed panel.
 	rm func(k int, a *float32, lda int, b, c *float32, ldc int, add bool)
@@ -40,8 +42,8 @@ type Config struct {
 // run every path the CPU supports). It is not safe to call while a product
 // runs.
 func (c Config) Use() Config {
-	old := Config{kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, gemmKernelRM}
-	kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, gemmKernelRM = c.Name, c.mr, c.nr, c.kern, c.avx2, c.rm
+	old := Config{kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, hasAVX512, gemmKernelRM}
+	kernelName, gemmMR, gemmNR, gemmKernel, hasAVX2, hasAVX512, gemmKernelRM = c.Name, c.mr, c.nr, c.kern, c.avx2, c.avx512, c.rm
 	return old
 }
 
@@ -57,7 +59,7 @@ func NR() int { return gemmNR }
 // 4x4", ...).
 func KernelName() string { return kernelName }
 
-var goKernel = Config{"go 4x4", 4, 4, kernGo4x4, false, nil}
+var goKernel = Config{"go 4x4", 4, 4, kernGo4x4, false, false, nil}
 
 const (
 	gemmKC = 256 // k steps per packed A block

@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"math"
-	"runtime"
 )
 
 // ScaleMax writes dst = src·s and returns the maximum of dst and whether
@@ -34,29 +33,22 @@ func UnpackB(src []float32, k, n, nr int) []float32 {
 
 // Linear computes out[m × n] = act(a·B + bias) with B packed by PackB (k ×
 // n; bias may be nil). The work is split into tasks of a row block × a
-// range of column panels, so that every core has work at every shape (a
-// forward pass of 256 tokens has only three row blocks), and the bias and
-// the activation are applied to each task's block while it is in cache.
+// range of column panels (SplitGemm), so that every core has work at
+// every shape (a forward pass of 128 tokens has two row blocks of the
+// packed path's height), and the bias and the activation are applied to
+// each task's block while it is in cache.
 func Linear(out []float32, a Mat, bp []float32, k, n int, bias []float32, act int) {
 	m, nr := a.Rows, gemmNR
 	if m == 0 || n == 0 {
 		return
 	}
-	rb := min(gemmMC, m)
-	rowBlocks := (m + rb - 1) / rb
-	panels := (n + nr - 1) / nr
-	want := 4 * runtime.GOMAXPROCS(0)
-	per := panels
-	if rowBlocks < want {
-		per = max(2, (panels*rowBlocks+want-1)/want)
-	}
-	colBlocks := (panels + per - 1) / per
-	ParallelFor(rowBlocks*colBlocks, func(w *Work, t int) {
-		i0 := t / colBlocks * rb
-		mb := min(rb, m-i0)
-		p0 := t % colBlocks * per
-		j0 := p0 * nr
-		j1 := min(n, j0+per*nr)
+	g := SplitGemm(1, m, n, k)
+	ParallelForWork(g.RowBlocks*g.ColBlocks, m*n*k, func(w *Work, t int) {
+		i0 := t / g.ColBlocks * g.Rows
+		mb := min(g.Rows, m-i0)
+		j0 := t % g.ColBlocks * g.Cols
+		j1 := min(n, j0+g.Cols)
+		p0 := j0 / nr
 		GemmRows(w, a, i0, mb, bp[p0*k*nr:], j1-j0, out, i0*n+j0, n)
 		if bias == nil && act == ActNone {
 			return
@@ -91,6 +83,10 @@ func Activate(x []float32, act int) {
 // exp kernel where the CPU has it (the scalar Expf elsewhere: the same
 // values).
 func siluSlice(x []float32) {
+	if hasAVX512 && len(x) >= 16 {
+		siluAVX512(&x[0], len(x)) // as x·t/(1+t), t = e^−|x|: no overflow
+		return
+	}
 	var buf [256]float32
 	for len(x) > 0 {
 		n := min(len(x), len(buf))

@@ -32,6 +32,18 @@ func scaleMax2AVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]floa
 func copyNTAVX2(dst, src *float32, n int)
 
 //go:noescape
+func scaleMaxAVX512(dst, src *float32, n int, s float32) (m, bad float32)
+
+//go:noescape
+func expSubSumAVX512(dst, src *float32, n int, s, m float32) float32
+
+//go:noescape
+func scaleAVX512(x *float32, n int, s float32)
+
+//go:noescape
+func siluAVX512(x *float32, n int)
+
+//go:noescape
 func scaleAVX2(x *float32, n int, s float32)
 
 func cpuid(eax, ecx uint32) (a, b, c, d uint32)
@@ -77,12 +89,12 @@ func init() {
 func configs(avx2, avx512 bool) []Config {
 	cs := []Config{goKernel}
 	if avx2 {
-		cs = append(cs, Config{"avx2 6x16", 6, 16, kern6x16avx2, true, nil})
-		cs = append(cs, Config{"avx2 6x16 in place", 6, 16, kern6x16avx2, true, kern6x16avx2rm})
+		cs = append(cs, Config{"avx2 6x16", 6, 16, kern6x16avx2, true, false, nil})
+		cs = append(cs, Config{"avx2 6x16 in place", 6, 16, kern6x16avx2, true, false, kern6x16avx2rm})
 	}
 	if avx512 {
-		cs = append(cs, Config{"avx512 8x32", 8, 32, kern8x32avx512, true, nil})
-		cs = append(cs, Config{"avx512 8x32 in place", 8, 32, kern8x32avx512, true, kern8x32avx512rm})
+		cs = append(cs, Config{"avx512 8x32", 8, 32, kern8x32avx512, true, true, nil})
+		cs = append(cs, Config{"avx512 8x32 in place", 8, 32, kern8x32avx512, true, true, kern8x32avx512rm})
 	}
 	return cs
 }

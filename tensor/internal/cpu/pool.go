@@ -151,6 +151,48 @@ func ParallelForWork(n, work int, fn func(w *Work, i int)) {
 	ParallelFor(n, fn)
 }
 
+// Split is how a batch of m × n products is cut into tasks: blocks of
+// rows (a multiple of the micro-kernel's rows, at most gemmMC) and of
+// columns (a multiple of its panel width).
+type Split struct {
+	Rows, RowBlocks int // rows per block, number of row blocks
+	Cols, ColBlocks int // columns per block (whole panels), number of column blocks
+}
+
+// SplitGemm cuts nb products of m × n (inner size k) into enough tasks to
+// keep every worker busy — about four per worker, so that uneven tasks
+// even out — without cutting below one micro-kernel tile.
+func SplitGemm(nb, m, n, k int) Split {
+	mr, nr := gemmMR, gemmNR
+	s := Split{Rows: min(gemmMC, roundUp(m, mr)), Cols: n}
+	workers := Workers()
+	if nb*m*n*k < MinParallelWork || workers == 1 {
+		s.RowBlocks, s.ColBlocks = ceilDiv(m, s.Rows), 1
+		return s
+	}
+	want := 4 * workers
+	s.RowBlocks = ceilDiv(m, s.Rows)
+	if nb*s.RowBlocks < want {
+		// Fewer row blocks than tasks wanted: smaller row blocks (not
+		// below 4 tiles high) …
+		per := max(ceilDiv(want, nb), 1)
+		s.Rows = max(min(s.Rows, roundUp(ceilDiv(m, per), mr)), min(4*mr, roundUp(m, mr)))
+		s.RowBlocks = ceilDiv(m, s.Rows)
+	}
+	if nb*s.RowBlocks < want {
+		// … then column blocks of whole panels.
+		per := ceilDiv(want, nb*s.RowBlocks)
+		panels := ceilDiv(n, nr)
+		s.Cols = ceilDiv(panels, per) * nr
+	}
+	s.ColBlocks = ceilDiv(n, s.Cols)
+	return s
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
 // Workers is the number of goroutines ParallelFor may use.
 func Workers() int { return runtime.GOMAXPROCS(0) }
 

@@ -35,10 +35,14 @@ func scaleMax(dst, src []float32, s float32) (float32, bool) {
 	m := float32(math.Inf(-1))
 	finite := true
 	i := 0
-	if hasAVX2 && n >= 8 {
+	if hasAVX512 && n >= 32 {
+		mv, bad := scaleMaxAVX512(&dst[0], &src[0], n, s)
+		return mv, bad == 0
+	}
+	if hasAVX2 && n-i >= 8 {
 		var out [16]float32
-		k := n &^ 7
-		scaleMaxAVX2(&dst[0], &src[0], k, s, &out)
+		k := (n - i) &^ 7
+		scaleMaxAVX2(&dst[i], &src[i], k, s, &out)
 		for j := 0; j < 8; j++ {
 			if out[j] > m {
 				m = out[j]
@@ -47,7 +51,7 @@ func scaleMax(dst, src []float32, s float32) (float32, bool) {
 				finite = false
 			}
 		}
-		i = k
+		i += k
 	}
 	for ; i < n; i++ {
 		y := src[i] * s
@@ -190,10 +194,13 @@ func ExpScaleSubSum(dst, src []float32, s, m float32) float32 {
 	n := len(src)
 	var sum float32
 	i := 0
-	if hasAVX2 && n >= 8 {
-		k := n &^ 7
-		sum = expSubSumAVX2(&dst[0], &src[0], k, s, m)
-		i = k
+	if hasAVX512 && n >= 32 {
+		return expSubSumAVX512(&dst[0], &src[0], n, s, m)
+	}
+	if hasAVX2 && n-i >= 8 {
+		k := (n - i) &^ 7
+		sum += expSubSumAVX2(&dst[i], &src[i], k, s, m)
+		i += k
 	}
 	for ; i < n; i++ {
 		e := Expf(src[i]*s - m)
@@ -205,10 +212,14 @@ func ExpScaleSubSum(dst, src []float32, s, m float32) float32 {
 
 func ScaleSlice(x []float32, s float32) {
 	i := 0
-	if hasAVX2 && len(x) >= 8 {
-		k := len(x) &^ 7
-		scaleAVX2(&x[0], k, s)
-		i = k
+	if hasAVX512 && len(x) >= 32 {
+		scaleAVX512(&x[0], len(x), s)
+		return
+	}
+	if hasAVX2 && len(x)-i >= 8 {
+		k := (len(x) - i) &^ 7
+		scaleAVX2(&x[i], k, s)
+		i += k
 	}
 	for ; i < len(x); i++ {
 		x[i] *= s

@@ -59,6 +59,33 @@ func knob(t *testing.T, path, key string, v int64) {
 	}
 }
 
+// launchUnary runs ew_unary with code (parameters p, q) over x on d, with
+// grid blocks of 256 threads, and returns what it wrote.
+func launchUnary(t *testing.T, d *Device, x []float32, code Code, p, q float32, grid uint32) []float32 {
+	t.Helper()
+	b, err := d.Upload(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.Alloc(len(x), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	L := Layout{ND: 1}
+	L.Shape[0], L.SA[0] = int64(len(x)), 1
+	if err := d.Launch("ew_unary", Dim3{grid, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), code, p, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, len(x))
+	if err := out.Download(got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 func TestFakeRoundTripAndLaunch(t *testing.T) {
 	path := fake(t)
 	d, err := Open(Options{Lib: path, Blas: "off"})
@@ -82,31 +109,15 @@ func TestFakeRoundTripAndLaunch(t *testing.T) {
 			t.Fatalf("round trip: %v, want %v", got, x)
 		}
 	}
-	out, err := d.Alloc(len(x), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	L := Layout{ND: 1}
-	L.Shape[0], L.SA[0] = int64(len(x)), 1
 	// affine: x·2 + 1
-	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryAffine, float32(2), float32(1)); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Download(got); err != nil {
-		t.Fatal(err)
-	}
+	got = launchUnary(t, d, x, UnaryAffine, 2, 1, 1)
 	for i := range x {
 		if want := x[i]*2 + 1; got[i] != want {
 			t.Fatalf("affine[%d] = %v, want %v", i, got[i], want)
 		}
 	}
 	// exp: the kernels' own expf against math.Exp
-	if err := d.Launch("ew_unary", Dim3{1, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Download(got); err != nil {
-		t.Fatal(err)
-	}
+	got = launchUnary(t, d, x, UnaryExp, 0, 0, 1)
 	for i := range x {
 		want := float64(float32(math.Exp(float64(x[i]))))
 		if math.Abs(float64(got[i])-want) > 2e-7*math.Abs(want) && !(math.IsInf(want, 1) && math.IsInf(float64(got[i]), 1)) {
@@ -128,17 +139,7 @@ func TestFakeExpAccuracy(t *testing.T) {
 	for v := -104.0; v < 89; v += 0.0137 {
 		x = append(x, float32(v))
 	}
-	b, _ := d.Upload(x)
-	out, _ := d.Alloc(len(x), false)
-	L := Layout{ND: 1}
-	L.Shape[0], L.SA[0] = int64(len(x)), 1
-	if err := d.Launch("ew_unary", Dim3{64, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]float32, len(x))
-	if err := out.Download(got); err != nil {
-		t.Fatal(err)
-	}
+	got := launchUnary(t, d, x, UnaryExp, 0, 0, 64)
 	worst := 0.0
 	for i, v := range x {
 		want := math.Exp(float64(v))
@@ -311,26 +312,7 @@ func TestRealDevice(t *testing.T) {
 	for v := -104.0; v < 89; v += 0.0137 {
 		x = append(x, float32(v))
 	}
-	b, err := d.Upload(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := d.Alloc(len(x), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	L := Layout{ND: 1}
-	L.Shape[0], L.SA[0] = int64(len(x)), 1
-	if err := d.Launch("ew_unary", Dim3{16, 1, 1}, Dim3{256, 1, 1}, out.Ptr(0), b.Ptr(0), L, int64(len(x)), UnaryExp, float32(0), float32(0)); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]float32, len(x))
-	if err := out.Download(got); err != nil {
-		t.Fatal(err)
-	}
+	got := launchUnary(t, d, x, UnaryExp, 0, 0, 16)
 	worst := 0.0
 	for i, v := range x {
 		want := math.Exp(float64(v))

@@ -1,0 +1,24 @@
+// Package cputime reports the CPU time a benchmark used, beside its
+// wall-clock time: on a machine shared with other work, wall-clock ns/op
+// includes the time spent waiting for a core and CPU time does not (it
+// still includes cache contention). The benchmarks of tensor and model use
+// it.
+package cputime
+
+import "testing"
+
+// Timer measures the process's CPU time (user + system, every thread)
+// from Start.
+type Timer struct{ start int64 }
+
+// Start starts a Timer.
+func Start() Timer { return Timer{now()} }
+
+// Report adds the CPU time per operation since Start to b's results, as
+// the metric cpu-ns/op. Where the system does not say (not unix), it
+// reports nothing.
+func (c Timer) Report(b *testing.B) {
+	if t := now(); b.N > 0 && t > 0 {
+		b.ReportMetric(float64(t-c.start)/float64(b.N), "cpu-ns/op")
+	}
+}

@@ -9,13 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/attnviz/attnviz/internal/demo"
 	"github.com/attnviz/attnviz/tensor"
-	"github.com/attnviz/attnviz/viz/internal/raster"
 )
 
 func TestBadInput(t *testing.T) {
@@ -308,7 +306,7 @@ func TestHeatmapNamesTheHead(t *testing.T) {
 		if want := strings.Replace(c.want, "Attention weights", "Heatmap", 1); c.fig.caption != want {
 			t.Errorf("caption %q, want %q", c.fig.caption, want)
 		}
-		if !pageHasText(c.fig.page, c.want) {
+		if !pageHasText(c.fig, c.want) {
 			t.Errorf("the PNG's title is not %q", c.want)
 		}
 	}
@@ -317,9 +315,4 @@ func TestHeatmapNamesTheHead(t *testing.T) {
 	if !bytes.Equal(a.PNG(), b.PNG()) {
 		t.Error("Layers(2), Heads(1) did not draw att.Index(2, 1)")
 	}
-}
-
-// pageHasText reports whether the page writes s.
-func pageHasText(p *raster.Page, s string) bool {
-	return p != nil && slices.Contains(p.Texts(), s)
 }

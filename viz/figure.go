@@ -74,7 +74,7 @@ const (
 // views describes every view: name, options read, static draw, interactive writer.
 var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
-		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch, drawHeatmap, heatmapInteractive},
+		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch | optPool, drawHeatmap, heatmapInteractive},
 	gridView: {"Grid", stackView, drawGrid, explorerInteractive},
 	headViewView: {"HeadView", everyView | optTokens | optKeyTokens | optLayers | optHeads | optBatch, drawHeadView,
 		headViewInteractive},
@@ -652,6 +652,29 @@ func read2D(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols 
 		return d, sq[0], sq[1], nil
 	}
 	return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+}
+
+// read2DShared is read2D without a copy where the tensor allows it
+// (tensor.ReadOnlyData): the caller must not change the values.
+func read2DShared(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols int, err error) {
+	if t == nil || t.Err() != nil {
+		return read2D(view, what, want, t)
+	}
+	shape := t.Shape()
+	for _, s := range shape {
+		if s == 0 {
+			return read2D(view, what, want, t)
+		}
+	}
+	sq := squeezeLead(shape, 2)
+	if len(sq) != 2 {
+		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+	}
+	d, err = t.ReadOnlyData()
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("viz.%s: cannot read %s: %w", view, what, err)
+	}
+	return d, sq[0], sq[1], nil
 }
 
 // squeezeLead drops leading dimensions of size 1 down to rank want.

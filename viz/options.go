@@ -38,11 +38,12 @@ const (
 	optValues
 	optAxes
 	optBatch
+	optPool
 )
 
 // optionNames are the options' function names, in the order of their bits.
 var optionNames = []string{"Tokens", "KeyTokens", "Title", "Palette", "Size", "DPI", "Range", "Annotate",
-	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Batch"}
+	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Batch", "Pool"}
 
 // names lists the options of s by name.
 func (s optionSet) names() []string {
@@ -80,6 +81,7 @@ type config struct {
 	batch         int    // Batch: the sentence of a batch
 
 	theme  ThemeMode
+	pool   PoolMode // Pool: what a pixel of a matrix larger than the figure shows
 	mask   *tensor.Tensor
 	shared bool
 	base   float64

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,9 +19,9 @@ import (
 )
 
 type renderFlags struct {
-	out, name, tokens, tokensFile, view, title, palette, theme, size string
-	layer, head, batch, query, dpi                                   int
-	annotate                                                         bool
+	out, name, tokens, tokensFile, view, title, palette, theme, size, pool string
+	layer, head, batch, query, dpi                                         int
+	annotate                                                               bool
 }
 
 // parseInterleaved parses flags that may come before or after positional
@@ -61,6 +62,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600); a size too small to read is refused with the smallest that works")
 	fs.IntVar(&f.dpi, "dpi", 96, "resolution, 72 to 1200 (text of s points is s·dpi/72 pixels)")
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	fs.StringVar(&f.pool, "pool", "", "heatmap larger than the figure: each pixel shows the max (default: a sharp head stays visible) or the mean of its block of cells")
 }
 
 func runRender(args []string, _, stderr io.Writer) int { // writes a file, prints nothing on success
@@ -109,9 +111,15 @@ func render(f renderFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	t, fileToks, err := load(pos[0], f.name)
+	t, fileToks, picked, err := load(pos[0], f.name, f.oneHeadView(), f.batch, f.layer, f.head)
 	if err != nil {
 		return err
+	}
+	if picked != nil { // t is the [T,T] matrix -batch, -layer and -head chose
+		if f.view != "strip" {
+			opts = append(opts, picked.nameOpts(f.layer, f.head)...)
+		}
+		f.batch, f.layer, f.head = -1, -1, -1
 	}
 	toks, err := tokens(f, fileToks)
 	if err != nil {
@@ -180,13 +188,33 @@ func options(f renderFlags) ([]viz.Option, error) {
 	if f.annotate {
 		opts = append(opts, viz.Annotate())
 	}
+	switch strings.ToLower(f.pool) {
+	case "":
+	case "max":
+		opts = append(opts, viz.Pool(viz.PoolMax))
+	case "mean":
+		opts = append(opts, viz.Pool(viz.PoolMean))
+	default:
+		return nil, fmt.Errorf("unknown -pool %q; use max or mean", f.pool)
+	}
 	return opts, nil
 }
 
-// load reads the array to draw and any tokens stored with it.
-func load(path, name string) (*tensor.Tensor, []string, error) {
+// oneHeadView reports whether the figure draws one [T,T] matrix of the
+// array (heatmap, strip): then only that matrix is read from the file.
+// The default view is the heatmap for a [T,T] array or when -head is
+// given; with neither it may be the grid, so the whole array is read.
+func (f renderFlags) oneHeadView() bool {
+	return f.view == "heatmap" || f.view == "strip" || (f.view == "" && f.head >= 0)
+}
+
+// load reads the array to draw and any tokens stored with it. With one
+// (the heatmap or strip of an .npy or .safetensors file), only the matrix
+// that -layer and -head pick is read from disk; picked says so (the
+// result is that [T,T] matrix).
+func load(path, name string, one bool, batch, layer, head int) (t *tensor.Tensor, toks []string, picked *axes, err error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return nil, nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	kind := strings.ToLower(filepath.Ext(path))
 	switch kind {
@@ -196,35 +224,92 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 		// torch.save file is named as one, with how to convert it.
 		kind = sniffKind(path)
 		if kind == "" {
-			return nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+			return nil, nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
 		}
 	}
 	switch kind {
 	case ".npy":
 		if name != "" {
-			return nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
+			return nil, nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
 		}
-		t := tensor.LoadNPY(path)
-		if err := t.Err(); err != nil {
-			return nil, nil, err
-		}
-		return t, nil, nil
+		return loadNPY(path, one, batch, layer, head)
 	case ".npz":
 		z := tensor.LoadNPZ(path)
 		if err := z.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		t, err := pick(path, z, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		toks := z.Tokens()
 		if toks != nil && len(z.Shape("tokens")) != 1 {
-			return nil, nil, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
+			return nil, nil, nil, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
 		}
-		return t, toks, nil
+		return t, toks, nil, nil
 	}
-	return loadSafetensors(path, name)
+	return loadSafetensors(path, name, one, batch, layer, head)
+}
+
+// loadNPY reads a .npy file: with one, only the [T,T] matrix -layer and
+// -head pick; float32 is memory-mapped in place (mapSlice).
+func loadNPY(path string, one bool, batch, layer, head int) (*tensor.Tensor, []string, *axes, error) {
+	var idx []int
+	var ax axes
+	hf, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	defer hf.Close()
+	h, err := tensor.ReadNPYHeader(hf)
+	if err == nil { // a bad header: LoadNPYAt says what is wrong
+		if one {
+			if idx, ax, err = headIndex(h.Shape, batch, layer, head); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if h.Descr == "<f4" && !h.Fortran {
+			start, _ := hf.Seek(0, io.SeekCurrent)
+			if t := mapSlice(hf, start, h.Shape, idx); t != nil {
+				return t, nil, pickedAxes(idx, ax), nil
+			}
+		}
+	}
+	t := tensor.LoadNPYAt(path, idx...)
+	if err := t.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	return t, nil, pickedAxes(idx, ax), nil
+}
+
+// mapSlice returns the slice idx of a float32 array of the given shape
+// whose data starts at byte start of f, memory-mapped in place (see
+// mapFloats), or nil when it cannot (then the caller reads it).
+func mapSlice(f *os.File, start int64, shape, idx []int) *tensor.Tensor {
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	total, off := int64(1), int64(0)
+	for d, s := range shape {
+		total *= int64(s)
+		if d < len(idx) {
+			off = off*int64(s) + int64(idx[d])
+		}
+	}
+	rest := shape[len(idx):]
+	n := int64(1)
+	for _, s := range rest {
+		n *= int64(s)
+	}
+	if len(shape) == 0 || n == 0 || n > math.MaxInt32 || st.Size() < start+4*total {
+		return nil // LoadNPYAt says what is wrong
+	}
+	vals, ok := mapFloats(f, start+4*off*n, int(n))
+	if !ok {
+		return nil
+	}
+	return tensor.Wrap(vals, rest...)
 }
 
 // sniffKind says which reader a file of another extension needs, from its
@@ -454,4 +539,42 @@ func (a axes) head(layer, head int) ([]int, error) {
 		return nil, fmt.Errorf("-head %d: the array of shape %v is one matrix %s; drop -head", head, a.shape, a.names)
 	}
 	return idx, nil
+}
+
+// headIndex is the index of the [T,T] matrix that -batch, -layer and
+// -head pick in an array of the given shape (a missing flag picks 0; batch
+// -1: not given), with the array's axes, or an error that says which flag
+// to change. Ranks other than 2 … 5 give no index: the figure says what is
+// wrong with the shape.
+func headIndex(shape []int, batch, layer, head int) ([]int, axes, error) {
+	if len(shape) < 2 || len(shape) > 5 {
+		return nil, axes{}, nil
+	}
+	ax, err := readAxes(shape, batch)
+	if err != nil {
+		return nil, ax, err
+	}
+	idx, err := ax.head(layer, head)
+	return idx, ax, err
+}
+
+// nameOpts are the options that name the head a heatmap of the picked
+// [T,T] matrix shows, as the heatmap of the whole array would.
+func (a axes) nameOpts(layer, head int) []viz.Option {
+	var opts []viz.Option
+	if a.L > 0 {
+		opts = append(opts, viz.Layers(max(layer, 0)))
+	}
+	if a.H > 0 {
+		opts = append(opts, viz.Heads(max(head, 0)))
+	}
+	return opts
+}
+
+// pickedAxes is &ax when idx picked a [T,T] matrix, else nil.
+func pickedAxes(idx []int, ax axes) *axes {
+	if len(idx) == 0 {
+		return nil
+	}
+	return &ax
 }

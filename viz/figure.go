@@ -121,7 +121,18 @@ func build(k viewKind, opts []Option, in inputs) *Figure {
 		page, err = v.draw(f, in)
 		if err == nil && page != nil && f.cfg.sizeSet {
 			if page.W > f.cfg.w || page.H > f.cfg.h {
-				return &SizeError{View: v.name, W: f.cfg.w, H: f.cfg.h, MinW: max(page.W, f.cfg.w), MinH: max(page.H, f.cfg.h), DPI: int(f.cfg.dpi)}
+				se := &SizeError{View: v.name, W: f.cfg.w, H: f.cfg.h, MinW: max(page.W, f.cfg.w), MinH: max(page.H, f.cfg.h), DPI: int(f.cfg.dpi)}
+				if se.MinW > f.cfg.w {
+					// a view that reflows (the token strip wraps its text) may need less
+					// height at the width found: the smallest size is its layout there
+					asked := f.cfg
+					f.cfg.w, f.cfg.h = se.MinW, 1
+					if p, err := v.draw(f, in); err == nil && p != nil && p.W <= se.MinW {
+						se.MinH = max(p.H, asked.h)
+					}
+					f.cfg = asked
+				}
+				return se
 			}
 			page.Grow(f.cfg.w, f.cfg.h)
 		}

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bytes"
+	"errors"
 	"image/color"
 	"image/png"
 	"slices"
@@ -135,7 +136,12 @@ func count(ss []string, s string) int {
 func TestGridCellsSquare(t *testing.T) {
 	for _, c := range []struct{ L, H, T int }{{1, 4, 16}, {6, 12, 16}, {2, 2, 40}, {12, 1, 8}} {
 		att := demo.Stack(c.L, c.H, c.T)
-		for _, f := range []*Figure{Grid(att), Explorer(att), Grid(att, Size(1200, 300)), Grid(att, Size(300, 1200))} {
+		// wide and tall sizes above the smallest readable one (smaller ones are refused)
+		var se *SizeError
+		if !errors.As(Grid(att, Size(10, 10)).Err(), &se) {
+			t.Fatalf("%v: Grid at Size(10, 10) is not refused", c)
+		}
+		for _, f := range []*Figure{Grid(att), Explorer(att), Grid(att, Size(3*se.MinW, se.MinH)), Grid(att, Size(se.MinW, 3*se.MinH))} {
 			if f.Err() != nil {
 				t.Fatal(f.Err())
 			}

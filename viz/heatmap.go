@@ -203,7 +203,7 @@ func pooledHeatmapPage(f *Figure, d []float32, rows, cols, k int) (*raster.Page,
 	p := poolScan(d, rows, cols, k, cfg.pool, mask)
 	if p.scan.bad >= 0 {
 		v := d[p.scan.bad]
-		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s holds %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, "the weights", v, unravel(p.scan.bad, []int{rows, cols}))
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s %s %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, "the weights", verb("the weights", "holds"), v, unravel(p.scan.bad, []int{rows, cols}))
 	}
 	if err := checkHighlight(view, cfg, rows); err != nil {
 		return nil, err

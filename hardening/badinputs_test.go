@@ -190,6 +190,18 @@ func ggufBytes(tensors []ggufTensor, data int) []byte {
 	return append(b, make([]byte, data)...)
 }
 
+// userFile reads one of the files tensor/testdata/user holds (made by NumPy and PyTorch,
+// scripts/make_user_files.py).
+func userFile(name string) func(t *testing.T) []byte {
+	return func(t *testing.T) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "tensor", "testdata", "user", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
+
 // fileCase writes data to a file named name and loads it with the reader
 // its extension picks.
 func fileCase(input, name string, data func(t *testing.T) []byte) badCase {
@@ -217,18 +229,19 @@ func load(p string) error {
 	case ".npy":
 		return tensor.LoadNPY(p).Err()
 	case ".npz":
-		m, err := tensor.LoadNPZ(p)
-		if err != nil {
+		z := tensor.LoadNPZ(p)
+		if err := z.Err(); err != nil {
 			return err
 		}
-		for _, x := range m {
+		for _, x := range z.Tensors() {
 			if x.Err() != nil {
 				return x.Err()
 			}
 		}
 		return nil
 	case ".safetensors":
-		f, err := tensor.LoadSafetensors(p)
+		f := tensor.LoadSafetensors(p)
+		err := f.Err()
 		if err != nil {
 			return err
 		}
@@ -516,6 +529,14 @@ func cases() []badCase {
 			b := zipBytes(t, map[string][]byte{"a.npy": valid3()})
 			return b[:len(b)/2]
 		}),
+		fileCase("a torch.save file (PyTorch's zip: data.pkl, data/0, version)", "a.npz", userFile("torch_dict.pt")),
+		fileCase("a zip of other files (no .npy member)", "a.npz", func(t *testing.T) []byte {
+			return zipBytes(t, map[string][]byte{"readme.txt": []byte("hi")})
+		}),
+		fileCase("tokens as an object array (np.array(tokens, dtype=object), pickled)", "a.npz", userFile("tokens_O.npz")),
+		fileCase("an array of text ('<U3') read as a tensor", "a.npy", userFile("names_U.npy")),
+		fileCase("a torch.save file read as safetensors", "a.safetensors", userFile("torch_tensor.pt")),
+		fileCase("a legacy torch.save file (a pickle)", "a.npz", bytesOf([]byte("\x80\x02\x8a\x0alz\xe8j\xfcQ\x00\x00"))),
 		// safetensors
 		fileCase("truncated: 4 bytes", "a.safetensors", bytesOf([]byte{1, 0, 0, 0})),
 		fileCase("huge declared header length", "a.safetensors", bytesOf(binary.LittleEndian.AppendUint64(nil, 1<<62))),
@@ -646,8 +667,50 @@ func cases() []badCase {
 		cliCase("render: empty .npz (no arrays)", map[string]func(*testing.T) []byte{"e.npz": func(t *testing.T) []byte { return zipBytes(t, nil) }}, "out.png", "render", "-o", "out.png", "e.npz"),
 		cliCase("render: safetensors offsets past the end", map[string]func(*testing.T) []byte{"s.safetensors": bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))}, "out.pdf", "render", "-o", "out.pdf", "s.safetensors"),
 		cliCase("model: missing model file", nil, "out.png", "model", "-m", "PATH/none.gguf", "-prompt", "hi", "-o", "out.png"),
+		badCase{"CLI", "model: no -m, and the lesson model in none of the places looked", func(t *testing.T, dir string) result {
+			bin := cliBinary(t)
+			home := filepath.Join(dir, "home")
+			cwd := filepath.Join(dir, "a", "b", "c") // every folder looked in lies under dir
+			os.MkdirAll(cwd, 0o755)
+			defer os.RemoveAll(filepath.Join(dir, "a"))
+			defer os.RemoveAll(home)
+			cmd := exec.Command(bin, "model", "-prompt", "hi", "-o", "out.png")
+			cmd.Dir = cwd
+			cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "ATTNVIZ_MODEL=")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("want exit status 1, got %v (stderr %q)", err, stderr.String())
+			}
+			noFile(t, filepath.Join(cwd, "out.png"))
+			return result{clean(strings.TrimSpace(stderr.String())), cliExit1}
+		}},
 		cliCase("model: GGUF with offsets past the end", map[string]func(*testing.T) []byte{"bad.gguf": bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))}, "out.png", "model", "-m", "bad.gguf", "-prompt", "hi", "-o", "out.png"),
 
+		cliCase("render: a torch.save file (.pt)", map[string]func(*testing.T) []byte{"att.pt": userFile("torch_dict.pt")}, "out.png", "render", "-o", "out.png", "att.pt"),
+		cliCase("render: .npz with the tokens as an object array", map[string]func(*testing.T) []byte{"o.npz": userFile("tokens_O.npz")}, "out.png", "render", "-o", "out.png", "o.npz"),
+		cliCase("render: -name of the tokens (text) array", map[string]func(*testing.T) []byte{"u.npz": userFile("tokens_U.npz")}, "out.png", "render", "-name", "tokens", "-o", "out.png", "u.npz"),
+		badCase{"CLI", "render .npz with hostile tokens as a string array to .html", func(t *testing.T, dir string) result {
+			bin := cliBinary(t)
+			in, out := filepath.Join(dir, "t.npz"), filepath.Join(dir, "t.html")
+			os.WriteFile(in, userFile("tokens_U.npz")(t), 0o644)
+			defer os.Remove(in)
+			defer os.Remove(out)
+			b, err := exec.Command(bin, "render", "-o", out, in).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			html, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(html, []byte("<s>")) || !bytes.Contains(html, []byte("été")) {
+				t.Fatal("the tokens array's <s> is not escaped, or its tokens are missing")
+			}
+			return result{"(none)", "exit 0; the file's tokens array labels the axes, escaped in the page"}
+		}},
 		badCase{"CLI", "render -tokens-file with hostile text to .html", func(t *testing.T, dir string) result {
 			bin := cliBinary(t)
 			in, out := filepath.Join(dir, "h.npy"), filepath.Join(dir, "h.html")

@@ -1,5 +1,6 @@
 # model
-#   make model        download the lesson model stories260Ktok512.gguf (1.2 MB) into models/
+#   make model        put the lesson model stories260Ktok512.gguf (1.2 MB) in the user cache folder
+#                     (~/.cache/attnviz/models on Linux), from ../shared/models or downloaded
 #   make model-ref    regenerate model/testdata/ref_stories260K.json with PyTorch
 #                     (scripts/torch_model_ref.py: its own GGUF reader, float64)
 #   make model-arch-ref  regenerate model/testdata/ref_arch.json: the random-weight
@@ -8,34 +9,20 @@
 #   make bench-model  forward pass + attention capture for 128 tokens (CPU), beside
 #                     the same forward pass in PyTorch (scripts/bench_model.py),
 #                     with the allocations per forward (-benchmem); goal ≤ 3 ms
-# Tests read the model from ../shared/models/ (CI) or models/ (after `make model`)
-# and skip with a message when neither has it.
+# Tests read the model where model.DefaultPath() finds it ($ATTNVIZ_MODEL, the cache folder,
+# models/, ../shared/models/) and skip with a message when it is nowhere.
 .PHONY: model model-ref model-arch-ref bench-model
 MODEL_URL ?= https://raw.githubusercontent.com/onicai/llama_cpp_canister/main/models/stories260Ktok512.gguf
 MODEL_SHA256 ?= 047bf46455a544931cff6fef14d7910154c56afbc23ab1c5e56a72e69912c04b
-MODEL_FILE ?= models/stories260Ktok512.gguf
 
+# Into the user's cache folder (model.CacheDir: os.UserCacheDir()/attnviz/models), copied from
+# ../shared/models when it is there, else downloaded; checked by sha256 (scripts/get-model.sh).
 model:
-	@if [ ! -f $(MODEL_FILE) ] && [ -f ../shared/models/$(notdir $(MODEL_FILE)) ]; then \
-	  echo "model: ../shared/models/$(notdir $(MODEL_FILE)) is there already; the tests and lessons use it"; \
-	else $(MAKE) --no-print-directory $(MODEL_FILE); fi
-
-$(MODEL_FILE):
-	@mkdir -p $(dir $@)
-	@echo "model: downloading $(MODEL_URL)"
-	@curl -fsSL --retry 2 --connect-timeout 15 -o $@.part "$(MODEL_URL)" || { \
-	  rm -f $@.part; \
-	  echo "model: download failed (offline?). Fetch $(MODEL_URL)"; \
-	  echo "       by hand and save it as $@ (or in ../shared/models/)."; exit 1; }
-	@if command -v sha256sum >/dev/null; then \
-	  echo "$(MODEL_SHA256)  $@.part" | sha256sum -c --quiet - || { \
-	    rm -f $@.part; echo "model: checksum mismatch for $(MODEL_URL); not installed"; exit 1; }; fi
-	@mv $@.part $@
-	@echo "model: $@ ready (stories260K by Andrej Karpathy, MIT; GGUF by llama_cpp_canister, MIT)"
+	@MODEL_URL="$(MODEL_URL)" MODEL_SHA256="$(MODEL_SHA256)" bash scripts/get-model.sh
 
 model-ref:
 	@$(PY) -c 'import torch, numpy' 2>/dev/null || { echo "model-ref: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
-	$(PY) scripts/torch_model_ref.py $(firstword $(wildcard ../shared/models/stories260Ktok512.gguf $(MODEL_FILE)) $(MODEL_FILE)) model/testdata/ref_stories260K.json
+	$(PY) scripts/torch_model_ref.py "$$($(GO) run ./cmd/attnviz model -where)" model/testdata/ref_stories260K.json
 
 ARCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-arch-models
 model-arch-ref:

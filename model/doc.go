@@ -49,7 +49,7 @@
 // layer and head as one [layers, heads, T, T] tensor, each layer's Q, K and
 // V, and the logits:
 //
-//	m := model.MustLoad(model.DefaultPath())  // ../shared/models or models/ (make model)
+//	m := model.MustLoad(model.DefaultPath())  // $ATTNVIZ_MODEL, the cache folder (make model), models/
 //	r := m.Run("Once upon a time, there was a little girl named Lily.")
 //	viz.Grid(r.Attention, viz.Tokens(r.Tokens))  // every layer × head
 //	viz.Heatmap(r.Head(1, 3), viz.Tokens(r.Tokens))

@@ -9,7 +9,7 @@ import (
 
 // Load the lesson model, run a prompt and look at one head.
 func Example() {
-	m, err := model.Load(model.DefaultPath()) // models/ or ../shared/models/; `make model` fetches it
+	m, err := model.Load(model.DefaultPath()) // $ATTNVIZ_MODEL, the cache folder, models/; `make model` gets it
 	if err != nil {
 		fmt.Println(err)
 		return

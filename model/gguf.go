@@ -179,7 +179,7 @@ const (
 func ReadGGUF(path string) (*GGUF, error) {
 	data, m, err := mapFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)", err)
+		return nil, tensor.Errorf(tensor.ErrNotFound, "model: cannot read GGUF file: %w; %s", err, notFoundHint(path, "check the path"))
 	}
 	if err != nil { // permission denied, a directory, an I/O error: say what it is
 		return nil, tensor.Errorf(tensor.ErrValue, "model: cannot read GGUF file: %w", err)

@@ -220,7 +220,7 @@ func TestReadGGUFFileErrors(t *testing.T) {
 		msg        string
 	}{
 		{"missing file", missing, tensor.ErrNotFound, fs.ErrNotExist,
-			"model: cannot read GGUF file: open " + missing + ": no such file or directory; check the path (the lesson model is ../shared/models/stories260Ktok512.gguf, `make model` downloads it)"},
+			"model: cannot read GGUF file: open " + missing + ": no such file or directory; check the path (`make model` gets the lesson model, stories260Ktok512.gguf)"},
 		{"a directory", dir, tensor.ErrValue, syscall.EISDIR,
 			"model: cannot read GGUF file: read " + dir + ": is a directory"},
 		{"permission denied", unreadable, tensor.ErrValue, fs.ErrPermission,

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/attnviz/attnviz/model"
 )
 
 const kernelName = "attnviz-go"
@@ -186,7 +188,8 @@ func TestLessons(t *testing.T) {
 	}
 	for _, f := range skipped {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".ipynb"), func(t *testing.T) {
-			t.Skip("the lesson model stories260Ktok512.gguf is in neither models/ nor ../shared/models/ (make model downloads it)")
+			_, err := model.FindLessonModel()
+			t.Skip(err)
 		})
 	}
 	cmd := exec.Command(python, append([]string{"scripts/handouts.py", "--no-pdf", "--out", out}, files...)...)
@@ -253,16 +256,8 @@ func TestLessons(t *testing.T) {
 
 // modelAvailable reports whether lesson 4's model is where model.DefaultPath looks from notebooks/.
 func modelAvailable(root string) bool {
-	if p := os.Getenv("ATTNVIZ_MODEL"); p != "" {
-		_, err := os.Stat(p)
-		return err == nil
-	}
-	for _, dir := range []string{"models", "../shared/models"} {
-		if _, err := os.Stat(filepath.Join(root, dir, "stories260Ktok512.gguf")); err == nil {
-			return true
-		}
-	}
-	return false
+	_, err := model.FindLessonModel()
+	return err == nil
 }
 
 func checkFigure(t *testing.T, i int, c cell) {

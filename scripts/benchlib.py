@@ -75,9 +75,12 @@ def machine_load():
 _GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$")
 
 
-def go_sample(binary, bench, benchtime="0.3s", cwd=None, extra=()):
+def go_sample(binary, bench, benchtime="100x", cwd=None, extra=()):
     """Runs one Go benchmark (full name, e.g. BenchmarkSDPA/n=128) once and
-    returns (ms per op, {metric: value}) — metrics such as B/op, allocs/op."""
+    returns (ms per op, {metric: value}) — metrics such as B/op, allocs/op.
+    Give benchtime as a count ("100x"): go test then makes one untimed call
+    (b.N = 1) before the timed ones; with a duration instead, a first call
+    longer than it (fresh memory from the OS) would be the whole sample."""
     parts = bench.split("/")
     pattern = "/".join("^" + re.escape(p) + "$" for p in parts)
     out = subprocess.run([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,

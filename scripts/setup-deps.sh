@@ -7,7 +7,9 @@
 #   scripts/setup-deps.sh --test   and what the tests need: Chromium + chromedriver (browser
 #                                  tests, PDF handouts), gcc (CUDA fake-driver test), the npm
 #                                  part of the browser tests (scripts/setup-browser.sh),
-#                                  python3-jsonschema + python3-yaml (Kubernetes values test)
+#                                  python3-jsonschema + python3-yaml (Kubernetes values test),
+#                                  python3-numpy + python3-torch (files written by numpy and
+#                                  torch.save, the exporter's round trips)
 #   scripts/setup-deps.sh --image  a container engine for `make image` (buildah, unless docker or
 #                                  podman works) and debootstrap (stand-in base images)
 #   scripts/setup-deps.sh --hub    JupyterHub and configurable-http-proxy (`make hub-test`, deploy/)
@@ -33,7 +35,7 @@ for arg in "$@"; do
 	*) echo "usage: scripts/setup-deps.sh [--test] [--image] [--hub]" >&2; exit 2 ;;
 	esac
 done
-[ $tests = 1 ] && want+=(chromium chromium-driver gcc g++ python3-jsonschema python3-yaml)
+[ $tests = 1 ] && want+=(chromium chromium-driver gcc g++ python3-jsonschema python3-yaml python3-numpy python3-torch)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -22,6 +22,8 @@ import (
 // for lessons — which saves three [Hq, T, T] tensors per call, and with
 // causal the keys after each block of queries are not computed at all.
 // Q, K and V may be strided views (heads cut out of a fused projection).
+// On the CPU the Output [Hq, T, dv] is a view of token-major storage
+// [T, Hq, dv], so that MergeHeads(a.Output) needs no copy.
 func AttentionWeights(q, k, v *Tensor, causal bool) *Attention {
 	return attentionWeights(nil, q, k, v, causal)
 }
@@ -94,7 +96,7 @@ func AttentionWeightsInto(dst, q, k, v *Tensor, causal bool) *Attention {
 	if q.Rank() == 3 && k.Rank() == 3 {
 		want := []int{q.shape[0], q.shape[1], k.shape[1]}
 		if !slices.Equal(dst.shape, want) || !dst.IsContiguous() {
-			return failedAttention(q, k, v, nil, shapeErr("AttentionWeightsInto", "the destination must be a contiguous [heads, queries, keys] tensor", fmt.Sprintf("want a contiguous %v tensor, e.g. Zeros%v or one layer of one", want, want), dst.shape, want))
+			return failedAttention(q, k, v, nil, shapeErr("AttentionWeightsInto", "the destination must be a contiguous [heads, queries, keys] tensor", fmt.Sprintf("want a contiguous %v tensor: Zeros(%d, %d, %d), or rec.Index(l) of a [layers, %d, %d, %d] record", want, want[0], want[1], want[2], want[0], want[1], want[2]), dst.shape, want))
 		}
 		if dst.Device() != q.Device() {
 			return failedAttention(q, k, v, nil, Errorf(ErrDevice, "AttentionWeightsInto: the destination is on %s but q on %s; make it with .To(%s)", dst.Device().Name(), q.Device().Name(), q.Device().Name()))
@@ -117,7 +119,10 @@ func attentionWeightsCPU(dst, q, k, v *Tensor, hq, hk, t, dk, dv int, scale floa
 		weights, output = bufs[0], bufs[1]
 		wT = newHostIn(ws, weights, []int{hq, t, t})
 	}
-	oT := newHostIn(ws, output, []int{hq, t, dv})
+	// The output is stored token-major, [T, Hq, dv], and returned as the
+	// [Hq, T, dv] view of it: MergeHeads(Output) — the input of the output
+	// projection — is then a view too, not a copy.
+	oT := newHostIn(ws, output, []int{t, hq, dv}).Permute(1, 0, 2)
 	if t == 0 || hq == 0 {
 		return wT, oT
 	}
@@ -201,7 +206,7 @@ func attentionWeightsCPU(dst, q, k, v *Tensor, hq, hk, t, dk, dv int, scale floa
 		// V's columns at a time (V was packed with all t keys).
 		wd := cpu.Mat{Data: weights, Off: (h*t + i0) * t, RS: t, CS: 1, Rows: mb, Cols: seenMax}
 		for j0 := 0; j0 < dv; j0 += nr {
-			cpu.GemmRows(w, wd, 0, mb, vp[kv*vl+j0*t:], min(nr, dv-j0), output, (h*t+i0)*dv+j0, dv)
+			cpu.GemmRows(w, wd, 0, mb, vp[kv*vl+j0*t:], min(nr, dv-j0), output, (i0*hq+h)*dv+j0, hq*dv)
 		}
 	})
 	return wT, oT

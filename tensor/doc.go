@@ -25,12 +25,17 @@
 //     — a *Tensor, an *Attention, a *Linear (and viz's *Figure, model's
 //     *Record) — does not return an error beside it. The value carries the
 //     error, operations on it pass the error on, Err reports it, and a cell
-//     shows it as the value's text.
+//     shows it as the value's text. Every file loader is one of them, for a
+//     file of one array and of many alike: LoadNPY, LoadNPYAt, LoadNPZTensor
+//     and LoadSafetensorsTensor return a *Tensor, LoadNPZ an *NPZ (its
+//     arrays, and its text arrays such as the tokens), LoadSafetensors and
+//     OpenSafetensors a *SafetensorsFile; ReadNPY, ReadNPZ and ReadSafetensors, their io.Reader
+//     twins, do the same. A program checks f.Err() once, then reads.
 //   - Returned: everything else returns (value, error) or error, as Go code
 //     does: writers and savers (SaveNPY, WriteNPZ: there is no value to
-//     carry it), readers of an io.Reader (ReadNPY), results that are not
-//     one tensor (LoadNPZ's map, NPZNames, LoadSafetensors, Lookup,
-//     DataErr), and opening a model (model.Load). A nil value comes with a
+//     carry it), lookups and lists that are not a value a cell shows
+//     (NPZNames, ReadNPYHeader, Lookup, DataErr), and opening a model
+//     (model.Load; model.MustLoad in a cell). A nil value comes with a
 //     non-nil error.
 //   - Panics are for programmer errors only, and documented: Must (on
 //     purpose, for programs that prefer it; model.MustLoad likewise), At

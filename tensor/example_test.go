@@ -133,3 +133,39 @@ func ExampleSinusoidal() {
 	//         [0.8415, 0.5403, 0.01, 0.9999],
 	//         [0.9093, -0.4161, 0.02, 0.9998]], shape=[3 4])
 }
+
+// A loop that computes the same thing again and again reuses the memory of
+// its results: they are made in the workspace, kept with Clone, and
+// released before the next pass.
+func ExampleWorkspace() {
+	w := tensor.MustFromRows([][]float32{{2, 0}, {0, 3}})
+	ws := tensor.NewWorkspace()
+	var kept []*tensor.Tensor
+	for step := 1; step <= 3; step++ {
+		x := ws.Use(tensor.Full(float32(step), 1, 2))
+		y := x.MatMul(w).Softmax(-1) // made in ws
+		kept = append(kept, y.Clone())
+		ws.Release() // y's memory is the next pass's; y itself is now an error
+		fmt.Println(y.Err() != nil)
+	}
+	fmt.Println(kept[2])
+	// Output:
+	// true
+	// true
+	// true
+	// tensor([[0.04743, 0.9526]], shape=[1 2])
+}
+
+// AttentionWeightsInto writes each layer's weights into one record, as a
+// model's forward pass does.
+func ExampleAttentionWeightsInto() {
+	rec := tensor.Zeros(2, 4, 5, 5) // [layers, heads, T, T]
+	q, k, v := tensor.RandN(1, 4, 5, 8), tensor.RandN(2, 2, 5, 8), tensor.RandN(3, 2, 5, 8)
+	for l := 0; l < 2; l++ {
+		a := tensor.AttentionWeightsInto(rec.Index(l), q, k, v, true)
+		fmt.Println(a.Output.Shape(), a.Weights.Sum(-1).Index(0))
+	}
+	// Output:
+	// [4 5 8] tensor([1, 1, 1, 1, 1], shape=[5])
+	// [4 5 8] tensor([1, 1, 1, 1, 1], shape=[5])
+}

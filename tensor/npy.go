@@ -2,15 +2,19 @@
 //
 // LoadNPY, LoadNPZ / LoadNPZTensor and LoadSafetensors /
 // LoadSafetensorsTensor read what NumPy and PyTorch write (float16/32/64,
-// bfloat16, C and Fortran order) into float32 tensors; SaveNPY, SaveNPZ and
-// SaveSafetensors write them back (atomically: a failed save leaves
-// nothing behind). A PyTorch user hands attentions over with
+// bfloat16, C and Fortran order) into float32 tensors, and the arrays of
+// text of an .npz ('<U…', '|S…': the tokens) as strings (NPZ.Tokens);
+// SaveNPY, SaveNPZ and SaveSafetensors write them back (atomically: a failed
+// save leaves nothing behind). A PyTorch user hands attentions over with
+// attnviz's exporter, scripts/attnviz_export.py (NumPy only, no safetensors
+// package):
 //
-//	att = torch.stack(model(**inputs, output_attentions=True).attentions)[:, 0]
-//	safetensors.torch.save_file({"attention": att.contiguous()}, "att.safetensors",
-//	                            metadata={"tokens": json.dumps(tokens)})
+//	from attnviz_export import save_attention
+//	save_attention("att.safetensors", model(**inputs, output_attentions=True).attentions, tokens)
 //
 // and reads them with tensor.LoadSafetensorsTensor("att.safetensors", "attention").
+// A torch.save file is recognised (its zip holds data.pkl), and the error
+// gives the one line of Python that converts it to an .npz.
 //
 // The readers are written here rather than taken from a library: the Go npy
 // packages (codeberg.org/sbinet/npyio v0.14.0, github.com/datumbrain/npy,
@@ -28,6 +32,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -48,16 +53,45 @@ const npyMaxHeader = 1 << 20
 // npyMaxRank is NumPy's limit on dimensions (NPY_MAXDIMS in NumPy 1.x).
 const npyMaxRank = 32
 
+// npyMaxFileElements bounds the elements a header may declare. A file may
+// hold more than one tensor can (maxElements): LoadNPYAt reads a slice.
+const npyMaxFileElements = 1 << 62
+
+// npyFits refuses an array larger than a tensor can hold, with the
+// message the header check gave before files could be read in slices.
+func npyFits(h NPYHeader) error {
+	total := int64(1)
+	for _, n := range h.Shape {
+		total *= int64(n)
+	}
+	if total > maxElements {
+		return Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; slice the array before saving it", pyShape(h.Shape), maxElements)
+	}
+	return nil
+}
+
 // npyDtype is a decoded NumPy dtype string such as "<f4".
 type npyDtype struct {
 	str   string           // as written in the header, e.g. "<f4"
-	kind  byte             // 'f' float, 'i' signed int, 'u' unsigned int, 'b' bool
+	kind  byte             // 'f' float, 'i' signed int, 'u' unsigned int, 'b' bool, 'U' text, 'S' bytes
 	size  int              // bytes per element
 	order binary.ByteOrder // byte order of multi-byte elements
 }
 
+// isText reports whether the dtype holds strings ('<U5' Unicode, '|S5' bytes).
+func (d npyDtype) isText() bool { return d.kind == 'U' || d.kind == 'S' }
+
+// errObjectDtype: an array of Python objects, stored with pickle.
+var errObjectDtype = errors.New("object dtype")
+
+// npyMaxChars bounds the characters of one string element ('<U…', '|S…').
+const npyMaxChars = 1 << 20
+
 func parseNPYDtype(s string) (npyDtype, error) {
 	d := npyDtype{str: s}
+	if len(s) >= 2 && s[1] == 'O' || s == "O" {
+		return d, errObjectDtype
+	}
 	if len(s) < 3 {
 		return d, fmt.Errorf("unsupported dtype %q", s)
 	}
@@ -87,11 +121,16 @@ func parseNPYDtype(s string) (npyDtype, error) {
 		ok = n == 1 || n == 2 || n == 4 || n == 8
 	case 'b':
 		ok = n == 1
+	case 'U': // UTF-32 code points, n per element
+		ok = n >= 0 && n <= npyMaxChars
+		d.size = 4 * n
+	case 'S': // bytes, n per element
+		ok = n >= 0 && n <= npyMaxChars
 	}
 	if !ok {
 		return d, fmt.Errorf("unsupported dtype %q", s)
 	}
-	if s[0] == '|' && n != 1 {
+	if s[0] == '|' && d.size > 1 && d.kind != 'S' {
 		return d, fmt.Errorf("unsupported dtype %q (a %d-byte type needs a byte order, < or >)", s, n)
 	}
 	return d, nil
@@ -112,12 +151,15 @@ type NPYHeader struct {
 // Fortran-ordered data is reordered; header versions 1.0, 2.0 and 3.0 are
 // read. float64 values are rounded to the nearest float32.
 //
-// A malformed, truncated or unsupported file gives an error wrapping
-// ErrFormat that says what was expected and what was found; it never
-// panics, and it allocates no more than the bytes actually present.
-func ReadNPY(r io.Reader) (*Tensor, error) {
+// A malformed, truncated or unsupported file gives a tensor carrying an
+// error wrapping ErrFormat that says what was expected and what was found;
+// it never panics, and it allocates no more than the bytes actually present.
+func ReadNPY(r io.Reader) *Tensor {
 	t, _, err := readNPY(r, -1)
-	return t, err
+	if err != nil {
+		return Failed(err)
+	}
+	return t
 }
 
 // ReadNPYHeader reads only the header of a .npy stream; r is left at the
@@ -136,20 +178,71 @@ func readNPY(r io.Reader, size int64) (*Tensor, NPYHeader, error) {
 	if err != nil {
 		return nil, h, err
 	}
+	if dt.isText() {
+		return nil, h, Errorf(ErrFormat, "npy: the array holds text (dtype %s, shape %v), not numbers; a tensor holds numbers — keep tokens beside the weights in an .npz, np.savez(f, attention=a, tokens=np.array(tokens)), and read them with LoadNPZ(path).Tokens()", pyRepr(h.Descr), h.Shape)
+	}
+	t, err := readNPYNumbers(cr, size, h, dt)
+	return t, h, err
+}
+
+// readNPYValue reads a .npy stream of numbers (a tensor) or of text (strs, in C order).
+func readNPYValue(r io.Reader, size int64) (t *Tensor, strs []string, h NPYHeader, err error) {
+	cr := &countingReader{r: r}
+	h, dt, err := readNPYHeader(cr)
+	if err != nil {
+		return nil, nil, h, err
+	}
+	if err := npyFits(h); err != nil {
+		return nil, nil, h, err
+	}
+	if dt.isText() {
+		strs, err = readNPYText(cr, size, h, dt)
+		return nil, strs, h, err
+	}
+	t, err = readNPYNumbers(cr, size, h, dt)
+	return t, nil, h, err
+}
+
+func readNPYNumbers(cr *countingReader, size int64, h NPYHeader, dt npyDtype) (*Tensor, error) {
+	if err := npyFits(h); err != nil {
+		return nil, err
+	}
 	n := numel(h.Shape)
 	nbytes := int64(n) * int64(dt.size)
-	if size >= 0 && nbytes > size-cr.n {
-		return nil, h, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but only %d bytes follow the header; the file is truncated or its header is corrupt", h.Shape, h.Descr, nbytes, size-cr.n)
+	var data []float32
+	if size >= 0 {
+		// the bytes are there: decode a chunk at a time into the result
+		if nbytes > size-cr.n {
+			return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but only %d bytes follow the header; the file is truncated or its header is corrupt", h.Shape, h.Descr, nbytes, size-cr.n)
+		}
+		data = make([]float32, n)
+		if got, err := decodeStream(cr, dt, data); err != nil {
+			return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but the data ends after %d bytes; the file is truncated — save it again", h.Shape, h.Descr, nbytes, got)
+		}
+	} else {
+		raw, err := readNPYData(cr, size, h, nbytes)
+		if err != nil {
+			return nil, err
+		}
+		data = decodeNPYData(raw, dt, n)
 	}
-	raw, err := readExact(cr, nbytes)
-	if err != nil {
-		return nil, h, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but the data ends after %d bytes; the file is truncated — save it again", h.Shape, h.Descr, nbytes, len(raw))
-	}
-	data := decodeNPYData(raw, dt, n)
 	if h.Fortran && len(h.Shape) > 1 {
 		data = fortranToC(data, h.Shape)
 	}
-	return newTensorFromFile(data, h.Shape), h, nil
+	return newTensorFromFile(data, h.Shape), nil
+}
+
+// readNPYData reads the nbytes of data the header declares, checking them
+// against the stream's size first when it is known.
+func readNPYData(cr *countingReader, size int64, h NPYHeader, nbytes int64) ([]byte, error) {
+	if size >= 0 && nbytes > size-cr.n {
+		return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but only %d bytes follow the header; the file is truncated or its header is corrupt", h.Shape, h.Descr, nbytes, size-cr.n)
+	}
+	raw, err := readExact(cr, nbytes)
+	if err != nil {
+		return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but the data ends after %d bytes; the file is truncated — save it again", h.Shape, h.Descr, nbytes, len(raw))
+	}
+	return raw, nil
 }
 
 // countingReader counts the bytes read through it.
@@ -247,13 +340,16 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 		if n < 0 {
 			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has a negative dimension; the header is corrupt", pyRepr(sh))
 		}
-		if n > 0 && total > maxElements/n {
-			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; slice the array before saving it", pyRepr(sh), maxElements)
+		if n > 0 && total > npyMaxFileElements/n {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has more than 2^62 elements; the header is corrupt", pyRepr(sh))
 		}
 		total *= n
 		h.Shape[i] = int(n)
 	}
 	dt, err := parseNPYDtype(ds)
+	if errors.Is(err, errObjectDtype) {
+		return h, dt, Errorf(ErrFormat, "npy: the array holds Python objects (dtype %s, stored with pickle), which attnviz does not read; save text as a string array, np.array(tokens, dtype=str), and numbers with arr.astype(np.float32)", pyRepr(ds))
+	}
 	if err != nil {
 		return h, dt, Errorf(ErrFormat, "npy: %v; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", err)
 	}
@@ -263,8 +359,17 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 // decodeNPYData converts n elements of raw file data to float32.
 func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 	out := make([]float32, n)
+	decodeNPYInto(out, raw, dt)
+	return out
+}
+
+// decodeNPYInto converts len(out) elements of raw file data to float32.
+// Besides NumPy's kinds it decodes kind 'B', bfloat16 (safetensors).
+func decodeNPYInto(out []float32, raw []byte, dt npyDtype) {
 	o := dt.order
 	switch {
+	case dt.kind == 'B':
+		half.DecodeBFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 2:
 		half.DecodeFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 4:
@@ -308,7 +413,6 @@ func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 			out[i] = float32(o.Uint64(raw[8*i:]))
 		}
 	}
-	return out
 }
 
 // fortranToC reorders column-major data of the given shape to row-major.
@@ -360,6 +464,9 @@ func LoadNPY(path string) *Tensor {
 	defer f.Close()
 	t, _, err := readNPY(bufio.NewReaderSize(f, 1<<16), fileSize(f))
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "npy"); e != nil {
+			err = e
+		}
 		return Failed(prefixErr("LoadNPY "+path, err))
 	}
 	return t

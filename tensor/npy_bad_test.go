@@ -92,7 +92,8 @@ func badFileCases() []badFileCase {
 		{"npy cut in the preamble", "npy", []byte("\x93NU"),
 			"npy: the file ends after 3 bytes, inside the 8-byte preamble; it is truncated or not a .npy file", ""},
 		{"npy wrong magic (a zip)", "npy", zipBytes("x.npy", uint16(0), good),
-			"npy: expected the magic string \\x93NUMPY, got \"PK\\x03\\x04\\x14\\x00\"; this is not a .npy file (for .npz use LoadNPZ, for safetensors LoadSafetensors)", ""},
+			"npy: expected the magic string \\x93NUMPY, got \"PK\\x03\\x04\\x14\\x00\"; this is not a .npy file (for .npz use LoadNPZ, for safetensors LoadSafetensors)",
+			"LoadNPY PATH: this is an .npz archive of NumPy arrays; read it with LoadNPZ"},
 		{"npy wrong magic (safetensors)", "npy", st(`{}      `),
 			"npy: expected the magic string \\x93NUMPY, got \"\\b\\x00\\x00\\x00\\x00\\x00\"; this is not a .npy file (for .npz use LoadNPZ, for safetensors LoadSafetensors)", ""},
 		{"npy version 4.0", "npy", append([]byte(npyMagic), 4, 0, 0, 0),
@@ -140,9 +141,9 @@ func badFileCases() []badFileCase {
 		{"npy complex dtype", "npy", npyBytes(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,)}", nil),
 			"npy: unsupported dtype \"<c8\"; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", ""},
 		{"npy object dtype", "npy", npyBytes(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", nil),
-			"npy: unsupported dtype \"|O\"; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", ""},
+			"npy: the array holds Python objects (dtype '|O', stored with pickle), which attnviz does not read; save text as a string array, np.array(tokens, dtype=str), and numbers with arr.astype(np.float32)", ""},
 		{"npy string dtype", "npy", npyBytes(1, "{'descr': '<U5', 'fortran_order': False, 'shape': (1,)}", nil),
-			"npy: unsupported dtype \"<U5\"; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", ""},
+			"npy: the array holds text (dtype '<U5', shape [1]), not numbers; a tensor holds numbers — keep tokens beside the weights in an .npz, np.savez(f, attention=a, tokens=np.array(tokens)), and read them with LoadNPZ(path).Tokens()", ""},
 		{"npy structured dtype", "npy", npyBytes(1, "{'descr': [('a', '<f4'), ('b', '<i4')], 'fortran_order': False, 'shape': (1,)}", nil),
 			"npy: unsupported dtype [('a', '<f4'), ('b', '<i4')] (a structured or record array); save a plain numeric array, e.g. arr.astype(np.float32)", ""},
 		{"npy unknown byte order", "npy", npyBytes(1, "{'descr': '!f4', 'fortran_order': False, 'shape': (1,)}", nil),
@@ -242,11 +243,11 @@ func readBad(c badFileCase) (err error) {
 	}()
 	switch c.format {
 	case "npy":
-		_, err = ReadNPY(bytes.NewReader(c.data))
+		err = ReadNPY(bytes.NewReader(c.data)).Err()
 	case "npz":
-		_, err = ReadNPZ(bytes.NewReader(c.data), int64(len(c.data)))
+		err = ReadNPZ(bytes.NewReader(c.data), int64(len(c.data))).Err()
 	case "safetensors":
-		_, err = ReadSafetensors(bytes.NewReader(c.data))
+		err = ReadSafetensors(bytes.NewReader(c.data)).Err()
 	}
 	return err
 }
@@ -261,9 +262,9 @@ func loadBad(c badFileCase, path string) (err error) {
 	case "npy":
 		err = LoadNPY(path).Err()
 	case "npz":
-		_, err = LoadNPZ(path)
+		err = LoadNPZ(path).Err()
 	case "safetensors":
-		_, err = LoadSafetensors(path)
+		err = LoadSafetensors(path).Err()
 	}
 	return err
 }

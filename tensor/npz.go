@@ -31,9 +31,14 @@ func npzEntries(zr *zip.Reader) (map[string]*zip.File, error) {
 	return m, nil
 }
 
-func openNPZ(r io.ReaderAt, size int64) (*zip.Reader, map[string]*zip.File, error) {
+// openNPZ opens the archive; file (its name, or "") goes into the
+// conversion line of a message about a PyTorch file.
+func openNPZ(r io.ReaderAt, size int64, file string) (*zip.Reader, map[string]*zip.File, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
+		if e := sniff(r, size, file, "npz"); e != nil {
+			return nil, nil, e
+		}
 		var magic [8]byte
 		if k, _ := r.ReadAt(magic[:], 0); k >= 6 && string(magic[:6]) == npyMagic {
 			return nil, nil, Errorf(ErrFormat, "npz: this is a .npy file (one array), not an .npz archive; read it with LoadNPY")
@@ -41,47 +46,71 @@ func openNPZ(r io.ReaderAt, size int64) (*zip.Reader, map[string]*zip.File, erro
 		return nil, nil, Errorf(ErrFormat, "npz: not a readable zip archive (%v); expected a file written by numpy.savez or numpy.savez_compressed (for one array use LoadNPY)", err)
 	}
 	m, err := npzEntries(zr)
+	if err == nil && len(m) == 0 && len(zr.File) > 0 {
+		if isTorchZip(zr) {
+			return nil, nil, torchError("npz", file, false)
+		}
+		names := make([]string, 0, len(zr.File))
+		for _, f := range zr.File {
+			names = append(names, f.Name)
+		}
+		return nil, nil, Errorf(ErrFormat, "npz: the zip archive holds no .npy arrays (it holds %s); expected a file written by numpy.savez or numpy.savez_compressed", quoteList(names))
+	}
 	return zr, m, err
 }
 
-// readNPZEntry decodes one member.
-func readNPZEntry(name string, f *zip.File) (*Tensor, error) {
+// readNPZEntry decodes one member: a tensor, or strings for a text array.
+func readNPZEntry(name string, f *zip.File) (*Tensor, []string, NPYHeader, error) {
 	if f.Method != zip.Store && f.Method != zip.Deflate {
-		return nil, Errorf(ErrFormat, "npz: array %q uses zip compression method %d; expected stored (0) or deflated (8) as numpy writes", name, f.Method)
+		return nil, nil, NPYHeader{}, Errorf(ErrFormat, "npz: array %q uses zip compression method %d; expected stored (0) or deflated (8) as numpy writes", name, f.Method)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, Errorf(ErrFormat, "npz: array %q: %v", name, err)
+		return nil, nil, NPYHeader{}, Errorf(ErrFormat, "npz: array %q: %v", name, err)
 	}
 	defer rc.Close()
 	size := int64(-1)
 	if f.UncompressedSize64 <= 1<<62 {
 		size = int64(f.UncompressedSize64)
 	}
-	t, _, err := readNPY(bufio.NewReaderSize(rc, 1<<16), size)
+	t, strs, h, err := readNPYValue(bufio.NewReaderSize(rc, 1<<16), size)
 	if err != nil {
-		return nil, prefixErr(fmt.Sprintf("npz: array %q", name), err)
+		return nil, nil, h, prefixErr(fmt.Sprintf("npz: array %q", name), err)
 	}
-	return t, nil
+	return t, strs, h, nil
 }
 
 // ReadNPZ reads every array of the .npz archive held by r (size bytes
-// long), by name. Members that are not .npy files are skipped. See
-// ReadNPY for the element types read.
-func ReadNPZ(r io.ReaderAt, size int64) (map[string]*Tensor, error) {
-	_, m, err := openNPZ(r, size)
+// long): arrays of numbers as tensors, arrays of text as strings (see NPZ).
+// Members that are not .npy files are skipped. See ReadNPY for the element
+// types read. The result carries any error (Err).
+func ReadNPZ(r io.ReaderAt, size int64) *NPZ {
+	_, m, err := openNPZ(r, size, "")
 	if err != nil {
-		return nil, err
+		return &NPZ{err: err}
 	}
-	out := make(map[string]*Tensor, len(m))
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		t, err := readNPZEntry(name, m[name])
+	z, err := readNPZMembers(m)
+	if err != nil {
+		return &NPZ{err: err}
+	}
+	return z
+}
+
+// readNPZMembers reads every member.
+func readNPZMembers(m map[string]*zip.File) (*NPZ, error) {
+	z := &NPZ{names: slices.Sorted(maps.Keys(m)), tensors: map[string]*Tensor{}, text: map[string]npzText{}}
+	for _, name := range z.names {
+		t, strs, h, err := readNPZEntry(name, m[name])
 		if err != nil {
 			return nil, err
 		}
-		out[name] = t
+		if strs != nil {
+			z.text[name] = npzText{strs: strs, shape: h.Shape, dtype: h.Descr}
+		} else {
+			z.tensors[name] = t
+		}
 	}
-	return out, nil
+	return z, nil
 }
 
 // withNPZ opens path and calls fn with its members.
@@ -95,7 +124,7 @@ func withNPZ(op, path string, fn func(m map[string]*zip.File) error) error {
 	if err != nil {
 		return fileErr(op, err)
 	}
-	_, m, err := openNPZ(f, st.Size())
+	_, m, err := openNPZ(f, st.Size(), path)
 	if err != nil {
 		return prefixErr(op+" "+path, err)
 	}
@@ -106,24 +135,24 @@ func withNPZ(op, path string, fn func(m map[string]*zip.File) error) error {
 }
 
 // LoadNPZ reads every array of a .npz file, by name (the name given to
-// numpy.savez, without ".npy").
-func LoadNPZ(path string) (map[string]*Tensor, error) {
-	var out map[string]*Tensor
+// numpy.savez, without ".npy"): arrays of numbers as tensors, arrays of
+// text — the tokens — as strings. The result carries any error (Err), so a
+// cell shows either what the file holds or what went wrong:
+//
+//	z := tensor.LoadNPZ("run.npz")   // np.savez("run.npz", attention=a, tokens=np.array(tokens))
+//	viz.Grid(z.Tensor("attention"), viz.Tokens(z.Tokens()))
+func LoadNPZ(path string) *NPZ {
+	var z *NPZ
 	err := withNPZ("LoadNPZ", path, func(m map[string]*zip.File) error {
-		out = make(map[string]*Tensor, len(m))
-		for _, name := range slices.Sorted(maps.Keys(m)) {
-			t, err := readNPZEntry(name, m[name])
-			if err != nil {
-				return err
-			}
-			out[name] = t
-		}
-		return nil
+		var err error
+		z, err = readNPZMembers(m)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return &NPZ{err: err}
 	}
-	return out, nil
+	z.path = path
+	return z
 }
 
 // LoadNPZTensor reads one array of a .npz file, reading no other member.
@@ -138,8 +167,13 @@ func LoadNPZTensor(path, name string) *Tensor {
 		if !ok {
 			return Errorf(ErrNotFound, "npz: no array named %q; the file has %s", name, quoteList(slices.Sorted(maps.Keys(m))))
 		}
+		var strs []string
+		var h NPYHeader
 		var err error
-		t, err = readNPZEntry(name, f)
+		t, strs, h, err = readNPZEntry(name, f)
+		if err == nil && strs != nil {
+			return textNotTensor(name, h.Descr)
+		}
 		return err
 	})
 	if err != nil {

@@ -11,10 +11,11 @@ func FuzzReadNPZ(f *testing.F) {
 		return WriteNPZ(w, map[string]*Tensor{"a": Arange(0, 4, 1), "s": Scalar(1)}, true)
 	})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ReadNPZ(bytes.NewReader(data), int64(len(data)))
-		if refused(t, err) {
+		z := ReadNPZ(bytes.NewReader(data), int64(len(data)))
+		if refused(t, z.Err()) {
 			return
 		}
+		m := z.Tensors() // text arrays are not written back (WriteNPZ writes float32)
 		for name, x := range m {
 			if x.Err() != nil {
 				t.Fatalf("%q carries %v", name, x.Err())
@@ -27,9 +28,9 @@ func FuzzReadNPZ(f *testing.F) {
 		if err := WriteNPZ(&out, m, false); err != nil {
 			t.Fatalf("writing back: %v", err)
 		}
-		back, err := ReadNPZ(bytes.NewReader(out.Bytes()), int64(out.Len()))
-		if err != nil || len(back) != len(m) {
-			t.Fatalf("reading our own output: %v (%d of %d)", err, len(back), len(m))
+		back := ReadNPZ(bytes.NewReader(out.Bytes()), int64(out.Len()))
+		if err := back.Err(); err != nil || len(back.Names()) != len(m) {
+			t.Fatalf("reading our own output: %v (%d of %d)", err, len(back.Names()), len(m))
 		}
 	})
 }

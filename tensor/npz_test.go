@@ -16,10 +16,11 @@ import (
 // Fortran-ordered, empty and 0-d arrays.
 func TestNPZReadsNumpyFiles(t *testing.T) {
 	forRefFiles(t, "npz/", func(key, path string, data []byte, want map[string]refArray) {
-		all, err := LoadNPZ(path)
-		if err != nil {
+		z := LoadNPZ(path)
+		if err := z.Err(); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
+		all := z.Tensors()
 		if len(all) != len(want) {
 			t.Errorf("%s: %d arrays, want %d", key, len(all), len(want))
 		}
@@ -31,8 +32,8 @@ func TestNPZReadsNumpyFiles(t *testing.T) {
 			checkRef(t, key+":"+name, all[name], w)
 			checkRef(t, key+":"+name+" (LoadNPZTensor)", LoadNPZTensor(path, name), w)
 		}
-		all2, err := ReadNPZ(bytes.NewReader(data), int64(len(data)))
-		if err != nil || len(all2) != len(all) {
+		all2 := ReadNPZ(bytes.NewReader(data), int64(len(data)))
+		if err := all2.Err(); err != nil || len(all2.Names()) != len(all) {
 			t.Errorf("ReadNPZ %s: %v", key, err)
 		}
 	})
@@ -65,10 +66,11 @@ func TestNPZRoundTrip(t *testing.T) {
 		if err := save(p, in); err != nil {
 			t.Fatal(err)
 		}
-		out, err := LoadNPZ(p)
-		if err != nil {
+		z := LoadNPZ(p)
+		if err := z.Err(); err != nil {
 			t.Fatal(err)
 		}
+		out := z.Tensors()
 		for k, v := range in {
 			if !reflect.DeepEqual(out[k].Shape(), v.Shape()) || !reflect.DeepEqual(out[k].Data(), v.Data()) {
 				t.Errorf("compressed=%v %s: got %v want %v", compressed, k, out[k], v)

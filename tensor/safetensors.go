@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/attnviz/attnviz/internal/half"
 )
 
 // The safetensors format (https://github.com/huggingface/safetensors):
@@ -57,18 +55,40 @@ type safetensorsEntry struct {
 }
 
 // SafetensorsFile is a parsed safetensors file: its tensors (decoded to
-// float32 on demand by Tensor) and its metadata map.
+// float32 on demand by Tensor) and its metadata map. Like a Tensor it
+// carries its error: a cell that ends in tensor.LoadSafetensors(path) shows
+// either what the file holds or what went wrong, Err reports it in a
+// program, and every method is safe on a failed or nil file (no names, and
+// tensors that carry the error).
 type SafetensorsFile struct {
 	entries map[string]*safetensorsEntry
 	meta    map[string]string
-	data    []byte // the data region
+	data    []byte // the data region (read whole), or nil
+	err     error
+	// A file opened with OpenSafetensors: its data region starts at byte
+	// dataStart of src.
+	src       io.ReaderAt
+	dataStart int64
+	closer    io.Closer
 }
 
 // ReadSafetensors reads and validates a safetensors file from r. Every
 // tensor is kept; Tensor converts F16, BF16, F32 and F64 to float32 and
-// reports other dtypes as unsupported.
-func ReadSafetensors(r io.Reader) (*SafetensorsFile, error) {
-	return readSafetensors(r, -1)
+// reports other dtypes as unsupported. The result carries any error (Err).
+func ReadSafetensors(r io.Reader) *SafetensorsFile {
+	f, err := readSafetensors(r, -1)
+	if err != nil {
+		return &SafetensorsFile{err: err}
+	}
+	return f
+}
+
+// Err returns the error that reading the file met, or nil.
+func (f *SafetensorsFile) Err() error {
+	if f == nil {
+		return Errorf(ErrValue, "safetensors: nil *SafetensorsFile; read a file with tensor.LoadSafetensors")
+	}
+	return f.err
 }
 
 func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
@@ -81,7 +101,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 		return nil, Errorf(ErrFormat, "safetensors: this is a .npy file, not safetensors; read it with LoadNPY")
 	}
 	if string(pre[:4]) == "PK\x03\x04" {
-		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive (.npz?), not safetensors; read it with LoadNPZ")
+		return nil, Errorf(ErrFormat, "safetensors: this is a zip archive, not safetensors (an .npz: read it with LoadNPZ; a torch.save file: convert it with %s)", torchConvert(""))
 	}
 	if n > safetensorsMaxHeader {
 		return nil, Errorf(ErrFormat, "safetensors: header length %d is larger than the %d-byte limit; this is not a safetensors file or it is corrupt", n, safetensorsMaxHeader)
@@ -110,7 +130,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 			return nil, Errorf(ErrFormat, "safetensors: the file goes on after the %d bytes of data the header describes; the data region must be covered exactly — the file is corrupt", dataLen)
 		}
 	}
-	f.data = data
+	f.data, f.dataStart = data, 8+int64(n)
 	return f, nil
 }
 
@@ -310,8 +330,21 @@ func shortBytes(b []byte) string {
 }
 
 // LoadSafetensors reads and validates a safetensors file (the whole file
-// is read into memory; tensors are decoded when asked for).
-func LoadSafetensors(path string) (*SafetensorsFile, error) {
+// is read into memory; tensors are decoded when asked for). The result
+// carries any error (Err), so a cell shows either the tensors or what went
+// wrong:
+//
+//	f := tensor.LoadSafetensors("att.safetensors")
+//	att := f.Tensor("attention")
+func LoadSafetensors(path string) *SafetensorsFile {
+	f, err := loadSafetensors(path)
+	if err != nil {
+		return &SafetensorsFile{err: err}
+	}
+	return f
+}
+
+func loadSafetensors(path string) (*SafetensorsFile, error) {
 	f, err := openFile("LoadSafetensors", path)
 	if err != nil {
 		return nil, err
@@ -319,6 +352,9 @@ func LoadSafetensors(path string) (*SafetensorsFile, error) {
 	defer f.Close()
 	sf, err := readSafetensors(bufio.NewReaderSize(f, 1<<16), fileSize(f))
 	if err != nil {
+		if e := sniff(f, fileSize(f), path, "safetensors"); e != nil {
+			err = e
+		}
 		return nil, prefixErr("LoadSafetensors "+path, err)
 	}
 	return sf, nil
@@ -329,7 +365,7 @@ func LoadSafetensors(path string) (*SafetensorsFile, error) {
 //
 //	att := tensor.LoadSafetensorsTensor("att.safetensors", "attention")
 func LoadSafetensorsTensor(path, name string) *Tensor {
-	f, err := LoadSafetensors(path)
+	f, err := loadSafetensors(path)
 	if err != nil {
 		return Failed(err)
 	}
@@ -342,17 +378,17 @@ func LoadSafetensorsTensor(path, name string) *Tensor {
 
 // Names returns the tensor names, sorted.
 func (f *SafetensorsFile) Names() []string {
-	if f == nil {
+	if f.Err() != nil {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(f.entries))
 }
 
 // Metadata returns a copy of the file's "__metadata__" map (empty when the
-// file has none).
+// file has none or could not be read).
 func (f *SafetensorsFile) Metadata() map[string]string {
 	out := map[string]string{}
-	if f != nil {
+	if f.Err() == nil {
 		for k, v := range f.meta {
 			out[k] = v
 		}
@@ -363,7 +399,7 @@ func (f *SafetensorsFile) Metadata() map[string]string {
 // Dtype returns the stored dtype of a tensor ("F32", "BF16", ...), or ""
 // when there is no such tensor.
 func (f *SafetensorsFile) Dtype(name string) string {
-	if f == nil || f.entries[name] == nil {
+	if f.Err() != nil || f.entries[name] == nil {
 		return ""
 	}
 	return f.entries[name].dtype
@@ -371,7 +407,7 @@ func (f *SafetensorsFile) Dtype(name string) string {
 
 // Shape returns the shape of a tensor, or nil when there is no such tensor.
 func (f *SafetensorsFile) Shape(name string) []int {
-	if f == nil || f.entries[name] == nil {
+	if f.Err() != nil || f.entries[name] == nil {
 		return nil
 	}
 	return append([]int(nil), f.entries[name].shape...)
@@ -379,39 +415,34 @@ func (f *SafetensorsFile) Shape(name string) []int {
 
 // Tensor decodes the named tensor to float32 on the default device: F32
 // exactly, F16 and BF16 exactly (every value is a float32), F64 rounded to
-// nearest. The result carries an ErrNotFound error for an unknown name
-// (listing the names there are) and an ErrFormat error for other dtypes.
+// nearest. The result carries the file's error, an ErrNotFound error for
+// an unknown name (listing the names there are) or an ErrFormat error for
+// other dtypes.
 func (f *SafetensorsFile) Tensor(name string) *Tensor {
-	if f == nil {
-		return Failed(Errorf(ErrValue, "safetensors: nil file; check the error from LoadSafetensors"))
+	if err := f.Err(); err != nil {
+		return Failed(err)
 	}
 	e, ok := f.entries[name]
 	if !ok {
 		return Failed(Errorf(ErrNotFound, "safetensors: no tensor named %q; the file has %s", name, quoteList(f.Names())))
 	}
-	var dt npyDtype
-	switch e.dtype {
-	case "F16":
-		dt = npyDtype{kind: 'f', size: 2, order: binary.LittleEndian}
-	case "BF16": // decoded below
-	case "F32":
-		dt = npyDtype{kind: 'f', size: 4, order: binary.LittleEndian}
-	case "F64":
-		dt = npyDtype{kind: 'f', size: 8, order: binary.LittleEndian}
-	default:
-		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: unsupported dtype %s; convert with tensor.float() before saving (attnviz reads F16, BF16, F32, F64)", name, e.dtype))
+	dt, err := safetensorsDtype(name, e)
+	if err != nil {
+		return Failed(err)
 	}
 	if err := checkShape("safetensors", e.shape); err != nil {
 		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: %v", name, err))
 	}
-	raw := f.data[e.begin:e.end]
-	n := numel(e.shape)
-	var data []float32
-	if e.dtype == "BF16" {
-		data = make([]float32, n)
-		half.DecodeBFloat16(data, raw, binary.LittleEndian)
-	} else {
-		data = decodeNPYData(raw, dt, n)
+	data := make([]float32, numel(e.shape))
+	switch {
+	case f.data != nil:
+		decodeNPYInto(data, f.data[e.begin:e.end], dt)
+	case f.src == nil:
+		return Failed(Errorf(ErrValue, "safetensors: tensor %q: the file is closed; open it again with OpenSafetensors", name))
+	default:
+		if _, err := decodeStream(io.NewSectionReader(f.src, f.dataStart+int64(e.begin), int64(e.end-e.begin)), dt, data); err != nil {
+			return Failed(Errorf(ErrFormat, "safetensors: tensor %q: the file ends inside the data (was it truncated after it was opened?)", name))
+		}
 	}
 	if len(e.shape) == 0 {
 		return Scalar(data[0])
@@ -419,23 +450,24 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	return Wrap(data, e.shape...) // data is fresh: no second copy
 }
 
-// Tensors decodes every tensor, by name; an unsupported dtype is an error.
-func (f *SafetensorsFile) Tensors() (map[string]*Tensor, error) {
+// Tensors decodes every tensor, by name; a tensor of a dtype attnviz does
+// not read carries an ErrFormat error. It is nil when the file failed.
+func (f *SafetensorsFile) Tensors() map[string]*Tensor {
+	if f.Err() != nil {
+		return nil
+	}
 	out := map[string]*Tensor{}
 	for _, name := range f.Names() {
-		t := f.Tensor(name)
-		if err := t.Err(); err != nil {
-			return nil, err
-		}
-		out[name] = t
+		out[name] = f.Tensor(name)
 	}
-	return out, nil
+	return out
 }
 
-// String lists the tensors and metadata keys, for a notebook cell.
+// String lists the tensors and metadata keys, for a notebook cell, or says
+// what went wrong.
 func (f *SafetensorsFile) String() string {
-	if f == nil {
-		return "safetensors: <nil>"
+	if err := f.Err(); err != nil {
+		return "safetensors error: " + err.Error()
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "safetensors: %d tensors", len(f.entries))

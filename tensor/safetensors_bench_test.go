@@ -18,7 +18,8 @@ func BenchmarkReadSafetensorsF16(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		f, err := ReadSafetensors(bytes.NewReader(data))
+		f := ReadSafetensors(bytes.NewReader(data))
+		err := f.Err()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,7 +38,7 @@ func BenchmarkReadNPYF32(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := ReadNPY(bytes.NewReader(data)); err != nil {
+		if err := ReadNPY(bytes.NewReader(data)).Err(); err != nil {
 			b.Fatal(err)
 		}
 	}

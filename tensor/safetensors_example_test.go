@@ -31,8 +31,8 @@ func ExampleLoadSafetensors() {
 		return
 	}
 
-	f, err := tensor.LoadSafetensors(path)
-	if err != nil {
+	f := tensor.LoadSafetensors(path)
+	if err := f.Err(); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -141,8 +141,8 @@ func TestAttentionWeightsInto(t *testing.T) {
 		dst  *Tensor
 		want string
 	}{
-		{Zeros(4, 10, 9), "AttentionWeightsInto: the destination must be a contiguous [heads, queries, keys] tensor: [4 10 9] × [4 10 10]; want a contiguous [4 10 10] tensor, e.g. Zeros[4 10 10] or one layer of one"},
-		{Zeros(4, 10, 10).Transpose(1, 2), "AttentionWeightsInto: the destination must be a contiguous [heads, queries, keys] tensor: [4 10 10] × [4 10 10]; want a contiguous [4 10 10] tensor, e.g. Zeros[4 10 10] or one layer of one"},
+		{Zeros(4, 10, 9), "AttentionWeightsInto: the destination must be a contiguous [heads, queries, keys] tensor: [4 10 9] × [4 10 10]; want a contiguous [4 10 10] tensor: Zeros(4, 10, 10), or rec.Index(l) of a [layers, 4, 10, 10] record"},
+		{Zeros(4, 10, 10).Transpose(1, 2), "AttentionWeightsInto: the destination must be a contiguous [heads, queries, keys] tensor: [4 10 10] × [4 10 10]; want a contiguous [4 10 10] tensor: Zeros(4, 10, 10), or rec.Index(l) of a [layers, 4, 10, 10] record"},
 		{Failed(Errorf(ErrValue, "boom")), "boom"},
 	} {
 		if err := AttentionWeightsInto(c.dst, q, k, v, true).Err(); err == nil || err.Error() != c.want {

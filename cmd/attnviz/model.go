@@ -31,9 +31,11 @@ Examples:
   attnviz model -prompt "Lily and Ben" -view heatmap -layer 1 -head 3 -o head.svg
   attnviz model -prompt "Once upon a time" -generate 40
 
-Without -m the lesson model stories260Ktok512.gguf is looked for in
-models/ and ../shared/models/ ($ATTNVIZ_MODEL overrides); 'make model'
-downloads it.
+Without -m the lesson model stories260Ktok512.gguf is used, from any folder:
+$ATTNVIZ_MODEL if set, else the user cache folder (~/.cache/attnviz/models
+on Linux), where 'make model' puts it, else models/ or ../shared/models/ of
+the attnviz checkout you are in. 'attnviz model -where' prints which file
+that is (or everywhere it looked).
 
 flags:
 `
@@ -51,6 +53,7 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	gen := fs.Int("generate", 0, "print a greedy continuation of N tokens")
 	devName := fs.String("device", "", "cpu or cuda (default: $ATTNVIZ_DEVICE, else cpu)")
 	quiet := fs.Bool("q", false, "no progress or summary messages on stderr")
+	where := fs.Bool("where", false, "print the lesson model's path and exit (1 when it is not found, saying where it looked)")
 	fs.StringVar(&f.out, "o", "", "output file: .safetensors, .png, .svg, .pdf or .html")
 	f.addFigureFlags(fs, "grid, or heatmap with -head", "figure title (default: the model file and view)")
 	if err := fs.Parse(args); err != nil {
@@ -75,8 +78,21 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	default:
 		return fail(1, "cannot write %q: the output must end in .safetensors, .png, .svg, .pdf or .html", f.out)
 	}
+	if *where {
+		p, err := model.FindLessonModel()
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		abs, _ := filepath.Abs(p)
+		fmt.Fprintln(stdout, abs)
+		return 0
+	}
 	if *path == "" {
-		*path = model.DefaultPath()
+		p, err := model.FindLessonModel()
+		if err != nil {
+			return fail(1, "%v (or give a GGUF file with -m)", err)
+		}
+		*path = p
 	}
 	var opts []model.Option
 	if *devName != "" {

@@ -41,7 +41,8 @@ func TestModelCLISafetensors(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f, err := tensor.LoadSafetensors(out)
+	f := tensor.LoadSafetensors(out)
+	err := f.Err()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +120,45 @@ func TestModelCLIErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestModelCLIAnyFolder: `attnviz model` finds the lesson model from any folder once
+// `make model` has put it in the user cache folder, and says where it looked when it is nowhere.
+func TestModelCLIAnyFolder(t *testing.T) {
+	src := needModelFile(t)
+	src, _ = filepath.Abs(src)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	os.Unsetenv("ATTNVIZ_MODEL")
+	t.Chdir(t.TempDir())
+
+	code, _, stderr := runModelCLI("-prompt", "Once upon a time")
+	cache := filepath.Join(home, ".cache", "attnviz", "models")
+	for _, want := range []string{"was looked for in $ATTNVIZ_MODEL (not set), " + cache, "run `make model`", "-m"} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("no model anywhere: want exit 1 and %q, got %d %q", want, code, stderr)
+		}
+	}
+	if code, _, stderr := runModelCLI("-where"); code != 1 || !strings.Contains(stderr, cache) {
+		t.Errorf("-where with no model: want exit 1 naming %s, got %d %q", cache, code, stderr)
+	}
+
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(cache, 0o755)
+	if err := os.WriteFile(filepath.Join(cache, "stories260Ktok512.gguf"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runModelCLI("-where")
+	if want := filepath.Join(cache, "stories260Ktok512.gguf") + "\n"; code != 0 || stdout != want {
+		t.Errorf("-where: want %q, got %d %q %q", want, code, stdout, stderr)
+	}
+	code, stdout, stderr = runModelCLI("-q", "-prompt", "Once upon a time")
+	if code != 0 || !strings.Contains(stdout, "next token") {
+		t.Errorf("from another folder: exit %d, %q %q", code, stdout, stderr)
 	}
 }

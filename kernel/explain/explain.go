@@ -13,9 +13,10 @@
 // the rules are plain Go, tested here without a kernel; notebooks/ runs every
 // mistake of docs/kernel-messages.md in the real kernel and checks the table.
 //
-// A message the rules do not recognise is only tidied (package paths
+// A compile error the rules do not recognise is only tidied (package paths
 // shortened, gomacro's <...> and <*ast.SelectorExpr> decorations dropped,
-// "repl.go:2:5:" turned into "line 2:"); it is never hidden.
+// "repl.go:2:5:" turned into "line 2:"); it is never hidden. A run-time
+// error or panic no rule recognises is left exactly as it was.
 package explain
 
 import (
@@ -66,6 +67,9 @@ func Rewrite(src string, nodes []ast.Node, err string, env Env) string {
 		if out, ok := rule(c); ok {
 			return c.where() + tidy(out)
 		}
+	}
+	if c.line == 0 {
+		return err // a run-time error or a panic: the program's own words, untouched
 	}
 	return c.where() + tidy(c.msg)
 }

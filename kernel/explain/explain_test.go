@@ -169,6 +169,7 @@ var cases = []struct{ src, err, want string }{
 	{"a := Q @ K", "repl.go:1:8: illegal character U+0040 '@'", "a @ b is PyTorch's matrix product; here write a.MatMul(b)"},
 	// Not recognised: only tidied.
 	{"1/0", "runtime error: integer divide by zero", "runtime error: integer divide by zero"},
+	{`panic("a <b> github.com/x/y.Z")`, "a <b> github.com/x/y.Z", "a <b> github.com/x/y.Z"}, // a panic's own words stay
 	{"x := 1\nx.y.z", "repl.go:2:3: something new <*ast.SelectorExpr> about <*github.com/attnviz/attnviz/tensor.Tensor>",
 		"line 2: something new about *tensor.Tensor"},
 }

@@ -2,7 +2,8 @@
 """Makes notebooks/data/example.safetensors, the PyTorch model lesson 5 explores.
 
 A tiny causal transformer (2 layers, 2 heads of size 4, random weights with a fixed seed) reads
-an 8-word sentence. We keep what lesson 5 looks at, in the layout `attnviz render` and
+an 8-word sentence. We keep what lesson 5 looks at, saved with scripts/attnviz_export.py's
+save_attention (the exporter the lesson teaches), in the layout `attnviz render` and
 model.Record.SaveSafetensors use:
 
     attention   [layers, heads, T, T] float32   softmax weights, rows = queries
@@ -17,11 +18,13 @@ Run with Debian's python3-torch (apt-get install -y python3-torch):
 
 It prints the numbers lesson 5's cells check. The output is committed; tests never need torch.
 """
-import json
 import os
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from attnviz_export import save_attention  # noqa: E402  (the exporter lesson 5 teaches)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS = ["the", "cat", "sat", "on", "the", "mat", "and", "slept"]
@@ -49,21 +52,6 @@ class Layer(torch.nn.Module):
         return x, w, (q, k, v)
 
 
-def save_safetensors(path, tensors, metadata):
-    """What safetensors.torch.save_file writes (float32, little-endian), without the package."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(torch.float32)
-        raw = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as fh:
-        fh.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
-
-
 def main():
     torch.manual_seed(0)
     embed = torch.nn.Embedding(len(set(TOKENS)), D)
@@ -80,11 +68,9 @@ def main():
             if i == 0:
                 qkv0 = qkv
         attention = torch.stack(atts)  # [L, H, T, T]
-    tensors = {"attention": attention, "layer0.q": qkv0[0], "layer0.k": qkv0[1], "layer0.v": qkv0[2]}
-    meta = {"tokens": json.dumps(TOKENS), "model": "lesson 5 toy transformer (torch.manual_seed(0))",
-            "layout": "attention[layer, head, query, key]"}
     path = os.path.join(HERE, "example.safetensors")
-    save_safetensors(path, tensors, meta)
+    save_attention(path, attention, TOKENS, extra={"layer0.q": qkv0[0], "layer0.k": qkv0[1], "layer0.v": qkv0[2]},
+                   metadata={"model": "lesson 5 toy transformer (torch.manual_seed(0))"})
     print("wrote", os.path.relpath(path), os.path.getsize(path), "bytes")
     print("attention shape", list(attention.shape))
     print("attention[1, 0, 7] =", " ".join(f"{v:.4f}" for v in attention[1, 0, 7].tolist()))

@@ -83,6 +83,10 @@ func Activate(x []float32, act int) {
 // exp kernel where the CPU has it (the scalar Expf elsewhere: the same
 // values).
 func siluSlice(x []float32) {
+	if hasAVX512 && len(x) >= 16 {
+		siluAVX512(&x[0], len(x)) // as x·t/(1+t), t = e^−|x|: no overflow
+		return
+	}
 	var buf [256]float32
 	for len(x) > 0 {
 		n := min(len(x), len(buf))

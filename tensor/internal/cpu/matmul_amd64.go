@@ -32,13 +32,16 @@ func scaleMax2AVX2(dcopy, dscaled, src *float32, n int, s float32, out *[16]floa
 func copyNTAVX2(dst, src *float32, n int)
 
 //go:noescape
-func scaleMaxAVX512(dst, src *float32, n int, s float32, out *[32]float32)
+func scaleMaxAVX512(dst, src *float32, n int, s float32) (m, bad float32)
 
 //go:noescape
 func expSubSumAVX512(dst, src *float32, n int, s, m float32) float32
 
 //go:noescape
 func scaleAVX512(x *float32, n int, s float32)
+
+//go:noescape
+func siluAVX512(x *float32, n int)
 
 //go:noescape
 func scaleAVX2(x *float32, n int, s float32)

@@ -35,19 +35,9 @@ func scaleMax(dst, src []float32, s float32) (float32, bool) {
 	m := float32(math.Inf(-1))
 	finite := true
 	i := 0
-	if hasAVX512 && n >= 16 {
-		var out [32]float32
-		k := n &^ 15
-		scaleMaxAVX512(&dst[0], &src[0], k, s, &out)
-		for j := 0; j < 16; j++ {
-			if out[j] > m {
-				m = out[j]
-			}
-			if out[16+j] != 0 {
-				finite = false
-			}
-		}
-		i = k
+	if hasAVX512 && n >= 32 {
+		mv, bad := scaleMaxAVX512(&dst[0], &src[0], n, s)
+		return mv, bad == 0
 	}
 	if hasAVX2 && n-i >= 8 {
 		var out [16]float32
@@ -204,10 +194,8 @@ func ExpScaleSubSum(dst, src []float32, s, m float32) float32 {
 	n := len(src)
 	var sum float32
 	i := 0
-	if hasAVX512 && n >= 16 {
-		k := n &^ 15
-		sum = expSubSumAVX512(&dst[0], &src[0], k, s, m)
-		i = k
+	if hasAVX512 && n >= 32 {
+		return expSubSumAVX512(&dst[0], &src[0], n, s, m)
 	}
 	if hasAVX2 && n-i >= 8 {
 		k := (n - i) &^ 7
@@ -224,10 +212,9 @@ func ExpScaleSubSum(dst, src []float32, s, m float32) float32 {
 
 func ScaleSlice(x []float32, s float32) {
 	i := 0
-	if hasAVX512 && len(x) >= 16 {
-		k := len(x) &^ 15
-		scaleAVX512(&x[0], k, s)
-		i = k
+	if hasAVX512 && len(x) >= 32 {
+		scaleAVX512(&x[0], len(x), s)
+		return
 	}
 	if hasAVX2 && len(x)-i >= 8 {
 		k := (len(x) - i) &^ 7

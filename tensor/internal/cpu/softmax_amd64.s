@@ -102,6 +102,9 @@ DATA expP5<>+24(SB)/4, $0x3f000000
 DATA expP5<>+28(SB)/4, $0x3f000000
 GLOBL expP5<>(SB), RODATA|NOPTR, $32
 
+DATA absMask<>+0(SB)/4, $0x7fffffff
+GLOBL absMask<>(SB), RODATA|NOPTR, $4
+
 DATA expOne<>+0(SB)/4, $0x3f800000
 DATA expOne<>+4(SB)/4, $0x3f800000
 DATA expOne<>+8(SB)/4, $0x3f800000
@@ -316,24 +319,29 @@ cpdone:
 
 // The AVX-512 twins of the row kernels above: 16 lanes, the same
 // arithmetic lane by lane (VRNDSCALEPS $0 rounds as VROUNDPS $0 does), so
-// every element equals the AVX2 kernels' and Expf's.
+// every element equals the AVX2 kernels' and Expf's. They take any n: the
+// last n mod 16 elements go through masked loads and stores (switching to
+// the 8-lane kernels for a tail costs more than the tail itself on short
+// attention rows).
 
-// func scaleMaxAVX512(dst, src *float32, n int, s float32, out *[32]float32)
-// n a multiple of 16; out[0:16] the lane-wise maxima, out[16:32] the
-// lane-wise sums of (y-y).
+// func scaleMaxAVX512(dst, src *float32, n int, s float32) (m, bad float32)
+// dst[i] = src[i]*s for n elements (n ≥ 1); m is the maximum and bad the
+// sum of (y-y), NaN when any y is not finite (reduced here, in registers:
+// reading 64-byte stores back as scalars stalls).
 TEXT ·scaleMaxAVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	VBROADCASTSS s+24(FP), Z15
-	MOVQ out+32(FP), DX
 	MOVL $0xff800000, AX
 	MOVL AX, X14
 	VBROADCASTSS X14, Z14
 	VXORPS Z13, Z13, Z13
+	MOVQ CX, BX
+	ANDQ $15, BX
 	SHRQ $4, CX
 	TESTQ CX, CX
-	JZ sm5done
+	JZ sm5tail
 sm5loop:
 	VMULPS (SI), Z15, Z0
 	VMOVUPS Z0, (DI)
@@ -344,64 +352,105 @@ sm5loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNZ sm5loop
+sm5tail:
+	TESTQ BX, BX
+	JZ sm5done
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	VMULPS Z0, Z15, Z0
+	VMOVUPS Z0, K2, (DI)
+	VMAXPS Z0, Z14, K2, Z14
+	VSUBPS Z0, Z0, Z1
+	VADDPS Z1, Z13, Z13
 sm5done:
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z13, 64(DX)
+	VEXTRACTF32X8 $1, Z14, Y0
+	VMAXPS Y0, Y14, Y14
+	VEXTRACTF128 $1, Y14, X0
+	VMAXPS X0, X14, X14
+	VMOVHLPS X14, X0, X0
+	VMAXPS X0, X14, X14
+	VPSHUFD $1, X14, X0
+	VMAXSS X0, X14, X14
+	VMOVSS X14, m+32(FP)
+	VEXTRACTF32X8 $1, Z13, Y1
+	VADDPS Y1, Y13, Y13
+	VEXTRACTF128 $1, Y13, X1
+	VADDPS X1, X13, X13
+	VMOVHLPS X13, X1, X1
+	VADDPS X1, X13, X13
+	VPSHUFD $1, X13, X1
+	VADDSS X1, X13, X13
+	VMOVSS X13, bad+36(FP)
 	VZEROUPPER
 	RET
 
+// ES5BODY: Z2 = exp(Z0*s - m) in the lanes of K2 (0 elsewhere and below
+// -86), added to Z4; s and m in Z14, Z15, the other constants broadcast
+// from memory.
+#define ES5BODY \
+	VMULPS Z0, Z14, Z0 \
+	VSUBPS Z15, Z0, Z0 \
+	VCMPPS.BCST $0x1d, expLo<>(SB), Z0, K2, K1 \
+	VMAXPS.BCST expLo<>(SB), Z0, Z0 \
+	VMULPS.BCST expLog2e<>(SB), Z0, Z1 \
+	VRNDSCALEPS $0, Z1, Z1 \
+	VFNMADD231PS.BCST expC1<>(SB), Z1, Z0 \
+	VFNMADD231PS.BCST expC2<>(SB), Z1, Z0 \
+	VBROADCASTSS expP0<>(SB), Z2 \
+	VFMADD213PS.BCST expP1<>(SB), Z0, Z2 \
+	VFMADD213PS.BCST expP2<>(SB), Z0, Z2 \
+	VFMADD213PS.BCST expP3<>(SB), Z0, Z2 \
+	VFMADD213PS.BCST expP4<>(SB), Z0, Z2 \
+	VFMADD213PS.BCST expP5<>(SB), Z0, Z2 \
+	VMULPS Z0, Z0, Z5 \
+	VFMADD213PS Z0, Z5, Z2 \
+	VADDPS.BCST expOne<>(SB), Z2, Z2 \
+	VCVTPS2DQ Z1, Z1 \
+	VPSLLD $23, Z1, Z1 \
+	VPADDD Z1, Z2, Z2 \
+	VMOVAPS.Z Z2, K1, Z2 \
+	VADDPS Z2, Z4, Z4
+
 // func expSubSumAVX512(dst, src *float32, n int, s, m float32) float32
-// dst[i] = exp(src[i]*s - m) for n (a multiple of 16) elements, 0 below
-// -86; returns the sum of dst.
+// dst[i] = exp(src[i]*s - m) for n elements, 0 below -86; returns the sum
+// of dst.
 TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	VBROADCASTSS s+24(FP), Z14
 	VBROADCASTSS m+28(FP), Z15
-	VBROADCASTSS expLo<>(SB), Z16
-	VBROADCASTSS expLog2e<>(SB), Z17
-	VBROADCASTSS expC1<>(SB), Z18
-	VBROADCASTSS expC2<>(SB), Z19
-	VBROADCASTSS expP0<>(SB), Z20
-	VBROADCASTSS expP1<>(SB), Z21
-	VBROADCASTSS expP2<>(SB), Z22
-	VBROADCASTSS expP3<>(SB), Z23
-	VBROADCASTSS expP4<>(SB), Z24
-	VBROADCASTSS expP5<>(SB), Z25
-	VBROADCASTSS expOne<>(SB), Z26
 	VXORPS Z4, Z4, Z4
+	MOVQ CX, BX
+	ANDQ $15, BX
 	SHRQ $4, CX
+	MOVL $0xffff, AX
+	KMOVW AX, K2
 	TESTQ CX, CX
-	JZ es5done
+	JZ es5tail
 es5loop:
-	VMULPS (SI), Z14, Z0
-	VSUBPS Z15, Z0, Z0
-	VCMPPS $0x1d, Z16, Z0, K1
-	VMAXPS Z16, Z0, Z0
-	VMULPS Z17, Z0, Z1
-	VRNDSCALEPS $0, Z1, Z1
-	VFNMADD231PS Z18, Z1, Z0
-	VFNMADD231PS Z19, Z1, Z0
-	VMOVAPS Z20, Z2
-	VFMADD213PS Z21, Z0, Z2
-	VFMADD213PS Z22, Z0, Z2
-	VFMADD213PS Z23, Z0, Z2
-	VFMADD213PS Z24, Z0, Z2
-	VFMADD213PS Z25, Z0, Z2
-	VMULPS Z0, Z0, Z5
-	VFMADD213PS Z0, Z5, Z2
-	VADDPS Z26, Z2, Z2
-	VCVTPS2DQ Z1, Z1
-	VPSLLD $23, Z1, Z1
-	VPADDD Z1, Z2, Z2
-	VMOVAPS.Z Z2, K1, Z2
+	VMOVUPS (SI), Z0
+	ES5BODY
 	VMOVUPS Z2, (DI)
-	VADDPS Z2, Z4, Z4
 	ADDQ $64, SI
 	ADDQ $64, DI
 	DECQ CX
 	JNZ es5loop
+es5tail:
+	TESTQ BX, BX
+	JZ es5done
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	VMOVUPS.Z (SI), K2, Z0
+	ES5BODY
+	VMOVUPS Z2, K2, (DI)
 es5done:
 	VEXTRACTF32X8 $1, Z4, Y5
 	VADDPS Y5, Y4, Y4
@@ -416,20 +465,84 @@ es5done:
 	RET
 
 // func scaleAVX512(x *float32, n int, s float32)
-// x[i] *= s for n (a multiple of 16) elements.
+// x[i] *= s for n elements.
 TEXT ·scaleAVX512(SB), NOSPLIT, $0-20
 	MOVQ x+0(FP), DI
 	MOVQ n+8(FP), CX
 	VBROADCASTSS s+16(FP), Z15
+	MOVQ CX, BX
+	ANDQ $15, BX
 	SHRQ $4, CX
 	TESTQ CX, CX
-	JZ sc5done
+	JZ sc5tail
 sc5loop:
 	VMULPS (DI), Z15, Z0
 	VMOVUPS Z0, (DI)
 	ADDQ $64, DI
 	DECQ CX
 	JNZ sc5loop
+sc5tail:
+	TESTQ BX, BX
+	JZ sc5done
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	VMOVUPS.Z (DI), K2, Z0
+	VMULPS Z0, Z15, Z0
+	VMOVUPS Z0, K2, (DI)
 sc5done:
+	VZEROUPPER
+	RET
+
+// SILU5: Z9 = Z8·σ(Z8) in the lanes of K2, as x·t/(1+t) for x < 0 and
+// x/(1+t) otherwise, t = exp(−|x|) (never overflows; 0 below −86); needs
+// Z14 = 1, Z15 = 0.
+#define SILU5 \
+	VPANDD.BCST absMask<>(SB), Z8, Z0 \
+	VSUBPS Z0, Z15, Z0 \
+	ES5BODY \
+	VADDPS.BCST expOne<>(SB), Z2, Z3 \
+	VBROADCASTSS expOne<>(SB), Z10 \
+	VCMPPS $1, Z15, Z8, K3 \
+	VMOVAPS Z2, K3, Z10 \
+	VDIVPS Z3, Z10, Z10 \
+	VMULPS Z10, Z8, Z9
+
+// func siluAVX512(x *float32, n int)
+// x[i] = x[i]·σ(x[i]) in place, for any n.
+TEXT ·siluAVX512(SB), NOSPLIT, $0-16
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS expOne<>(SB), Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z4, Z4, Z4
+	MOVQ CX, BX
+	ANDQ $15, BX
+	SHRQ $4, CX
+	MOVL $0xffff, AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ si5tail
+si5loop:
+	VMOVUPS (DI), Z8
+	SILU5
+	VMOVUPS Z9, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ si5loop
+si5tail:
+	TESTQ BX, BX
+	JZ si5done
+	MOVQ BX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	VMOVUPS.Z (DI), K2, Z8
+	SILU5
+	VMOVUPS Z9, K2, (DI)
+si5done:
 	VZEROUPPER
 	RET

@@ -58,6 +58,16 @@ func TestSiLUSlice(t *testing.T) {
 	for x := float32(-95); x < 95; x += 0.173 {
 		xs = append(xs, x)
 	}
+	// every tail length of the vector kernels, then the whole range
+	for n := 1; n < 40; n++ {
+		part := append([]float32(nil), xs[len(xs)-n:]...)
+		siluSlice(part)
+		for i, x := range xs[len(xs)-n:] {
+			if want := x / (1 + Expf(-x)); math.Abs(float64(part[i]-want)) > 1e-6*math.Abs(float64(want))+1e-30 {
+				t.Fatalf("n=%d: silu(%v) = %v, want %v", n, x, part[i], want)
+			}
+		}
+	}
 	got := append([]float32(nil), xs...)
 	siluSlice(got)
 	for i, x := range xs {
@@ -69,7 +79,9 @@ func TestSiLUSlice(t *testing.T) {
 			}
 			continue
 		}
-		if d := math.Abs(float64(g - want)); d > 1e-6*math.Abs(float64(want)) && d > 1e-37 {
+		// (below −86 the vector kernels give ±0 where x/(1+e^−x) is
+		// ≈ 1e-36: both are zero for any use)
+		if d := math.Abs(float64(g - want)); d > 1e-6*math.Abs(float64(want)) && d > 1e-30 {
 			t.Errorf("silu(%v) = %v, want %v", x, g, want)
 		}
 	}
@@ -94,7 +106,7 @@ func TestSIMDChoice(t *testing.T) {
 // TestScaleMaxLanes: the maximum and the finiteness flag are right
 // whichever kernel (16 lanes, 8 lanes, scalar tail) sees the extreme value.
 func TestScaleMaxLanes(t *testing.T) {
-	for _, n := range []int{5, 8, 16, 23, 40, 61} {
+	for _, n := range []int{5, 8, 16, 23, 32, 40, 47, 61} {
 		for at := 0; at < n; at++ {
 			for _, special := range []float32{1e6, float32(math.Inf(1)), float32(math.NaN())} {
 				src := make([]float32, n)
@@ -120,7 +132,7 @@ func TestScaleMaxLanes(t *testing.T) {
 		}
 	}
 	// ScaleSlice over every split of a row.
-	for n := 0; n < 40; n++ {
+	for n := 0; n < 70; n++ {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = float32(i)
@@ -130,6 +142,40 @@ func TestScaleMaxLanes(t *testing.T) {
 			if v != float32(2*i) {
 				t.Fatalf("ScaleSlice n=%d: x[%d] = %v", n, i, v)
 			}
+		}
+	}
+}
+
+// TestExpSubSumTails: every row length, so that the 16-lane kernel's
+// masked tail (n mod 16 elements) and the 8-lane and scalar tails all agree
+// with Expf, including arguments below −86 in the tail.
+func TestExpSubSumTails(t *testing.T) {
+	for n := 1; n < 70; n++ {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i%11)*0.7 - 3
+			if i%5 == 4 {
+				src[i] = -200
+			}
+		}
+		dst := make([]float32, n+3)
+		for i := range dst {
+			dst[i] = 42 // beyond n must stay untouched
+		}
+		sum := ExpScaleSubSum(dst[:n], src, 0.5, 1)
+		var want float64
+		for i, x := range src {
+			e := Expf(x*0.5 - 1)
+			want += float64(e)
+			if math.Abs(float64(dst[i]-e)) > 2e-7*float64(e) {
+				t.Fatalf("n=%d: exp at %d = %v, want %v", n, i, dst[i], e)
+			}
+		}
+		if math.Abs(float64(sum)-want) > 1e-6*want {
+			t.Fatalf("n=%d: sum %v, want %v", n, sum, want)
+		}
+		if dst[n] != 42 || dst[n+2] != 42 {
+			t.Fatalf("n=%d: wrote past the row", n)
 		}
 	}
 }

@@ -164,10 +164,7 @@ class StudentCgroups:
         return procs
 
     def pids(self, key):
-        try:
-            return [int(p) for p in _read(os.path.join(self.path(key), "cgroup.procs")).split()]
-        except OSError:
-            return []
+        return cgroup_pids(self.path(key))
 
     def usage(self, key):
         """Bytes charged to the student's cgroup now (memory, including page cache)."""
@@ -192,30 +189,39 @@ class StudentCgroups:
 
     def kill_and_remove(self, key, timeout=5.0):
         """SIGKILLs whatever is left in the cgroup (kernels the server did not stop), removes it."""
-        d = self.path(key)
-        deadline = time.monotonic() + timeout
-        while True:
-            pids = self.pids(key)
-            if not pids:
-                break
-            for p in pids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        try:
-            os.rmdir(d)
-        except OSError as e:
-            if e.errno not in (errno.ENOENT, errno.EBUSY):
-                raise
-        return True
+        return kill_cgroup(self.path(key), timeout)
 
 
-_cgroups = None
-_cgroups_error = None
+def cgroup_pids(d):
+    """The processes in the cgroup folder d (none if it is gone)."""
+    try:
+        return [int(p) for p in _read(os.path.join(d, "cgroup.procs")).split()]
+    except OSError:
+        return []
+
+
+def kill_cgroup(d, timeout=5.0):
+    """SIGKILLs the processes in the cgroup folder d until none is left and removes
+    the folder; False (the folder kept) if some were still there after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = cgroup_pids(d)
+        if not pids:
+            break
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    try:
+        os.rmdir(d)
+    except OSError as e:
+        if e.errno not in (errno.ENOENT, errno.EBUSY):
+            raise
+    return True
 
 
 def student_cgroups():

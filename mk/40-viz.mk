@@ -9,3 +9,16 @@ bench-viz:
 	@mkdir -p $(BENCH_DIR)
 	$(GO) test -c -o $(BENCH_DIR)/viz.test ./viz/
 	$(PEER_ENV) $(PY) scripts/bench_mpl.py --go-test $(BENCH_DIR)/viz.test
+
+# Long sequences (issue 16), whole processes: `attnviz render` against a
+# matplotlib script for n = 1024 … 8192 (time and peak RSS; goals at 8192:
+# ≥ 5× faster, RSS ≤ 1.2× the file), n = 16384, one head of a sparse
+# [32,32,4096,4096] F16 record against the head alone (≤ 2×), and the
+# interactive page's size, paint and hover times in headless Chromium.
+.PHONY: bench-longseq
+bench:: bench-longseq
+bench-longseq:
+	@$(PY) -c 'import matplotlib' 2>/dev/null || { echo "bench-longseq: matplotlib missing: apt-get install -y python3-matplotlib"; exit 1; }
+	@mkdir -p $(BENCH_DIR)
+	$(GO) build -o $(BENCH_DIR)/attnviz ./cmd/attnviz
+	$(PEER_ENV) $(PY) scripts/bench_longseq.py --attnviz $(BENCH_DIR)/attnviz --dir $(BENCH_DIR) $(LONGSEQ_FLAGS)

@@ -430,22 +430,7 @@ func TestHFLlamaEqualsGGUF(t *testing.T) {
 		for i, s := range []string{"▁a", "ab", "▁b"} { // merge order → scores
 			scores[tj.Model.Vocab[s]] = float32(-i)
 		}
-		kvs := []KV{
-			{"general.architecture", TypeString, "llama"},
-			{"llama.block_count", TypeUint32, uint32(2)},
-			{"llama.embedding_length", TypeUint32, uint32(8)},
-			{"llama.feed_forward_length", TypeUint32, uint32(12)},
-			{"llama.attention.head_count", TypeUint32, uint32(2)},
-			{"llama.attention.head_count_kv", TypeUint32, uint32(1)},
-			{"llama.context_length", TypeUint32, uint32(32)},
-			{"llama.attention.layer_norm_rms_epsilon", TypeFloat32, float32(1e-5)},
-			{"tokenizer.ggml.model", TypeString, "llama"},
-			{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: len(toks), Values: toks}},
-			{"tokenizer.ggml.scores", TypeArray, &Array{Elem: TypeFloat32, Len: len(scores), Values: scores}},
-			{"tokenizer.ggml.token_type", TypeArray, &Array{Elem: TypeInt32, Len: len(types), Values: types}},
-			{"tokenizer.ggml.bos_token_id", TypeUint32, uint32(1)},
-			{"tokenizer.ggml.eos_token_id", TypeUint32, uint32(2)},
-		}
+		kvs := tinyLlamaKVs(2, 32, toks, scores, types)
 		ggufPath := filepath.Join(t.TempDir(), "m.gguf")
 		if err := os.WriteFile(ggufPath, encodeGGUF(3, kvs, ts, 0), 0o644); err != nil {
 			t.Fatal(err)

@@ -336,6 +336,27 @@ func TestProgress(t *testing.T) {
 	}
 }
 
+// rewrite writes g again as a GGUF file of the version with the tensors ts
+// (g's metadata without its alignment) and loads it as a model on the CPU.
+func rewrite(t *testing.T, g *GGUF, version uint32, ts []wTensor) *Model {
+	t.Helper()
+	var kvs []KV
+	for _, kv := range g.KV {
+		if kv.Key != "general.alignment" {
+			kvs = append(kvs, kv)
+		}
+	}
+	g2, err := ParseGGUF(encodeGGUF(version, kvs, ts, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := FromGGUF(g2, Device(tensor.CPU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // Without output.weight the embedding matrix is the output projection; this
 // model's output.weight equals its embedding, so the logits must not change.
 func TestTiedEmbeddings(t *testing.T) {
@@ -355,20 +376,7 @@ func TestTiedEmbeddings(t *testing.T) {
 		}
 		ts = append(ts, wTensor{ti.Name, ti.Dims, ti.Type, f32raw(g.Tensor(ti.Name).Data()...)})
 	}
-	var kvs []KV
-	for _, kv := range g.KV {
-		if kv.Key != "general.alignment" {
-			kvs = append(kvs, kv)
-		}
-	}
-	g2, err := ParseGGUF(encodeGGUF(3, kvs, ts, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := FromGGUF(g2, Device(tensor.CPU))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := rewrite(t, g, 3, ts)
 	if !m2.Config().TiedEmbeddings || m.Config().TiedEmbeddings {
 		t.Errorf("tied: %v / %v", m2.Config().TiedEmbeddings, m.Config().TiedEmbeddings)
 	}
@@ -437,20 +445,7 @@ func TestF16Model(t *testing.T) {
 		}
 		ts = append(ts, wTensor{ti.Name, ti.Dims, GGMLF16, f16raw(hs...)})
 	}
-	var kvs []KV
-	for _, kv := range g.KV {
-		if kv.Key != "general.alignment" {
-			kvs = append(kvs, kv)
-		}
-	}
-	g16, err := ParseGGUF(encodeGGUF(2, kvs, ts, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m16, err := FromGGUF(g16, Device(tensor.CPU))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m16 := rewrite(t, g, 2, ts)
 	a, b := m.Run("Once upon a time").Logits.Data(), m16.Run("Once upon a time").Logits.Data()
 	worst := 0.0
 	for i := range a {

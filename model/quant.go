@@ -104,10 +104,9 @@ func dequantQ5_0(dst []float32, src []byte) {
 		qs := src[6:22]
 		y := dst[:32]
 		for j := 0; j < 16; j++ {
-			xh0 := byte(qh>>j<<4) & 0x10
-			xh1 := byte(qh>>(j+12)) & 0x10
-			y[j] = float32(int(qs[j]&0x0F|xh0)-16) * d
-			y[j+16] = float32(int(qs[j]>>4|xh1)-16) * d
+			lo, hi := q5(qh, qs[j], j)
+			y[j] = float32(int(lo)-16) * d
+			y[j+16] = float32(int(hi)-16) * d
 		}
 	}
 }
@@ -119,12 +118,17 @@ func dequantQ5_1(dst []float32, src []byte) {
 		qs := src[8:24]
 		y := dst[:32]
 		for j := 0; j < 16; j++ {
-			xh0 := byte(qh>>j<<4) & 0x10
-			xh1 := byte(qh>>(j+12)) & 0x10
-			y[j] = float32(float32(qs[j]&0x0F|xh0)*d) + m
-			y[j+16] = float32(float32(qs[j]>>4|xh1)*d) + m
+			lo, hi := q5(qh, qs[j], j)
+			y[j] = float32(float32(lo)*d) + m
+			y[j+16] = float32(float32(hi)*d) + m
 		}
 	}
+}
+
+// q5 gives the j-th pair of 5-bit quants of a Q5_0/Q5_1 block: the low and
+// high nibbles of q with, as fifth bit, bits j and j+16 of qh.
+func q5(qh uint32, q byte, j int) (lo, hi byte) {
+	return q&0x0F | byte(qh>>j<<4)&0x10, q>>4 | byte(qh>>(j+12))&0x10
 }
 
 func dequantQ8_0(dst []float32, src []byte) {

@@ -6,9 +6,9 @@
 The row: stories260K (5 layers, 8 query heads, 4 key/value heads, d 64),
 128 tokens, forward pass + attention capture — Go's BenchmarkForward128
 (Model.RunIDs: logits, every layer's weights [5, 8, 128, 128], Q, K, V)
-against a float32 PyTorch forward of the same weights (read by
-torch_model_ref.py's own GGUF reader) that also returns the logits, the
-stacked weights and each layer's q, k, v. The token ids differ (Go's are a
+against a float32 PyTorch forward of the same weights (read by the
+reference scripts' own GGUF reader, reflib.py) that also returns the
+logits, the stacked weights and each layer's q, k, v. The token ids differ (Go's are a
 tokenized story, torch's random ones of the vocabulary): the work does not
 depend on them. Go's allocations per forward (-benchmem) are printed too.
 
@@ -27,12 +27,12 @@ import benchlib  # noqa: E402
 benchlib.unset_openblas_vars()
 
 import torch  # noqa: E402
-import torch_model_ref as ref  # noqa: E402  (its GGUF reader)
+import reflib  # noqa: E402  (the reference scripts' GGUF reader)
 
 
 class Llama:
     def __init__(self, path):
-        meta, W = ref.read_gguf(path)
+        meta, W, _ = reflib.read_gguf(path)
         self.W = {k: v.float().contiguous() for k, v in W.items()}
         self.L = meta["llama.block_count"]
         self.D = meta["llama.embedding_length"]
@@ -56,11 +56,7 @@ class Llama:
     def rope(self, x):
         H, T, d = x.shape
         c, s = self.rope_table(T, d)
-        x0, x1 = x[..., 0::2], x[..., 1::2]
-        out = torch.empty_like(x)
-        out[..., 0::2] = x0 * c - x1 * s
-        out[..., 1::2] = x0 * s + x1 * c
-        return out
+        return reflib.rotate(x, c, s)
 
     def rmsnorm(self, x, w):
         return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + self.eps) * w

@@ -169,19 +169,8 @@ c.JupyterHub.load_roles.append({{"name": "admin", "services": ["hub-test"]}})
             sd = os.path.join(d, sub)
             if not os.path.isdir(sd):
                 continue
-            for _ in range(50):
-                with open(os.path.join(sd, "cgroup.procs")) as f:
-                    pids = [int(p) for p in f.read().split()]
-                if not pids:
-                    break
-                for p in pids:
-                    try:
-                        os.kill(p, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.1)
             try:
-                os.rmdir(sd)
+                attnviz_hub.kill_cgroup(sd)
             except OSError:
                 pass
         try:

@@ -136,20 +136,34 @@ def handouts():
     shutil.rmtree(out, ignore_errors=True)
 
 
+def answer(url, tries=120):
+    """What url answers, asking every half second until it does; None if it never does."""
+    for _ in range(tries):
+        try:
+            return urllib.request.urlopen(url, timeout=2).read()
+        except OSError:
+            time.sleep(0.5)
+    return None
+
+
+def stop(p, seconds):
+    """Terminates process p, killing it if it has not ended after seconds."""
+    p.terminate()
+    try:
+        p.wait(seconds)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
 def lab_serves():
     port = 8888
     env = dict(os.environ, LAB_PORT=str(port))
     log = open("/tmp/lab.log", "w")
     p = subprocess.Popen(["attnviz-start"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    ok = False
     try:
-        for _ in range(120):
-            try:
-                v = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2))
-                ok = True
-                break
-            except OSError:
-                time.sleep(0.5)
+        body = answer(f"http://127.0.0.1:{port}/api")
+        ok = body is not None
+        v = json.loads(body) if ok else {}
         listening = any(l.split()[1] == f"00000000:{port:04X}" and l.split()[3] == "0A"
                         for l in open("/proc/net/tcp").readlines()[1:])
         check(ok and listening, f"the default command serves the lab on 0.0.0.0:{port} "
@@ -157,11 +171,7 @@ def lab_serves():
         text = open("/tmp/lab.log").read()
         check("?token=" in text, "it prints the URL with its token for the browser")
     finally:
-        p.terminate()
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop(p, 20)
 
 
 HUB_CONFIG = """
@@ -199,15 +209,7 @@ def singleuser():
     p = subprocess.Popen(["jupyterhub", "-f", cfg], cwd=hub.state, stdout=log, stderr=subprocess.STDOUT)
     hub.logfile = log
     try:
-        up = False
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(hub.api, timeout=2).read()
-                up = True
-                break
-            except OSError:
-                time.sleep(0.5)
-        if not check(up, "JupyterHub starts inside the image"):
+        if not check(answer(hub.api) is not None, "JupyterHub starts inside the image"):
             print(open(log.name).read()[-2000:])
             return
         with open(hub_test.LESSON.replace(hub_test.ROOT, "/src")) as f:
@@ -230,11 +232,7 @@ def singleuser():
               f"(first figure {ff:.1f} s after login)" + ("; " + "; ".join(s.problems[:5]) if s.problems else ""))
         report["hub_first_figure_s"] = round(ff, 1)
     finally:
-        p.terminate()
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop(p, 30)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,20 +1,16 @@
 #!/usr/bin/python3
 """Reference values for model/quant.go: random blocks of every quantized
-ggml type decoded by the numpy dequantizer of scripts/torch_arch_ref.py
-(written independently from the same block layouts, float64).
+ggml type decoded by the numpy dequantizer of scripts/reflib.py (the one
+torch_arch_ref.py reads GGUF files with; written independently from the
+same block layouts, float64).
 
     /usr/bin/python3 scripts/quant_ref.py > model/testdata/quant_ref.json
 """
-import importlib.util
 import json
-import os
 
 import numpy as np
 
-here = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location("torch_arch_ref", os.path.join(here, "torch_arch_ref.py"))
-ref = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ref)
+import reflib as ref
 
 NAMES = {2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K"}
 # byte offsets of the float16 scales in each block: kept finite and moderate

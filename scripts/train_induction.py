@@ -34,35 +34,28 @@ import time
 import torch
 import torch.nn.functional as F
 
+from reflib import gpt2_bytes
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "notebooks/data/induction.gguf"
 SEED = 20240601
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 D, H, LAYERS, CTX, FFN = 64, 4, 2, 128, 4
 HD = D // H
-T_TRAIN = 64
-BATCH = 32
+T_TRAIN = int(os.environ.get("T_TRAIN", "64"))
+BATCH = int(os.environ.get("BATCH", "32"))
 LR = float(os.environ.get("LR", "3e-3"))
 POS_SCALE = float(os.environ.get("POS_SCALE", "1"))
+ARCH = os.environ.get("ARCH", "gpt2")
+DATA = os.environ.get("DATA", "spans")
+ROPE_BASE = 10000.0
 MAX_STEPS = 6000
 EVAL_EVERY = 100
 STOP_SCORE = 0.85
-EVAL_SPAN = 20
+EVAL_SPAN = int(os.environ.get("EVAL_SPAN", "20"))
 
 
 # --- vocabulary: GPT-2's byte tokens, in GPT-2's order -------------------------
-def byte_order():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for c in range(256):
-        if c not in bs:
-            bs.append(c)
-            cs.append(256 + n)
-            n += 1
-    return bs, [chr(c) for c in cs]
-
-
-BYTES, CHARS = byte_order()
+BYTES, CHARS = gpt2_bytes()
 TOKENS = CHARS + ["<|endoftext|>"]
 BOS = 256
 V = len(TOKENS)
@@ -72,25 +65,27 @@ ALPHA_IDS = [ID[ord(c)] for c in ALPHABET]
 
 # --- data ---------------------------------------------------------------------------
 def train_batch(rng):
+    """Random characters in which random spans (3 to T/4 long) come back
+    later, each at its own distance, so that no fixed offset predicts the
+    copies — only finding where the current character occurred before
+    does. (A span written again and again at one period would let the
+    model predict by position instead.)"""
     seqs = []
     for _ in range(BATCH):
-        if rng.random() < 0.7:
-            # a random span written again and again: after its first copy
-            # every character can be predicted by copying
-            # (drawn with replacement: were the characters of a span all
-            # different, "not a character seen lately" would be a way to
-            # predict the first copy — the opposite of copying)
-            a = [rng.choice(ALPHA_IDS) for _ in range(rng.randint(4, 30))]
-            s = (a * (T_TRAIN // len(a) + 1))[:T_TRAIN - 1]
-        else:
-            # random characters in which a few random spans come back later,
-            # at any distance
-            s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
-            for _ in range(rng.randint(1, 3)):
-                n = rng.randint(4, 16)
-                src = rng.randint(0, T_TRAIN - 1 - 2 * n)
-                dst = rng.randint(src + n, T_TRAIN - 1 - n)
-                s[dst:dst + n] = s[src:src + n]
+        s = [rng.choice(ALPHA_IDS) for _ in range(T_TRAIN - 1)]
+        if DATA == "twice":
+            # a random span written twice in a row, at a random place:
+            # its length, hence the distance of the copy, varies
+            n = rng.randint(4, (T_TRAIN - 1) // 2)
+            at = rng.randint(0, T_TRAIN - 1 - 2 * n)
+            s[at + n:at + 2 * n] = s[at:at + n]
+            seqs.append([BOS] + s)
+            continue
+        for _ in range(rng.randint(1, 3)):
+            n = rng.randint(3, T_TRAIN // 4)
+            src = rng.randint(0, T_TRAIN - 1 - 2 * n)
+            dst = rng.randint(src + n, T_TRAIN - 1 - n)
+            s[dst:dst + n] = s[src:src + n]
         seqs.append([BOS] + s)
     return torch.tensor(seqs)
 
@@ -149,6 +144,58 @@ class Model(torch.nn.Module):
         return self.out(self.lnf(x)), atts
 
 
+class LlamaModel(torch.nn.Module):
+    """The same attention-only model in Llama's form: RMSNorm, no biases,
+    no position embeddings but RoPE on q and k (pairs (2i, 2i+1), as
+    llama.cpp's "NORM" rope type and a llama GGUF expect)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = torch.nn.Embedding(V, D)
+        self.n1 = torch.nn.ParameterList(torch.nn.Parameter(torch.ones(D)) for _ in range(LAYERS))
+        self.wq = torch.nn.ModuleList(torch.nn.Linear(D, D, bias=False) for _ in range(LAYERS))
+        self.wk = torch.nn.ModuleList(torch.nn.Linear(D, D, bias=False) for _ in range(LAYERS))
+        self.wv = torch.nn.ModuleList(torch.nn.Linear(D, D, bias=False) for _ in range(LAYERS))
+        self.proj = torch.nn.ModuleList(torch.nn.Linear(D, D, bias=False) for _ in range(LAYERS))
+        self.nf = torch.nn.Parameter(torch.ones(D))
+        self.out = torch.nn.Linear(D, V, bias=False)
+        for name, p in self.named_parameters():
+            if p.dim() == 2:
+                torch.nn.init.normal_(p, std=0.02 / math.sqrt(2 * LAYERS) if name.startswith("proj") else 0.02)
+        i = torch.arange(0, HD, 2, dtype=torch.float32)
+        ang = torch.arange(CTX, dtype=torch.float32)[:, None] * ROPE_BASE ** (-i / HD)[None, :]
+        self.register_buffer("cos", torch.cos(ang), persistent=False)
+        self.register_buffer("sin", torch.sin(ang), persistent=False)
+
+    @staticmethod
+    def rms(x, w):
+        return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + 1e-5) * w
+
+    def rope(self, x):  # [B, H, T, HD]
+        T = x.shape[2]
+        c, s = self.cos[:T], self.sin[:T]
+        x0, x1 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x0 * c - x1 * s, x0 * s + x1 * c], dim=-1).flatten(-2)
+
+    def forward(self, ids, ablate=None):
+        B, T = ids.shape
+        x = self.tok(ids)
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        atts = []
+        for l in range(LAYERS):
+            h = self.rms(x, self.n1[l])
+            q, k, v = (w[l](h).view(B, T, H, HD).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
+            q, k = self.rope(q), self.rope(k)
+            a = torch.softmax(((q @ k.transpose(-1, -2)) / math.sqrt(HD)).masked_fill(~mask, float("-inf")), -1)
+            atts.append(a)
+            o = a @ v
+            if ablate is not None and ablate[0] == l:
+                o = o.clone()
+                o[:, ablate[1]] = 0
+            x = x + self.proj[l](o.transpose(1, 2).reshape(B, T, D))
+        return self.out(self.rms(x, self.nf)), atts
+
+
 def scores(atts, n=EVAL_SPAN):
     """[L, H] induction scores and previous-token scores on BOS + A + A."""
     ind = torch.zeros(LAYERS, H)
@@ -184,17 +231,24 @@ def gguf_bytes(model):
             body = b"".join(struct.pack("<i", x) for x in items)
         add(k, 9, struct.pack("<IQ", elem, len(items)) + body)
 
-    string("general.architecture", "gpt2")
+    A = ARCH
+    string("general.architecture", A)
     string("general.name", "attnviz induction (2-layer attention-only)")
     string("general.description", "Trained by attnviz scripts/train_induction.py on random letters with repeated spans; "
            "attention only: the feed-forward weights are zeros.")
     u32("general.alignment", 32)
-    u32("gpt2.block_count", LAYERS)
-    u32("gpt2.context_length", CTX)
-    u32("gpt2.embedding_length", D)
-    u32("gpt2.feed_forward_length", FFN)
-    u32("gpt2.attention.head_count", H)
-    f32("gpt2.attention.layer_norm_epsilon", 1e-5)
+    u32(A + ".block_count", LAYERS)
+    u32(A + ".context_length", CTX)
+    u32(A + ".embedding_length", D)
+    u32(A + ".feed_forward_length", FFN)
+    u32(A + ".attention.head_count", H)
+    if A == "llama":
+        u32("llama.attention.head_count_kv", H)
+        u32("llama.rope.dimension_count", HD)
+        f32("llama.rope.freq_base", ROPE_BASE)
+        f32("llama.attention.layer_norm_rms_epsilon", 1e-5)
+    else:
+        f32("gpt2.attention.layer_norm_epsilon", 1e-5)
     string("tokenizer.ggml.model", "gpt2")
     string("tokenizer.ggml.pre", "gpt-2")
     arr("tokenizer.ggml.tokens", 8, TOKENS)
@@ -205,19 +259,32 @@ def gguf_bytes(model):
     boolean("tokenizer.ggml.add_bos_token", True)
 
     st = model.state_dict()
-    tensors = [("token_embd.weight", st["tok.weight"]), ("position_embd.weight", st["pos.weight"])]
-    for l in range(LAYERS):
-        p = "blk.%d." % l
-        tensors += [
-            (p + "attn_norm.weight", st["ln1.%d.weight" % l]), (p + "attn_norm.bias", st["ln1.%d.bias" % l]),
-            (p + "attn_qkv.weight", st["qkv.%d.weight" % l]), (p + "attn_qkv.bias", st["qkv.%d.bias" % l]),
-            (p + "attn_output.weight", st["proj.%d.weight" % l]), (p + "attn_output.bias", st["proj.%d.bias" % l]),
-            (p + "ffn_norm.weight", torch.ones(D)), (p + "ffn_norm.bias", torch.zeros(D)),
-            (p + "ffn_up.weight", torch.zeros(FFN, D)), (p + "ffn_up.bias", torch.zeros(FFN)),
-            (p + "ffn_down.weight", torch.zeros(D, FFN)), (p + "ffn_down.bias", torch.zeros(D)),
-        ]
-    tensors += [("output_norm.weight", st["lnf.weight"]), ("output_norm.bias", st["lnf.bias"]),
-                ("output.weight", st["out.weight"])]
+    if A == "llama":
+        tensors = [("token_embd.weight", st["tok.weight"])]
+        for l in range(LAYERS):
+            p = "blk.%d." % l
+            tensors += [
+                (p + "attn_norm.weight", st["n1.%d" % l]),
+                (p + "attn_q.weight", st["wq.%d.weight" % l]), (p + "attn_k.weight", st["wk.%d.weight" % l]),
+                (p + "attn_v.weight", st["wv.%d.weight" % l]), (p + "attn_output.weight", st["proj.%d.weight" % l]),
+                (p + "ffn_norm.weight", torch.ones(D)), (p + "ffn_gate.weight", torch.zeros(FFN, D)),
+                (p + "ffn_up.weight", torch.zeros(FFN, D)), (p + "ffn_down.weight", torch.zeros(D, FFN)),
+            ]
+        tensors += [("output_norm.weight", st["nf"]), ("output.weight", st["out.weight"])]
+    else:
+        tensors = [("token_embd.weight", st["tok.weight"]), ("position_embd.weight", st["pos.weight"])]
+        for l in range(LAYERS):
+            p = "blk.%d." % l
+            tensors += [
+                (p + "attn_norm.weight", st["ln1.%d.weight" % l]), (p + "attn_norm.bias", st["ln1.%d.bias" % l]),
+                (p + "attn_qkv.weight", st["qkv.%d.weight" % l]), (p + "attn_qkv.bias", st["qkv.%d.bias" % l]),
+                (p + "attn_output.weight", st["proj.%d.weight" % l]), (p + "attn_output.bias", st["proj.%d.bias" % l]),
+                (p + "ffn_norm.weight", torch.ones(D)), (p + "ffn_norm.bias", torch.zeros(D)),
+                (p + "ffn_up.weight", torch.zeros(FFN, D)), (p + "ffn_up.bias", torch.zeros(FFN)),
+                (p + "ffn_down.weight", torch.zeros(D, FFN)), (p + "ffn_down.bias", torch.zeros(D)),
+            ]
+        tensors += [("output_norm.weight", st["lnf.weight"]), ("output_norm.bias", st["lnf.bias"]),
+                    ("output.weight", st["out.weight"])]
     infos, data = b"", b""
     for name, t in tensors:
         raw = t.detach().to(torch.float32).contiguous().numpy().tobytes()
@@ -235,9 +302,9 @@ def main():
     torch.set_num_threads(1)
     rng = random.Random(SEED)
     held_out = eval_batch(random.Random(SEED + 1))
-    model = Model()
+    model = LlamaModel() if ARCH == "llama" else Model()
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     for step in range(1, MAX_STEPS + 1):
         ids = train_batch(rng)
         logits, _ = model(ids[:, :-1])
@@ -250,12 +317,14 @@ def main():
                 _, atts = model(held_out)
             ind, prev = scores(atts)
             best = float(ind[1].max())
-            pred = logits_eval = None
             with torch.no_grad():
                 lg, _ = model(held_out)
             acc = float((lg[:, EVAL_SPAN + 1:2 * EVAL_SPAN].argmax(-1) == held_out[:, EVAL_SPAN + 2:]).float().mean())
-            print("step %5d  loss %.3f  best layer-1 induction %.3f  best layer-0 previous-token %.3f  second-copy accuracy %.2f  (%.0f s)"
-                  % (step, loss.item(), best, float(prev[0].max()), acc, time.time() - t0), flush=True)
+            print("step %5d  loss %.3f  best layer-1 induction %.3f  best layer-0 previous-token %.3f  second-copy accuracy %.2f  (%.0f s, %.0f s CPU)"
+                  % (step, loss.item(), best, float(prev[0].max()), acc, time.time() - t0, time.process_time() - c0), flush=True)
+            if os.environ.get("CHECKPOINT"):
+                with open(OUT + ".partial", "wb") as f:
+                    f.write(gguf_bytes(model))
             if best >= STOP_SCORE:
                 break
     with torch.no_grad():

@@ -26,10 +26,10 @@
 //     *Record) — does not return an error beside it. The value carries the
 //     error, operations on it pass the error on, Err reports it, and a cell
 //     shows it as the value's text. Every file loader is one of them, for a
-//     file of one array and of many alike: LoadNPY, LoadNPZTensor and
-//     LoadSafetensorsTensor return a *Tensor, LoadNPZ an *NPZ (its arrays,
-//     and its text arrays such as the tokens), LoadSafetensors a
-//     *SafetensorsFile; ReadNPY, ReadNPZ and ReadSafetensors, their io.Reader
+//     file of one array and of many alike: LoadNPY, LoadNPYAt, LoadNPZTensor
+//     and LoadSafetensorsTensor return a *Tensor, LoadNPZ an *NPZ (its
+//     arrays, and its text arrays such as the tokens), LoadSafetensors and
+//     OpenSafetensors a *SafetensorsFile; ReadNPY, ReadNPZ and ReadSafetensors, their io.Reader
 //     twins, do the same. A program checks f.Err() once, then reads.
 //   - Returned: everything else returns (value, error) or error, as Go code
 //     does: writers and savers (SaveNPY, WriteNPZ: there is no value to

@@ -107,7 +107,7 @@ func newTensorFromFile(data []float32, shape []int) *Tensor {
 	if len(shape) == 0 {
 		return Scalar(data[0])
 	}
-	return New(data, shape...)
+	return Wrap(data, shape...) // data is fresh: no second copy
 }
 
 // readExact reads exactly n bytes. It grows its buffer as data arrives, so

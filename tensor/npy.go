@@ -53,6 +53,23 @@ const npyMaxHeader = 1 << 20
 // npyMaxRank is NumPy's limit on dimensions (NPY_MAXDIMS in NumPy 1.x).
 const npyMaxRank = 32
 
+// npyMaxFileElements bounds the elements a header may declare. A file may
+// hold more than one tensor can (maxElements): LoadNPYAt reads a slice.
+const npyMaxFileElements = 1 << 62
+
+// npyFits refuses an array larger than a tensor can hold, with the
+// message the header check gave before files could be read in slices.
+func npyFits(h NPYHeader) error {
+	total := int64(1)
+	for _, n := range h.Shape {
+		total *= int64(n)
+	}
+	if total > maxElements {
+		return Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; read a slice with LoadNPYAt(path, i, …), or slice the array before saving it", pyShape(h.Shape), maxElements)
+	}
+	return nil
+}
+
 // npyDtype is a decoded NumPy dtype string such as "<f4".
 type npyDtype struct {
 	str   string           // as written in the header, e.g. "<f4"
@@ -175,6 +192,9 @@ func readNPYValue(r io.Reader, size int64) (t *Tensor, strs []string, h NPYHeade
 	if err != nil {
 		return nil, nil, h, err
 	}
+	if err := npyFits(h); err != nil {
+		return nil, nil, h, err
+	}
 	if dt.isText() {
 		strs, err = readNPYText(cr, size, h, dt)
 		return nil, strs, h, err
@@ -184,13 +204,28 @@ func readNPYValue(r io.Reader, size int64) (t *Tensor, strs []string, h NPYHeade
 }
 
 func readNPYNumbers(cr *countingReader, size int64, h NPYHeader, dt npyDtype) (*Tensor, error) {
-	n := numel(h.Shape)
-	nbytes := int64(n) * int64(dt.size)
-	raw, err := readNPYData(cr, size, h, nbytes)
-	if err != nil {
+	if err := npyFits(h); err != nil {
 		return nil, err
 	}
-	data := decodeNPYData(raw, dt, n)
+	n := numel(h.Shape)
+	nbytes := int64(n) * int64(dt.size)
+	var data []float32
+	if size >= 0 {
+		// the bytes are there: decode a chunk at a time into the result
+		if nbytes > size-cr.n {
+			return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but only %d bytes follow the header; the file is truncated or its header is corrupt", h.Shape, h.Descr, nbytes, size-cr.n)
+		}
+		data = make([]float32, n)
+		if got, err := decodeStream(cr, dt, data); err != nil {
+			return nil, Errorf(ErrFormat, "npy: header declares shape %v of %s (%d bytes of data) but the data ends after %d bytes; the file is truncated — save it again", h.Shape, h.Descr, nbytes, got)
+		}
+	} else {
+		raw, err := readNPYData(cr, size, h, nbytes)
+		if err != nil {
+			return nil, err
+		}
+		data = decodeNPYData(raw, dt, n)
+	}
 	if h.Fortran && len(h.Shape) > 1 {
 		data = fortranToC(data, h.Shape)
 	}
@@ -305,8 +340,8 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 		if n < 0 {
 			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has a negative dimension; the header is corrupt", pyRepr(sh))
 		}
-		if n > 0 && total > maxElements/n {
-			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; slice the array before saving it", pyRepr(sh), maxElements)
+		if n > 0 && total > npyMaxFileElements/n {
+			return h, npyDtype{}, Errorf(ErrFormat, "npy: shape %s has more than 2^62 elements; the header is corrupt", pyRepr(sh))
 		}
 		total *= n
 		h.Shape[i] = int(n)
@@ -324,8 +359,17 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 // decodeNPYData converts n elements of raw file data to float32.
 func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 	out := make([]float32, n)
+	decodeNPYInto(out, raw, dt)
+	return out
+}
+
+// decodeNPYInto converts len(out) elements of raw file data to float32.
+// Besides NumPy's kinds it decodes kind 'B', bfloat16 (safetensors).
+func decodeNPYInto(out []float32, raw []byte, dt npyDtype) {
 	o := dt.order
 	switch {
+	case dt.kind == 'B':
+		half.DecodeBFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 2:
 		half.DecodeFloat16(out, raw, o)
 	case dt.kind == 'f' && dt.size == 4:
@@ -369,7 +413,6 @@ func decodeNPYData(raw []byte, dt npyDtype, n int) []float32 {
 			out[i] = float32(o.Uint64(raw[8*i:]))
 		}
 	}
-	return out
 }
 
 // fortranToC reorders column-major data of the given shape to row-major.

@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/attnviz/attnviz/internal/half"
 )
 
 // The safetensors format (https://github.com/huggingface/safetensors):
@@ -65,8 +63,13 @@ type safetensorsEntry struct {
 type SafetensorsFile struct {
 	entries map[string]*safetensorsEntry
 	meta    map[string]string
-	data    []byte // the data region
+	data    []byte // the data region (read whole), or nil
 	err     error
+	// A file opened with OpenSafetensors: its data region starts at byte
+	// dataStart of src.
+	src       io.ReaderAt
+	dataStart int64
+	closer    io.Closer
 }
 
 // ReadSafetensors reads and validates a safetensors file from r. Every
@@ -127,7 +130,7 @@ func readSafetensors(r io.Reader, size int64) (*SafetensorsFile, error) {
 			return nil, Errorf(ErrFormat, "safetensors: the file goes on after the %d bytes of data the header describes; the data region must be covered exactly — the file is corrupt", dataLen)
 		}
 	}
-	f.data = data
+	f.data, f.dataStart = data, 8+int64(n)
 	return f, nil
 }
 
@@ -423,29 +426,23 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 	if !ok {
 		return Failed(Errorf(ErrNotFound, "safetensors: no tensor named %q; the file has %s", name, quoteList(f.Names())))
 	}
-	var dt npyDtype
-	switch e.dtype {
-	case "F16":
-		dt = npyDtype{kind: 'f', size: 2, order: binary.LittleEndian}
-	case "BF16": // decoded below
-	case "F32":
-		dt = npyDtype{kind: 'f', size: 4, order: binary.LittleEndian}
-	case "F64":
-		dt = npyDtype{kind: 'f', size: 8, order: binary.LittleEndian}
-	default:
-		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: unsupported dtype %s; convert with tensor.float() before saving (attnviz reads F16, BF16, F32, F64)", name, e.dtype))
+	dt, err := safetensorsDtype(name, e)
+	if err != nil {
+		return Failed(err)
 	}
 	if err := checkShape("safetensors", e.shape); err != nil {
 		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: %v", name, err))
 	}
-	raw := f.data[e.begin:e.end]
-	n := numel(e.shape)
-	var data []float32
-	if e.dtype == "BF16" {
-		data = make([]float32, n)
-		half.DecodeBFloat16(data, raw, binary.LittleEndian)
-	} else {
-		data = decodeNPYData(raw, dt, n)
+	data := make([]float32, numel(e.shape))
+	switch {
+	case f.data != nil:
+		decodeNPYInto(data, f.data[e.begin:e.end], dt)
+	case f.src == nil:
+		return Failed(Errorf(ErrValue, "safetensors: tensor %q: the file is closed; open it again with OpenSafetensors", name))
+	default:
+		if _, err := decodeStream(io.NewSectionReader(f.src, f.dataStart+int64(e.begin), int64(e.end-e.begin)), dt, data); err != nil {
+			return Failed(Errorf(ErrFormat, "safetensors: tensor %q: the file ends inside the data (was it truncated after it was opened?)", name))
+		}
 	}
 	if len(e.shape) == 0 {
 		return Scalar(data[0])

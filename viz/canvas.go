@@ -437,9 +437,15 @@ type matPanel struct {
 
 	numRows, numCols bool // thinned token labels carry their index
 
-	pooled2 []float32 // the 2×2 block maxima, when already computed
-	cell    int       // pixels per cell (≥ 1)
-	pool    int       // cells per pixel (≥ 1; > 1 only when cell == 1)
+	// pooled, when set, is the matrix already pooled to one value per
+	// pixel (ceil(rows/pool) × ceil(cols/pool); NaN: every cell masked),
+	// and pooledMasked says some cell was masked (the pixels are hatched).
+	pooled       []float32
+	pooledMasked bool
+	fixed        bool   // cell and pool are set: the layout keeps them
+	note         string // the line under the panel (the pooling), if any
+	cell         int    // pixels per cell (≥ 1)
+	pool         int    // cells per pixel (≥ 1; > 1 only when cell == 1)
 }
 
 func (m *matPanel) dataW() int { return ceilDiv(m.cols, m.pool) * m.cell }
@@ -596,7 +602,15 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 	if !(span > 0) {
 		span = 1
 	}
-	if m.pool <= 1 {
+	if m.pooled != nil {
+		for i, v := range m.pooled[:cw*ch] {
+			if v != v {
+				idx[i] = c.mask
+				continue
+			}
+			idx[i] = m.cmap.Index((float64(v) - m.lo) / span)
+		}
+	} else if m.pool <= 1 {
 		for i, v := range m.vals[:m.rows*m.cols] {
 			if m.masked != nil && m.masked[i] {
 				idx[i] = c.mask
@@ -610,9 +624,7 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 		k := m.pool
 		const none = -math.MaxFloat32
 		var best []float32
-		if k == 2 && m.masked == nil && len(m.pooled2) == cw*ch {
-			best = m.pooled2
-		} else {
+		{
 			best = make([]float32, cw*ch)
 			for i := range best {
 				best[i] = none
@@ -699,7 +711,7 @@ func (m *matPanel) draw(c *canvas, L panelLayout, x0, y0 int) {
 		}
 	}
 	c.pg.DrawCells(&raster.Cells{X: x0, Y: y0, W: W, H: H, Cols: cw, Rows: ch, Idx: idx,
-		HatchOn: m.masked != nil, Hatch: c.mask, HatchInk: c.hatch})
+		HatchOn: m.masked != nil || m.pooledMasked, Hatch: c.mask, HatchInk: c.hatch})
 	// thin separators between large cells
 	if m.cell >= 24 && m.pool <= 1 {
 		for i := 1; i < m.cols; i++ {

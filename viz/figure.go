@@ -73,7 +73,7 @@ const (
 // views describes every view: name, options read, static draw, interactive writer.
 var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
-		optHighlight | optMask | optValues | optAxes, drawHeatmap, heatmapInteractive},
+		optHighlight | optMask | optValues | optAxes | optPool, drawHeatmap, heatmapInteractive},
 	gridView:         {"Grid", stackView, drawGrid, explorerInteractive},
 	headViewView:     {"HeadView", stackView, drawGrid, headViewInteractive},
 	explorerView:     {"Explorer", stackView, drawGrid, explorerInteractive},
@@ -616,6 +616,29 @@ func read2D(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols 
 	shape = squeezeLead(shape, 2)
 	if len(shape) != 2 {
 		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+	}
+	return d, shape[0], shape[1], nil
+}
+
+// read2DShared is read2D without a copy where the tensor allows it
+// (tensor.ReadOnlyData): the caller must not change the values.
+func read2DShared(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols int, err error) {
+	if t == nil || t.Err() != nil {
+		return read2D(view, what, want, t)
+	}
+	shape := t.Shape()
+	for _, s := range shape {
+		if s == 0 {
+			return read2D(view, what, want, t)
+		}
+	}
+	shape = squeezeLead(shape, 2)
+	if len(shape) != 2 {
+		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+	}
+	d, err = t.ReadOnlyData()
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("viz.%s: cannot read %s: %w", view, what, err)
 	}
 	return d, shape[0], shape[1], nil
 }

@@ -30,40 +30,36 @@ func Heatmap(w *tensor.Tensor, opts ...Option) *Figure {
 
 // heatmapData is what a heatmap keeps for its interactive form.
 type heatmapData struct {
-	d          []float32 // rows×cols, row-major
+	d          []float32 // rows×cols, row-major (shared with the tensor: read only)
 	rows, cols int
-	blocked    []bool // cells the Mask option blocks, or nil
+	blocked    []bool   // cells the Mask option blocks, or nil
+	mask       maskRows // or the Mask option by rows (pooled figures), or nil
 }
 
 func drawHeatmap(f *Figure, in inputs) (*raster.Page, error) {
-	d, rows, cols, err := read2D("Heatmap", "the weights", "a 2-D [queries × keys] tensor", in.t[0])
+	// the values are read without a copy (a 16384² matrix is 1 GiB): the
+	// figure keeps them for its interactive form, and nothing changes them
+	d, rows, cols, err := read2DShared("Heatmap", "the weights", "a 2-D [queries × keys] tensor", in.t[0])
 	if err != nil {
 		return nil, err
 	}
 	return heatmapPage(f, d, rows, cols)
 }
 
-// heatmapPage validates a [rows, cols] matrix and lays out the heatmap.
+// heatmapPage validates a [rows, cols] matrix and lays out the heatmap. A
+// matrix larger than the figure's pixels is pooled to them in the same
+// pass that checks it (pooledHeatmapPage); a smaller one is drawn cell for
+// cell.
 func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 	const view = "Heatmap"
 	cfg := &f.cfg
 	if err := tokenCountErr(view, cfg, rows, cols); err != nil {
 		return nil, err
 	}
-	// a large matrix is drawn at half size by default: scan and pool at once
-	var pre []float32
-	var sc valueScan
-	var sums []float64
-	if n := max(rows, cols); !cfg.sizeSet && !cfg.annotate && rows%2 == 0 && cols%2 == 0 &&
-		n > int(math.Round(512*cfg.dpi/96)) && n <= 2*int(math.Round(512*cfg.dpi/96)) {
-		sc, sums, pre = scanPool2(d, rows, cols)
-		if sc.negInf || sc.bad >= 0 {
-			pre = nil // masked cells: pool them the careful way
-			sc, sums = scanRows(d, cols, true)
-		}
-	} else {
-		sc, sums = scanRows(d, cols, true)
+	if k := heatmapPool(cfg, rows, cols); k > 1 {
+		return pooledHeatmapPage(f, d, rows, cols, k)
 	}
+	sc, sums := scanRows(d, cols, true)
 	if sc.bad >= 0 {
 		return nil, checkValues(view, "the weights", d, []int{rows, cols}, true)
 	}
@@ -83,19 +79,146 @@ func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 			}
 		}
 	}
-	if cfg.has(optHighlight) && (cfg.highlight < 0 || cfg.highlight >= rows) {
-		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %d query rows; use 0 … %d", view, cfg.highlight, rows, rows-1)
+	if err := checkHighlight(view, cfg, rows); err != nil {
+		return nil, err
 	}
 	lo, hi, ok := sc.lo, sc.hi, sc.seen
 	if masked != nil && cfg.mask != nil {
 		lo, hi, ok = minMax(d, masked)
 	}
+	f.data = &heatmapData{d: d, rows: rows, cols: cols, blocked: blocked}
+	sty, err := heatmapStyle(f, lo, hi, ok, sums)
+	if err != nil {
+		return nil, err
+	}
+	c := newCanvas(cfg, []*Colormap{sty.cm}, nil)
+	m := sty.panel(c, cfg, rows, cols)
+	m.vals, m.masked = d, masked
+	amax := math.Max(math.Abs(sty.lo), math.Abs(sty.hi))
+	m.decimals = decimalsFor(amax)
+	m.annotate = math.Max(float64(rows), float64(cols)) <= 12
+	if cfg.has(optAnnotate | optNoAnnotate) {
+		m.annotate = cfg.annotate
+	}
+	annotW := 0.0
+	if m.annotate {
+		annotW = math.Max(c.tw(fmtVal(-amax, m.decimals), ptAnnot, false), c.tw("−∞", ptAnnot, false))
+	}
+	return singlePanelPage(c, cfg, m, sty.title, sty.cbLabel, annotW), nil
+}
+
+// pooledHeatmapPage draws a matrix with more cells than the figure has
+// pixels: one pass over the values checks them, finds their range and
+// pools each k×k block of cells to one pixel (PoolMax or PoolMean; masked
+// cells left out), and the page is drawn from the pooled pixels with a
+// line saying so under the matrix.
+func pooledHeatmapPage(f *Figure, d []float32, rows, cols, k int) (*raster.Page, error) {
+	const view = "Heatmap"
+	cfg := &f.cfg
+	mask, err := readMaskRows(view, cfg.mask, rows, cols)
+	if err != nil {
+		return nil, err
+	}
+	p := poolScan(d, rows, cols, k, cfg.pool, mask)
+	if p.scan.bad >= 0 {
+		v := d[p.scan.bad]
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s holds %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, "the weights", v, unravel(p.scan.bad, []int{rows, cols}))
+	}
+	if err := checkHighlight(view, cfg, rows); err != nil {
+		return nil, err
+	}
+	f.data = &heatmapData{d: d, rows: rows, cols: cols, mask: mask}
+	sty, err := heatmapStyle(f, p.scan.lo, p.scan.hi, p.scan.seen, p.sums)
+	if err != nil {
+		return nil, err
+	}
+	c := newCanvas(cfg, []*Colormap{sty.cm}, nil)
+	m := sty.panel(c, cfg, rows, cols)
+	m.pooled, m.pooledMasked, m.pool, m.cell, m.fixed = p.vals, p.masked, k, 1, true
+	m.decimals = decimalsFor(math.Max(math.Abs(sty.lo), math.Abs(sty.hi)))
+	m.note = poolNote(rows, cols, k, cfg.pool, p.masked)
+	return singlePanelPage(c, cfg, m, sty.title, sty.cbLabel, 0), nil
+}
+
+// poolNote is the line under a pooled matrix.
+func poolNote(rows, cols, k int, mode PoolMode, masked bool) string {
+	s := fmt.Sprintf("%d×%d cells: each pixel = %s over %d×%d cells", rows, cols, mode, k, k)
+	if masked {
+		s += " (masked cells left out)"
+	}
+	return s
+}
+
+// heatmapPool returns the cells per pixel a heatmap of rows×cols is drawn
+// with: 1 when every cell gets its pixels (the matrix fits, or Annotate
+// enlarges the cells), else k > 1, decided before the values are read
+// from the layout the figure will have (for Size, with a colour bar
+// measured for [0, 1]: the pooled page keeps this k).
+func heatmapPool(cfg *config, rows, cols int) int {
+	if cfg.annotate || (max(rows, cols) <= 12 && !cfg.has(optNoAnnotate)) {
+		return 1
+	}
+	c := newCanvas(cfg, []*Colormap{Viridis}, nil)
+	n := max(rows, cols)
+	target := c.px(512)
+	if cfg.sizeSet {
+		m := &matPanel{rows: rows, cols: cols, cmap: c.maps[0], lo: 0, hi: 1, highlight: -1, rowTitle: "query", colTitle: "key"}
+		m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
+		titleH := 0.0
+		if cfg.titleOr(map[bool]string{true: "", false: "Attention weights"}[cfg.values]) != "" {
+			titleH = c.th_(ptTitle) + c.px(8)
+		}
+		target = sizeTarget(c, cfg, m, n, "weight", 0, titleH)
+		if _, pool := chooseCell(c, n, target, 0); pool > 1 {
+			// pooled: the note under the matrix takes a line
+			target = sizeTarget(c, cfg, m, n, "weight", 0, titleH+c.th_(ptTick)+c.px(6))
+		}
+	}
+	_, pool := chooseCell(c, n, target, 0)
+	return pool
+}
+
+// sizeTarget is the pixels the longer side of m's cells may take in a
+// figure of the Size option's size (margins measured with the cells at
+// their size for the default target).
+func sizeTarget(c *canvas, cfg *config, m *matPanel, n int, cbLabel string, annotW, titleH float64) float64 {
+	pad := c.px(10)
+	m.cell, m.pool = chooseCell(c, n, c.px(512), annotW)
+	L := m.layout(c)
+	cbW := colorbar(c, 0, 0, 200, m.cmap, m.lo, m.hi, cbLabel, false)
+	availW := float64(cfg.w) - 2*pad - L.left - L.right - c.px(14) - cbW
+	availH := float64(cfg.h) - 2*pad - titleH - L.top - L.bottom
+	t := math.Min(availW*float64(n)/float64(m.cols), availH*float64(n)/float64(m.rows))
+	return math.Max(t, 8)
+}
+
+// checkHighlight checks the Highlight option against the rows.
+func checkHighlight(view string, cfg *config, rows int) error {
+	if cfg.has(optHighlight) && (cfg.highlight < 0 || cfg.highlight >= rows) {
+		return tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %d query rows; use 0 … %d", view, cfg.highlight, rows, rows-1)
+	}
+	return nil
+}
+
+// heatStyle is how a heatmap shows its values: colour map and range,
+// titles.
+type heatStyle struct {
+	cm                                 *Colormap
+	lo, hi                             float64
+	title, cbLabel, rowTitle, colTitle string
+}
+
+// heatmapStyle picks the colour map, the colour range and the titles
+// from the range [lo, hi] of the values (ok: some value is finite) and
+// the options, and warns about rows that do not sum to 1.
+func heatmapStyle(f *Figure, lo, hi float64, ok bool, sums []float64) (heatStyle, error) {
+	const view = "Heatmap"
+	cfg := &f.cfg
 	if !ok {
 		lo, hi = 0, 1
 	}
 	plain := cfg.values // not attention: no probability checks
 	scores := lo < 0 && !plain
-	f.data = &heatmapData{d: d, rows: rows, cols: cols, blocked: blocked}
 	if !scores && !plain {
 		warnSums(f, sums)
 	}
@@ -111,7 +234,7 @@ func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 	if cfg.has(optRange) {
 		lo, hi = cfg.lo, cfg.hi
 		if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-			return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Range(%g, %g) is empty; give lo < hi, both finite", view, cfg.lo, cfg.hi)
+			return heatStyle{}, tensor.Errorf(tensor.ErrValue, "viz.%s: Range(%g, %g) is empty; give lo < hi, both finite", view, cfg.lo, cfg.hi)
 		}
 	} else if plain {
 		// plainScale chose the range
@@ -127,34 +250,27 @@ func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 			hi = 1
 		}
 	}
-	title := "Attention weights"
-	cbLabel, rowTitle, colTitle := "weight", "query", "key"
+	s := heatStyle{cm: cm, lo: lo, hi: hi, title: "Attention weights", cbLabel: "weight", rowTitle: "query", colTitle: "key"}
 	if scores {
-		title, cbLabel = "Attention scores", "score"
+		s.title, s.cbLabel = "Attention scores", "score"
 	}
 	if plain {
-		title = ""
-		rowTitle, colTitle, cbLabel = cfg.axisNames()
+		s.title = ""
+		s.rowTitle, s.colTitle, s.cbLabel = cfg.axisNames()
 	}
-	title = cfg.titleOr(title)
-	c := newCanvas(cfg, []*Colormap{cm}, nil)
-	m := &matPanel{rows: rows, cols: cols, vals: d, masked: masked, lo: lo, hi: hi, cmap: c.maps[0], pooled2: pre,
-		rowTitle: rowTitle, colTitle: colTitle, highlight: -1, maskText: "−∞"}
+	s.title = cfg.titleOr(s.title)
+	return s, nil
+}
+
+// panel is the matrix panel of a heatmap drawn in style s (no values yet).
+func (s heatStyle) panel(c *canvas, cfg *config, rows, cols int) *matPanel {
+	m := &matPanel{rows: rows, cols: cols, lo: s.lo, hi: s.hi, cmap: c.maps[0],
+		rowTitle: s.rowTitle, colTitle: s.colTitle, highlight: -1, maskText: "−∞"}
 	m.rowLabels, m.colLabels = cfg.qTok, cfg.kTok
 	if cfg.has(optHighlight) {
 		m.highlight = cfg.highlight
 	}
-	amax := math.Max(math.Abs(lo), math.Abs(hi))
-	m.decimals = decimalsFor(amax)
-	m.annotate = math.Max(float64(rows), float64(cols)) <= 12
-	if cfg.has(optAnnotate | optNoAnnotate) {
-		m.annotate = cfg.annotate
-	}
-	annotW := 0.0
-	if m.annotate {
-		annotW = math.Max(c.tw(fmtVal(-amax, m.decimals), ptAnnot, false), c.tw("−∞", ptAnnot, false))
-	}
-	return singlePanelPage(c, cfg, m, title, cbLabel, annotW), nil
+	return m
 }
 
 // plainScale picks the colour map and range for plain values (Values, Axes)
@@ -220,30 +336,25 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 	if m.cols > n {
 		n = m.cols
 	}
-	target := c.px(512)
-	if cfg.sizeSet {
-		// fit: guess margins with a typical cell, then size the cells
-		m.cell, m.pool = chooseCell(c, n, target, annotW)
-		L := m.layout(c)
-		cbW := colorbar(c, 0, 0, 200, m.cmap, m.lo, m.hi, cbLabel, false)
-		availW := float64(cfg.w) - 2*pad - L.left - L.right - c.px(14) - cbW
-		availH := float64(cfg.h) - 2*pad - titleH - L.top - L.bottom
-		t := math.Min(availW*float64(n)/float64(m.cols), availH*float64(n)/float64(m.rows))
-		if t < 8 {
-			t = 8
+	if !m.fixed {
+		target := c.px(512)
+		if cfg.sizeSet {
+			// fit: guess margins with a typical cell, then size the cells
+			target = sizeTarget(c, cfg, m, n, cbLabel, annotW, titleH)
 		}
-		target = t
+		m.cell, m.pool = chooseCell(c, n, target, annotW)
 	}
-	m.cell, m.pool = chooseCell(c, n, target, annotW)
 	L := m.layout(c)
 	W, H := float64(m.dataW()), float64(m.dataH())
 	cbH := int(math.Max(H, c.px(120)))
 	cbW := colorbar(c, 0, 0, cbH, m.cmap, m.lo, m.hi, cbLabel, false)
 	contentW := L.left + W + math.Max(L.right, 0) + c.px(14) + cbW
 	contentH := titleH + L.top + math.Max(H, float64(cbH)) + L.bottom
-	note := ""
-	if m.pool > 1 {
-		note = fmt.Sprintf("%d×%d cells: each pixel shows the largest value of a %d×%d block (enlarge with viz.Size)", m.rows, m.cols, m.pool, m.pool)
+	note := m.note
+	if m.pool > 1 && note == "" {
+		note = poolNote(m.rows, m.cols, m.pool, PoolMax, m.masked != nil)
+	}
+	if note != "" {
 		contentH += c.th_(ptTick) + c.px(6)
 		if tw := c.tw(note, ptTick, false) + 2*pad; tw > contentW+2*pad {
 			contentW = tw - 2*pad
@@ -282,6 +393,14 @@ func singlePanelPage(c *canvas, cfg *config, m *matPanel, title, cbLabel string,
 func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 	h := f.data.(*heatmapData)
 	d := h.d
+	if h.mask != nil && h.blocked == nil {
+		h.blocked = make([]bool, h.rows*h.cols)
+		for r := range h.rows {
+			for j, v := range h.mask(r) {
+				h.blocked[r*h.cols+j] = v == 0
+			}
+		}
+	}
 	// Masked cells (the Mask option) travel as NaN: drawn grey, "masked" in tooltips.
 	if h.blocked != nil {
 		d = slices.Clone(d)
@@ -468,83 +587,4 @@ func scanRowsSerial(d []float32, n int, sums bool) (valueScan, []float64) {
 	}
 	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
 	return s, rs
-}
-
-// scanPool2 is scanRows fused with the 2×2 block maximum used to draw a
-// matrix at half size: one pass over the values instead of two. rows and
-// cols must be even.
-func scanPool2(d []float32, rows, cols int) (valueScan, []float64, []float32) {
-	sums := make([]float64, rows)
-	best := make([]float32, rows/2*(cols/2))
-	half := rows / 4 * 2
-	if rows*cols < 1<<18 || runtime.GOMAXPROCS(0) < 2 || half == 0 {
-		s := scanPool2Serial(d, 0, rows, cols, sums, best)
-		return s, sums, best
-	}
-	var s2 valueScan
-	done := make(chan struct{})
-	go func() {
-		s2 = scanPool2Serial(d, half, rows, cols, sums, best)
-		close(done)
-	}()
-	s1 := scanPool2Serial(d, 0, half, cols, sums, best)
-	<-done
-	if s2.bad >= 0 && s1.bad < 0 {
-		s1.bad = s2.bad
-	}
-	s1.negInf = s1.negInf || s2.negInf
-	if s2.seen {
-		if !s1.seen {
-			s1.lo, s1.hi = s2.lo, s2.hi
-		}
-		s1.lo, s1.hi, s1.seen = math.Min(s1.lo, s2.lo), math.Max(s1.hi, s2.hi), true
-	}
-	return s1, sums, best
-}
-
-func scanPool2Serial(d []float32, r0, r1, cols int, sums []float64, best []float32) valueScan {
-	const maxF = math.MaxFloat32
-	s := valueScan{bad: -1}
-	l, h := float32(maxF), float32(-maxF)
-	cw := cols / 2
-	for r := r0; r < r1; r += 2 {
-		a := d[r*cols : (r+1)*cols]
-		b := d[(r+1)*cols : (r+2)*cols]
-		out := best[(r/2)*cw : (r/2+1)*cw]
-		a = a[:2*len(out)]
-		b = b[:len(a)]
-		var sa, sb float64
-		for j := range out {
-			x0, x1, y0, y1 := a[2*j], a[2*j+1], b[2*j], b[2*j+1]
-			if !(x0 >= -maxF && x0 <= maxF && x1 >= -maxF && x1 <= maxF &&
-				y0 >= -maxF && y0 <= maxF && y1 >= -maxF && y1 <= maxF) {
-				// rare: −Inf (masked) or a bad value; redo these rows slowly
-				for k, v := range [4]float32{x0, x1, y0, y1} {
-					if v >= -maxF && v <= maxF {
-						continue
-					}
-					if v < 0 {
-						s.negInf = true
-					} else if s.bad < 0 {
-						s.bad = (r+k/2)*cols + 2*j + k%2
-					}
-				}
-				out[j] = -maxF
-				continue
-			}
-			sa += float64(x0) + float64(x1)
-			sb += float64(y0) + float64(y1)
-			m := max(x0, x1, y0, y1)
-			out[j] = m
-			if m > h {
-				h = m
-			}
-			if n := min(x0, x1, y0, y1); n < l {
-				l = n
-			}
-		}
-		sums[r], sums[r+1] = sa, sb
-	}
-	s.lo, s.hi, s.seen = float64(l), float64(h), l <= h
-	return s
 }

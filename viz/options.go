@@ -37,11 +37,12 @@ const (
 	optBase
 	optValues
 	optAxes
+	optPool
 )
 
 // optionNames are the options' function names, in the order of their bits.
 var optionNames = []string{"Tokens", "KeyTokens", "Title", "Palette", "Size", "DPI", "Range", "Annotate",
-	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes"}
+	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Pool"}
 
 // names lists the options of s by name.
 func (s optionSet) names() []string {
@@ -77,6 +78,7 @@ type config struct {
 	layers, heads []int
 
 	theme  ThemeMode
+	pool   PoolMode // Pool: what a pixel of a matrix larger than the figure shows
 	mask   *tensor.Tensor
 	shared bool
 	base   float64

@@ -43,6 +43,7 @@ func everyOption() map[optionSet]Option {
 		optAnnotate: Annotate(), optNoAnnotate: NoAnnotate(), optHighlight: Highlight(1), optLayers: Layers(1),
 		optHeads: Heads(1), optQuery: Query(1), optTheme: Theme(Dark), optMask: Mask(tensor.CausalMask(4)),
 		optSharedScale: SharedScale(true), optBase: Base(500), optValues: Values(), optAxes: Axes("a", "b", "c"),
+		optPool: Pool(PoolMean),
 	}
 }
 
@@ -97,6 +98,10 @@ func TestViewOptions(t *testing.T) {
 					ref, f = shared, mk(SharedScale(true), o)
 				case bit == optAnnotate:
 					ref, f = plain, mk(NoAnnotate(), o)
+				case bit == optPool && kind == heatmapView:
+					// pooling shows only on a matrix larger than the figure
+					big := demo.Attention(1100)
+					ref, f = Heatmap(big), Heatmap(big, o)
 				}
 				if f.Err() != nil || len(f.Warnings()) > 0 {
 					t.Errorf("%s: %v %q", name, f.Err(), f.Warnings())

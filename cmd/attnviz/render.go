@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,9 +18,9 @@ import (
 )
 
 type renderFlags struct {
-	out, name, tokens, tokensFile, view, title, palette, theme, size string
-	layer, head, query, dpi                                          int
-	annotate                                                         bool
+	out, name, tokens, tokensFile, view, title, palette, theme, size, pool string
+	layer, head, query, dpi                                                int
+	annotate                                                               bool
 }
 
 // parseInterleaved parses flags that may come before or after positional
@@ -53,6 +54,7 @@ func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string
 	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
 	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
+	fs.StringVar(&f.pool, "pool", "", "heatmap larger than the figure: each pixel shows the max (default: a sharp head stays visible) or the mean of its block of cells")
 }
 
 func runRender(args []string, _, stderr io.Writer) int { // writes a file, prints nothing on success
@@ -101,9 +103,12 @@ func render(f renderFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	t, fileToks, err := load(pos[0], f.name)
+	t, fileToks, picked, err := load(pos[0], f.name, f.oneHeadView(), f.layer, f.head)
 	if err != nil {
 		return err
+	}
+	if picked { // t is the [T,T] matrix -layer and -head chose
+		f.layer, f.head = -1, -1
 	}
 	toks, err := tokens(f, fileToks)
 	if err != nil {
@@ -160,13 +165,33 @@ func options(f renderFlags) ([]viz.Option, error) {
 	if f.annotate {
 		opts = append(opts, viz.Annotate())
 	}
+	switch strings.ToLower(f.pool) {
+	case "":
+	case "max":
+		opts = append(opts, viz.Pool(viz.PoolMax))
+	case "mean":
+		opts = append(opts, viz.Pool(viz.PoolMean))
+	default:
+		return nil, fmt.Errorf("unknown -pool %q; use max or mean", f.pool)
+	}
 	return opts, nil
 }
 
-// load reads the array to draw and any tokens stored with it.
-func load(path, name string) (*tensor.Tensor, []string, error) {
+// oneHeadView reports whether the figure draws one [T,T] matrix of the
+// array (heatmap, strip): then only that matrix is read from the file.
+// The default view is the heatmap for a [T,T] array or when -head is
+// given; with neither it may be the grid, so the whole array is read.
+func (f renderFlags) oneHeadView() bool {
+	return f.view == "heatmap" || f.view == "strip" || (f.view == "" && f.head >= 0)
+}
+
+// load reads the array to draw and any tokens stored with it. With one
+// (the heatmap or strip of an .npy or .safetensors file), only the matrix
+// that -layer and -head pick is read from disk; picked says so (the
+// result is that [T,T] matrix).
+func load(path, name string, one bool, layer, head int) (t *tensor.Tensor, toks []string, picked bool, err error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	kind := strings.ToLower(filepath.Ext(path))
 	switch kind {
@@ -176,35 +201,91 @@ func load(path, name string) (*tensor.Tensor, []string, error) {
 		// torch.save file is named as one, with how to convert it.
 		kind = sniffKind(path)
 		if kind == "" {
-			return nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+			return nil, nil, false, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
 		}
 	}
 	switch kind {
 	case ".npy":
 		if name != "" {
-			return nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
+			return nil, nil, false, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
 		}
-		t := tensor.LoadNPY(path)
-		if err := t.Err(); err != nil {
-			return nil, nil, err
-		}
-		return t, nil, nil
+		return loadNPY(path, one, layer, head)
 	case ".npz":
 		z := tensor.LoadNPZ(path)
 		if err := z.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		t, err := pick(path, z, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		toks := z.Tokens()
 		if toks != nil && len(z.Shape("tokens")) != 1 {
-			return nil, nil, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
+			return nil, nil, false, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
 		}
-		return t, toks, nil
+		return t, toks, false, nil
 	}
-	return loadSafetensors(path, name)
+	return loadSafetensors(path, name, one, layer, head)
+}
+
+// loadNPY reads a .npy file: with one, only the [T,T] matrix -layer and
+// -head pick; float32 is memory-mapped in place (mapSlice).
+func loadNPY(path string, one bool, layer, head int) (*tensor.Tensor, []string, bool, error) {
+	var idx []int
+	hf, err := os.Open(path)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	defer hf.Close()
+	h, err := tensor.ReadNPYHeader(hf)
+	if err == nil { // a bad header: LoadNPYAt says what is wrong
+		if one {
+			if idx, err = headIndex(h.Shape, layer, head); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		if h.Descr == "<f4" && !h.Fortran {
+			start, _ := hf.Seek(0, io.SeekCurrent)
+			if t := mapSlice(hf, start, h.Shape, idx); t != nil {
+				return t, nil, len(idx) > 0, nil
+			}
+		}
+	}
+	t := tensor.LoadNPYAt(path, idx...)
+	if err := t.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	return t, nil, len(idx) > 0, nil
+}
+
+// mapSlice returns the slice idx of a float32 array of the given shape
+// whose data starts at byte start of f, memory-mapped in place (see
+// mapFloats), or nil when it cannot (then the caller reads it).
+func mapSlice(f *os.File, start int64, shape, idx []int) *tensor.Tensor {
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	total, off := int64(1), int64(0)
+	for d, s := range shape {
+		total *= int64(s)
+		if d < len(idx) {
+			off = off*int64(s) + int64(idx[d])
+		}
+	}
+	rest := shape[len(idx):]
+	n := int64(1)
+	for _, s := range rest {
+		n *= int64(s)
+	}
+	if len(shape) == 0 || n == 0 || n > math.MaxInt32 || st.Size() < start+4*total {
+		return nil // LoadNPYAt says what is wrong
+	}
+	vals, ok := mapFloats(f, start+4*off*n, int(n))
+	if !ok {
+		return nil
+	}
+	return tensor.Wrap(vals, rest...)
 }
 
 // sniffKind says which reader a file of another extension needs, from its
@@ -349,7 +430,18 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 
 // oneHead picks a [T,T] matrix out of [T,T], [H,T,T] or [L,H,T,T].
 func oneHead(t *tensor.Tensor, layer, head int) (*tensor.Tensor, error) {
-	shape := t.Shape()
+	idx, err := headIndex(t.Shape(), layer, head)
+	if err != nil {
+		return nil, err
+	}
+	return t.Index(idx...), nil
+}
+
+// headIndex is the index of the [T,T] matrix that -layer and -head pick
+// in an array of the given shape ([T,T], [H,T,T] or [L,H,T,T]; a missing
+// flag picks 0), or an error that says which flag to change. Other ranks
+// give no index: the figure says what is wrong with the shape.
+func headIndex(shape []int, layer, head int) ([]int, error) {
 	check := func(what string, v, n int) error {
 		if v < 0 || v >= n {
 			return fmt.Errorf("-%s %d is out of range: the array has %d %ss (0 … %d)", what, v, n, what, n-1)
@@ -361,31 +453,24 @@ func oneHead(t *tensor.Tensor, layer, head int) (*tensor.Tensor, error) {
 		if layer > 0 || head > 0 {
 			return nil, fmt.Errorf("the array is one [%d,%d] matrix; drop -layer and -head", shape[0], shape[1])
 		}
-		return t, nil
 	case 3:
 		if layer > 0 {
 			return nil, fmt.Errorf("the array %v has no layer dimension; drop -layer", shape)
 		}
-		if head < 0 {
-			head = 0
-		}
+		head = max(head, 0)
 		if err := check("head", head, shape[0]); err != nil {
 			return nil, err
 		}
-		return t.Index(head), nil
-	default:
-		if layer < 0 {
-			layer = 0
-		}
-		if head < 0 {
-			head = 0
-		}
+		return []int{head}, nil
+	case 4:
+		layer, head = max(layer, 0), max(head, 0)
 		if err := check("layer", layer, shape[0]); err != nil {
 			return nil, err
 		}
 		if err := check("head", head, shape[1]); err != nil {
 			return nil, err
 		}
-		return t.Index(layer, head), nil
+		return []int{layer, head}, nil
 	}
+	return nil, nil
 }

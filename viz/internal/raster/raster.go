@@ -139,6 +139,25 @@ type Cells struct {
 	HatchInk   uint8
 }
 
+// EachCells calls fn with every Cells drawn on the page, in order (for
+// tests that check what a figure drew).
+func (p *Page) EachCells(fn func(c *Cells)) {
+	for _, o := range p.ops {
+		if c, ok := o.(*Cells); ok {
+			fn(c)
+		}
+	}
+}
+
+// EachText calls fn with every string placed on the page, in order.
+func (p *Page) EachText(fn func(s string)) {
+	for _, o := range p.ops {
+		if t, ok := o.(*textOp); ok {
+			fn(t.s)
+		}
+	}
+}
+
 // Text places a string.
 func (p *Page) Text(x, y float64, s string, st TextStyle) {
 	if s == "" {

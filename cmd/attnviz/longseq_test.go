@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/attnviz/attnviz/internal/demo"
+	"github.com/attnviz/attnviz/tensor"
+)
+
+// readBytes is the bytes this process has read with read(2)-like calls so
+// far (rchar of /proc/self/io), or -1 where there is no such file.
+func readBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// TestRenderReadsOnlyTheHead: `render -layer L -head H` of a [L, H, T, T]
+// file reads that head's bytes (float16 files, converted as read) or maps
+// them in place (float32), not the whole file; the figure is the one of
+// the head stored alone. The bytes are counted by the kernel (rchar).
+func TestRenderReadsOnlyTheHead(t *testing.T) {
+	if readBytes() < 0 {
+		t.Skip("no /proc/self/io")
+	}
+	const L, H, T, l, h = 6, 8, 96, 4, 5
+	dir := t.TempDir()
+	att := demo.Stack(L, H, T)
+	// float16-exact values, so every file holds the same numbers
+	vals := att.Data()
+	for i, v := range vals {
+		vals[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+	}
+	att = tensor.New(vals, L, H, T, T)
+	head := att.Index(l, h)
+	if err := head.SaveNPY(filepath.Join(dir, "head.npy")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.npy"); code != 0 {
+		t.Fatal(stderr)
+	}
+	want, _ := os.ReadFile(filepath.Join(dir, "alone.png"))
+	headBytes := int64(T * T)
+	for _, c := range []struct {
+		file  string
+		save  func(path string) error
+		bytes int64 // the most the render may read
+	}{
+		{"a16.npy", func(p string) error { return att.SaveNPYAs(p, "<f2", false) }, 2*headBytes + 4096},
+		{"a32.npy", func(p string) error { return att.SaveNPY(p) }, 4096}, // mapped: only the header is read
+		{"a16.safetensors", func(p string) error {
+			return tensor.SaveSafetensorsAs(p, map[string]*tensor.Tensor{"attention": att}, nil, "F16")
+		}, 2*headBytes + 4096},
+		{"a32.safetensors", func(p string) error {
+			return tensor.SaveSafetensors(p, map[string]*tensor.Tensor{"attention": att}, nil)
+		}, 4096},
+		{"abf16.safetensors", func(p string) error {
+			return tensor.SaveSafetensorsAs(p, map[string]*tensor.Tensor{"attention": att}, nil, "BF16")
+		}, 2*headBytes + 4096},
+	} {
+		path := filepath.Join(dir, c.file)
+		if err := c.save(path); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(path)
+		r0 := readBytes()
+		code, _, stderr := runMain(dir, "render", "-layer", "4", "-head", "5", "-o", "$D/out.png", "$D/"+c.file)
+		read := readBytes() - r0
+		if code != 0 {
+			t.Fatalf("%s: %s", c.file, stderr)
+		}
+		if read > c.bytes {
+			t.Errorf("%s (%d bytes): the render read %d bytes, want at most %d", c.file, st.Size(), read, c.bytes)
+		}
+		t.Logf("%s: file %d bytes, head %d values, read %d bytes", c.file, st.Size(), T*T, read)
+		got, _ := os.ReadFile(filepath.Join(dir, "out.png"))
+		if c.file != "abf16.safetensors" && !bytes.Equal(got, want) {
+			t.Errorf("%s: the head's figure differs from the figure of the head stored alone", c.file)
+		}
+	}
+}
+
+// TestRenderHeadOfLongRecord: one head of a [32, 32, 4096, 4096] float16
+// record (a 32 GiB safetensors file, sparse on disk) renders as the same
+// head stored alone does, reading only its 32 MiB.
+func TestRenderHeadOfLongRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders a 4096² head")
+	}
+	const L, H, T, l, h = 32, 32, 4096, 30, 2
+	dir := t.TempDir()
+	head := demo.Attention(T)
+	vals := head.Data()
+	for i, v := range vals {
+		vals[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+	}
+	head = tensor.New(vals, T, T)
+	if !writeSparseRecord(t, filepath.Join(dir, "long.safetensors"), L, H, T, l, h, head) {
+		t.Skip("the file system wrote the holes out; not testing a 32 GiB file")
+	}
+	if err := tensor.SaveSafetensorsAs(filepath.Join(dir, "head.safetensors"), map[string]*tensor.Tensor{"attention": head}, nil, "F16"); err != nil {
+		t.Fatal(err)
+	}
+	r0 := readBytes()
+	if code, _, stderr := runMain(dir, "render", "-layer", "30", "-head", "2", "-o", "$D/long.png", "$D/long.safetensors"); code != 0 {
+		t.Fatal(stderr)
+	}
+	read := readBytes() - r0
+	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.safetensors"); code != 0 {
+		t.Fatal(stderr)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "long.png"))
+	b, _ := os.ReadFile(filepath.Join(dir, "alone.png"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("the head of the long record draws differently from the head stored alone")
+	}
+	if r0 >= 0 && read > 2*T*T+64<<10 {
+		t.Errorf("read %d bytes for a head of %d", read, 2*T*T)
+	}
+	t.Logf("record of %d bytes on disk (sparse): read %d bytes", int64(L*H)*2*T*T, read)
+}
+
+// writeSparseRecord writes a safetensors file declaring "attention" as
+// F16 [L, H, T, T], a hole except for the head (l, h); false where the
+// file system cannot make holes.
+func writeSparseRecord(tb testing.TB, path string, L, H, T, l, h int, head *tensor.Tensor) bool {
+	tb.Helper()
+	size := int64(L) * int64(H) * int64(T) * int64(T) * 2
+	hdr, _ := json.Marshal(map[string]any{"attention": map[string]any{"dtype": "F16", "shape": []int{L, H, T, T}, "data_offsets": []int64{0, size}}})
+	for len(hdr)%8 != 0 {
+		hdr = append(hdr, ' ')
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var pre [8]byte
+	binary.LittleEndian.PutUint64(pre[:], uint64(len(hdr)))
+	f.Write(pre[:])
+	f.Write(hdr)
+	start := int64(8 + len(hdr))
+	if err := f.Truncate(start + size); err != nil {
+		return false
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Blocks*512 > 1<<20 {
+		return false
+	}
+	vals := head.Data()
+	raw := make([]byte, 2*len(vals))
+	for i, v := range vals {
+		binary.LittleEndian.PutUint16(raw[2*i:], tensor.Float32ToFloat16(v))
+	}
+	if _, err := f.WriteAt(raw, start+(int64(l)*int64(H)+int64(h))*int64(T)*int64(T)*2); err != nil {
+		tb.Fatal(err)
+	}
+	return true
+}

@@ -65,7 +65,7 @@ func npyFits(h NPYHeader) error {
 		total *= int64(n)
 	}
 	if total > maxElements {
-		return Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; slice the array before saving it", pyShape(h.Shape), maxElements)
+		return Errorf(ErrFormat, "npy: shape %s has more than %d elements, the most a tensor can hold; read a slice with LoadNPYAt(path, i, …), or slice the array before saving it", pyShape(h.Shape), maxElements)
 	}
 	return nil
 }

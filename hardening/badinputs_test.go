@@ -451,6 +451,17 @@ func lessonModel(t *testing.T) *model.Model {
 	return E.m
 }
 
+// lessonFile is the lesson model's absolute path (for CLI rows run in a
+// temp dir).
+func lessonFile() string {
+	p := model.DefaultPath()
+	if _, err := os.Stat(p); err != nil {
+		p = "../../shared/models/" + model.LessonModelFile
+	}
+	abs, _ := filepath.Abs(p)
+	return abs
+}
+
 // ---- the table -------------------------------------------------------------
 
 func mat(rows ...[]float32) *tensor.Tensor { return tensor.MustFromRows(rows) }
@@ -712,6 +723,9 @@ func cases() []badCase {
 			return result{clean(strings.TrimSpace(stderr.String())), cliExit1}
 		}},
 		cliCase("model: GGUF with offsets past the end", map[string]func(*testing.T) []byte{"bad.gguf": bytesOf(ggufBytes([]ggufTensor{{"a", []uint64{4}, 0, 1 << 20}}, 32))}, "out.png", "model", "-m", "bad.gguf", "-prompt", "hi", "-o", "out.png"),
+		cliCase("model: -memory 10kB for 13 tokens", nil, "out.safetensors", "model", "-m", lessonFile(), "-prompt", "Once upon a time, there was a little girl", "-memory", "10kB", "-o", "out.safetensors"),
+		cliCase("model: -layers 1,x", nil, "out.safetensors", "model", "-m", lessonFile(), "-prompt", "hi", "-layers", "1,x", "-o", "out.safetensors"),
+		cliCase("model: -layers with a grid figure", nil, "out.png", "model", "-m", lessonFile(), "-prompt", "hi", "-layers", "1", "-view", "grid", "-o", "out.png"),
 
 		cliCase("render: a torch.save file (.pt)", map[string]func(*testing.T) []byte{"att.pt": userFile("torch_dict.pt")}, "out.png", "render", "-o", "out.png", "att.pt"),
 		cliCase("render: .npz with the tokens as an object array", map[string]func(*testing.T) []byte{"o.npz": userFile("tokens_O.npz")}, "out.png", "render", "-o", "out.png", "o.npz"),
@@ -875,6 +889,36 @@ func cases() []badCase {
 				t.Fatal("want an error")
 			}
 			return result{err.Error(), refused}
+		}},
+
+		badCase{"model", "RecordLayers(9) on a 5-layer model", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var err error
+			safely(t, func() { err = m.Run("hi", model.RecordLayers(9)).Err() })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), refused}
+		}},
+		badCase{"model", "Head(0, 0) of a record of layer 2 only", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var err error
+			safely(t, func() { err = m.Run("hi", model.RecordLayers(2)).Head(0, 0).Err() })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), refused}
+		}},
+		badCase{"model", "run over its memory budget (MemoryBudget(10kB), 13 tokens)", func(t *testing.T, dir string) result {
+			m := lessonModel(t)
+			var err error
+			safely(t, func() {
+				err = m.Run("Once upon a time, there was a little girl", model.MemoryBudget(10e3)).Err()
+			})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), "refused before allocating the record; no panic"}
 		}},
 
 		// kernel

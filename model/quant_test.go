@@ -3,14 +3,13 @@ package model
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"reflect"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -580,18 +579,12 @@ func scaleOffsets(typ GGMLType) []int {
 // dequantizer of scripts/torch_arch_ref.py (written independently, in
 // float64): testdata/quant_ref.json, `make model-quant-ref`.
 func TestDequantMatchesNumpy(t *testing.T) {
-	b, err := os.ReadFile("testdata/quant_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref map[string]struct {
 		Type   int       `json:"type"`
 		Raw    string    `json:"raw"`
 		Values []float64 `json:"values"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/quant_ref.json", &ref, "make model-quant-ref")
 	if len(ref) != 10 {
 		t.Errorf("%d types in the reference, want 10", len(ref))
 	}

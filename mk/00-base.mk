@@ -11,7 +11,9 @@ bench::
 # own command only: this machine sets them to an older OpenBLAS core type,
 # which slows OpenBLAS by up to 1.7× (tests and CI keep them as they are).
 # The peer scripts follow scripts/benchlib.py: alternating sides, the first
-# round discarded, median and min, ratio from the medians.
+# round discarded, median and min, ratio from the medians; where both sides
+# are multi-threaded, each on the faster of 1 thread and all cores (chosen on
+# the warm-up, printed), CPU time per op beside.
 PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench
 

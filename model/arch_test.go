@@ -33,8 +33,8 @@ func loadArchRef(t *testing.T) *archRef {
 	return &r
 }
 
-// loadArchModel builds a test model from its bytes.
-func loadArchModel(t *testing.T, data []byte) *Model {
+// modelFromGGUF loads the GGUF file data as a model on the CPU.
+func modelFromGGUF(t *testing.T, data []byte) *Model {
 	t.Helper()
 	g, err := ParseGGUF(data)
 	if err != nil {
@@ -63,7 +63,7 @@ func TestArchAgainstTorch(t *testing.T) {
 			if rm.Name != am.name || rm.SHA != sha(am.data) {
 				t.Fatalf("the test model %s changed since the reference was made (%s %s vs %s): run make model-arch-ref", am.name, rm.Name, rm.SHA, sha(am.data))
 			}
-			m := loadArchModel(t, am.data)
+			m := modelFromGGUF(t, am.data)
 			for _, c := range rm.Cases {
 				var r *Record
 				switch {
@@ -106,7 +106,7 @@ func TestArchAgainstTorch(t *testing.T) {
 // In bert every query sees the keys after it; in the decoders none does.
 func TestCausality(t *testing.T) {
 	for _, am := range archModels() {
-		m := loadArchModel(t, am.data)
+		m := modelFromGGUF(t, am.data)
 		ids := []int{5, 9, 7, 12, 3, 8, 20}
 		r := m.RunIDs(ids)
 		if err := r.Err(); err != nil {
@@ -164,7 +164,7 @@ func TestArchConventionsMatter(t *testing.T) {
 		{"bert", "tanh GELU instead of exact", func(m *Model) { m.net.ffnAct = tensor.ActGELUTanh }},
 		{"bert", "causal mask", func(m *Model) { m.cfg.Causal = true }},
 	} {
-		m := loadArchModel(t, byName[c.model].data)
+		m := modelFromGGUF(t, byName[c.model].data)
 		c.change(m)
 		for _, rm := range ref.Models {
 			if rm.Name != c.model {

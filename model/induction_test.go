@@ -54,7 +54,7 @@ func TestInductionScore(t *testing.T) {
 // Ablate zeroes one head's contribution: the output changes, that head's
 // own weights do not, and a bad head is an error reported by Run.
 func TestAblate(t *testing.T) {
-	m := loadArchModel(t, archGPT2(true).data)
+	m := modelFromGGUF(t, archGPT2(true).data)
 	ids := []int{5, 9, 7, 12, 3, 8}
 	a, b := m.RunIDs(ids), m.Ablate(0, 2).RunIDs(ids)
 	if testutil.MaxAbsDiff(a.Attention.Index(0).Data(), b.Attention.Index(0).Data()) != 0 {

@@ -334,15 +334,7 @@ func rewrite(t *testing.T, g *GGUF, version uint32, ts []wTensor) *Model {
 			kvs = append(kvs, kv)
 		}
 	}
-	g2, err := ParseGGUF(encodeGGUF(version, kvs, ts, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := FromGGUF(g2, Device(tensor.CPU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return modelFromGGUF(t, encodeGGUF(version, kvs, ts, 0))
 }
 
 // Without output.weight the embedding matrix is the output projection; this
@@ -403,15 +395,7 @@ func mustParse(t testing.TB, b []byte) *GGUF {
 func BenchmarkForward128(b *testing.B) {
 	m := testModel(b)
 	ids := m.Tokenize(strings.Repeat("Once upon a time, there was a little girl named Lily. ", 10))[:128]
-	b.ReportAllocs()
-	b.ResetTimer()
-	c := cputime.Start()
-	for i := 0; i < b.N; i++ {
-		if r := m.RunIDs(ids); r.Err() != nil {
-			b.Fatal(r.Err())
-		}
-	}
-	c.Report(b)
+	cputime.Run(b, func() error { return m.RunIDs(ids).Err() })
 }
 
 // The same model stored as F16 loads and behaves nearly the same.

@@ -5,7 +5,7 @@
 # 1. Copies the lessons into $HOME/lessons (ATTNVIZ_LESSONS): the first time all of them; later
 #    only lessons that are new, so a student's edited notebooks are never overwritten (delete
 #    one to get the original back at the next start).
-# 2. Runs COMMAND (JupyterHub and Kubernetes give `jupyterhub-singleuser ...`), or with no
+# 2. Runs COMMAND (JupyterHub and Kubernetes give `attnviz-singleuser ...`), or with no
 #    command the lab on 0.0.0.0:${LAB_PORT:-8888} in the lessons folder: `docker run -p 8888:8888`.
 set -eu
 prefix=$(dirname "$(dirname "$(readlink -f "$0")")")

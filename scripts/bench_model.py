@@ -14,7 +14,9 @@ depend on them. Go's allocations per forward (-benchmem) are printed too.
 
 Same protocol as every peer script (scripts/benchlib.py): OpenBLAS
 variables unset for this process only, sides alternating, the first round
-discarded, median and min, ratio from the medians.
+discarded, median and min, ratio from the medians; each side on the faster
+of 1 thread and all cores (GOMAXPROCS / torch threads, chosen on the
+warm-up round and printed), CPU time per forward beside.
 """
 import argparse
 import math
@@ -113,31 +115,20 @@ def main():
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(1, m.vocab, (a.tokens,), generator=g)
     binary = os.path.abspath(a.go_test)
-    counts = sorted({1, os.cpu_count() or 1})
-    chosen = {}
 
-    def peer():
+    def peer_with(n):
         with torch.no_grad():
-            if "threads" not in chosen:
-                best = None
-                for n in counts:
-                    torch.set_num_threads(n)
-                    m.forward(ids)
-                    ms = benchlib.peer_sample(lambda: m.forward(ids), 0.5)
-                    if best is None or ms < best[0]:
-                        best = (ms, n)
-                chosen["threads"] = best[1]
-                return best[0]
-            torch.set_num_threads(chosen["threads"])
-            return benchlib.peer_sample(lambda: m.forward(ids), 0.5)
+            torch.set_num_threads(n)
+            m.forward(ids)
+            return benchlib.peer_sample(lambda: m.forward(ids), 0.5, with_cpu=True)
 
     row = benchlib.Row(f"stories260K forward + attention capture, {a.tokens} tokens",
-                       lambda: benchlib.go_sample(binary, "BenchmarkForward128", "200x", cwd=os.path.join(root, "model")),
-                       peer)
+                       benchlib.go_threads(binary, "BenchmarkForward128", "200x", cwd=os.path.join(root, "model")),
+                       benchlib.Threads(peer_with))
     print(f"# torch {torch.__version__}; {benchlib.openblas_info()}")
     print(f"# model {path}; {benchlib.machine_load()}; {a.rounds} rounds, the first discarded", flush=True)
     benchlib.measure([row], rounds=a.rounds)
-    row.note = f"torch threads: {chosen.get('threads')}; attnviz ms per forward, goal ≤ 3 ms"
+    row.note = "goal: attnviz ≤ 3 ms per forward"
     benchlib.table([row], ours="attnviz", peer="torch CPU")
     import statistics
     med = statistics.median(row.o)

@@ -4,6 +4,8 @@
 #   PREFIX/bin/attnviz-kernel                     the Go kernel (from kernel/build.sh)
 #   PREFIX/bin/attnviz-start                      copies the lessons into $HOME/lessons, then runs
 #                                                 its arguments (default: the lab on port 8888)
+#   PREFIX/bin/attnviz-singleuser                 a student's server on a hub: jupyterhub-singleuser
+#                                                 started faster and smaller (scripts/attnviz-singleuser.py)
 #   PREFIX/share/jupyter/kernels/attnviz-go/      the kernelspec (put PREFIX/share/jupyter on
 #                                                 JUPYTER_PATH)
 #   PREFIX/bin/attnviz-handouts                   scripts/handouts.py on the installed lessons
@@ -37,6 +39,7 @@ echo "$sha  $model" | sha256sum -c --quiet - || { say "$model: sha256 is not $sh
 mkdir -p "$prefix/bin" "$prefix/models" "$prefix/share/jupyter/kernels/attnviz-go"
 install -m 0755 "$kernel" "$prefix/bin/attnviz-kernel"
 install -m 0755 scripts/attnviz-start.sh "$prefix/bin/attnviz-start"
+install -m 0755 scripts/attnviz-singleuser.py "$prefix/bin/attnviz-singleuser"
 install -D -m 0644 scripts/handouts.py "$prefix/scripts/handouts.py"
 cat >"$prefix/bin/attnviz-handouts" <<EOF
 #!/bin/sh

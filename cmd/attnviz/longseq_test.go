@@ -50,7 +50,8 @@ func TestRenderReadsOnlyTheHead(t *testing.T) {
 	if err := head.SaveNPY(filepath.Join(dir, "head.npy")); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.npy"); code != 0 {
+	// (the head picked from the stack is named in its title: the head alone gets the same title)
+	if code, _, stderr := runMain(dir, "render", "-title", "Attention weights — layer 4, head 5", "-o", "$D/alone.png", "$D/head.npy"); code != 0 {
 		t.Fatal(stderr)
 	}
 	want, _ := os.ReadFile(filepath.Join(dir, "alone.png"))
@@ -120,7 +121,7 @@ func TestRenderHeadOfLongRecord(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	read := readBytes() - r0
-	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.safetensors"); code != 0 {
+	if code, _, stderr := runMain(dir, "render", "-title", "Attention weights — layer 30, head 2", "-o", "$D/alone.png", "$D/head.safetensors"); code != 0 {
 		t.Fatal(stderr)
 	}
 	a, _ := os.ReadFile(filepath.Join(dir, "long.png"))

@@ -320,14 +320,19 @@ AV.views.explorer=function(root,opt,spec,data){
   var tver=0,tgeom=null,tcache=null;
   function cur(){var c=views[l*H+hd];return {arr:c,off:(l*H+hd)*n2,rows:T,cols:Tk,q:spec.q,k:spec.k,title:(spec.title?spec.title+" \u2014 ":"")+ln(l)+", "+hn(hd)};}
   function labels(n,f){var a=[];for(var i=0;i<n;i++){a.push(f(i));}return a;}
+  /* Square cells: the grid is as wide as H heads of Tk columns and as tall
+     as L layers of T rows at one cell size, the largest that fits. */
+  var gl=64,gt=34,cpx=Math.min(Math.max(1,tw-gl-10)/(H*Tk),Math.max(1,opt.h-gt-28)/(L*T));
+  var gw=Math.max(H,cpx*Tk*H),gh=Math.max(L,cpx*T*L);
   tchart.setOption({animation:false,backgroundColor:th.bg,
     title:{text:"layers \u00d7 heads (click to open)",left:"center",top:4,textStyle:{color:th.fg,fontSize:13}},
-    grid:{left:64,right:10,top:34,bottom:28},
+    grid:{left:gl,top:gt,width:gw,height:gh},
     xAxis:{type:"category",data:labels(H,function(i){return "H"+i;}),position:"bottom",axisLabel:{color:th.fg,fontSize:10,interval:"auto"},axisTick:{show:false},axisLine:{show:false}},
     yAxis:{type:"category",data:labels(L,function(i){return "L"+i;}),inverse:true,axisLabel:{color:th.fg,fontSize:10},axisTick:{show:false},axisLine:{show:false}},
     series:[{type:"custom",data:[[0,0,0]],encode:{x:0,y:1},silent:true,animation:false,renderItem:function(p,api){
       var cs=p.coordSys,c0=api.coord([0,0]),sz=api.size([1,1]);
       tgeom={x:cs.x,y:cs.y,w:cs.width,h:cs.height,x0:c0[0]-sz[0]/2,y0:c0[1]-sz[1]/2,bw:sz[0],bh:sz[1]};
+      root.setAttribute("data-thumb",(sz[0]/Tk).toFixed(2)+"x"+(sz[1]/T).toFixed(2));
       var key=[cs.x,cs.y,cs.width,cs.height,tver].join(",");
       if(!tcache||tcache.key!==key){tcache={key:key,img:thumbs(tgeom)};}
       return {type:"image",silent:true,style:{image:tcache.img,x:cs.x,y:cs.y,width:cs.width,height:cs.height}};}}]});

@@ -511,14 +511,7 @@ func startNotebook6(t *testing.T, dir string) string {
 	// signed.ipynb: the executed notebook signed with this server's secret.
 	src, _ := os.ReadFile(filepath.Join(dir, "figures.ipynb"))
 	os.WriteFile(filepath.Join(dir, "signed.ipynb"), src, 0o644)
-	sign := exec.Command("/usr/bin/python3", "-c", `import sys, nbformat
-from nbformat.sign import NotebookNotary
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookNotary().sign(nb)`, filepath.Join(dir, "signed.ipynb"))
-	sign.Env = env
-	if out, err := sign.CombinedOutput(); err != nil {
-		t.Fatalf("signing the notebook: %v\n%s", err, out)
-	}
+	trustNotebook(t, env, filepath.Join(dir, "signed.ipynb"))
 	live := &nbDoc{Format: 4, Minor: 5, Metadata: map[string]any{"kernelspec": map[string]any{"name": "attnviz-go", "display_name": "Go (attnviz)", "language": "go"}}}
 	for i, c := range frontendCells {
 		live.Cells = append(live.Cells, map[string]any{"cell_type": "code", "execution_count": nil, "id": fmt.Sprintf("c%d", i), "metadata": map[string]any{}, "outputs": []any{}, "source": c})

@@ -224,6 +224,11 @@ def kill_cgroup(d, timeout=5.0):
     return True
 
 
+# The students' cgroups, made at the first server start (or why they cannot be).
+_cgroups = None
+_cgroups_error = None
+
+
 def student_cgroups():
     global _cgroups, _cgroups_error
     if _cgroups is None and _cgroups_error is None:

@@ -101,6 +101,46 @@ func (b *archBuilder) vec(name string, n int, std, mean float64) {
 	b.add(name, b.rnd.normal(n, std, mean), n)
 }
 
+// linear adds a linear layer's weight [out, in] and bias [out] (std biasStd).
+func (b *archBuilder) linear(name string, out, in int, gain, biasStd float64) {
+	b.mat(name+".weight", out, in, gain)
+	b.vec(name+".bias", out, biasStd, 0)
+}
+
+// norm adds a LayerNorm's weight (about 1) and bias (about 0), n each.
+func (b *archBuilder) norm(name string, n int) {
+	b.vec(name+".weight", n, 0.1, 1)
+	b.vec(name+".bias", n, 0.1, 0)
+}
+
+// llamaLayers adds the layers of a llama or qwen2 model (RMSNorm, q/k/v
+// with biases of standard deviation qkvBias unless it is 0, SwiGLU) and
+// the final norm.
+func (b *archBuilder) llamaLayers(L, D, H, Hkv, F int, qkvBias float64) {
+	hd := D / H
+	for l := 0; l < L; l++ {
+		p := fmt.Sprintf("blk.%d.", l)
+		b.vec(p+"attn_norm.weight", D, 0.1, 1)
+		for _, m := range []struct {
+			name string
+			out  int
+			gain float64
+		}{{"attn_q", H * hd, 1.6}, {"attn_k", Hkv * hd, 1.6}, {"attn_v", Hkv * hd, 1}} {
+			if qkvBias != 0 {
+				b.linear(p+m.name, m.out, D, m.gain, qkvBias)
+			} else {
+				b.mat(p+m.name+".weight", m.out, D, m.gain)
+			}
+		}
+		b.mat(p+"attn_output.weight", D, H*hd, 1)
+		b.vec(p+"ffn_norm.weight", D, 0.1, 1)
+		b.mat(p+"ffn_gate.weight", F, D, 1)
+		b.mat(p+"ffn_up.weight", F, D, 1)
+		b.mat(p+"ffn_down.weight", D, F, 1)
+	}
+	b.vec("output_norm.weight", D, 0.1, 1)
+}
+
 func (b *archBuilder) bytes() []byte { return encodeGGUF(3, b.kvs, b.tensors, 0) }
 
 // gpt2ByteChars is GPT-2's bytes_to_unicode: printable characters for the
@@ -247,19 +287,7 @@ func archLlamaBPE() archModel {
 		freqs[i] = 1 + float32(i)*1.5 // the long wavelengths slowed most, as Llama 3's scaling does
 	}
 	b.add("rope_freqs.weight", freqs, hd/2)
-	for l := 0; l < L; l++ {
-		p := fmt.Sprintf("blk.%d.", l)
-		b.vec(p+"attn_norm.weight", D, 0.1, 1)
-		b.mat(p+"attn_q.weight", H*hd, D, 1.6)
-		b.mat(p+"attn_k.weight", Hkv*hd, D, 1.6)
-		b.mat(p+"attn_v.weight", Hkv*hd, D, 1)
-		b.mat(p+"attn_output.weight", D, H*hd, 1)
-		b.vec(p+"ffn_norm.weight", D, 0.1, 1)
-		b.mat(p+"ffn_gate.weight", F, D, 1)
-		b.mat(p+"ffn_up.weight", F, D, 1)
-		b.mat(p+"ffn_down.weight", D, F, 1)
-	}
-	b.vec("output_norm.weight", D, 0.1, 1)
+	b.llamaLayers(L, D, H, Hkv, F, 0)
 	b.mat("output.weight", V, D, 1)
 	return archModel{name: "llama-bpe", data: b.bytes(), prompts: []string{
 		"Once upon a time, the cat sat on the mat in 2024.",
@@ -272,28 +300,12 @@ func archLlamaBPE() archModel {
 func archQwen2() archModel {
 	b := &archBuilder{rnd: archRand{rand.New(rand.NewSource(12))}, f16: true}
 	const L, D, H, Hkv, F, C = 2, 32, 4, 1, 40, 64
-	hd := D / H
 	b.decoderHeader("qwen2", L, D, H, Hkv, F, C)
 	b.kv("qwen2.rope.freq_base", float32(1e6))
 	b.kv("qwen2.attention.layer_norm_rms_epsilon", float32(1e-6))
 	V := b.bpeTokenizer("qwen2", false, []string{"<|endoftext|>", "<|im_start|>"})
 	b.add("token_embd.weight", b.rnd.normal(V*D, 1, 0), V, D)
-	for l := 0; l < L; l++ {
-		p := fmt.Sprintf("blk.%d.", l)
-		b.vec(p+"attn_norm.weight", D, 0.1, 1)
-		b.mat(p+"attn_q.weight", H*hd, D, 1.6)
-		b.vec(p+"attn_q.bias", H*hd, 0.5, 0)
-		b.mat(p+"attn_k.weight", Hkv*hd, D, 1.6)
-		b.vec(p+"attn_k.bias", Hkv*hd, 0.5, 0)
-		b.mat(p+"attn_v.weight", Hkv*hd, D, 1)
-		b.vec(p+"attn_v.bias", Hkv*hd, 0.5, 0)
-		b.mat(p+"attn_output.weight", D, H*hd, 1)
-		b.vec(p+"ffn_norm.weight", D, 0.1, 1)
-		b.mat(p+"ffn_gate.weight", F, D, 1)
-		b.mat(p+"ffn_up.weight", F, D, 1)
-		b.mat(p+"ffn_down.weight", D, F, 1)
-	}
-	b.vec("output_norm.weight", D, 0.1, 1)
+	b.llamaLayers(L, D, H, Hkv, F, 0.5)
 	return archModel{name: "qwen2", data: b.bytes(), prompts: []string{
 		"the cat and the dog ran 12 times!",
 		"She liked the sun.",
@@ -316,21 +328,14 @@ func archGPT2(tied bool) archModel {
 	b.add("position_embd.weight", b.rnd.normal(C*D, 0.5, 0), C, D)
 	for l := 0; l < L; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
-		b.vec(p+"attn_norm.weight", D, 0.1, 1)
-		b.vec(p+"attn_norm.bias", D, 0.1, 0)
-		b.mat(p+"attn_qkv.weight", 3*D, D, 1.6)
-		b.vec(p+"attn_qkv.bias", 3*D, 0.3, 0)
-		b.mat(p+"attn_output.weight", D, D, 1)
-		b.vec(p+"attn_output.bias", D, 0.1, 0)
-		b.vec(p+"ffn_norm.weight", D, 0.1, 1)
-		b.vec(p+"ffn_norm.bias", D, 0.1, 0)
-		b.mat(p+"ffn_up.weight", F, D, 1)
-		b.vec(p+"ffn_up.bias", F, 0.1, 0)
-		b.mat(p+"ffn_down.weight", D, F, 1)
-		b.vec(p+"ffn_down.bias", D, 0.1, 0)
+		b.norm(p+"attn_norm", D)
+		b.linear(p+"attn_qkv", 3*D, D, 1.6, 0.3)
+		b.linear(p+"attn_output", D, D, 1, 0.1)
+		b.norm(p+"ffn_norm", D)
+		b.linear(p+"ffn_up", F, D, 1, 0.1)
+		b.linear(p+"ffn_down", D, F, 1, 0.1)
 	}
-	b.vec("output_norm.weight", D, 0.1, 1)
-	b.vec("output_norm.bias", D, 0.1, 0)
+	b.norm("output_norm", D)
 	name := "gpt2-tied"
 	if !tied {
 		b.mat("output.weight", V, D, 1)
@@ -385,8 +390,7 @@ func archBERT() archModel {
 	b.add("token_embd.weight", b.rnd.normal(V*D, 1, 0), V, D)
 	b.add("position_embd.weight", b.rnd.normal(C*D, 0.5, 0), C, D)
 	b.add("token_types.weight", b.rnd.normal(TT*D, 0.5, 0), TT, D)
-	b.vec("token_embd_norm.weight", D, 0.1, 1)
-	b.vec("token_embd_norm.bias", D, 0.1, 0)
+	b.norm("token_embd_norm", D)
 	for l := 0; l < L; l++ {
 		p := fmt.Sprintf("blk.%d.", l)
 		for _, n := range []string{"attn_q", "attn_k", "attn_v"} {
@@ -394,19 +398,13 @@ func archBERT() archModel {
 			if n == "attn_v" {
 				gain = 1
 			}
-			b.mat(p+n+".weight", D, D, gain)
-			b.vec(p+n+".bias", D, 0.3, 0)
+			b.linear(p+n, D, D, gain, 0.3)
 		}
-		b.mat(p+"attn_output.weight", D, D, 1)
-		b.vec(p+"attn_output.bias", D, 0.1, 0)
-		b.vec(p+"attn_output_norm.weight", D, 0.1, 1)
-		b.vec(p+"attn_output_norm.bias", D, 0.1, 0)
-		b.mat(p+"ffn_up.weight", F, D, 1)
-		b.vec(p+"ffn_up.bias", F, 0.1, 0)
-		b.mat(p+"ffn_down.weight", D, F, 1)
-		b.vec(p+"ffn_down.bias", D, 0.1, 0)
-		b.vec(p+"layer_output_norm.weight", D, 0.1, 1)
-		b.vec(p+"layer_output_norm.bias", D, 0.1, 0)
+		b.linear(p+"attn_output", D, D, 1, 0.1)
+		b.norm(p+"attn_output_norm", D)
+		b.linear(p+"ffn_up", F, D, 1, 0.1)
+		b.linear(p+"ffn_down", D, F, 1, 0.1)
+		b.norm(p+"layer_output_norm", D)
 	}
 	return archModel{name: "bert", data: b.bytes(),
 		prompts: []string{"The cat sat on the mat.", "Was the dog happy? She liked it!"},

@@ -51,3 +51,28 @@ func ExampleDevice() {
 	}
 	fmt.Println(m.Run("Tim and Sue").Attention.Device().Name())
 }
+
+// At long contexts record only the layers and heads you will look at: the
+// run estimates its memory first and refuses, naming these options, when
+// it would not fit in the budget (half the machine's memory by default).
+func ExampleRecordLayers() {
+	m := model.MustLoad(model.DefaultPath())
+	r := m.Run("Lily saw a big dog. Lily saw a big dog.", model.RecordLayers(1, 3), model.RecordHeads(5), model.MemoryBudget(2e9))
+	if r.Err() != nil {
+		fmt.Println(r.Err())
+		return
+	}
+	fmt.Println(r.Attention.Shape(), r.Layers, r.Heads) // [2 1 T T] [1 3] [5]
+	fmt.Println(r.Head(3, 5).Shape())                   // the model's numbers
+}
+
+func ExampleParseBytes() {
+	for _, s := range []string{"8GB", "512MiB", "off"} {
+		b, _ := model.ParseBytes(s)
+		fmt.Println(s, b)
+	}
+	// Output:
+	// 8GB 8000000000
+	// 512MiB 536870912
+	// off 0
+}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/attnviz/attnviz/tensor"
 )
@@ -83,20 +82,24 @@ type net struct {
 }
 
 // scratchPool keeps the workspaces of finished forward passes for the next
-// ones (several passes may run at once, each takes its own pair).
+// ones (several passes may run at once, each takes its own pair). A
+// buffered channel, not a mutex and a slice: no field of a model's types is
+// of a type from package sync, which the kernel's interpreter would load
+// and warn about in the notebook (see notebooks' TestLessons).
 type scratchPool struct {
-	mu   sync.Mutex
-	free [][2]*tensor.Workspace
+	free chan [2]*tensor.Workspace
+}
+
+func newScratchPool() *scratchPool {
+	return &scratchPool{free: make(chan [2]*tensor.Workspace, 4)}
 }
 
 func (p *scratchPool) get() [2]*tensor.Workspace {
 	if p != nil {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if k := len(p.free); k > 0 {
-			w := p.free[k-1]
-			p.free = p.free[:k-1]
+		select {
+		case w := <-p.free:
 			return w
+		default:
 		}
 	}
 	return [2]*tensor.Workspace{tensor.NewWorkspace(), tensor.NewWorkspace()}
@@ -108,11 +111,10 @@ func (p *scratchPool) put(w [2]*tensor.Workspace) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	if len(p.free) < 4 {
-		p.free = append(p.free, w)
+	select {
+	case p.free <- w:
+	default:
 	}
-	p.mu.Unlock()
 }
 
 // archDefaults fills the conventions that follow from the architecture.
@@ -147,7 +149,7 @@ func activationOf(name string) (tensor.Activation, error) {
 // buildNet reads every tensor the architecture of c needs from src, checks
 // its shape against c and makes the layers on dev.
 func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
-	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert", scratch: &scratchPool{}}
+	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert", scratch: newScratchPool()}
 	act, err := activationOf(c.Act)
 	if err != nil {
 		return nil, err
@@ -321,7 +323,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 // to returns a copy of the layers on dev.
 func (n *net) to(dev tensor.Device) (*net, error) {
 	c := *n
-	c.scratch = &scratchPool{}
+	c.scratch = newScratchPool()
 	var err error
 	mv := func(t *tensor.Tensor) *tensor.Tensor {
 		if t == nil || err != nil {
@@ -373,6 +375,13 @@ func (n *net) embedRow(id, dim int, dst []float32) {
 }
 
 // pass is the result of one forward pass.
+// capture is what a forward pass records: the weights of the model's
+// layers and heads listed, into att [len(layers), len(heads), T, T].
+type capture struct {
+	att           *tensor.Tensor
+	layers, heads []int
+}
+
 type pass struct {
 	logits     *tensor.Tensor // [T, Vocab]; nil for bert
 	hidden     *tensor.Tensor // [T, Dim] the last layer's output (before the final norm)
@@ -387,9 +396,9 @@ func (m *Model) norm(x, w, b *tensor.Tensor) *tensor.Tensor {
 }
 
 // forward runs the model on ids (types: BERT's token types, nil for all 0)
-// and, if att is not nil, writes each layer's attention weights into
-// att.Index(l) ([Layers, H, T, T] on the model's device) and keeps Q
-// [H,T,d] and K, V [Hkv,T,d].
+// and, if cp is not nil, writes the attention weights of its layers and
+// heads into cp.att (on the model's device) and keeps Q [H,T,d] and K, V
+// [Hkv,T,d] of its layers (the others' are nil).
 //
 // Memory: the intermediate results of layer l are made in one of two
 // tensor.Workspaces, alternately, so they are released (and their memory
@@ -398,8 +407,7 @@ func (m *Model) norm(x, w, b *tensor.Tensor) *tensor.Tensor {
 // hidden state and the logits — is all it allocates. A new forward pass
 // (another architecture) keeps this shape: Release the layer's workspace,
 // Use the residual stream in it, Clone what outlives the layer.
-func (m *Model) forward(ids, types []int, att *tensor.Tensor) (*pass, error) {
-	capture := att != nil
+func (m *Model) forward(ids, types []int, cp *capture) (*pass, error) {
 	c, n := m.cfg, m.net
 	T := len(ids)
 	if T == 0 {
@@ -472,10 +480,27 @@ func (m *Model) forward(ids, types []int, att *tensor.Tensor) (*pass, error) {
 			q, k = m.rope(q), m.rope(k)
 		}
 		var a *tensor.Attention
-		if capture {
-			a = tensor.AttentionWeightsInto(att.Index(l), q, k, v, c.Causal)
+		rec := -1 // the layer's row of the record
+		if cp != nil {
+			rec = slices.Index(cp.layers, l)
+		}
+		if rec >= 0 && allInOrder(cp.heads, H) {
+			a = tensor.AttentionWeightsInto(cp.att.Index(rec), q, k, v, c.Causal)
 		} else {
 			a = tensor.AttentionWeights(q, k, v, c.Causal)
+			if rec >= 0 && a.Err() == nil {
+				// some heads: their weights again, written into the record
+				// (each with its key/value head: the same numbers)
+				qs, ks, vs := make([]*tensor.Tensor, len(cp.heads)), make([]*tensor.Tensor, len(cp.heads)), make([]*tensor.Tensor, len(cp.heads))
+				for j, hh := range cp.heads {
+					kv := hh / (H / Hkv)
+					qs[j], ks[j], vs[j] = q.Index(hh), k.Index(kv), v.Index(kv)
+				}
+				sel := tensor.AttentionWeightsInto(cp.att.Index(rec), tensor.Stack(qs...), tensor.Stack(ks...), tensor.Stack(vs...), c.Causal)
+				if err := sel.Err(); err != nil {
+					return nil, fmt.Errorf("model: layer %d attention: %w", l, err)
+				}
+			}
 		}
 		if err := a.Err(); err != nil {
 			return nil, fmt.Errorf("model: layer %d attention: %w", l, err)
@@ -499,8 +524,15 @@ func (m *Model) forward(ids, types []int, att *tensor.Tensor) (*pass, error) {
 		if err := x.Err(); err != nil {
 			return nil, fmt.Errorf("model: layer %d: %w", l, err)
 		}
-		if capture {
-			res.qs, res.ks, res.vs = append(res.qs, q.Clone()), append(res.ks, k.Clone()), append(res.vs, v.Clone())
+		if cp != nil {
+			var cq, ck, cv *tensor.Tensor
+			if rec >= 0 {
+				cq, ck, cv = q.Clone(), k.Clone(), v.Clone()
+			} else {
+				err := tensor.Errorf(tensor.ErrValue, "model: layer %d was not recorded (the record holds layers %v); run with model.RecordLayers(%d) to record it", l, cp.layers, l)
+				cq, ck, cv = tensor.Failed(err), tensor.Failed(err), tensor.Failed(err)
+			}
+			res.qs, res.ks, res.vs = append(res.qs, cq), append(res.ks, ck), append(res.vs, cv)
 		}
 		if m.progress != nil {
 			m.progress("layer", l+1, c.Layers)
@@ -576,4 +608,17 @@ func (m *Model) rope(x *tensor.Tensor) *tensor.Tensor {
 		}
 	}
 	return tensor.New(out, H, T, d).To(dev)
+}
+
+// allInOrder says whether heads is 0, 1, …, n−1.
+func allInOrder(heads []int, n int) bool {
+	if len(heads) != n {
+		return false
+	}
+	for i, h := range heads {
+		if h != i {
+			return false
+		}
+	}
+	return true
 }

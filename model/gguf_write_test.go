@@ -165,6 +165,27 @@ func sampleGGUF(version uint32) []byte {
 // tinyLlamaGGUF is a complete, tiny llama model with random weights
 // (1 layer, dim 8, 2 heads of 4, 1 KV head, FFN 12, 10 tokens): enough to
 // run the whole Load/Run path without the lesson model.
+// tinyLlamaKVs is the metadata of a tiny llama (width 8, 2 query heads and 1
+// key/value head, feed-forward 12) with a SentencePiece vocabulary.
+func tinyLlamaKVs(layers, context int, toks []string, scores []float32, types []int32) []KV {
+	return []KV{
+		{"general.architecture", TypeString, "llama"},
+		{"llama.block_count", TypeUint32, uint32(layers)},
+		{"llama.embedding_length", TypeUint32, uint32(8)},
+		{"llama.feed_forward_length", TypeUint32, uint32(12)},
+		{"llama.attention.head_count", TypeUint32, uint32(2)},
+		{"llama.attention.head_count_kv", TypeUint32, uint32(1)},
+		{"llama.context_length", TypeUint32, uint32(context)},
+		{"llama.attention.layer_norm_rms_epsilon", TypeFloat32, float32(1e-5)},
+		{"tokenizer.ggml.model", TypeString, "llama"},
+		{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: len(toks), Values: toks}},
+		{"tokenizer.ggml.scores", TypeArray, &Array{Elem: TypeFloat32, Len: len(scores), Values: scores}},
+		{"tokenizer.ggml.token_type", TypeArray, &Array{Elem: TypeInt32, Len: len(types), Values: types}},
+		{"tokenizer.ggml.bos_token_id", TypeUint32, uint32(1)},
+		{"tokenizer.ggml.eos_token_id", TypeUint32, uint32(2)},
+	}
+}
+
 func tinyLlamaGGUF(tied bool) []byte {
 	seed := uint32(7)
 	rnd := func(n int) []byte {
@@ -185,22 +206,7 @@ func tinyLlamaGGUF(tied bool) []byte {
 	toks := []string{"<unk>", "<s>", "</s>", "<0x61>", "▁", "a", "b", "▁a", "ab", "▁b"}
 	types := []int32{2, 3, 3, 6, 1, 1, 1, 1, 1, 1}
 	scores := []float32{0, 0, 0, 0, -1, -2, -3, -4, -5, -6}
-	kvs := []KV{
-		{"general.architecture", TypeString, "llama"},
-		{"llama.block_count", TypeUint32, uint32(1)},
-		{"llama.embedding_length", TypeUint32, uint32(8)},
-		{"llama.feed_forward_length", TypeUint32, uint32(12)},
-		{"llama.attention.head_count", TypeUint32, uint32(2)},
-		{"llama.attention.head_count_kv", TypeUint32, uint32(1)},
-		{"llama.context_length", TypeUint32, uint32(16)},
-		{"llama.attention.layer_norm_rms_epsilon", TypeFloat32, float32(1e-5)},
-		{"tokenizer.ggml.model", TypeString, "llama"},
-		{"tokenizer.ggml.tokens", TypeArray, &Array{Elem: TypeString, Len: len(toks), Values: toks}},
-		{"tokenizer.ggml.scores", TypeArray, &Array{Elem: TypeFloat32, Len: len(scores), Values: scores}},
-		{"tokenizer.ggml.token_type", TypeArray, &Array{Elem: TypeInt32, Len: len(types), Values: types}},
-		{"tokenizer.ggml.bos_token_id", TypeUint32, uint32(1)},
-		{"tokenizer.ggml.eos_token_id", TypeUint32, uint32(2)},
-	}
+	kvs := tinyLlamaKVs(1, 16, toks, scores, types)
 	ts := []wTensor{
 		{"token_embd.weight", []uint64{8, 10}, GGMLF32, rnd(80)},
 		{"output_norm.weight", []uint64{8}, GGMLF32, ones(8)},

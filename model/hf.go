@@ -225,11 +225,20 @@ func parseHFConfig(raw []byte) (c *Config, ropeFreqs []float32, err error) {
 		return nil, nil, tensor.Errorf(tensor.ErrFormat, "model: config.json describes a %q model; supported are %s (model_type)", what, quoted(Architectures))
 	}
 	c = &Config{Arch: arch, Causal: true}
-	need := func(key string, v *int) (int, error) {
-		if v == nil || *v <= 0 {
-			return 0, tensor.Errorf(tensor.ErrFormat, "model: config.json has no positive %s; a %s config needs it", key, arch)
+	// need copies the required fields, the first missing one an error
+	type field struct {
+		key string
+		v   *int
+		dst *int
+	}
+	need := func(fields ...field) error {
+		for _, f := range fields {
+			if f.v == nil || *f.v <= 0 {
+				return tensor.Errorf(tensor.ErrFormat, "model: config.json has no positive %s; a %s config needs it", f.key, arch)
+			}
+			*f.dst = *f.v
 		}
-		return *v, nil
+		return nil
 	}
 	opt := func(v *int, def int) int {
 		if v != nil && *v > 0 {
@@ -245,13 +254,7 @@ func parseHFConfig(raw []byte) (c *Config, ropeFreqs []float32, err error) {
 	}
 	switch arch {
 	case "gpt2":
-		if c.Dim, err = need("n_embd", h.NEmbd); err != nil {
-			return nil, nil, err
-		}
-		if c.Layers, err = need("n_layer", h.NLayer); err != nil {
-			return nil, nil, err
-		}
-		if c.Heads, err = need("n_head", h.NHead); err != nil {
+		if err := need(field{"n_embd", h.NEmbd, &c.Dim}, field{"n_layer", h.NLayer, &c.Layers}, field{"n_head", h.NHead, &c.Heads}); err != nil {
 			return nil, nil, err
 		}
 		c.FFN = opt(h.NInner, 4*c.Dim)
@@ -262,16 +265,8 @@ func parseHFConfig(raw []byte) (c *Config, ropeFreqs []float32, err error) {
 			c.Act = hfAct(*h.ActFn)
 		}
 	case "llama", "qwen2", "bert":
-		if c.Dim, err = need("hidden_size", h.Hidden); err != nil {
-			return nil, nil, err
-		}
-		if c.Layers, err = need("num_hidden_layers", h.Layers); err != nil {
-			return nil, nil, err
-		}
-		if c.Heads, err = need("num_attention_heads", h.Heads); err != nil {
-			return nil, nil, err
-		}
-		if c.FFN, err = need("intermediate_size", h.Inter); err != nil {
+		if err := need(field{"hidden_size", h.Hidden, &c.Dim}, field{"num_hidden_layers", h.Layers, &c.Layers},
+			field{"num_attention_heads", h.Heads, &c.Heads}, field{"intermediate_size", h.Inter, &c.FFN}); err != nil {
 			return nil, nil, err
 		}
 		c.KVHeads = opt(h.KVHeads, c.Heads)
@@ -488,14 +483,8 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"ln_1": "attn_norm", "ln_2": "ffn_norm", "attn.c_attn": "attn_qkv",
 			"attn.c_proj": "attn_output", "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return p + g + "." + suffix, suffix == "weight" && hf != "ln_1" && hf != "ln_2", true
-			}
+		if hf, g, suffix, ok := layerPart(m[3], parts); ok {
+			return p + g + "." + suffix, suffix == "weight" && hf != "ln_1" && hf != "ln_2", true
 		}
 	case "llama", "qwen2":
 		switch name {
@@ -516,14 +505,8 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
 			"mlp.down_proj": "ffn_down",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return "blk." + m[2] + "." + g + "." + suffix, false, true
-			}
+		if _, g, suffix, ok := layerPart(m[3], parts); ok {
+			return "blk." + m[2] + "." + g + "." + suffix, false, true
 		}
 	case "bert":
 		name = strings.TrimPrefix(name, "bert.")
@@ -547,17 +530,27 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
 			"intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return "blk." + m[2] + "." + g + "." + suffix, false, true
-			}
+		if _, g, suffix, ok := layerPart(m[3], parts); ok {
+			return "blk." + m[2] + "." + g + "." + suffix, false, true
 		}
 	}
 	return "", false, false
+}
+
+// layerPart maps the rest of a layer tensor's name, "<part>.weight" or
+// "<part>.bias", with parts (Hugging Face part → GGUF part): ok is false
+// when no part matches or the suffix is neither.
+func layerPart(rest string, parts map[string]string) (hf, gguf, suffix string, ok bool) {
+	for hf, g := range parts {
+		if strings.HasPrefix(rest, hf+".") {
+			suffix := rest[len(hf)+1:]
+			if suffix != "weight" && suffix != "bias" {
+				return "", "", "", false
+			}
+			return hf, g, suffix, true
+		}
+	}
+	return "", "", "", false
 }
 
 // mapNames builds the GGUF-named view of the folder's tensors.

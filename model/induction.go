@@ -15,7 +15,7 @@ import (
 //	targets -1 -1 -1 -1  1  2  3
 func InductionTargets(ids []int) []int { return attnstat.InductionTargets(ids) }
 
-// InductionScore is, for every layer and head, the mean weight a query
+// InductionScore is, for every recorded layer and head, the mean weight a query
 // puts on the token after the previous occurrence of its own token (see
 // InductionTargets), over the queries whose token occurred before:
 // [Layers, Heads]. It is viz.InductionScores of the record (one definition,
@@ -27,12 +27,12 @@ func (r *Record) InductionScore() *tensor.Tensor {
 		return tensor.Failed(err)
 	}
 	targets := InductionTargets(r.IDs)
-	d, err := r.Attention.DataErr()
+	d, err := r.Attention.ReadOnlyData()
 	if err != nil {
 		return tensor.Failed(err)
 	}
 	T := len(r.IDs)
-	L, H := r.Config.Layers, r.Config.Heads
+	L, H := len(r.layers()), len(r.heads())
 	out := make([]float32, L*H)
 	for lh := range out {
 		s, n := attnstat.Induction(d[lh*T*T:(lh+1)*T*T], T, targets)

@@ -199,8 +199,13 @@ type Record struct {
 	// [Layers, Heads, T, T]: rows are queries, columns keys, each row
 	// sums to 1. In a causal model (Config.Causal: llama, qwen2, gpt2)
 	// row i is zero after column i; in bert every query sees every key,
-	// the ones after it too.
+	// the ones after it too. A run with RecordLayers or RecordHeads holds
+	// only those: [len(Layers), len(Heads), T, T].
 	Attention *tensor.Tensor
+	// Layers and Heads are the model's layer and head of each row and
+	// column of Attention (0 … Layers−1 and 0 … Heads−1 unless the run
+	// recorded fewer). Layer, Head and QKV take the model's numbers.
+	Layers, Heads []int
 	// Q[l] is layer l's queries [Heads, T, HeadDim] and K[l], V[l] its keys
 	// and values [KVHeads, T, HeadDim], Q and K after RoPE (exactly what
 	// enters QKᵀ). Query head h reads KV head h / (Heads/KVHeads).
@@ -236,7 +241,8 @@ func (r *Record) String() string {
 	return fmt.Sprintf("Record(%d tokens %q, attention %v)", len(r.IDs), r.Tokens, r.Attention.Shape())
 }
 
-// Layer returns the attention weights of one layer, [Heads, T, T].
+// Layer returns the attention weights of one layer, [Heads, T, T] (the
+// recorded heads).
 func (r *Record) Layer(l int) *tensor.Tensor {
 	if r.Err() != nil {
 		return tensor.Failed(r.Err())
@@ -244,7 +250,11 @@ func (r *Record) Layer(l int) *tensor.Tensor {
 	if l < 0 || l >= r.Config.Layers {
 		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.Layer: layer %d out of range: the model has layers 0 to %d", l, r.Config.Layers-1))
 	}
-	return r.Attention.Index(l)
+	i := recordIndex(r.layers(), l)
+	if i < 0 {
+		return tensor.Failed(notRecorded("Layer", "layer", l, r.layers(), "RecordLayers"))
+	}
+	return r.Attention.Index(i)
 }
 
 // Head returns the attention weights of one head, [T, T] (queries × keys).
@@ -255,7 +265,14 @@ func (r *Record) Head(l, h int) *tensor.Tensor {
 	if h < 0 || h >= r.Config.Heads {
 		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.Head: head %d out of range: the model has heads 0 to %d", h, r.Config.Heads-1))
 	}
-	return r.Layer(l).Index(h)
+	if l >= 0 && l < r.Config.Layers && recordIndex(r.layers(), l) < 0 {
+		return tensor.Failed(notRecorded("Head", "layer", l, r.layers(), "RecordLayers"))
+	}
+	j := recordIndex(r.heads(), h)
+	if j < 0 {
+		return tensor.Failed(notRecorded("Head", "head", h, r.heads(), "RecordHeads"))
+	}
+	return r.Layer(l).Index(j)
 }
 
 // QKV returns the query, key and value of one layer and query head, each
@@ -268,6 +285,10 @@ func (r *Record) QKV(l, h int) (q, k, v *tensor.Tensor) {
 	}
 	if l < 0 || l >= r.Config.Layers || h < 0 || h >= r.Config.Heads {
 		err := tensor.Errorf(tensor.ErrValue, "Record.QKV: layer %d head %d out of range: the model has %d layers of %d heads", l, h, r.Config.Layers, r.Config.Heads)
+		return tensor.Failed(err), tensor.Failed(err), tensor.Failed(err)
+	}
+	if recordIndex(r.layers(), l) < 0 {
+		err := notRecorded("QKV", "layer", l, r.layers(), "RecordLayers")
 		return tensor.Failed(err), tensor.Failed(err), tensor.Failed(err)
 	}
 	kv := h / (r.Config.Heads / r.Config.KVHeads)
@@ -291,22 +312,28 @@ func failedRecord(prompt string, err error) *Record {
 // Run tokenizes prompt (BOS first), runs the forward pass and records every
 // layer's attention weights, queries, keys and values, and the logits. It
 // never returns nil; check Err.
-func (m *Model) Run(prompt string) *Record {
+//
+// Options choose what is recorded (RecordLayers, RecordHeads: at long
+// context every layer and head is L·H·T² floats) and the memory budget
+// (MemoryBudget): the run's memory is estimated before anything is
+// allocated, and a run that would need more than the budget is refused
+// with a message that names these options.
+func (m *Model) Run(prompt string, opts ...RunOption) *Record {
 	if m == nil {
 		return failedRecord(prompt, tensor.Errorf(tensor.ErrValue, "model: Run on a nil *Model; load one with model.Load"))
 	}
-	r := m.RunIDs(m.Tokenize(prompt))
+	r := m.RunIDs(m.Tokenize(prompt), opts...)
 	r.Prompt = prompt
 	return r
 }
 
 // RunIDs is Run on token ids (BOS is not added).
-func (m *Model) RunIDs(ids []int) *Record { return m.RunTypes(ids, nil) }
+func (m *Model) RunIDs(ids []int, opts ...RunOption) *Record { return m.RunTypes(ids, nil, opts...) }
 
 // RunTypes is RunIDs with a token type per id, for bert's sentence pairs
 // (0 for the first sentence and its [SEP], 1 for the second); nil means
 // all 0. Other architectures have no token types and take nil.
-func (m *Model) RunTypes(ids, types []int) *Record {
+func (m *Model) RunTypes(ids, types []int, opts ...RunOption) *Record {
 	if m == nil {
 		return failedRecord("", tensor.Errorf(tensor.ErrValue, "model: RunIDs on a nil *Model; load one with model.Load"))
 	}
@@ -330,16 +357,29 @@ func (m *Model) RunTypes(ids, types []int) *Record {
 		_, err := m.forward(ids, types, nil) // says what is wrong
 		return fail(err)
 	}
-	// The layers write their weights straight into the record.
-	att := tensor.Zeros(m.cfg.Layers, m.cfg.Heads, T, T).To(m.dev)
-	if err := att.Err(); err != nil {
-		return fail(err)
+	var o runOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
 	}
-	p, err := m.forward(ids, types, att)
+	layers, heads, err := o.resolve(m.cfg)
 	if err != nil {
 		return fail(err)
 	}
-	r.Attention = att
+	if err := m.checkBudget(&o, T, layers, heads); err != nil {
+		return fail(err)
+	}
+	// The layers write their weights straight into the record.
+	att := tensor.Zeros(len(layers), len(heads), T, T).To(m.dev)
+	if err := att.Err(); err != nil {
+		return fail(err)
+	}
+	p, err := m.forward(ids, types, &capture{att: att, layers: layers, heads: heads})
+	if err != nil {
+		return fail(err)
+	}
+	r.Attention, r.Layers, r.Heads = att, layers, heads
 	r.Logits, r.Hidden, r.Q, r.K, r.V = p.logits, p.hidden, p.qs, p.ks, p.vs
 	return r
 }
@@ -442,10 +482,16 @@ func (r *Record) SaveSafetensors(path string) error {
 		"model":  r.Config.String(),
 		"layout": "attention[layer, head, query, key]",
 	}
+	if len(r.layers()) < r.Config.Layers || len(r.heads()) < r.Config.Heads {
+		l, _ := json.Marshal(r.layers())
+		h, _ := json.Marshal(r.heads())
+		meta["layers"], meta["heads"] = string(l), string(h)
+		meta["layout"] = "attention[recorded layer, recorded head, query, key]; the model's layer and head numbers are in layers and heads"
+	}
 	return tensor.SaveSafetensors(path, map[string]*tensor.Tensor{"attention": r.Attention}, meta)
 }
 
-// PrevTokenScore is, for every layer and head, the mean weight a query puts
+// PrevTokenScore is, for every recorded layer and head, the mean weight a query puts
 // on the token just before it (queries 1 … T−1): [Layers, Heads]. Values
 // near 1 mark previous-token heads. The definition is viz's "previous
 // token" statistic too (both use internal/attnstat).
@@ -453,7 +499,7 @@ func (r *Record) PrevTokenScore() *tensor.Tensor {
 	return r.headScore("PrevTokenScore", attnstat.PrevToken)
 }
 
-// FirstTokenScore is, for every layer and head, the mean weight a query
+// FirstTokenScore is, for every recorded layer and head, the mean weight a query
 // puts on the first token, BOS (queries 1 … T−1): [Layers, Heads]. Heads
 // far above the uniform share (mean of 1/(i+1)) use BOS as a resting place
 // ("attention sink"). Query 0 is left out because it can only attend to
@@ -471,11 +517,11 @@ func (r *Record) headScore(op string, stat func(p []float32, tq, tk int) float64
 	if T < 2 {
 		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "Record.%s: need at least 2 tokens (BOS and one more), got %d; give a longer prompt", op, T))
 	}
-	d, err := r.Attention.DataErr()
+	d, err := r.Attention.ReadOnlyData()
 	if err != nil {
 		return tensor.Failed(err)
 	}
-	L, H := r.Config.Layers, r.Config.Heads
+	L, H := len(r.layers()), len(r.heads())
 	out := make([]float32, L*H)
 	for lh := range out {
 		out[lh] = float32(stat(d[lh*T*T:(lh+1)*T*T], T, T))

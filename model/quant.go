@@ -104,10 +104,9 @@ func dequantQ5_0(dst []float32, src []byte) {
 		qs := src[6:22]
 		y := dst[:32]
 		for j := 0; j < 16; j++ {
-			xh0 := byte(qh>>j<<4) & 0x10
-			xh1 := byte(qh>>(j+12)) & 0x10
-			y[j] = float32(int(qs[j]&0x0F|xh0)-16) * d
-			y[j+16] = float32(int(qs[j]>>4|xh1)-16) * d
+			lo, hi := q5(qh, qs[j], j)
+			y[j] = float32(int(lo)-16) * d
+			y[j+16] = float32(int(hi)-16) * d
 		}
 	}
 }
@@ -119,12 +118,17 @@ func dequantQ5_1(dst []float32, src []byte) {
 		qs := src[8:24]
 		y := dst[:32]
 		for j := 0; j < 16; j++ {
-			xh0 := byte(qh>>j<<4) & 0x10
-			xh1 := byte(qh>>(j+12)) & 0x10
-			y[j] = float32(float32(qs[j]&0x0F|xh0)*d) + m
-			y[j+16] = float32(float32(qs[j]>>4|xh1)*d) + m
+			lo, hi := q5(qh, qs[j], j)
+			y[j] = float32(float32(lo)*d) + m
+			y[j+16] = float32(float32(hi)*d) + m
 		}
 	}
+}
+
+// q5 gives the j-th pair of 5-bit quants of a Q5_0/Q5_1 block: the low and
+// high nibbles of q with, as fifth bit, bits j and j+16 of qh.
+func q5(qh uint32, q byte, j int) (lo, hi byte) {
+	return q&0x0F | byte(qh>>j<<4)&0x10, q>>4 | byte(qh>>(j+12))&0x10
 }
 
 func dequantQ8_0(dst []float32, src []byte) {
@@ -211,16 +215,22 @@ func scaleMinK4(j int, q []byte) (sc, m byte) {
 	return q[j+4]&0xF | (q[j-4]>>6)<<4, q[j+4]>>4 | (q[j]>>6)<<4
 }
 
+// scalesK4 gives the scales and mins of sub-blocks is and is+1 of a
+// Q4_K/Q5_K block whose super-block scale and min are d and dmin.
+func scalesK4(is int, scales []byte, d, dmin float32) (d1, m1, d2, m2 float32) {
+	sc, m := scaleMinK4(is, scales)
+	d1, m1 = d*float32(sc), dmin*float32(m)
+	sc, m = scaleMinK4(is+1, scales)
+	return d1, m1, d * float32(sc), dmin * float32(m)
+}
+
 func dequantQ4_K(dst []float32, src []byte) {
 	for ; len(src) >= 144; src, dst = src[144:], dst[256:] {
 		d, dmin := f16(src), f16(src[2:])
 		scales, q := src[4:16], src[16:144]
 		y := dst[:256]
 		for is := 0; is < 8; is += 2 {
-			sc, m := scaleMinK4(is, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
-			sc, m = scaleMinK4(is+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d1, m1, d2, m2 := scalesK4(is, scales, d, dmin)
 			for l := 0; l < 32; l++ {
 				y[l] = float32(d1*float32(q[l]&0xF)) - m1
 				y[l+32] = float32(d2*float32(q[l]>>4)) - m2
@@ -237,10 +247,7 @@ func dequantQ5_K(dst []float32, src []byte) {
 		y := dst[:256]
 		u1, u2 := byte(1), byte(2)
 		for is := 0; is < 8; is += 2 {
-			sc, m := scaleMinK4(is, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
-			sc, m = scaleMinK4(is+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d1, m1, d2, m2 := scalesK4(is, scales, d, dmin)
 			for l := 0; l < 32; l++ {
 				lo, hi := ql[l]&0xF, ql[l]>>4
 				if qh[l]&u1 != 0 {

@@ -3,14 +3,13 @@ package model
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"reflect"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -224,6 +223,37 @@ func qround(x, step float32) int {
 	return int(math.Round(float64(x / step)))
 }
 
+// putScale writes the float16 scale of a symmetric block (Q4_0, Q5_0,
+// Q8_0) with levels steps on each side of 0 into b[0:2] and returns it.
+func putScale(b []byte, xs []float32, levels float32) float32 {
+	h, d := f16up(amax(xs) / levels)
+	binary.LittleEndian.PutUint16(b, h)
+	return d
+}
+
+// putScaleMin writes the float16 scale and minimum of a block with levels
+// steps above its minimum (Q4_1, Q5_1) into b[0:4] and returns them.
+func putScaleMin(b []byte, xs []float32, levels float32) (d, m float32) {
+	lo, hi := minmax(xs)
+	hm, m := f16down(lo)
+	hd, d := f16up((hi - m) / levels)
+	binary.LittleEndian.PutUint16(b, hd)
+	binary.LittleEndian.PutUint16(b[2:], hm)
+	return d, m
+}
+
+// put5 packs 32 5-bit quants q(j) as Q5_0 and Q5_1 do: the fifth bits in
+// the uint32 at b[0:4], the low four bits in nibbles at b[4:20].
+func put5(b []byte, q func(j int) int) {
+	var qh uint32
+	for j := 0; j < 32; j++ {
+		v := q(j)
+		qh |= uint32(v>>4) << j
+		b[4+j%16] |= byte(v&15) << (4 * (j / 16))
+	}
+	binary.LittleEndian.PutUint32(b, qh)
+}
+
 // A quantizer encodes one block of xs and returns the bytes and, per
 // element, the step (the error bound is half of it).
 type quantizer func(xs []float32) (raw []byte, steps []float32)
@@ -231,8 +261,7 @@ type quantizer func(xs []float32) (raw []byte, steps []float32)
 var quantizers = map[GGMLType]quantizer{
 	GGMLQ8_0: func(xs []float32) ([]byte, []float32) {
 		b := make([]byte, 34)
-		h, d := f16up(amax(xs) / 127)
-		binary.LittleEndian.PutUint16(b, h)
+		d := putScale(b, xs, 127)
 		for j, x := range xs {
 			b[2+j] = byte(int8(qround(x, d)))
 		}
@@ -240,8 +269,7 @@ var quantizers = map[GGMLType]quantizer{
 	},
 	GGMLQ4_0: func(xs []float32) ([]byte, []float32) {
 		b := make([]byte, 18)
-		h, d := f16up(amax(xs) / 7)
-		binary.LittleEndian.PutUint16(b, h)
+		d := putScale(b, xs, 7)
 		for j := 0; j < 16; j++ {
 			b[2+j] = byte(qround(xs[j], d)+8) | byte(qround(xs[j+16], d)+8)<<4
 		}
@@ -249,11 +277,7 @@ var quantizers = map[GGMLType]quantizer{
 	},
 	GGMLQ4_1: func(xs []float32) ([]byte, []float32) {
 		b := make([]byte, 20)
-		lo, hi := minmax(xs)
-		hm, m := f16down(lo)
-		hd, d := f16up((hi - m) / 15)
-		binary.LittleEndian.PutUint16(b, hd)
-		binary.LittleEndian.PutUint16(b[2:], hm)
+		d, m := putScaleMin(b, xs, 15)
 		for j := 0; j < 16; j++ {
 			b[4+j] = byte(qround(xs[j]-m, d)) | byte(qround(xs[j+16]-m, d))<<4
 		}
@@ -261,31 +285,14 @@ var quantizers = map[GGMLType]quantizer{
 	},
 	GGMLQ5_0: func(xs []float32) ([]byte, []float32) {
 		b := make([]byte, 22)
-		h, d := f16up(amax(xs) / 15)
-		binary.LittleEndian.PutUint16(b, h)
-		var qh uint32
-		for j := 0; j < 32; j++ {
-			q := qround(xs[j], d) + 16
-			qh |= uint32(q>>4) << j
-			b[6+j%16] |= byte(q&15) << (4 * (j / 16))
-		}
-		binary.LittleEndian.PutUint32(b[2:], qh)
+		d := putScale(b, xs, 15)
+		put5(b[2:], func(j int) int { return qround(xs[j], d) + 16 })
 		return b, fill(32, d)
 	},
 	GGMLQ5_1: func(xs []float32) ([]byte, []float32) {
 		b := make([]byte, 24)
-		lo, hi := minmax(xs)
-		hm, m := f16down(lo)
-		hd, d := f16up((hi - m) / 31)
-		binary.LittleEndian.PutUint16(b, hd)
-		binary.LittleEndian.PutUint16(b[2:], hm)
-		var qh uint32
-		for j := 0; j < 32; j++ {
-			q := qround(xs[j]-m, d)
-			qh |= uint32(q>>4) << j
-			b[8+j%16] |= byte(q&15) << (4 * (j / 16))
-		}
-		binary.LittleEndian.PutUint32(b[4:], qh)
+		d, m := putScaleMin(b, xs, 31)
+		put5(b[4:], func(j int) int { return qround(xs[j]-m, d) })
 		return b, fill(32, d)
 	},
 	GGMLQ2_K: func(xs []float32) ([]byte, []float32) {
@@ -358,14 +365,24 @@ func f16bits(v float32) uint16 { return tensor.Float32ToFloat16(v) }
 // a float16 super-scale d so that every value is within qMax steps.
 func symScales(xs []float32, sub, qMax, scMax int) (sc []int, d float32, steps []float32) {
 	need := make([]float32, len(xs)/sub)
-	top := float32(0)
 	for s := range need {
 		need[s] = amax(xs[s*sub:(s+1)*sub]) / float32(qMax)
-		top = max(top, need[s])
+	}
+	sc, d, steps = subScales(need, sub, scMax)
+	return sc, d, steps
+}
+
+// subScales picks a float16 super-scale d and integer scales 0..scMax of
+// it that give each sub-block s (sub elements) a step of at least need[s];
+// steps holds each element's step.
+func subScales(need []float32, sub, scMax int) (sc []int, d float32, steps []float32) {
+	top := float32(0)
+	for _, v := range need {
+		top = max(top, v)
 	}
 	_, d = f16up(top / float32(scMax))
 	sc = make([]int, len(need))
-	steps = make([]float32, len(xs))
+	steps = make([]float32, len(need)*sub)
 	for s := range need {
 		if d > 0 {
 			sc[s] = min(scMax, int(math.Ceil(float64(need[s]/d))))
@@ -390,26 +407,14 @@ func affineScales(xs []float32, sub, qMax, scMax, mMax int) (sc, m []int, d, dmi
 	_, dmin = f16up(top / float32(mMax))
 	m = make([]int, n)
 	need := make([]float32, n)
-	top = 0
 	for s := range lows {
 		if dmin > 0 {
 			m[s] = int(math.Ceil(float64(lows[s] / dmin)))
 		}
 		_, hi := minmax(xs[s*sub : (s+1)*sub])
 		need[s] = (hi + dmin*float32(m[s])) / float32(qMax)
-		top = max(top, need[s])
 	}
-	_, d = f16up(top / float32(scMax))
-	sc = make([]int, n)
-	steps = make([]float32, len(xs))
-	for s := range need {
-		if d > 0 {
-			sc[s] = min(scMax, int(math.Ceil(float64(need[s]/d))))
-		}
-		for e := s * sub; e < (s+1)*sub; e++ {
-			steps[e] = d * float32(sc[s])
-		}
-	}
+	sc, d, steps = subScales(need, sub, scMax)
 	return sc, m, d, dmin, steps
 }
 
@@ -572,18 +577,12 @@ func scaleOffsets(typ GGMLType) []int {
 // dequantizer of scripts/torch_arch_ref.py (written independently, in
 // float64): testdata/quant_ref.json, `make model-quant-ref`.
 func TestDequantMatchesNumpy(t *testing.T) {
-	b, err := os.ReadFile("testdata/quant_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref map[string]struct {
 		Type   int       `json:"type"`
 		Raw    string    `json:"raw"`
 		Values []float64 `json:"values"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/quant_ref.json", &ref, "make model-quant-ref")
 	if len(ref) != 10 {
 		t.Errorf("%d types in the reference, want 10", len(ref))
 	}

@@ -197,6 +197,30 @@ func (v *vocab) partition(text string) []fragment {
 	return frags
 }
 
+// encode appends the ids of text to ids: BOS first and EOS last when
+// special is true and the vocabulary asks for them, user-defined tokens as
+// they are, every other fragment through enc, which is told whether a
+// user-defined token (or the start of the text) came just before it.
+func (v *vocab) encode(ids []int, text string, special bool, enc func(ids []int, text string, afterSpecial bool) []int) []int {
+	if special && v.spec.AddBOS {
+		ids = append(ids, v.spec.BOS)
+	}
+	afterSpecial := true
+	for _, f := range v.partition(text) {
+		if f.tok >= 0 {
+			ids = append(ids, f.tok)
+			afterSpecial = true
+			continue
+		}
+		ids = enc(ids, f.text, afterSpecial)
+		afterSpecial = false
+	}
+	if special && v.spec.AddEOS {
+		ids = append(ids, v.spec.EOS)
+	}
+	return ids
+}
+
 func badID(id int) string { return fmt.Sprintf("<id %d?>", id) }
 
 // NewTokenizer builds the tokenizer a GGUF file describes, by its
@@ -350,28 +374,12 @@ func (t *SentencePiece) Tokens() []string { return t.tokens }
 // Encode turns text into token ids, starting with BOS when special is true
 // (and the vocabulary asks for it).
 func (t *SentencePiece) Encode(text string, special bool) []int {
-	ids := make([]int, 0, len(text)+2)
-	if special && t.spec.AddBOS {
-		ids = append(ids, t.spec.BOS)
-	}
-	prevSpecial := true
-	for _, f := range t.partition(text) {
-		if f.tok >= 0 {
-			ids = append(ids, f.tok)
-			prevSpecial = true
-			continue
-		}
-		s := f.text
-		if t.addSpacePrefix && prevSpecial {
+	return t.encode(make([]int, 0, len(text)+2), text, special, func(ids []int, s string, afterSpecial bool) []int {
+		if t.addSpacePrefix && afterSpecial {
 			s = " " + s
 		}
-		ids = t.encodeFragment(strings.ReplaceAll(s, " ", spaceMark), ids)
-		prevSpecial = false
-	}
-	if special && t.spec.AddEOS {
-		ids = append(ids, t.spec.EOS)
-	}
-	return ids
+		return t.encodeFragment(strings.ReplaceAll(s, " ", spaceMark), ids)
+	})
 }
 
 // encodeFragment is llama.cpp's llm_tokenizer_spm_session: symbols are the
@@ -381,6 +389,36 @@ func (t *SentencePiece) encodeFragment(text string, out []int) []int {
 	if text == "" {
 		return out
 	}
+	mergeSymbols(text, func(s string, _ int) (float32, bool) {
+		id, ok := t.lookup[s]
+		if !ok {
+			return 0, false
+		}
+		return t.Scores[id], true
+	}, func(s string) {
+		if id, ok := t.lookup[s]; ok {
+			out = append(out, id)
+			return
+		}
+		for j := 0; j < len(s); j++ {
+			if id := t.bytes[s[j]]; id >= 0 {
+				out = append(out, id)
+			} else if t.spec.UNK >= 0 {
+				out = append(out, t.spec.UNK)
+			}
+		}
+	})
+	return out
+}
+
+// mergeSymbols is the merge loop of llama.cpp's tokenizer sessions
+// (llm_tokenizer_spm_session, llm_tokenizer_bpe_session): the symbols
+// start as text's UTF-8 characters (an invalid byte is a symbol of its
+// own) and the pair of neighbours with the highest score joins first,
+// leftmost on ties, until no pair may join. score gets the text of the two
+// symbols joined and where the second begins in it (ok false: they never
+// join); each gets the final symbols, left to right. text is not empty.
+func mergeSymbols(text string, score func(s string, mid int) (float32, bool), each func(sym string)) {
 	// symbol i covers text[start[i] : start[i]+size[i]]
 	var start, size []int
 	for i := 0; i < len(text); {
@@ -400,8 +438,8 @@ func (t *SentencePiece) encodeFragment(text string, out []int) []int {
 			return
 		}
 		s := text[start[l] : start[r]+size[r]]
-		if id, ok := t.lookup[s]; ok {
-			h.push(pair{score: t.Scores[id], left: l, right: r, size: len(s)})
+		if sc, ok := score(s, size[l]); ok {
+			h.push(pair{score: sc, left: l, right: r, size: len(s)})
 		}
 	}
 	for i := 1; i < n; i++ {
@@ -422,20 +460,8 @@ func (t *SentencePiece) encodeFragment(text string, out []int) []int {
 		try(p.left, next[p.left])
 	}
 	for i := 0; i >= 0; i = next[i] {
-		s := text[start[i] : start[i]+size[i]]
-		if id, ok := t.lookup[s]; ok {
-			out = append(out, id)
-			continue
-		}
-		for j := 0; j < len(s); j++ {
-			if id := t.bytes[s[j]]; id >= 0 {
-				out = append(out, id)
-			} else if t.spec.UNK >= 0 {
-				out = append(out, t.spec.UNK)
-			}
-		}
+		each(text[start[i] : start[i]+size[i]])
 	}
-	return out
 }
 
 type pair struct {

@@ -141,32 +141,15 @@ func (t *BPE) Kind() string { return "bpe" }
 // Encode turns text into token ids; with special true BOS (and EOS) are
 // added when the vocabulary asks for them (Llama 3 does, GPT-2 does not).
 func (t *BPE) Encode(text string, special bool) []int {
-	ids := make([]int, 0, len(text)/3+2)
-	if special && t.spec.AddBOS {
-		ids = append(ids, t.spec.BOS)
-	}
-	prevSpecial := true
-	for _, f := range t.partition(text) {
-		if f.tok >= 0 {
-			ids = append(ids, f.tok)
-			prevSpecial = true
-			continue
+	return t.encode(make([]int, 0, len(text)/3+2), text, special, func(ids []int, s string, afterSpecial bool) []int {
+		if !t.spm {
+			return t.encodeText(s, ids)
 		}
-		if t.spm {
-			s := f.text
-			if prevSpecial {
-				s = " " + s
-			}
-			ids = t.encodeWord(strings.ReplaceAll(s, " ", spaceMark), ids)
-		} else {
-			ids = t.encodeText(f.text, ids)
+		if afterSpecial {
+			s = " " + s
 		}
-		prevSpecial = false
-	}
-	if special && t.spec.AddEOS {
-		ids = append(ids, t.spec.EOS)
-	}
-	return ids
+		return t.encodeWord(strings.ReplaceAll(s, " ", spaceMark), ids)
+	})
 }
 
 // encodeText pre-tokenizes text and encodes each word.
@@ -201,51 +184,13 @@ func (t *BPE) encodeWord(word string, out []int) []int {
 			return append(out, id)
 		}
 	}
-	var start, size []int
-	for i := 0; i < len(word); {
-		_, n := utf8.DecodeRuneInString(word[i:])
-		start, size = append(start, i), append(size, n)
-		i += n
-	}
-	n := len(start)
-	prev, next := make([]int, n), make([]int, n)
-	for i := range prev {
-		prev[i], next[i] = i-1, i+1
-	}
-	next[n-1] = -1
-	h := &pairHeap{}
-	try := func(l, r int) {
-		if l < 0 || r < 0 {
-			return
-		}
-		a, b := word[start[l]:start[l]+size[l]], word[start[r]:start[r]+size[r]]
-		if rank, ok := t.ranks[mergePair{a, b}]; ok {
-			// the heap takes the highest score first: use −rank
-			h.push(pair{score: -float32(rank), left: l, right: r, size: len(a) + len(b)})
-		}
-	}
-	for i := 1; i < n; i++ {
-		try(i-1, i)
-	}
-	for h.len() > 0 {
-		p := h.pop()
-		if size[p.left] == 0 || size[p.right] == 0 || size[p.left]+size[p.right] != p.size {
-			continue
-		}
-		size[p.left] += size[p.right]
-		size[p.right] = 0
-		next[p.left] = next[p.right]
-		if next[p.right] >= 0 {
-			prev[next[p.right]] = p.left
-		}
-		try(prev[p.left], p.left)
-		try(p.left, next[p.left])
-	}
-	for i := 0; i >= 0; i = next[i] {
-		s := word[start[i] : start[i]+size[i]]
+	mergeSymbols(word, func(s string, mid int) (float32, bool) {
+		rank, ok := t.ranks[mergePair{s[:mid], s[mid:]}]
+		return -float32(rank), ok // the heap takes the highest score first: use −rank
+	}, func(s string) {
 		if id, ok := t.lookup[s]; ok {
 			out = append(out, id)
-			continue
+			return
 		}
 		for j := 0; j < len(s); j++ {
 			if t.spm {
@@ -258,7 +203,7 @@ func (t *BPE) encodeWord(word string, out []int) []int {
 				out = append(out, id)
 			}
 		}
-	}
+	})
 	return out
 }
 

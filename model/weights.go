@@ -268,6 +268,15 @@ func archTensors(c Config, has func(string) bool) []tensorSpec {
 	q, kv := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	var s []tensorSpec
 	add := func(name string, opt bool, shape ...int) { s = append(s, tensorSpec{name, shape, opt}) }
+	// gpt2 and bert: every linear layer and LayerNorm has a weight and a bias
+	linear := func(name string, out, in int) {
+		add(name+".weight", false, out, in)
+		add(name+".bias", false, out)
+	}
+	norm := func(name string) {
+		add(name+".weight", false, D)
+		add(name+".bias", false, D)
+	}
 	add("token_embd.weight", false, V, D)
 	switch c.Arch {
 	case "llama", "qwen2":
@@ -294,48 +303,33 @@ func archTensors(c Config, has func(string) bool) []tensorSpec {
 		add("position_embd.weight", false, c.Context, D)
 		for l := 0; l < c.Layers; l++ {
 			p := fmt.Sprintf("blk.%d.", l)
-			add(p+"attn_norm.weight", false, D)
-			add(p+"attn_norm.bias", false, D)
-			add(p+"attn_qkv.weight", false, 3*D, D)
-			add(p+"attn_qkv.bias", false, 3*D)
-			add(p+"attn_output.weight", false, D, D)
-			add(p+"attn_output.bias", false, D)
-			add(p+"ffn_norm.weight", false, D)
-			add(p+"ffn_norm.bias", false, D)
-			add(p+"ffn_up.weight", false, F, D)
-			add(p+"ffn_up.bias", false, F)
-			add(p+"ffn_down.weight", false, D, F)
-			add(p+"ffn_down.bias", false, D)
+			norm(p + "attn_norm")
+			linear(p+"attn_qkv", 3*D, D)
+			linear(p+"attn_output", D, D)
+			norm(p + "ffn_norm")
+			linear(p+"ffn_up", F, D)
+			linear(p+"ffn_down", D, F)
 		}
-		add("output_norm.weight", false, D)
-		add("output_norm.bias", false, D)
+		norm("output_norm")
 		add("output.weight", true, V, D)
 	case "bert":
 		add("position_embd.weight", false, c.Context, D)
 		add("token_types.weight", false, c.TokenTypes, D)
-		add("token_embd_norm.weight", false, D)
-		add("token_embd_norm.bias", false, D)
+		norm("token_embd_norm")
 		for l := 0; l < c.Layers; l++ {
 			p := fmt.Sprintf("blk.%d.", l)
 			if has(p + "attn_qkv.weight") {
-				add(p+"attn_qkv.weight", false, 3*D, D)
-				add(p+"attn_qkv.bias", false, 3*D)
+				linear(p+"attn_qkv", 3*D, D)
 			} else {
 				for _, n := range []string{"attn_q", "attn_k", "attn_v"} {
-					add(p+n+".weight", false, D, D)
-					add(p+n+".bias", false, D)
+					linear(p+n, D, D)
 				}
 			}
-			add(p+"attn_output.weight", false, D, D)
-			add(p+"attn_output.bias", false, D)
-			add(p+"attn_output_norm.weight", false, D)
-			add(p+"attn_output_norm.bias", false, D)
-			add(p+"ffn_up.weight", false, F, D)
-			add(p+"ffn_up.bias", false, F)
-			add(p+"ffn_down.weight", false, D, F)
-			add(p+"ffn_down.bias", false, D)
-			add(p+"layer_output_norm.weight", false, D)
-			add(p+"layer_output_norm.bias", false, D)
+			linear(p+"attn_output", D, D)
+			norm(p + "attn_output_norm")
+			linear(p+"ffn_up", F, D)
+			linear(p+"ffn_down", D, F)
+			norm(p + "layer_output_norm")
 		}
 	}
 	return s

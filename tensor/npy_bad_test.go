@@ -131,7 +131,7 @@ func badFileCases() []badFileCase {
 		{"npy dimension overflows int64", "npy", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", nil),
 			"npy: header is not a valid Python dict literal: bad integer \"99999999999999999999\"", ""},
 		{"npy too many elements", "npy", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 1048576)}", nil),
-			"npy: shape (1048576, 1048576) has more than 2147483647 elements, the most a tensor can hold; slice the array before saving it", ""},
+			"npy: shape (1048576, 1048576) has more than 2147483647 elements, the most a tensor can hold; read a slice with LoadNPYAt(path, i, …), or slice the array before saving it", ""},
 		{"npy 33 dimensions", "npy", npyBytes(1, dims33, nil),
 			"npy: shape has 33 dimensions; at most 32 are allowed", ""},
 		{"npy huge declared size, tiny file", "npy", npyBytes(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824,)}", f32le(1, 2)),

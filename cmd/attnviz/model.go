@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,11 +16,17 @@ import (
 
 const modelUsage = `usage: attnviz model [-m FILE.gguf] -prompt TEXT [-o OUT] [flags]
 
-Runs a Llama-style GGUF model on a prompt (BOS is added) and records every
-layer's and head's attention.
+Runs a Llama-style GGUF model on a prompt (BOS is added) and records the
+attention of every layer and head, or of those asked for: a heatmap or strip
+(-layer L -head H) records that one head; -layers and -heads (lists such as
+0,2-4) choose what a .safetensors record holds. The memory a run needs is
+estimated first; a run over the budget (-memory, default: half of the
+machine's memory) is refused with what to change.
 
   -o OUT.safetensors   write tensor "attention" [layers, heads, T, T] float32
-                       with metadata "tokens" (a JSON list of token strings)
+                       with metadata "tokens" (a JSON list of token strings);
+                       with -layers/-heads, metadata "layers" and "heads" say
+                       which of the model's each row and column is
   -o OUT.png|.svg|.pdf|.html
                        draw a figure; -view, -layer, -head, -query and the
                        style flags work as in 'attnviz render'
@@ -30,6 +37,7 @@ Examples:
   attnviz model -prompt "Once upon a time, there was a little girl" -o grid.png
   attnviz model -prompt "Lily and Ben" -view heatmap -layer 1 -head 3 -o head.svg
   attnviz model -prompt "Once upon a time" -generate 40
+  attnviz model -prompt "$(cat story.txt)" -layers 3 -heads 0,5 -o rec.safetensors
 
 Without -m the lesson model stories260Ktok512.gguf is used, from any folder:
 $ATTNVIZ_MODEL if set, else the user cache folder (~/.cache/attnviz/models
@@ -53,6 +61,9 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	gen := fs.Int("generate", 0, "print a greedy continuation of N tokens")
 	devName := fs.String("device", "", "cpu or cuda (default: $ATTNVIZ_DEVICE, else cpu)")
 	quiet := fs.Bool("q", false, "no progress or summary messages on stderr")
+	recLayers := fs.String("layers", "", "record only these layers, e.g. 0,2-4 (default: every layer; a heatmap or strip records its -layer)")
+	recHeads := fs.String("heads", "", "record only these heads, e.g. 0,5 (default: every head; a heatmap or strip records its -head)")
+	memory := fs.String("memory", "", "memory budget of the run, e.g. 8GB, 512MiB or off (default: $"+model.BudgetEnv+", else half of the machine's memory)")
 	where := fs.Bool("where", false, "print the lesson model's path and exit (1 when it is not found, saying where it looked)")
 	fs.StringVar(&f.out, "o", "", "output file: .safetensors, .png, .svg, .pdf or .html")
 	f.addFigureFlags(fs, "grid, or heatmap with -head", "figure title (default: the model file and view)")
@@ -86,6 +97,26 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		abs, _ := filepath.Abs(p)
 		fmt.Fprintln(stdout, abs)
 		return 0
+	}
+	var runOpts []model.RunOption
+	if *memory != "" {
+		b, err := model.ParseBytes(*memory)
+		if err != nil {
+			return fail(1, "-memory %q: want a size such as 8GB, 512MiB or 2000000000, or off", *memory)
+		}
+		runOpts = append(runOpts, model.MemoryBudget(b))
+	}
+	layerList, err := parseIntList(*recLayers)
+	if err != nil {
+		return fail(1, "-layers %q: %v", *recLayers, err)
+	}
+	headList, err := parseIntList(*recHeads)
+	if err != nil {
+		return fail(1, "-heads %q: %v", *recHeads, err)
+	}
+	oneHead := f.oneHeadView() && ext != "" && ext != ".safetensors"
+	if (layerList != nil || headList != nil) && ext != "" && ext != ".safetensors" && !oneHead {
+		return fail(1, "-layers and -heads choose what a .safetensors record holds (or a heatmap's head); a %s figure numbers the layers and heads it is given from 0, so draw it from a full record and pick with -layer and -head", viewName(f))
 	}
 	if *path == "" {
 		p, err := model.FindLessonModel()
@@ -132,13 +163,42 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	c := m.Config()
+	if oneHead {
+		// a heatmap or strip: record that one head only
+		l, h := max(f.layer, 0), max(f.head, 0)
+		if layerList != nil || headList != nil {
+			if len(layerList) > 1 || len(headList) > 1 {
+				return fail(1, "a %s draws one head; give -layer L -head H (or one layer in -layers and one head in -heads)", viewName(f))
+			}
+			if layerList != nil {
+				l = layerList[0]
+			}
+			if headList != nil {
+				h = headList[0]
+			}
+		}
+		if l >= c.Layers {
+			return fail(1, "-layer %d is out of range: the model has %d layers (0 … %d)", l, c.Layers, c.Layers-1)
+		}
+		if h >= c.Heads {
+			return fail(1, "-head %d is out of range: the model has %d heads (0 … %d)", h, c.Heads, c.Heads-1)
+		}
+		layerList, headList = []int{l}, []int{h}
+		f.layer, f.head = 0, 0 // the record's only head
+	}
+	if layerList != nil {
+		runOpts = append(runOpts, model.RecordLayers(layerList...))
+	}
+	if headList != nil {
+		runOpts = append(runOpts, model.RecordHeads(headList...))
+	}
 	prog.start = time.Now()
-	r := m.Run(*prompt)
+	r := m.Run(*prompt, runOpts...)
 	prog.done()
 	if err := r.Err(); err != nil {
 		return fail(1, "%v", err)
 	}
-	c := m.Config()
 	switch ext {
 	case "":
 		if r.Logits == nil {
@@ -159,9 +219,45 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		return fail(1, "%v", err)
 	}
 	if !*quiet {
-		fmt.Fprintf(stderr, "wrote %s (%d tokens, %d layers × %d heads)\n", f.out, len(r.Tokens), c.Layers, c.Heads)
+		fmt.Fprintf(stderr, "wrote %s (%d tokens, %d of %d layers × %d of %d heads)\n", f.out, len(r.Tokens), len(r.Layers), c.Layers, len(r.Heads), c.Heads)
 	}
 	return 0
+}
+
+// viewName is the figure -view names (or the default, a grid).
+func viewName(f renderFlags) string {
+	if f.view != "" {
+		return f.view
+	}
+	if f.head >= 0 {
+		return "heatmap"
+	}
+	return "grid"
+}
+
+// parseIntList reads "0,2-4,7" (nil for ""): the numbers in the order given.
+func parseIntList(s string) ([]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(strings.TrimSpace(hi))
+		}
+		if err != nil || a < 0 || b < a || b-a > 1<<16 {
+			return nil, fmt.Errorf("want numbers ≥ 0 and ranges separated by commas, e.g. 0,2-4; %q is not one", part)
+		}
+		for v := a; v <= b; v++ {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func modelQuote(s []string) string {
@@ -180,10 +276,9 @@ func drawModelRecord(f renderFlags, modelPath string, r *model.Record) error {
 		if view == "" && f.head >= 0 {
 			view = "heatmap"
 		}
-		at := func(v int) int { return max(v, 0) }
 		switch view {
 		case "heatmap", "strip":
-			f.title = fmt.Sprintf("%s: layer %d, head %d", name, at(f.layer), at(f.head))
+			f.title = fmt.Sprintf("%s: layer %d, head %d", name, r.Layers[0], r.Heads[0])
 		case "stats":
 			f.title = name + ": what each head attends to"
 		case "rollout":
@@ -200,7 +295,7 @@ func drawModelRecord(f renderFlags, modelPath string, r *model.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := fig.Err(); err != nil {
+	if err := figErr(f, fig); err != nil {
 		return err
 	}
 	return fig.Save(f.out)

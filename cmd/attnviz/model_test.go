@@ -162,3 +162,70 @@ func TestModelCLIAnyFolder(t *testing.T) {
 		t.Errorf("from another folder: exit %d, %q %q", code, stdout, stderr)
 	}
 }
+
+// TestModelCLIRecordSome: -layers/-heads record only those (the same
+// numbers as a full record), a heatmap records its one head, and -memory
+// refuses a run over the budget naming the flags to change.
+func TestModelCLIRecordSome(t *testing.T) {
+	m := needModelFile(t)
+	dir := t.TempDir()
+	const prompt = "Once upon a time, there was a little girl"
+	full, part := filepath.Join(dir, "full.safetensors"), filepath.Join(dir, "part.safetensors")
+	if code, _, stderr := runModelCLI("-m", m, "-prompt", prompt, "-o", full, "-q"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := runModelCLI("-m", m, "-prompt", prompt, "-layers", "3,1", "-heads", "0-2,7", "-o", part)
+	if code != 0 || !strings.Contains(stderr, "2 of 5 layers × 4 of 8 heads") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	a, b := tensor.LoadSafetensorsTensor(full, "attention"), tensor.LoadSafetensorsTensor(part, "attention")
+	if a.Err() != nil || b.Err() != nil {
+		t.Fatal(a.Err(), b.Err())
+	}
+	T := a.Shape()[2]
+	if !reflect.DeepEqual(b.Shape(), []int{2, 4, T, T}) {
+		t.Fatalf("part shape %v", b.Shape())
+	}
+	for i, l := range []int{3, 1} {
+		for j, h := range []int{0, 1, 2, 7} {
+			x, y := a.Index(l, h).Data(), b.Index(i, j).Data()
+			for k := range x {
+				if d := x[k] - y[k]; d > 1e-6 || d < -1e-6 {
+					t.Fatalf("layer %d head %d differs at %d: %g vs %g", l, h, k, x[k], y[k])
+				}
+			}
+		}
+	}
+	if md := tensor.LoadSafetensors(part).Metadata(); md["layers"] != "[3,1]" || md["heads"] != "[0,1,2,7]" {
+		t.Errorf("metadata %v", md)
+	}
+
+	// a heatmap records its head only
+	code, _, stderr = runModelCLI("-m", m, "-prompt", prompt, "-view", "heatmap", "-layer", "4", "-head", "6", "-o", filepath.Join(dir, "h.png"))
+	if code != 0 || !strings.Contains(stderr, "1 of 5 layers × 1 of 8 heads") {
+		t.Errorf("heatmap: exit %d: %s", code, stderr)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-memory", "10kB", "-o", filepath.Join(dir, "x.safetensors")}, "attnviz model: model: recording every layer and head (5 × 8) at 13 tokens needs about 208 kB (27 kB of attention weights"},
+		{[]string{"-memory", "10kB", "-o", filepath.Join(dir, "x.safetensors")}, "more than the memory budget of 10 kB (model.MemoryBudget); record fewer layers and heads with model.RecordLayers and model.RecordHeads (attnviz model -layers, -heads)"},
+		{[]string{"-memory", "lots"}, `attnviz model: -memory "lots": want a size such as 8GB, 512MiB or 2000000000, or off`},
+		{[]string{"-layers", "1,x"}, `attnviz model: -layers "1,x": want numbers ≥ 0 and ranges separated by commas, e.g. 0,2-4; "x" is not one`},
+		{[]string{"-layers", "7"}, "attnviz model: model: RecordLayers(7): the model has layers 0 … 4"},
+		{[]string{"-heads", "2,2"}, "attnviz model: model: RecordHeads: head 2 is given twice"},
+		{[]string{"-layers", "1", "-view", "grid", "-o", filepath.Join(dir, "g.png")}, "attnviz model: -layers and -heads choose what a .safetensors record holds (or a heatmap's head); a grid figure numbers"},
+		{[]string{"-view", "heatmap", "-head", "8", "-o", filepath.Join(dir, "h8.png")}, "attnviz model: -head 8 is out of range: the model has 8 heads (0 … 7)"},
+		{[]string{"-view", "heatmap", "-heads", "1,2", "-o", filepath.Join(dir, "h12.png")}, "attnviz model: a heatmap draws one head; give -layer L -head H"},
+	} {
+		code, _, stderr := runModelCLI(append([]string{"-m", m, "-prompt", prompt, "-q"}, c.args...)...)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q\nwant %q", c.args, code, stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); err == nil {
+		t.Errorf("a refused run wrote its output")
+	}
+}

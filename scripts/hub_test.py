@@ -491,7 +491,8 @@ async def prestart(hub, names):
     http = AsyncHTTPClient(max_clients=len(names) + 5)
     h = {"Authorization": f"token {hub.token}"}
     await asyncio.gather(*(http.fetch(HTTPRequest(f"{hub.api}/users/{urllib.parse.quote(n)}/server", method="POST",
-                                                  headers=h, body="{}", request_timeout=600), raise_error=False)
+                                                  headers=h, body="{}", request_timeout=600,
+                                                  connect_timeout=600), raise_error=False)
                            for n in names))
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
@@ -753,6 +754,9 @@ def table(results):
 async def main_async(a):
     with open(LESSON) as f:
         cells = [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
+    # One HTTP client for the whole run (tornado shares one per event loop, sized when first
+    # made): room for every student's concurrent requests, so none waits in the client's queue.
+    AsyncHTTPClient.configure(None, max_clients=4 * max(a.students + a.prestarted + [1]) + 20)
     work = tempfile.mkdtemp(prefix="attnviz-hubtest-")
     os.chmod(work, 0o755)
     hub = Hub(work, cull_idle=a.cull_idle, singleuser=a.singleuser)

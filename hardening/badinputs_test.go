@@ -24,6 +24,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/model"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz"
@@ -959,23 +960,7 @@ func TestBadInputs(t *testing.T) {
 	if skipped > 0 {
 		t.Skipf("%d rows skipped (see above); %s not compared or written", skipped, docPath)
 	}
-	doc := render(cs, rows)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(docPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatalf("%v; run go test ./hardening -update", err)
-	}
-	if string(old) != doc {
-		t.Errorf("%s is out of date; run go test ./hardening -update and review the diff", docPath)
-	}
+	testutil.Golden(t, docPath, render(cs, rows), *update, "go test ./hardening -update")
 }
 
 func render(cs []badCase, rows []result) string {

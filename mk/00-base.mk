@@ -17,6 +17,20 @@ bench::
 PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench
 
+# $(call go-test-peer,PKG,BIN,SCRIPT) builds PKG's test binary as BIN and runs
+# the peer script scripts/SCRIPT on it (bench-tensor, bench-viz, bench-model, ...).
+define go-test-peer
+@mkdir -p $(BENCH_DIR)
+$(GO) test -c -o $(2) ./$(1)/
+$(PEER_ENV) $(PY) scripts/$(3) --go-test $(2)
+endef
+
+# $(call need-py,MODULES,WHAT,PACKAGES) stops the target when /usr/bin/python3 cannot
+# import MODULES (separated by spaces), saying which Debian packages bring WHAT.
+comma := ,
+space := $() $()
+need-py = @$(PY) -c 'import $(subst $(space),$(comma)$(space),$(strip $(1)))' 2>/dev/null || { echo "$@: $(2) missing: apt-get install -y $(3)"; exit 1; }
+
 # $(call run-fuzz,TIME,PKG:FuzzTarget ...) runs each fuzz target for TIME, one at a time
 # (fuzz-files, fuzz-short, fuzz-long). Inputs that fail are saved under
 # <pkg>/testdata/fuzz/<FuzzName>/: commit them, they become regression tests.

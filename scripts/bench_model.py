@@ -3,6 +3,11 @@
 
     /usr/bin/python3 scripts/bench_model.py --go-test BIN [MODEL.gguf]   (BIN: go test -c ./model/)
 
+Without MODEL.gguf it runs the lesson model where the Go side finds it (benchlib.lesson_model):
+$ATTNVIZ_MODEL, else the cache folder model.CacheDir() (~/.cache/attnviz/models on Linux, where
+`make model` puts it), else models/ or ../shared/models/ of this checkout. `attnviz model -where`
+prints the same file.
+
 The row: stories260K (5 layers, 8 query heads, 4 key/value heads, d 64),
 128 tokens, forward pass + attention capture — Go's BenchmarkForward128
 (Model.RunIDs: logits, every layer's weights [5, 8, 128, 128], Q, K, V)
@@ -96,21 +101,14 @@ class Llama:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("model", nargs="?", help="the GGUF file (default: ../shared/models/ or models/)")
+    ap.add_argument("model", nargs="?", help="the GGUF file (default: the lesson model, found as `attnviz model -where` finds it: "
+                    "$ATTNVIZ_MODEL, the cache folder model.CacheDir() that `make model` fills, models/, ../shared/models/)")
     ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./model")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--tokens", type=int, default=128)
     a = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    path = a.model
-    if path is None:
-        for c in (os.environ.get("ATTNVIZ_MODEL", ""), os.path.join(root, "..", "shared", "models", "stories260Ktok512.gguf"),
-                  os.path.join(root, "models", "stories260Ktok512.gguf")):
-            if c and os.path.exists(c):
-                path = c
-                break
-    if path is None:
-        sys.exit("bench_model: stories260Ktok512.gguf not found; run `make model`")
+    path = a.model or benchlib.lesson_model(root)
     m = Llama(path)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(1, m.vocab, (a.tokens,), generator=g)

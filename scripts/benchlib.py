@@ -254,3 +254,39 @@ def fmt_ms(ms):
     if ms < 100:
         return f"{ms:.2f} ms"
     return f"{ms:.0f} ms"
+
+
+LESSON_MODEL = "stories260Ktok512.gguf"
+
+
+def user_cache_dir():
+    """Go's os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache (Linux), ~/Library/Caches (macOS)."""
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser("~"), "Library", "Caches")
+    return os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+
+
+def lesson_model_places(root):
+    """The folders model.LessonModelPlaces looks in, for the attnviz checkout at root: the
+    user's cache folder model.CacheDir() (where `make model` puts the model; `attnviz model
+    -where` prints the file found), then root/models and root/../shared/models."""
+    return [os.path.join(user_cache_dir(), "attnviz", "models"),
+            os.path.join(root, "models"), os.path.join(root, "..", "shared", "models")]
+
+
+def lesson_model(root):
+    """The lesson model's path as model.FindLessonModel finds it from root ($ATTNVIZ_MODEL
+    first), or exit with where it looked and how to get it."""
+    env = os.environ.get("ATTNVIZ_MODEL", "")
+    if env:
+        if os.path.isfile(env):
+            return env
+        sys.exit(f"{LESSON_MODEL}: ATTNVIZ_MODEL={env} is not a file")
+    places = lesson_model_places(root)
+    for d in places:
+        p = os.path.join(d, LESSON_MODEL)
+        if os.path.isfile(p):
+            return os.path.normpath(p)
+    sys.exit(f"{LESSON_MODEL} was looked for in $ATTNVIZ_MODEL (not set), "
+             + ", ".join(os.path.normpath(d) for d in places)
+             + "; run `make model` (it puts it in " + os.path.normpath(places[0]) + ")")

@@ -23,6 +23,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -168,8 +169,15 @@ def lab_serves():
                         for l in open("/proc/net/tcp").readlines()[1:])
         check(ok and listening, f"the default command serves the lab on 0.0.0.0:{port} "
                                 f"(Jupyter Notebook {v.get('version') if ok else '?'})")
-        text = open("/tmp/lab.log").read()
-        check("?token=" in text, "it prints the URL with its token for the browser")
+        # (the URL is printed once the lessons' page answers: shortly after /api)
+        for _ in range(20):
+            text = open("/tmp/lab.log").read()
+            if "?token=" in text:
+                break
+            time.sleep(0.5)
+        urls = re.findall(r"https?://\S+", text)
+        check(len(urls) == 1 and urls[0].startswith(f"http://127.0.0.1:{port}/tree?token="),
+              f"it prints one URL, with its token, for the browser ({urls})")
     finally:
         stop(p, 20)
 

@@ -10,7 +10,10 @@
 #                                                 JUPYTER_PATH)
 #   PREFIX/bin/attnviz-handouts                   scripts/handouts.py on the installed lessons
 #                                                 (HTML; PDF too where Chromium is installed)
-#   PREFIX/notebooks/                             the lessons and their data
+#   PREFIX/notebooks/                             the lessons (the students' notebooks, no answers)
+#                                                 and their data: attnviz-start copies these
+#   PREFIX/teacher/                               the teacher's notebooks (answers included), which
+#                                                 attnviz-handouts runs; never copied to students
 #   PREFIX/models/stories260Ktok512.gguf          the lesson model (ATTNVIZ_MODEL points here)
 #
 # Usage: scripts/lab-install.sh PREFIX
@@ -54,6 +57,9 @@ rm -rf "$prefix/notebooks"
 mkdir -p "$prefix/notebooks"
 cp notebooks/[0-9]*.ipynb "$prefix/notebooks/"
 cp -r notebooks/data "$prefix/notebooks/data"
+rm -rf "$prefix/teacher"
+mkdir -p "$prefix/teacher"
+cp teacher/[0-9]*.ipynb "$prefix/teacher/"
 chmod -R a+rX "$prefix"
 # GOROOT points nowhere on purpose: where a Go toolchain is installed (a hub machine builds the
 # kernel), gomacro's importer runs `go list -export` at kernel start, which compiles the

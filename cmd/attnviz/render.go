@@ -152,25 +152,15 @@ func options(f renderFlags) ([]viz.Option, error) {
 	if f.title != "" {
 		opts = append(opts, viz.Title(f.title))
 	}
-	switch strings.ToLower(f.palette) {
-	case "":
-	case "viridis":
-		opts = append(opts, viz.Palette(viz.Viridis))
-	case "cividis":
-		opts = append(opts, viz.Palette(viz.Cividis))
-	case "magma":
-		opts = append(opts, viz.Palette(viz.Magma))
-	case "diverging":
-		opts = append(opts, viz.Palette(viz.Diverging))
-	default:
-		return nil, fmt.Errorf("unknown palette %q; use viridis, cividis, magma or diverging", f.palette)
+	opts, err := choice(opts, "palette", f.palette, "viridis, cividis, magma or diverging", map[string]viz.Option{
+		"viridis": viz.Palette(viz.Viridis), "cividis": viz.Palette(viz.Cividis),
+		"magma": viz.Palette(viz.Magma), "diverging": viz.Palette(viz.Diverging),
+	})
+	if err != nil {
+		return nil, err
 	}
-	switch strings.ToLower(f.theme) {
-	case "", "light":
-	case "dark":
-		opts = append(opts, viz.Theme(viz.Dark))
-	default:
-		return nil, fmt.Errorf("unknown theme %q; use light or dark", f.theme)
+	if opts, err = choice(opts, "theme", f.theme, "light or dark", map[string]viz.Option{"light": nil, "dark": viz.Theme(viz.Dark)}); err != nil {
+		return nil, err
 	}
 	if f.size != "" {
 		w, h, ok := strings.Cut(strings.ToLower(f.size), "x")
@@ -188,14 +178,22 @@ func options(f renderFlags) ([]viz.Option, error) {
 	if f.annotate {
 		opts = append(opts, viz.Annotate())
 	}
-	switch strings.ToLower(f.pool) {
-	case "":
-	case "max":
-		opts = append(opts, viz.Pool(viz.PoolMax))
-	case "mean":
-		opts = append(opts, viz.Pool(viz.PoolMean))
-	default:
-		return nil, fmt.Errorf("unknown -pool %q; use max or mean", f.pool)
+	return choice(opts, "-pool", f.pool, "max or mean", map[string]viz.Option{"max": viz.Pool(viz.PoolMax), "mean": viz.Pool(viz.PoolMean)})
+}
+
+// choice appends to opts the option that value names in choices (any
+// case; "" and a name mapped to nil add none); an unknown name is the error
+// "unknown what "value"; use hint".
+func choice(opts []viz.Option, what, value, hint string, choices map[string]viz.Option) ([]viz.Option, error) {
+	if value == "" {
+		return opts, nil
+	}
+	o, ok := choices[strings.ToLower(value)]
+	if !ok {
+		return nil, fmt.Errorf("unknown %s %q; use %s", what, value, hint)
+	}
+	if o != nil {
+		opts = append(opts, o)
 	}
 	return opts, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -39,4 +40,27 @@ func MaxAbsDiff(a, b []float32) float64 {
 		}
 	}
 	return worst
+}
+
+// Golden compares got with the generated file at path, or with update
+// writes it there instead. A missing or different file fails the test
+// with regenerate, the command that writes it.
+func Golden(t testing.TB, path, got string, update bool, regenerate string) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; generate it with %s", err, regenerate)
+	}
+	if string(old) != got {
+		t.Errorf("%s is out of date; regenerate it with\n  %s\nand review the diff. It would now read:\n%s", path, regenerate, got)
+	}
 }

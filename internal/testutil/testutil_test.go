@@ -36,3 +36,12 @@ func TestReadJSON(t *testing.T) {
 		t.Errorf("read %+v", v)
 	}
 }
+
+func TestGolden(t *testing.T) {
+	p := t.TempDir() + "/sub/doc.md"
+	Golden(t, p, "table\n", true, "go test -update")
+	Golden(t, p, "table\n", false, "go test -update")
+	if b, err := os.ReadFile(p); err != nil || string(b) != "table\n" {
+		t.Errorf("wrote %q, %v", b, err)
+	}
+}

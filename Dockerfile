@@ -1,7 +1,8 @@
 # The attnviz lab image: Jupyter Notebook with the Go kernel, the lessons and the lesson model.
 #
 #   make image                                # builds attnviz:latest (docker, podman or buildah)
-#   docker run --rm -p 8888:8888 attnviz      # then open the printed http://127.0.0.1:8888/?token=...
+#   docker run --rm -p 8888:8888 attnviz      # then open the one URL it prints, http://127.0.0.1:8888/tree?token=...
+#   (another host port: docker run --rm -p 9000:8888 -e LAB_HOST_PORT=9000 attnviz)
 #
 # The same image is a JupyterHub single-user image (jupyterhub-singleuser 3.0 inside; see
 # deploy/ and docs/teachers.md): its entry point copies the lessons into the user's home, then

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/model"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz"
@@ -478,6 +479,13 @@ func cases() []badCase {
 		return buf.Bytes()
 	}
 	bytesOf := func(b []byte) func(*testing.T) []byte { return func(*testing.T) []byte { return b } }
+	npyOf := func(x *tensor.Tensor) func(*testing.T) []byte {
+		return func(*testing.T) []byte {
+			var buf bytes.Buffer
+			tensor.WriteNPY(&buf, x)
+			return buf.Bytes()
+		}
+	}
 	cs := []badCase{
 		// tensor ops
 		opCase("MatMul [2,3]·[2,3]", func() *tensor.Tensor { return tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3)) }),
@@ -605,7 +613,19 @@ func cases() []badCase {
 		figCase("Heatmap of an empty [0,0] tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Zeros(0, 0)) }),
 		figCase("Heatmap 1×1", drawn, func() *viz.Figure { return viz.Heatmap(mat([]float32{1})) }),
 		figCase("Heatmap of a failed tensor", refused, func() *viz.Figure { return viz.Heatmap(tensor.Ones(2, 3).MatMul(tensor.Ones(2, 3))) }),
-		figCase("Grid of a 2-D tensor", drawn, func() *viz.Figure { return viz.Grid(tensor.Ones(2, 2)) }),
+		figCase("Grid of a 2-D tensor", refused, func() *viz.Figure { return viz.Grid(tensor.Ones(2, 2)) }),
+		figCase("Heatmap of [1,4,10,10] (one layer of 4 heads, or a batch of one)", refused, func() *viz.Figure { return viz.Heatmap(tensor.Full(.1, 1, 4, 10, 10)) }),
+		figCase("Heatmap of [1,4,10,10], Heads(2)", drawn, func() *viz.Figure { return viz.Heatmap(tensor.Full(.1, 1, 4, 10, 10), viz.Heads(2)) }),
+		figCase("Grid of [2,3,4,5,5] (torch.stack of a batch of 3)", refused, func() *viz.Figure { return viz.Grid(tensor.Full(.2, 2, 3, 4, 5, 5)) }),
+		figCase("Grid of [2,3,4,5,5], Batch(3)", refused, func() *viz.Figure { return viz.Grid(tensor.Full(.2, 2, 3, 4, 5, 5), viz.Batch(3)) }),
+		figCase("Grid of [2,3,4,5,5], Batch(1)", drawn, func() *viz.Figure { return viz.Grid(tensor.Full(.2, 2, 3, 4, 5, 5), viz.Batch(1)) }),
+		figCase("Grid of [2,1,4,5,5] (a batch of one)", drawn, func() *viz.Figure { return viz.Grid(tensor.Full(.2, 2, 1, 4, 5, 5)) }),
+		figCase("Grid of [4,5,5], Batch(0)", refused, func() *viz.Figure { return viz.Grid(tensor.Full(.2, 4, 5, 5), viz.Batch(0)) }),
+		figCase("Heatmap: 1 token for 2 rows", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Tokens([]string{"a"})) }),
+		figCase("Heatmap Size(10, 10)", refused, func() *viz.Figure { return viz.Heatmap(two(), viz.Size(10, 10)) }),
+		figCase("Grid Size(10, 10)", refused, func() *viz.Figure { return viz.Grid(tensor.Full(.5, 2, 3, 2, 2), viz.Size(10, 10)) }),
+		figCase("Heatmap DPI(50)", warned, func() *viz.Figure { return viz.Heatmap(two(), viz.DPI(50)) }),
+		figCase("Positional with NaN", refused, func() *viz.Figure { return viz.Positional(mat([]float32{nan()})) }),
 		figCase("Grid: Layers(7) of 1 layer", refused, func() *viz.Figure { return viz.Grid(tensor.Ones(1, 1, 2, 2).Scale(.5), viz.Layers(7)) }),
 		figCase("Steps: q [2,4], k [3,5]", refused, func() *viz.Figure { return viz.Steps(tensor.Ones(2, 4), tensor.Ones(3, 5), tensor.Ones(3, 5)) }),
 		figCase("HeadStats of [2,2]", drawn, func() *viz.Figure { return viz.HeadStats(tensor.Ones(2, 2)) }),
@@ -674,6 +694,11 @@ func cases() []badCase {
 		}}, "out.svg", "render", "-o", "out.svg", "n.npy"),
 		cliCase("render: 3 tokens for 2×2", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.html", "render", "-tokens", "a b c", "-o", "out.html", "w.npy"),
 		cliCase("render: -size 0x0", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.png", "render", "-size", "0x0", "-o", "out.png", "w.npy"),
+		cliCase("render: -size 10x10", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.png", "render", "-size", "10x10", "-o", "out.png", "w.npy"),
+		cliCase("render: [2,3,4,5,5] (a batch of 3) without -batch", map[string]func(*testing.T) []byte{"b.npy": npyOf(tensor.Full(.2, 2, 3, 4, 5, 5))}, "out.png", "render", "-o", "out.png", "b.npy"),
+		cliCase("render: -batch 3 of a batch of 3", map[string]func(*testing.T) []byte{"b.npy": npyOf(tensor.Full(.2, 2, 3, 4, 5, 5))}, "out.png", "render", "-batch", "3", "-o", "out.png", "b.npy"),
+		cliCase("render: -batch 0 of [3,2,2]", map[string]func(*testing.T) []byte{"h.npy": npyOf(tensor.Full(.5, 3, 2, 2))}, "out.png", "render", "-batch", "0", "-o", "out.png", "h.npy"),
+		cliCase("render: -head 1 of one layer of one head", map[string]func(*testing.T) []byte{"h.npy": npyOf(tensor.Full(.5, 1, 1, 2, 2))}, "out.png", "render", "-head", "1", "-o", "out.png", "h.npy"),
 		cliCase("render: -name on a .npy", map[string]func(*testing.T) []byte{"w.npy": func(*testing.T) []byte { return valid3() }}, "out.png", "render", "-name", "x", "-o", "out.png", "w.npy"),
 		cliCase("render: empty .npz (no arrays)", map[string]func(*testing.T) []byte{"e.npz": func(t *testing.T) []byte { return zipBytes(t, nil) }}, "out.png", "render", "-o", "out.png", "e.npz"),
 		cliCase("render: safetensors offsets past the end", map[string]func(*testing.T) []byte{"s.safetensors": bytesOf(safetensorsBytes(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8))}, "out.pdf", "render", "-o", "out.pdf", "s.safetensors"),
@@ -935,23 +960,7 @@ func TestBadInputs(t *testing.T) {
 	if skipped > 0 {
 		t.Skipf("%d rows skipped (see above); %s not compared or written", skipped, docPath)
 	}
-	doc := render(cs, rows)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(docPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatalf("%v; run go test ./hardening -update", err)
-	}
-	if string(old) != doc {
-		t.Errorf("%s is out of date; run go test ./hardening -update and review the diff", docPath)
-	}
+	testutil.Golden(t, docPath, render(cs, rows), *update, "go test ./hardening -update")
 }
 
 func render(cs []badCase, rows []result) string {

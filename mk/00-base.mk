@@ -11,9 +11,25 @@ bench::
 # own command only: this machine sets them to an older OpenBLAS core type,
 # which slows OpenBLAS by up to 1.7× (tests and CI keep them as they are).
 # The peer scripts follow scripts/benchlib.py: alternating sides, the first
-# round discarded, median and min, ratio from the medians.
+# round discarded, median and min, ratio from the medians; where both sides
+# are multi-threaded, each on the faster of 1 thread and all cores (chosen on
+# the warm-up, printed), CPU time per op beside.
 PEER_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 BENCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-bench
+
+# $(call go-test-peer,PKG,BIN,SCRIPT) builds PKG's test binary as BIN and runs
+# the peer script scripts/SCRIPT on it (bench-tensor, bench-viz, bench-model, ...).
+define go-test-peer
+@mkdir -p $(BENCH_DIR)
+$(GO) test -c -o $(2) ./$(1)/
+$(PEER_ENV) $(PY) scripts/$(3) --go-test $(2)
+endef
+
+# $(call need-py,MODULES,WHAT,PACKAGES) stops the target when /usr/bin/python3 cannot
+# import MODULES (separated by spaces), saying which Debian packages bring WHAT.
+comma := ,
+space := $() $()
+need-py = @$(PY) -c 'import $(subst $(space),$(comma)$(space),$(strip $(1)))' 2>/dev/null || { echo "$@: $(2) missing: apt-get install -y $(3)"; exit 1; }
 
 # $(call run-fuzz,TIME,PKG:FuzzTarget ...) runs each fuzz target for TIME, one at a time
 # (fuzz-files, fuzz-short, fuzz-long). Inputs that fail are saved under

@@ -13,9 +13,7 @@ bench:: bench-tensor
 
 bench-tensor:
 	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
-	@mkdir -p $(BENCH_DIR)
-	$(GO) test -c -o $(TENSOR_BENCH_BIN) ./tensor/
-	$(PEER_ENV) $(PY) scripts/bench_torch.py --go-test $(TENSOR_BENCH_BIN)
+	$(call go-test-peer,tensor,$(TENSOR_BENCH_BIN),bench_torch.py)
 
 tensor-ref:
 	$(PY) scripts/torch_ref.py

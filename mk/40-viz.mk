@@ -5,10 +5,8 @@ bench:: bench-viz
 # Runs the viz benchmarks and the matplotlib peer in one command and prints
 # the ratios (goals: heatmap ≥ 10×, 12×12 grid ≥ 30×).
 bench-viz:
-	@$(PY) -c 'import matplotlib' 2>/dev/null || { echo "bench-viz: matplotlib missing: apt-get install -y python3-matplotlib"; exit 1; }
-	@mkdir -p $(BENCH_DIR)
-	$(GO) test -c -o $(BENCH_DIR)/viz.test ./viz/
-	$(PEER_ENV) $(PY) scripts/bench_mpl.py --go-test $(BENCH_DIR)/viz.test
+	$(call need-py,matplotlib,matplotlib,python3-matplotlib)
+	$(call go-test-peer,viz,$(BENCH_DIR)/viz.test,bench_mpl.py)
 
 # Long sequences (issue 16), whole processes: `attnviz render` against a
 # matplotlib script for n = 1024 … 8192 (time and peak RSS; goals at 8192:
@@ -18,7 +16,7 @@ bench-viz:
 .PHONY: bench-longseq
 bench:: bench-longseq
 bench-longseq:
-	@$(PY) -c 'import matplotlib' 2>/dev/null || { echo "bench-longseq: matplotlib missing: apt-get install -y python3-matplotlib"; exit 1; }
+	$(call need-py,matplotlib,matplotlib,python3-matplotlib)
 	@mkdir -p $(BENCH_DIR)
 	$(GO) build -o $(BENCH_DIR)/attnviz ./cmd/attnviz
 	$(PEER_ENV) $(PY) scripts/bench_longseq.py --attnviz $(BENCH_DIR)/attnviz --dir $(BENCH_DIR) $(LONGSEQ_FLAGS)

@@ -21,22 +21,20 @@ model:
 	@MODEL_URL="$(MODEL_URL)" MODEL_SHA256="$(MODEL_SHA256)" bash scripts/get-model.sh
 
 model-ref:
-	@$(PY) -c 'import torch, numpy' 2>/dev/null || { echo "model-ref: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
+	$(call need-py,torch numpy,PyTorch,python3-torch python3-numpy)
 	$(PY) scripts/torch_model_ref.py "$$($(GO) run ./cmd/attnviz model -where)" model/testdata/ref_stories260K.json
 
 ARCH_DIR ?= $(or $(TMPDIR),/tmp)/attnviz-arch-models
 model-arch-ref:
-	@$(PY) -c 'import torch, numpy' 2>/dev/null || { echo "model-arch-ref: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
+	$(call need-py,torch numpy,PyTorch,python3-torch python3-numpy)
 	$(GO) test -count=1 -run '^TestWriteArchModels$$' ./model/ -args -write-arch-models $(ARCH_DIR)
 	$(PY) scripts/torch_arch_ref.py $(ARCH_DIR) model/testdata/ref_arch.json
 
 bench:: bench-model
 
 bench-model:
-	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-model: PyTorch missing: apt-get install -y python3-torch python3-numpy"; exit 1; }
-	@mkdir -p $(BENCH_DIR)
-	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
-	$(PEER_ENV) $(PY) scripts/bench_model.py --go-test $(BENCH_DIR)/model.test
+	$(call need-py,torch,PyTorch,python3-torch python3-numpy)
+	$(call go-test-peer,model,$(BENCH_DIR)/model.test,bench_model.py)
 
 # make bench-gpt2: GPT-2 small (random weights) forward + attention capture at
 # 256 tokens, attnviz vs PyTorch alternately, medians
@@ -44,10 +42,8 @@ bench-model:
 .PHONY: bench-gpt2
 bench:: bench-gpt2
 bench-gpt2:
-	@$(PY) -c 'import torch' 2>/dev/null || { echo "bench-gpt2: PyTorch missing: apt-get install -y python3-torch python3-numpy libopenblas0-pthread"; exit 1; }
-	@mkdir -p $(BENCH_DIR)
-	$(GO) test -c -o $(BENCH_DIR)/model.test ./model/
-	$(PEER_ENV) $(PY) scripts/bench_gpt2.py --go-test $(BENCH_DIR)/model.test
+	$(call need-py,torch,PyTorch,python3-torch python3-numpy libopenblas0-pthread)
+	$(call go-test-peer,model,$(BENCH_DIR)/model.test,bench_gpt2.py)
 
 # make induction-model: retrain notebooks/data/induction.gguf, the 2-layer
 # attention-only model with an induction head that lesson 7 and
@@ -55,5 +51,5 @@ bench-gpt2:
 # CPU, seeded; about a minute on an idle core).
 .PHONY: induction-model
 induction-model:
-	@$(PY) -c 'import torch' 2>/dev/null || { echo "induction-model: PyTorch missing: apt-get install -y python3-torch"; exit 1; }
+	$(call need-py,torch,PyTorch,python3-torch)
 	$(PY) scripts/train_induction.py notebooks/data/induction.gguf

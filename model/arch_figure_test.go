@@ -83,8 +83,8 @@ func sameColor(a, b color.Color) bool {
 // after the query blanked out (so the figure draws them); for a causal
 // gpt2 model they are identical (there is nothing after the query).
 func TestBERTFiguresShowLaterKeys(t *testing.T) {
-	bert := loadArchModel(t, archBERT().data)
-	gpt2 := loadArchModel(t, archGPT2(true).data)
+	bert := modelFromGGUF(t, archBERT().data)
+	gpt2 := modelFromGGUF(t, archGPT2(true).data)
 	for _, c := range []struct {
 		name   string
 		m      *Model

@@ -1,12 +1,11 @@
 package model
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"reflect"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -29,19 +28,13 @@ type archRef struct {
 }
 
 func loadArchRef(t *testing.T) *archRef {
-	b, err := os.ReadFile("testdata/ref_arch.json")
-	if err != nil {
-		t.Fatalf("%v (regenerate with make model-arch-ref)", err)
-	}
 	var r archRef
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/ref_arch.json", &r, "make model-arch-ref")
 	return &r
 }
 
-// loadArchModel builds a test model from its bytes.
-func loadArchModel(t *testing.T, data []byte) *Model {
+// modelFromGGUF loads the GGUF file data as a model on the CPU.
+func modelFromGGUF(t *testing.T, data []byte) *Model {
 	t.Helper()
 	g, err := ParseGGUF(data)
 	if err != nil {
@@ -52,20 +45,6 @@ func loadArchModel(t *testing.T, data []byte) *Model {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func maxAbs(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	worst := 0.0
-	for i := range a {
-		d := math.Abs(float64(a[i] - b[i]))
-		if d > worst || d != d {
-			worst = d
-		}
-	}
-	return worst
 }
 
 // Every architecture's forward pass agrees with an independent PyTorch
@@ -84,7 +63,7 @@ func TestArchAgainstTorch(t *testing.T) {
 			if rm.Name != am.name || rm.SHA != sha(am.data) {
 				t.Fatalf("the test model %s changed since the reference was made (%s %s vs %s): run make model-arch-ref", am.name, rm.Name, rm.SHA, sha(am.data))
 			}
-			m := loadArchModel(t, am.data)
+			m := modelFromGGUF(t, am.data)
 			for _, c := range rm.Cases {
 				var r *Record
 				switch {
@@ -103,20 +82,20 @@ func TestArchAgainstTorch(t *testing.T) {
 				if !reflect.DeepEqual(r.Attention.Shape(), c.AttentionShape) {
 					t.Fatalf("attention shape %v, reference %v", r.Attention.Shape(), c.AttentionShape)
 				}
-				if e := maxAbs(r.Attention.Data(), c.Attention); e > 1e-4 {
+				if e := testutil.MaxAbsDiff(r.Attention.Data(), c.Attention); e > 1e-4 {
 					t.Errorf("%q: attention differs from the reference by %g (> 1e-4)", c.Prompt, e)
 				} else {
 					t.Logf("%q %v: attention max |diff| %.2g", c.Prompt, c.Pair, e)
 				}
 				T := len(c.IDs)
 				if c.LogitsLast != nil {
-					if e := maxAbs(r.Logits.Index(T-1).Data(), c.LogitsLast); e > 1e-4 {
+					if e := testutil.MaxAbsDiff(r.Logits.Index(T-1).Data(), c.LogitsLast); e > 1e-4 {
 						t.Errorf("%q: last logits differ by %g", c.Prompt, e)
 					}
 				} else if r.Logits != nil {
 					t.Errorf("%s has logits; the reference has none", am.name)
 				}
-				if e := maxAbs(r.Hidden.Index(T-1).Data(), c.HiddenLast); e > 1e-4 {
+				if e := testutil.MaxAbsDiff(r.Hidden.Index(T-1).Data(), c.HiddenLast); e > 1e-4 {
 					t.Errorf("%q: last hidden state differs by %g", c.Prompt, e)
 				}
 			}
@@ -127,7 +106,7 @@ func TestArchAgainstTorch(t *testing.T) {
 // In bert every query sees the keys after it; in the decoders none does.
 func TestCausality(t *testing.T) {
 	for _, am := range archModels() {
-		m := loadArchModel(t, am.data)
+		m := modelFromGGUF(t, am.data)
 		ids := []int{5, 9, 7, 12, 3, 8, 20}
 		r := m.RunIDs(ids)
 		if err := r.Err(); err != nil {
@@ -185,7 +164,7 @@ func TestArchConventionsMatter(t *testing.T) {
 		{"bert", "tanh GELU instead of exact", func(m *Model) { m.net.ffnAct = tensor.ActGELUTanh }},
 		{"bert", "causal mask", func(m *Model) { m.cfg.Causal = true }},
 	} {
-		m := loadArchModel(t, byName[c.model].data)
+		m := modelFromGGUF(t, byName[c.model].data)
 		c.change(m)
 		for _, rm := range ref.Models {
 			if rm.Name != c.model {
@@ -193,8 +172,8 @@ func TestArchConventionsMatter(t *testing.T) {
 			}
 			rc := rm.Cases[0]
 			r := m.RunIDs(rc.IDs)
-			ea := maxAbs(r.Attention.Data(), rc.Attention)
-			eh := maxAbs(r.Hidden.Index(len(rc.IDs)-1).Data(), rc.HiddenLast)
+			ea := testutil.MaxAbsDiff(r.Attention.Data(), rc.Attention)
+			eh := testutil.MaxAbsDiff(r.Hidden.Index(len(rc.IDs)-1).Data(), rc.HiddenLast)
 			t.Logf("%s, %s: attention off by %.3g, hidden by %.3g", c.model, c.what, ea, eh)
 			if ea <= 1e-4 && eh <= 1e-4 { // the tolerances of TestArchAgainstTorch
 				t.Errorf("%s with %s still matches the reference (attention %g, hidden %g): the check cannot tell", c.model, c.what, ea, eh)

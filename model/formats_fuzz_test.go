@@ -26,10 +26,7 @@ func FuzzTokenizerJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, text string) {
 		tok, err := ParseTokenizerJSON(data, 0)
-		if err != nil {
-			if !errors.Is(err, tensor.ErrFormat) {
-				t.Fatalf("error is not ErrFormat: %v", err)
-			}
+		if !parsed(t, err) {
 			return
 		}
 		ids := tok.Encode(text, true)
@@ -43,6 +40,16 @@ func FuzzTokenizerJSON(f *testing.F) {
 	})
 }
 
+// parsed is whether a fuzzed parse succeeded; it fails the test when the
+// error is not ErrFormat, the one kind bad bytes may give.
+func parsed(t *testing.T, err error) bool {
+	t.Helper()
+	if err != nil && !errors.Is(err, tensor.ErrFormat) {
+		t.Fatalf("error is not ErrFormat: %v", err)
+	}
+	return err == nil
+}
+
 // FuzzHFConfig: any bytes as config.json give a checked Config or an
 // ErrFormat error.
 func FuzzHFConfig(f *testing.F) {
@@ -52,10 +59,7 @@ func FuzzHFConfig(f *testing.F) {
 	f.Add([]byte(`{"model_type":"llama","hidden_size":64,"num_hidden_layers":1,"num_attention_heads":4,"intermediate_size":8,"rope_scaling":{"rope_type":"llama3","factor":8}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseHFConfig(data)
-		if err != nil {
-			if !errors.Is(err, tensor.ErrFormat) {
-				t.Fatalf("error is not ErrFormat: %v", err)
-			}
+		if !parsed(t, err) {
 			return
 		}
 		if c.Layers <= 0 || c.Dim <= 0 || c.Heads <= 0 || c.KVHeads <= 0 || c.HeadDim <= 0 || c.Context <= 0 || c.Heads%c.KVHeads != 0 {

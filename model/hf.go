@@ -483,14 +483,8 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"ln_1": "attn_norm", "ln_2": "ffn_norm", "attn.c_attn": "attn_qkv",
 			"attn.c_proj": "attn_output", "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return p + g + "." + suffix, suffix == "weight" && hf != "ln_1" && hf != "ln_2", true
-			}
+		if hf, g, suffix, ok := layerPart(m[3], parts); ok {
+			return p + g + "." + suffix, suffix == "weight" && hf != "ln_1" && hf != "ln_2", true
 		}
 	case "llama", "qwen2":
 		switch name {
@@ -511,14 +505,8 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
 			"mlp.down_proj": "ffn_down",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return "blk." + m[2] + "." + g + "." + suffix, false, true
-			}
+		if _, g, suffix, ok := layerPart(m[3], parts); ok {
+			return "blk." + m[2] + "." + g + "." + suffix, false, true
 		}
 	case "bert":
 		name = strings.TrimPrefix(name, "bert.")
@@ -542,17 +530,27 @@ func hfMapName(arch, name string) (gguf string, conv1D bool, ok bool) {
 			"attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
 			"intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm",
 		}
-		for hf, g := range parts {
-			if strings.HasPrefix(m[3], hf+".") {
-				suffix := m[3][len(hf)+1:]
-				if suffix != "weight" && suffix != "bias" {
-					return "", false, false
-				}
-				return "blk." + m[2] + "." + g + "." + suffix, false, true
-			}
+		if _, g, suffix, ok := layerPart(m[3], parts); ok {
+			return "blk." + m[2] + "." + g + "." + suffix, false, true
 		}
 	}
 	return "", false, false
+}
+
+// layerPart maps the rest of a layer tensor's name, "<part>.weight" or
+// "<part>.bias", with parts (Hugging Face part → GGUF part): ok is false
+// when no part matches or the suffix is neither.
+func layerPart(rest string, parts map[string]string) (hf, gguf, suffix string, ok bool) {
+	for hf, g := range parts {
+		if strings.HasPrefix(rest, hf+".") {
+			suffix := rest[len(hf)+1:]
+			if suffix != "weight" && suffix != "bias" {
+				return "", "", "", false
+			}
+			return hf, g, suffix, true
+		}
+	}
+	return "", "", "", false
 }
 
 // mapNames builds the GGUF-named view of the folder's tensors.

@@ -24,6 +24,18 @@ type hfModel struct {
 	tokenizer string // tokenizer.json ("" writes none)
 }
 
+// read writes m in one shard to a folder called name and reads it back.
+func (m *hfModel) read(t *testing.T, name string) *Weights {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	m.write(t, dir, 1)
+	w, err := ReadWeights(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // write puts the folder in dir; shards > 1 splits the tensors over that
 // many files with a model.safetensors.index.json.
 func (m *hfModel) write(t testing.TB, dir string, shards int) {
@@ -304,12 +316,7 @@ func sameData(t *testing.T, what string, got, want *tensor.Tensor) {
 func TestHFLlamaMapping(t *testing.T) {
 	for _, arch := range []string{"llama", "qwen2"} {
 		m := tinyLlamaHF(arch, false)
-		dir := filepath.Join(t.TempDir(), arch)
-		m.write(t, dir, 1)
-		w, err := ReadWeights(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := m.read(t, arch)
 		c := w.Config
 		if c.Arch != arch || c.Layers != 2 || c.Heads != 2 || c.KVHeads != 1 || c.HeadDim != 4 || c.FFN != 12 || c.Context != 32 ||
 			c.TiedEmbeddings || c.RopeHalf != (arch == "qwen2") || w.Format != "hf" || !c.Causal || c.Act != "silu" {
@@ -464,12 +471,7 @@ func TestHFLlamaEqualsGGUF(t *testing.T) {
 func TestHFGPT2Mapping(t *testing.T) {
 	for _, prefix := range []string{"", "transformer."} {
 		m := tinyGPT2HF(prefix)
-		dir := filepath.Join(t.TempDir(), "gpt2")
-		m.write(t, dir, 1)
-		w, err := ReadWeights(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := m.read(t, "gpt2")
 		c := w.Config
 		if c.Arch != "gpt2" || c.Layers != 2 || c.Heads != 2 || c.HeadDim != 4 || c.FFN != 32 || c.Context != 16 || !c.TiedEmbeddings || c.Act != "gelu_tanh" {
 			t.Errorf("config %+v", c)
@@ -509,12 +511,7 @@ func TestHFBertMapping(t *testing.T) {
 		old    bool
 	}{{"", false}, {"bert.", true}} {
 		m := tinyBertHF(v.prefix, v.old)
-		dir := filepath.Join(t.TempDir(), "bert")
-		m.write(t, dir, 1)
-		w, err := ReadWeights(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := m.read(t, "bert")
 		c := w.Config
 		if c.Arch != "bert" || c.Causal || c.TokenTypes != 2 || c.Act != "gelu" || c.Context != 16 || c.NormEps != 1e-12 {
 			t.Errorf("config %+v", c)
@@ -648,12 +645,7 @@ func TestHFBadFolders(t *testing.T) {
 func TestHFRopeScaling(t *testing.T) {
 	m := tinyLlamaHF("llama", false)
 	m.config["rope_scaling"] = map[string]any{"rope_type": "linear", "factor": 4.0}
-	dir := filepath.Join(t.TempDir(), "lin")
-	m.write(t, dir, 1)
-	w, err := ReadWeights(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := m.read(t, "lin")
 	if w.Config.RopeScale != 0.25 || w.Has("rope_freqs.weight") {
 		t.Errorf("linear: RopeScale %v, rope_freqs %v", w.Config.RopeScale, w.Has("rope_freqs.weight"))
 	}

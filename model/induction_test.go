@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -53,13 +54,13 @@ func TestInductionScore(t *testing.T) {
 // Ablate zeroes one head's contribution: the output changes, that head's
 // own weights do not, and a bad head is an error reported by Run.
 func TestAblate(t *testing.T) {
-	m := loadArchModel(t, archGPT2(true).data)
+	m := modelFromGGUF(t, archGPT2(true).data)
 	ids := []int{5, 9, 7, 12, 3, 8}
 	a, b := m.RunIDs(ids), m.Ablate(0, 2).RunIDs(ids)
-	if maxAbs(a.Attention.Index(0).Data(), b.Attention.Index(0).Data()) != 0 {
+	if testutil.MaxAbsDiff(a.Attention.Index(0).Data(), b.Attention.Index(0).Data()) != 0 {
 		t.Errorf("ablating changed layer 0's own attention")
 	}
-	if maxAbs(a.Attention.Index(1).Data(), b.Attention.Index(1).Data()) == 0 || maxAbs(a.Logits.Data(), b.Logits.Data()) == 0 {
+	if testutil.MaxAbsDiff(a.Attention.Index(1).Data(), b.Attention.Index(1).Data()) == 0 || testutil.MaxAbsDiff(a.Logits.Data(), b.Logits.Data()) == 0 {
 		t.Errorf("ablating layer 0 head 2 changed nothing downstream")
 	}
 	if got := m.Ablate(0, 2).Ablate(1, 0).Ablated(); !reflect.DeepEqual(got, [][2]int{{0, 2}, {1, 0}}) {

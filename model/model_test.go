@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/attnviz/attnviz/internal/cputime"
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -63,14 +64,8 @@ type reference struct {
 }
 
 func loadRef(t *testing.T) *reference {
-	b, err := os.ReadFile("testdata/ref_stories260K.json")
-	if err != nil {
-		t.Fatalf("%v (regenerate with /usr/bin/python3 scripts/torch_model_ref.py)", err)
-	}
 	var r reference
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/ref_stories260K.json", &r, "/usr/bin/python3 scripts/torch_model_ref.py")
 	return &r
 }
 
@@ -79,14 +74,7 @@ func maxDiff(t *testing.T, what string, got *tensor.Tensor, shape []int, want []
 	if !reflect.DeepEqual(got.Shape(), shape) {
 		t.Fatalf("%s: shape %v, reference %v", what, got.Shape(), shape)
 	}
-	d := got.Data()
-	worst := 0.0
-	for i := range d {
-		if e := math.Abs(float64(d[i] - want[i])); e > worst || math.IsNaN(e) {
-			worst = e
-		}
-	}
-	return worst
+	return testutil.MaxAbsDiff(got.Data(), want)
 }
 
 // The forward pass agrees with an independent PyTorch implementation
@@ -346,15 +334,7 @@ func rewrite(t *testing.T, g *GGUF, version uint32, ts []wTensor) *Model {
 			kvs = append(kvs, kv)
 		}
 	}
-	g2, err := ParseGGUF(encodeGGUF(version, kvs, ts, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := FromGGUF(g2, Device(tensor.CPU))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return modelFromGGUF(t, encodeGGUF(version, kvs, ts, 0))
 }
 
 // Without output.weight the embedding matrix is the output projection; this
@@ -415,15 +395,7 @@ func mustParse(t testing.TB, b []byte) *GGUF {
 func BenchmarkForward128(b *testing.B) {
 	m := testModel(b)
 	ids := m.Tokenize(strings.Repeat("Once upon a time, there was a little girl named Lily. ", 10))[:128]
-	b.ReportAllocs()
-	b.ResetTimer()
-	c := cputime.Start()
-	for i := 0; i < b.N; i++ {
-		if r := m.RunIDs(ids); r.Err() != nil {
-			b.Fatal(r.Err())
-		}
-	}
-	c.Report(b)
+	cputime.Run(b, func() error { return m.RunIDs(ids).Err() })
 }
 
 // The same model stored as F16 loads and behaves nearly the same.
@@ -447,10 +419,7 @@ func TestF16Model(t *testing.T) {
 	}
 	m16 := rewrite(t, g, 2, ts)
 	a, b := m.Run("Once upon a time").Logits.Data(), m16.Run("Once upon a time").Logits.Data()
-	worst := 0.0
-	for i := range a {
-		worst = math.Max(worst, math.Abs(float64(a[i]-b[i])))
-	}
+	worst := testutil.MaxAbsDiff(a, b)
 	t.Logf("F16 weights: logits max |diff| %.3g", worst)
 	if worst > 0.1 {
 		t.Errorf("F16 logits differ by %g", worst)

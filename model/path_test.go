@@ -173,3 +173,74 @@ func TestMakeModel(t *testing.T) {
 		t.Errorf("second run: want the checked file kept, got %v:\n%s", err, out)
 	}
 }
+
+// TestBenchModelFindsTheLessonModelAsGoDoes (issue 13, the cache folder left out of
+// scripts/bench_model.py): the peer script's default model (benchlib.lesson_model) is the file
+// FindLessonModel finds from the checkout: $ATTNVIZ_MODEL, then the cache folder `make model`
+// fills, then the checkout's models/ and ../shared/models/.
+func TestBenchModelFindsTheLessonModelAsGoDoes(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("%s not found", python)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bench := func(t *testing.T) (string, string) {
+		t.Helper()
+		cmd := exec.Command(python, "-c", "import sys; sys.path.insert(0, 'scripts'); import benchlib; print(benchlib.lesson_model(sys.argv[1]))", root)
+		cmd.Dir = root
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", strings.TrimSpace(stderr.String())
+		}
+		return strings.TrimSpace(string(out)), ""
+	}
+	t.Run("cache folder", func(t *testing.T) {
+		_, cache := homeAt(t)
+		want := filepath.Join(cache, LessonModelFile)
+		put(t, want)
+		t.Chdir(root)
+		got, err := FindLessonModel()
+		if err != nil || got != want {
+			t.Fatalf("FindLessonModel() = %q, %v; want %q", got, err, want)
+		}
+		if p, msg := bench(t); p != want {
+			t.Errorf("benchlib.lesson_model = %q (%s), want %q as FindLessonModel", p, msg, want)
+		}
+	})
+	t.Run("ATTNVIZ_MODEL", func(t *testing.T) {
+		home, cache := homeAt(t)
+		put(t, filepath.Join(cache, LessonModelFile))
+		want := filepath.Join(home, "mine.gguf")
+		put(t, want)
+		t.Setenv("ATTNVIZ_MODEL", want)
+		t.Chdir(root)
+		if got, err := FindLessonModel(); err != nil || got != want {
+			t.Fatalf("FindLessonModel() = %q, %v; want %q", got, err, want)
+		}
+		if p, msg := bench(t); p != want {
+			t.Errorf("benchlib.lesson_model = %q (%s), want %q", p, msg, want)
+		}
+	})
+	t.Run("empty cache", func(t *testing.T) {
+		_, cache := homeAt(t)
+		t.Chdir(root)
+		got, err := FindLessonModel() // the checkout's models/ or ../shared/models/, or none
+		p, msg := bench(t)
+		if err != nil {
+			if p != "" || !strings.Contains(msg, cache) || !strings.Contains(msg, "make model") {
+				t.Errorf("FindLessonModel found none (%v); benchlib.lesson_model = %q, %q: want a message naming %s and make model", err, p, msg, cache)
+			}
+			return
+		}
+		g, _ := filepath.EvalSymlinks(got)
+		b, _ := filepath.EvalSymlinks(p)
+		if g != b {
+			t.Errorf("benchlib.lesson_model = %q (%s), FindLessonModel = %q", p, msg, got)
+		}
+	})
+}

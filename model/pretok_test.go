@@ -1,11 +1,11 @@
 package model
 
 import (
-	"encoding/json"
-	"os"
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/attnviz/attnviz/internal/testutil"
 )
 
 // The hand-written pre-tokenizers split exactly as a regex engine with
@@ -13,17 +13,11 @@ import (
 // holds Python re's splits of 312 texts (scripts/pretok_ref.py; regenerate
 // with `make model-pretok-ref`).
 func TestPreTokenizersMatchRegex(t *testing.T) {
-	b, err := os.ReadFile("testdata/pretok_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Classes map[string]string `json:"classes"`
 		Cases   []map[string]any  `json:"cases"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/pretok_ref.json", &ref, "make model-pretok-ref")
 	// Go's Unicode tables and the script's agree on every character used.
 	for s, want := range ref.Classes {
 		r, _ := utf8.DecodeRuneInString(s)

@@ -215,16 +215,22 @@ func scaleMinK4(j int, q []byte) (sc, m byte) {
 	return q[j+4]&0xF | (q[j-4]>>6)<<4, q[j+4]>>4 | (q[j]>>6)<<4
 }
 
+// scalesK4 gives the scales and mins of sub-blocks is and is+1 of a
+// Q4_K/Q5_K block whose super-block scale and min are d and dmin.
+func scalesK4(is int, scales []byte, d, dmin float32) (d1, m1, d2, m2 float32) {
+	sc, m := scaleMinK4(is, scales)
+	d1, m1 = d*float32(sc), dmin*float32(m)
+	sc, m = scaleMinK4(is+1, scales)
+	return d1, m1, d * float32(sc), dmin * float32(m)
+}
+
 func dequantQ4_K(dst []float32, src []byte) {
 	for ; len(src) >= 144; src, dst = src[144:], dst[256:] {
 		d, dmin := f16(src), f16(src[2:])
 		scales, q := src[4:16], src[16:144]
 		y := dst[:256]
 		for is := 0; is < 8; is += 2 {
-			sc, m := scaleMinK4(is, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
-			sc, m = scaleMinK4(is+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d1, m1, d2, m2 := scalesK4(is, scales, d, dmin)
 			for l := 0; l < 32; l++ {
 				y[l] = float32(d1*float32(q[l]&0xF)) - m1
 				y[l+32] = float32(d2*float32(q[l]>>4)) - m2
@@ -241,10 +247,7 @@ func dequantQ5_K(dst []float32, src []byte) {
 		y := dst[:256]
 		u1, u2 := byte(1), byte(2)
 		for is := 0; is < 8; is += 2 {
-			sc, m := scaleMinK4(is, scales)
-			d1, m1 := d*float32(sc), dmin*float32(m)
-			sc, m = scaleMinK4(is+1, scales)
-			d2, m2 := d*float32(sc), dmin*float32(m)
+			d1, m1, d2, m2 := scalesK4(is, scales, d, dmin)
 			for l := 0; l < 32; l++ {
 				lo, hi := ql[l]&0xF, ql[l]>>4
 				if qh[l]&u1 != 0 {

@@ -3,14 +3,13 @@ package model
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"reflect"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -366,14 +365,24 @@ func f16bits(v float32) uint16 { return tensor.Float32ToFloat16(v) }
 // a float16 super-scale d so that every value is within qMax steps.
 func symScales(xs []float32, sub, qMax, scMax int) (sc []int, d float32, steps []float32) {
 	need := make([]float32, len(xs)/sub)
-	top := float32(0)
 	for s := range need {
 		need[s] = amax(xs[s*sub:(s+1)*sub]) / float32(qMax)
-		top = max(top, need[s])
+	}
+	sc, d, steps = subScales(need, sub, scMax)
+	return sc, d, steps
+}
+
+// subScales picks a float16 super-scale d and integer scales 0..scMax of
+// it that give each sub-block s (sub elements) a step of at least need[s];
+// steps holds each element's step.
+func subScales(need []float32, sub, scMax int) (sc []int, d float32, steps []float32) {
+	top := float32(0)
+	for _, v := range need {
+		top = max(top, v)
 	}
 	_, d = f16up(top / float32(scMax))
 	sc = make([]int, len(need))
-	steps = make([]float32, len(xs))
+	steps = make([]float32, len(need)*sub)
 	for s := range need {
 		if d > 0 {
 			sc[s] = min(scMax, int(math.Ceil(float64(need[s]/d))))
@@ -398,26 +407,14 @@ func affineScales(xs []float32, sub, qMax, scMax, mMax int) (sc, m []int, d, dmi
 	_, dmin = f16up(top / float32(mMax))
 	m = make([]int, n)
 	need := make([]float32, n)
-	top = 0
 	for s := range lows {
 		if dmin > 0 {
 			m[s] = int(math.Ceil(float64(lows[s] / dmin)))
 		}
 		_, hi := minmax(xs[s*sub : (s+1)*sub])
 		need[s] = (hi + dmin*float32(m[s])) / float32(qMax)
-		top = max(top, need[s])
 	}
-	_, d = f16up(top / float32(scMax))
-	sc = make([]int, n)
-	steps = make([]float32, len(xs))
-	for s := range need {
-		if d > 0 {
-			sc[s] = min(scMax, int(math.Ceil(float64(need[s]/d))))
-		}
-		for e := s * sub; e < (s+1)*sub; e++ {
-			steps[e] = d * float32(sc[s])
-		}
-	}
+	sc, d, steps = subScales(need, sub, scMax)
 	return sc, m, d, dmin, steps
 }
 
@@ -580,18 +577,12 @@ func scaleOffsets(typ GGMLType) []int {
 // dequantizer of scripts/torch_arch_ref.py (written independently, in
 // float64): testdata/quant_ref.json, `make model-quant-ref`.
 func TestDequantMatchesNumpy(t *testing.T) {
-	b, err := os.ReadFile("testdata/quant_ref.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref map[string]struct {
 		Type   int       `json:"type"`
 		Raw    string    `json:"raw"`
 		Values []float64 `json:"values"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, "testdata/quant_ref.json", &ref, "make model-quant-ref")
 	if len(ref) != 10 {
 		t.Errorf("%d types in the reference, want 10", len(ref))
 	}

@@ -3,11 +3,12 @@ package notebooks
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/attnviz/attnviz/internal/testutil"
 )
 
 var updateMessages = flag.Bool("update", false, "rewrite docs/kernel-messages.md from what the kernel says")
@@ -100,22 +101,8 @@ func TestKernelMessages(t *testing.T) {
 			}
 		}
 	}
-	table := kernelMessagesTable(rows)
-	path := filepath.Join(repoRoot(t), "docs", "kernel-messages.md")
-	if *updateMessages {
-		if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (generate it: go test ./notebooks -run TestKernelMessages -update)", err)
-	}
-	if string(old) != table {
-		t.Errorf("docs/kernel-messages.md differs from what the kernel says now; regenerate it with\n"+
-			"  go test ./notebooks -run TestKernelMessages -update\nand review the diff. The kernel says:\n%s", table)
-	}
+	testutil.Golden(t, filepath.Join(repoRoot(t), "docs", "kernel-messages.md"), kernelMessagesTable(rows), *updateMessages,
+		"go test ./notebooks -run TestKernelMessages -update")
 }
 
 func mistakeCells() []string {

@@ -70,6 +70,7 @@ type notebook struct {
 }
 
 type cell struct {
+	ID       string `json:"id"`
 	Type     string `json:"cell_type"`
 	Source   any    `json:"source"`
 	Metadata struct {
@@ -149,6 +150,94 @@ func lessons(t testing.TB) []string {
 	return files
 }
 
+// teacherOf is the teacher's notebook of a lesson (teacher/NN-name.ipynb): the same source,
+// answers included.
+func teacherOf(t testing.TB, lesson string) string {
+	return filepath.Join(repoRoot(t), "teacher", filepath.Base(lesson))
+}
+
+// TestStudentNotebooksHaveNoAnswers (issue 13, item 15): the notebooks students open (notebooks/,
+// what the lab, the image and the hub give them) hold no answer, so "Run All" neither shows nor
+// runs one; the teacher's notebooks (teacher/) hold every answer. Both come from the same source:
+// the students' notebook is the teacher's without the cells tagged answer or teacher, plus the
+// cells tagged student, in the same order, with the same ids. And a student's Run All runs what the
+// teacher's run (TestLessons) ran before its first answer, so it passes where that one passes:
+// after the first answer, the students' notebook has only empty exercise cells and prose.
+func TestStudentNotebooksHaveNoAnswers(t *testing.T) {
+	for _, f := range lessons(t) {
+		stem := strings.TrimSuffix(filepath.Base(f), ".ipynb")
+		t.Run(stem, func(t *testing.T) {
+			student, teacher := readNotebook(t, f), readNotebook(t, teacherOf(t, f))
+			answers := 0
+			for _, c := range teacher.Cells {
+				if c.hasTag("answer") {
+					answers++
+				}
+				if c.hasTag("student") {
+					t.Errorf("teacher's cell %s is tagged student", c.ID)
+				}
+			}
+			if answers == 0 {
+				t.Errorf("the teacher's notebook has no answer cells")
+			}
+			for _, c := range student.Cells {
+				if c.hasTag("answer") || c.hasTag("teacher") {
+					t.Errorf("students' cell %s is tagged %v:\n%s", c.ID, c.Metadata.Tags, joined(c.Source))
+				}
+				if strings.Contains(joined(c.Source), "**Answer") {
+					t.Errorf("students' cell %s shows an answer:\n%s", c.ID, joined(c.Source))
+				}
+			}
+			// The same lesson: merge both by id, in order.
+			var want []string
+			for _, c := range teacher.Cells {
+				if !c.hasTag("answer") && !c.hasTag("teacher") {
+					want = append(want, c.ID)
+				}
+			}
+			var got []string
+			for _, c := range student.Cells {
+				if !c.hasTag("student") {
+					got = append(got, c.ID)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("students' cells %v, want the teacher's less the answers %v", got, want)
+			}
+			byID := map[string]cell{}
+			for _, c := range teacher.Cells {
+				byID[c.ID] = c
+			}
+			firstAnswer := len(teacher.Cells)
+			for i, c := range teacher.Cells {
+				if c.hasTag("answer") {
+					firstAnswer = i
+					break
+				}
+			}
+			pos := map[string]int{}
+			for i, c := range teacher.Cells {
+				pos[c.ID] = i
+			}
+			for _, c := range student.Cells {
+				tc, ok := byID[c.ID]
+				if !ok {
+					continue
+				}
+				if joined(tc.Source) != joined(c.Source) {
+					t.Errorf("cell %s differs between the notebooks", c.ID)
+				}
+				if c.Type == "code" && pos[c.ID] > firstAnswer {
+					code := strings.TrimSpace(joined(c.Source))
+					if code != "" && code != "// your code here" {
+						t.Errorf("students' code cell %s comes after an answer, which their Run All does not run:\n%s", c.ID, code)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestNotebooksMatchSources checks that the committed .ipynb files are what
 // scripts/make_notebooks.py makes from notebooks/src/*.md.
 func TestNotebooksMatchSources(t *testing.T) {
@@ -200,10 +289,12 @@ func TestLessons(t *testing.T) {
 	for _, f := range files {
 		stem := strings.TrimSuffix(filepath.Base(f), ".ipynb")
 		t.Run(stem, func(t *testing.T) {
-			src := readNotebook(t, f)
-			for i, c := range src.Cells {
-				if len(c.Outputs) > 0 {
-					t.Errorf("cell %d: committed with outputs; the lessons are committed unexecuted (make notebooks)", i)
+			src := readNotebook(t, teacherOf(t, f))
+			for _, nb := range []notebook{readNotebook(t, f), src} {
+				for i, c := range nb.Cells {
+					if len(c.Outputs) > 0 {
+						t.Errorf("cell %d: committed with outputs; the lessons are committed unexecuted (make notebooks)", i)
+					}
 				}
 			}
 			executed := filepath.Join(out, stem+".teacher.ipynb")
@@ -220,7 +311,7 @@ func TestLessons(t *testing.T) {
 			}
 			nb := readNotebook(t, executed)
 			if len(nb.Cells) != len(src.Cells) {
-				t.Fatalf("executed notebook has %d cells, the lesson %d", len(nb.Cells), len(src.Cells))
+				t.Fatalf("executed notebook has %d cells, the teacher's notebook %d", len(nb.Cells), len(src.Cells))
 			}
 			figures := 0
 			for i, c := range nb.Cells {
@@ -230,6 +321,12 @@ func TestLessons(t *testing.T) {
 				for _, o := range c.Outputs {
 					if o.Type == "error" {
 						t.Errorf("cell %d: error output %s: %s\ncode:\n%s", i, o.Ename, o.Evalue, joined(c.Source))
+					}
+					// The interpreter's own warnings (e.g. gomacro skipping a
+					// package's generic functions when it walks a type) are
+					// noise a student cannot act on: no lesson may show one.
+					if o.Type == "stream" && strings.Contains(joined(o.Text), "// warning:") {
+						t.Errorf("cell %d: the interpreter printed a warning:\n%s", i, joined(o.Text))
 					}
 				}
 				if c.hasTag("figure") {
@@ -246,12 +343,40 @@ func TestLessons(t *testing.T) {
 			if figures == 0 {
 				t.Errorf("no cell tagged figure: a lesson shows its steps as figures")
 			}
-			checkHandouts(t, out, stem, src)
+			for _, kind := range lessonViews[stem] {
+				if !showsView(nb, kind) {
+					t.Errorf("no figure cell shows the interactive %s (data-kind=%q): the lesson teaches with it", kind, kind)
+				}
+			}
+			checkHandouts(t, out, stem, src, readNotebook(t, f))
 		})
 	}
 	if runErr != nil && !t.Failed() {
 		t.Errorf("scripts/handouts.py: %v (see its log above)", runErr)
 	}
+}
+
+// lessonViews: the interactive views a lesson must show (issue 13, item 16: the head view
+// where lesson 2 teaches heads, the head view and the explorer on lesson 4's real model).
+var lessonViews = map[string][]string{
+	"02-masks-and-multi-head": {"headview"},
+	"04-a-real-model":         {"headview", "explorer"},
+}
+
+// showsView reports whether an executed figure cell of nb displays the interactive view kind
+// (the figure's HTML, with its PNG beside it).
+func showsView(nb notebook, kind string) bool {
+	for _, c := range nb.Cells {
+		if !c.hasTag("figure") {
+			continue
+		}
+		for _, o := range c.Outputs {
+			if strings.Contains(joined(o.Data["text/html"]), `data-kind="`+kind+`"`) && joined(o.Data["image/png"]) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // modelAvailable reports whether lesson 4's model is where model.DefaultPath looks from notebooks/.
@@ -286,12 +411,21 @@ func checkFigure(t *testing.T, i int, c cell) {
 	t.Errorf("cell %d (tagged figure): want an output with image/png and text/html, got %v\ncode:\n%s", i, kinds, joined(c.Source))
 }
 
-func checkHandouts(t *testing.T, dir, stem string, src notebook) {
+func checkHandouts(t *testing.T, dir, stem string, src, student notebook) {
 	t.Helper()
 	answers := 0
 	for _, c := range src.Cells {
 		if c.hasTag("answer") {
 			answers++
+		}
+	}
+	// Text only one of the two sees: a line of each audience's own cells.
+	only := map[string]string{}
+	for who, nb := range map[string]notebook{"teacher": src, "student": student} {
+		for _, c := range nb.Cells {
+			if c.hasTag(who) {
+				only[who] = joined(c.Source)[:40] // (plain words: markdown leaves them as they are)
+			}
 		}
 	}
 	for _, who := range []string{"teacher", "student"} {
@@ -315,6 +449,13 @@ func checkHandouts(t *testing.T, dir, stem string, src notebook) {
 		}
 		if who == "teacher" && answers > 0 && got == 0 {
 			t.Errorf("teacher handout has none of the %d answer cells", answers)
+		}
+		for whose, line := range only {
+			esc := strings.ReplaceAll(line, "'", "&#39;")
+			has := strings.Contains(html, line) || strings.Contains(html, esc)
+			if has != (whose == who) {
+				t.Errorf("%s handout: has the %s's line %q = %v, want %v", who, whose, line, has, whose == who)
+			}
 		}
 	}
 }

@@ -14,11 +14,12 @@ head) on 256 tokens, keeping every layer's and head's attention weights.
            torch.nn.MultiheadAttention with need_weights=True,
            average_attn_weights=False and a causal mask, the weights stacked
            to [12, 12, 256, 256], the logits from the tied embedding.
-Both use the same number of threads (GOMAXPROCS = torch.set_num_threads =
-the machine's cores unless --threads). Protocol of every peer script
-(scripts/benchlib.py): OpenBLAS variables unset for this process only, sides
-alternating, the first round discarded, median and min, ratio of medians;
-a sample is the mean of two passes. Goal (issue #15): attnviz/torch ≤ 1.0.
+Protocol of every peer script (scripts/benchlib.py): OpenBLAS variables
+unset for this process only, sides alternating, the first round discarded,
+median and min, ratio of medians, each side on the faster of 1 thread and
+all cores (GOMAXPROCS / torch.set_num_threads, chosen on the warm-up round
+and printed; --threads N fixes both), CPU time per pass beside; a sample is
+the mean of two passes. Goal (issue #15): attnviz/torch ≤ 1.0.
 
 The memory side — the peak RSS of loading a Q8_0 file of this shape — is
 `make bench-model-load` (scripts/bench_load.sh).
@@ -89,8 +90,15 @@ class GoServer:
         if not line.startswith("ready"):
             raise SystemExit("bench_gpt2: the Go server did not start: %r" % line)
 
+    def cpu_s(self):
+        """The server process's CPU time (user + system, every thread), s."""
+        with open(f"/proc/{self.p.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def sample(self, passes=2):
         total = 0.0
+        c0 = self.cpu_s()
         for _ in range(passes):
             self.p.stdin.write("run\n")
             self.p.stdin.flush()
@@ -98,7 +106,7 @@ class GoServer:
             if len(out) != 2 or out[0] != "seconds":
                 raise SystemExit("bench_gpt2: unexpected Go output %r" % out)
             total += float(out[1])
-        return total / passes * 1e3, {}
+        return total / passes * 1e3, {"cpu-ns/op": (self.cpu_s() - c0) / passes * 1e9}
 
     def close(self):
         self.p.stdin.write("quit\n")
@@ -110,28 +118,41 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./model")
     ap.add_argument("--rounds", type=int, default=6)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads of both sides (torch and GOMAXPROCS); default: each side the faster of 1 and all cores")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = GPT2().eval()
     ids = torch.randint(0, V, (1, T))
+    counts = [a.threads] if a.threads else benchlib.cores()
 
     def peer():
         with torch.no_grad():
             logits, att = model(ids)
         assert att.shape == (L, H, T, T)
 
-    go = GoServer(a.go_test, a.threads)
-    peer()  # the first pass builds torch's caches; the first round is discarded anyway
-    print(f"# torch {torch.__version__}, {a.threads} threads (torch and GOMAXPROCS); {benchlib.openblas_info()}")
+    def peer_with(n):
+        torch.set_num_threads(n)
+        peer()  # the first pass with n threads builds torch's caches
+        return benchlib.peer_sample(peer, budget=0, min_iters=2, with_cpu=True)
+
+    servers = {}
+
+    def go_with(n):
+        if n not in servers:
+            servers[n] = GoServer(a.go_test, n)
+            servers[n].sample(1)
+        return servers[n].sample()
+
+    print(f"# torch {torch.__version__}; threads {'/'.join(map(str, counts))} (torch and GOMAXPROCS); {benchlib.openblas_info()}")
     print(f"# {benchlib.machine_load()}; {a.rounds} rounds, the first discarded; a sample is the mean of 2 passes", flush=True)
-    row = benchlib.Row(f"GPT-2 small forward + attention capture, {T} tokens", go.sample,
-                       lambda: benchlib.peer_sample(peer, budget=0, min_iters=2), goal=1.0)
+    row = benchlib.Row(f"GPT-2 small forward + attention capture, {T} tokens", benchlib.Threads(go_with, counts),
+                       benchlib.Threads(peer_with, counts), goal=1.0)
     try:
         benchlib.measure([row], rounds=a.rounds)
     finally:
-        go.close()
+        for g in servers.values():
+            g.close()
     ok = benchlib.table([row], ours="attnviz", peer="torch CPU")
     print(f"# {benchlib.machine_load()} (after)")
     if not ok:

@@ -3,6 +3,11 @@
 
     /usr/bin/python3 scripts/bench_model.py --go-test BIN [MODEL.gguf]   (BIN: go test -c ./model/)
 
+Without MODEL.gguf it runs the lesson model where the Go side finds it (benchlib.lesson_model):
+$ATTNVIZ_MODEL, else the cache folder model.CacheDir() (~/.cache/attnviz/models on Linux, where
+`make model` puts it), else models/ or ../shared/models/ of this checkout. `attnviz model -where`
+prints the same file.
+
 The row: stories260K (5 layers, 8 query heads, 4 key/value heads, d 64),
 128 tokens, forward pass + attention capture — Go's BenchmarkForward128
 (Model.RunIDs: logits, every layer's weights [5, 8, 128, 128], Q, K, V)
@@ -14,7 +19,9 @@ depend on them. Go's allocations per forward (-benchmem) are printed too.
 
 Same protocol as every peer script (scripts/benchlib.py): OpenBLAS
 variables unset for this process only, sides alternating, the first round
-discarded, median and min, ratio from the medians.
+discarded, median and min, ratio from the medians; each side on the faster
+of 1 thread and all cores (GOMAXPROCS / torch threads, chosen on the
+warm-up round and printed), CPU time per forward beside.
 """
 import argparse
 import math
@@ -94,50 +101,32 @@ class Llama:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("model", nargs="?", help="the GGUF file (default: ../shared/models/ or models/)")
+    ap.add_argument("model", nargs="?", help="the GGUF file (default: the lesson model, found as `attnviz model -where` finds it: "
+                    "$ATTNVIZ_MODEL, the cache folder model.CacheDir() that `make model` fills, models/, ../shared/models/)")
     ap.add_argument("--go-test", required=True, help="a `go test -c` binary of ./model")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--tokens", type=int, default=128)
     a = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-    path = a.model
-    if path is None:
-        for c in (os.environ.get("ATTNVIZ_MODEL", ""), os.path.join(root, "..", "shared", "models", "stories260Ktok512.gguf"),
-                  os.path.join(root, "models", "stories260Ktok512.gguf")):
-            if c and os.path.exists(c):
-                path = c
-                break
-    if path is None:
-        sys.exit("bench_model: stories260Ktok512.gguf not found; run `make model`")
+    path = a.model or benchlib.lesson_model(root)
     m = Llama(path)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(1, m.vocab, (a.tokens,), generator=g)
     binary = os.path.abspath(a.go_test)
-    counts = sorted({1, os.cpu_count() or 1})
-    chosen = {}
 
-    def peer():
+    def peer_with(n):
         with torch.no_grad():
-            if "threads" not in chosen:
-                best = None
-                for n in counts:
-                    torch.set_num_threads(n)
-                    m.forward(ids)
-                    ms = benchlib.peer_sample(lambda: m.forward(ids), 0.5)
-                    if best is None or ms < best[0]:
-                        best = (ms, n)
-                chosen["threads"] = best[1]
-                return best[0]
-            torch.set_num_threads(chosen["threads"])
-            return benchlib.peer_sample(lambda: m.forward(ids), 0.5)
+            torch.set_num_threads(n)
+            m.forward(ids)
+            return benchlib.peer_sample(lambda: m.forward(ids), 0.5, with_cpu=True)
 
     row = benchlib.Row(f"stories260K forward + attention capture, {a.tokens} tokens",
-                       lambda: benchlib.go_sample(binary, "BenchmarkForward128", "200x", cwd=os.path.join(root, "model")),
-                       peer)
+                       benchlib.go_threads(binary, "BenchmarkForward128", "200x", cwd=os.path.join(root, "model")),
+                       benchlib.Threads(peer_with))
     print(f"# torch {torch.__version__}; {benchlib.openblas_info()}")
     print(f"# model {path}; {benchlib.machine_load()}; {a.rounds} rounds, the first discarded", flush=True)
     benchlib.measure([row], rounds=a.rounds)
-    row.note = f"torch threads: {chosen.get('threads')}; attnviz ms per forward, goal ≤ 3 ms"
+    row.note = "goal: attnviz ≤ 3 ms per forward"
     benchlib.table([row], ours="attnviz", peer="torch CPU")
     import statistics
     med = statistics.median(row.o)

@@ -102,7 +102,7 @@ def main():
         return lambda: benchlib.go_sample(binary, bench, "10x", cwd=cwd)
 
     def mpl(fn, budget=0.5):
-        return lambda: benchlib.peer_sample(fn, budget, min_iters=2)
+        return lambda: benchlib.peer_sample(fn, budget, min_iters=2, with_cpu=True)
 
     rows = [
         benchlib.Row("heatmap 128², PNG", go("BenchmarkHeatmap128"), mpl(lambda: heatmap(w128)), speedup_goal=10),

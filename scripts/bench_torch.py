@@ -15,9 +15,10 @@ Rows (the Go benchmark of tensor/attention_bench_test.go | the torch code):
 The protocol (scripts/benchlib.py): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 unset for this process only (the OpenBLAS kernel used is printed), rounds
 in which the two sides alternate going first, the first round of each
-discarded, median and min printed, ratio from the medians. torch runs with
-the thread count that is faster for each row (1 or all cores; which one is
-printed).
+discarded, median and min printed, ratio from the medians. Each side runs
+with the thread count that is faster for each row on its warm-up sample —
+Go with GOMAXPROCS, torch with set_num_threads, 1 or all cores; the table
+says which — and the CPU time per operation of both is printed beside.
 """
 import argparse
 import math
@@ -40,26 +41,14 @@ def attention(q, k, v):
 
 
 def torch_peer(fn, budget, single=False):
-    """A peer sampler that uses the faster of 1 thread and all cores,
-    chosen on the first (warm-up) sample."""
-    counts = sorted({1, os.cpu_count() or 1})
-    state = {"threads": None}
-
-    def sample():
+    """The torch side of a row: benchlib.Threads over torch.set_num_threads
+    (1 or all cores, the faster on the warm-up sample), CPU time included."""
+    def sample_with(n):
         with torch.no_grad():
-            if state["threads"] is None:
-                best = None
-                for n in counts:
-                    torch.set_num_threads(n)
-                    fn()
-                    ms = benchlib.peer_sample(fn, budget, single=single, pause=0.001 if single else 0)
-                    if best is None or ms < best[0]:
-                        best = (ms, n)
-                state["threads"] = best[1]
-                return best[0]
-            torch.set_num_threads(state["threads"])
-            return benchlib.peer_sample(fn, budget, single=single, pause=0.001 if single else 0)
-    return sample, state
+            torch.set_num_threads(n)
+            fn()
+            return benchlib.peer_sample(fn, budget, single=single, pause=0.001 if single else 0, with_cpu=True)
+    return benchlib.Threads(sample_with)
 
 
 def main():
@@ -78,15 +67,11 @@ def main():
     # (b.N = 1, untimed in an Nx run); with a time budget instead, a first
     # call longer than the budget (fresh memory from the OS) would be the
     # only sample.
-    def go(bench, benchtime):
-        return lambda: benchlib.go_sample(binary, bench, benchtime, cwd=cwd)
-
-    rows, states = [], {}
+    rows = []
 
     def add(name, bench, fn, goal, benchtime, flops=None, budget=0.3, single=False):
-        s, st = torch_peer(fn, budget, single)
-        states[name] = st
-        rows.append(benchlib.Row(name, go(bench, benchtime), s, goal=goal, flops=flops))
+        rows.append(benchlib.Row(name, benchlib.go_threads(binary, bench, benchtime, cwd=cwd),
+                                 torch_peer(fn, budget, single), goal=goal, flops=flops))
 
     m128 = [torch.randn(128, 128) for _ in range(2)]
     add("matmul 128×128, one call after 1 ms idle", "BenchmarkMatMulOneCall/n=128",
@@ -110,8 +95,6 @@ def main():
     print(f"# torch {torch.__version__}; {benchlib.openblas_info()}")
     print(f"# {benchlib.machine_load()}; {a.rounds} rounds per row, the first discarded", flush=True)
     benchlib.measure(rows, rounds=a.rounds, log=None if a.quiet else print)
-    for r in rows:
-        r.note = f"torch threads: {states[r.name]['threads']}"
     ok = benchlib.table(rows, ours="attnviz", peer="torch CPU")
     print("goals: matmul 128 ≤ 2× torch; attention n ≤ 512 ≤ 1.0×; matmul 1024–2048 ≥ 85 % of torch's speed (ratio ≤ 1.18×)")
     print(f"# {benchlib.machine_load()} (after)")

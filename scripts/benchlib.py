@@ -11,7 +11,15 @@ bench_mpl.py, bench_model.py), so that `make bench` compares like with like:
     taking turns to go first, so both see the same machine;
   * the first round of each side is a warm-up and is discarded;
   * median and min of the remaining samples are printed for both sides,
-    and the ratio ours / peer is computed from the medians.
+    and the ratio ours / peer is computed from the medians;
+  * where both sides run on several cores (Go's GOMAXPROCS, torch's
+    threads), each side takes, on its warm-up sample, the faster of one
+    thread and all cores (Threads), and the table says which: on a
+    machine shared with other work, a side held up by one descheduled
+    thread is not compared with one that was allowed to avoid it;
+  * the CPU time per operation of each side (Go: the benchmark's
+    cpu-ns/op; a Python peer: time.process_time, every thread) is printed
+    beside the wall times — on a loaded machine it is the steadier figure.
 
 Go samples come from a compiled test binary (`go test -c`), one process per
 sample: `BIN -test.run '^$' -test.bench PATTERN -test.count 1`.
@@ -75,17 +83,21 @@ def machine_load():
 _GO_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$")
 
 
-def go_sample(binary, bench, benchtime="100x", cwd=None, extra=()):
+def go_sample(binary, bench, benchtime="100x", cwd=None, extra=(), threads=None):
     """Runs one Go benchmark (full name, e.g. BenchmarkSDPA/n=128) once and
-    returns (ms per op, {metric: value}) — metrics such as B/op, allocs/op.
-    Give benchtime as a count ("100x"): go test then makes one untimed call
-    (b.N = 1) before the timed ones; with a duration instead, a first call
-    longer than it (fresh memory from the OS) would be the whole sample."""
+    returns (ms per op, {metric: value}) — metrics such as B/op, allocs/op,
+    cpu-ns/op. Give benchtime as a count ("100x"): go test then makes one
+    untimed call (b.N = 1) before the timed ones; with a duration instead, a
+    first call longer than it (fresh memory from the OS) would be the whole
+    sample. threads: GOMAXPROCS for the process (default: all cores)."""
     parts = bench.split("/")
     pattern = "/".join("^" + re.escape(p) + "$" for p in parts)
+    env = None
+    if threads is not None:
+        env = dict(os.environ, GOMAXPROCS=str(threads))
     out = subprocess.run([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
                           "-test.count", "1", "-test.benchmem", *extra],
-                         cwd=cwd, check=True, capture_output=True, text=True).stdout
+                         cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
     for line in out.splitlines():
         m = _GO_LINE.match(line.strip())
         if m and m.group(1) == bench:
@@ -100,19 +112,65 @@ def go_sample(binary, bench, benchtime="100x", cwd=None, extra=()):
     raise RuntimeError(f"no result for {bench} in:\n{out}")
 
 
-def peer_sample(fn, budget=0.3, min_iters=2, max_iters=100000, single=False, pause=0.0):
+def peer_sample(fn, budget=0.3, min_iters=2, max_iters=100000, single=False, pause=0.0, with_cpu=False):
     """Mean ms per call of fn over about budget seconds (single: the mean of
-    individually timed calls, each after `pause` seconds idle)."""
-    n, total = 0, 0.0
+    individually timed calls, each after `pause` seconds idle). with_cpu:
+    returns (ms, {"cpu-ms": CPU ms per call of the whole process})."""
+    n, total, cpu = 0, 0.0, 0.0
     t_end = time.perf_counter() + budget
     while n < min_iters or (time.perf_counter() < t_end and n < max_iters):
         if pause:
             time.sleep(pause)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         total += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         n += 1
+    if with_cpu:
+        return total / n * 1e3, {"cpu-ms": cpu / n * 1e3}
     return total / n * 1e3
+
+
+def split(result):
+    """(ms, metrics) from a sampler's result: a number or (ms, metrics)."""
+    if isinstance(result, tuple):
+        return float(result[0]), dict(result[1] or {})
+    return float(result), {}
+
+
+def cores():
+    """The thread counts a side may choose from: 1 and all cores."""
+    return sorted({1, os.cpu_count() or 1})
+
+
+class Threads:
+    """A sampler that runs on the faster of 1 thread and all cores.
+
+    sample_with(n) gives one sample with n threads (ms, or (ms, metrics)).
+    The first call — the warm-up round, discarded by measure — samples every
+    count and keeps the fastest; later calls use it. .threads is the
+    choice. Both sides of a row use it the same way: Go with GOMAXPROCS=n
+    (go_threads), torch with torch.set_num_threads(n)."""
+
+    def __init__(self, sample_with, counts=None):
+        self.sample_with, self.counts, self.threads = sample_with, counts or cores(), None
+
+    def __call__(self):
+        if self.threads is None:
+            best = None
+            for n in self.counts:
+                r = self.sample_with(n)
+                if best is None or split(r)[0] < split(best[1])[0]:
+                    best = (n, r)
+            self.threads = best[0]
+            return best[1]
+        return self.sample_with(self.threads)
+
+
+def go_threads(binary, bench, benchtime="100x", cwd=None):
+    """A Threads sampler of one Go benchmark (GOMAXPROCS = 1 or all)."""
+    return Threads(lambda n: go_sample(binary, bench, benchtime, cwd=cwd, threads=n))
 
 
 class Row:
@@ -123,7 +181,8 @@ class Row:
         self.name, self.ours, self.peer, self.goal, self.flops, self.note = name, ours, peer, goal, flops, note
         # speedup_goal: the goal as peer/ours ≥ G (e.g. 10× faster than matplotlib)
         self.speedup_goal = speedup_goal
-        self.o, self.p, self.metrics = [], [], {}
+        self.o, self.p, self.metrics, self.peer_metrics = [], [], {}, {}
+        self.o_cpu, self.p_cpu = [], []
 
 
 def measure(rows, rounds=6, warmup=1, log=print):
@@ -135,14 +194,19 @@ def measure(rows, rounds=6, warmup=1, log=print):
             order = ("ours", "peer") if r % 2 == 0 else ("peer", "ours")
             for side in order:
                 if side == "ours":
-                    ms, metrics = row.ours()
+                    ms, metrics = split(row.ours())
                     if r >= warmup:
                         row.o.append(ms)
                         row.metrics = metrics
+                        if "cpu-ns/op" in metrics:
+                            row.o_cpu.append(metrics["cpu-ns/op"] / 1e6)
                 else:
-                    ms = row.peer()
+                    ms, metrics = split(row.peer())
                     if r >= warmup:
                         row.p.append(ms)
+                        row.peer_metrics = metrics
+                        if "cpu-ms" in metrics:
+                            row.p_cpu.append(metrics["cpu-ms"])
             if log and r >= warmup:
                 log(f"  {row.name}: round {r}: ours {row.o[-1]:.3f} ms, peer {row.p[-1]:.3f} ms", flush=True)
 
@@ -162,6 +226,8 @@ def table(rows, ours="attnviz", peer="peer", ratio_goal="ours/peer ≤ goal"):
         extra = ""
         if row.flops:
             extra = f" · {row.flops / om / 1e6:.0f} vs {row.flops / pm / 1e6:.0f} GFLOP/s"
+        if row.o_cpu and row.p_cpu:
+            extra += f" · CPU per op {fmt_ms(statistics.median(row.o_cpu))} vs {fmt_ms(statistics.median(row.p_cpu))}"
         if "allocs/op" in row.metrics:
             extra += f" · {row.metrics.get('B/op', 0) / 1e6:.2f} MB, {row.metrics['allocs/op']:.0f} allocs per op"
         goal = ""
@@ -174,8 +240,11 @@ def table(rows, ours="attnviz", peer="peer", ratio_goal="ours/peer ≤ goal"):
             ok = ok and met
             goal = f"≤ {row.goal:g}× {'ok' if met else 'MISSED'}"
         print(f"| {row.name} | {fmt_ms(om)} ({fmt_ms(on)}) | {fmt_ms(pm)} ({fmt_ms(pn)}) | {ratio:.2f}×{extra} | {goal} |")
-        if row.note:
-            print(f"|   {row.note} | | | | |")
+        threads = [f"{name} {side.threads}" for side, name in ((row.ours, ours), (row.peer, peer))
+                   if getattr(side, "threads", None) is not None]
+        note = "; ".join(x for x in ("threads chosen: " + ", ".join(threads) if threads else "", row.note) if x)
+        if note:
+            print(f"|   {note} | | | | |")
     return ok
 
 
@@ -185,3 +254,39 @@ def fmt_ms(ms):
     if ms < 100:
         return f"{ms:.2f} ms"
     return f"{ms:.0f} ms"
+
+
+LESSON_MODEL = "stories260Ktok512.gguf"
+
+
+def user_cache_dir():
+    """Go's os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache (Linux), ~/Library/Caches (macOS)."""
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser("~"), "Library", "Caches")
+    return os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+
+
+def lesson_model_places(root):
+    """The folders model.LessonModelPlaces looks in, for the attnviz checkout at root: the
+    user's cache folder model.CacheDir() (where `make model` puts the model; `attnviz model
+    -where` prints the file found), then root/models and root/../shared/models."""
+    return [os.path.join(user_cache_dir(), "attnviz", "models"),
+            os.path.join(root, "models"), os.path.join(root, "..", "shared", "models")]
+
+
+def lesson_model(root):
+    """The lesson model's path as model.FindLessonModel finds it from root ($ATTNVIZ_MODEL
+    first), or exit with where it looked and how to get it."""
+    env = os.environ.get("ATTNVIZ_MODEL", "")
+    if env:
+        if os.path.isfile(env):
+            return env
+        sys.exit(f"{LESSON_MODEL}: ATTNVIZ_MODEL={env} is not a file")
+    places = lesson_model_places(root)
+    for d in places:
+        p = os.path.join(d, LESSON_MODEL)
+        if os.path.isfile(p):
+            return os.path.normpath(p)
+    sys.exit(f"{LESSON_MODEL} was looked for in $ATTNVIZ_MODEL (not set), "
+             + ", ".join(os.path.normpath(d) for d in places)
+             + "; run `make model` (it puts it in " + os.path.normpath(places[0]) + ")")

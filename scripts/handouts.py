@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Executes the lessons on the attnviz Go kernel and writes classroom handouts.
 
-For each notebooks/NN-*.ipynb it writes, into --out (default out/):
+For each lesson it runs the teacher's notebook teacher/NN-name.ipynb (answers included; a
+lesson may be named by either notebook, notebooks/NN-name.ipynb or teacher/NN-name.ipynb) and
+writes, into --out (default out/):
 
-    NN-name.teacher.ipynb   the executed notebook, answers included
+    NN-name.teacher.ipynb   the executed teacher's notebook, answers included
     NN-name.teacher.html    self-contained HTML (figures embedded, no network needed)
-    NN-name.student.html    the same without the cells tagged "answer"
+    NN-name.student.html    the students' notebook notebooks/NN-name.ipynb (no answers) with the
+                            outputs of the same run (cells are matched by id: both notebooks are
+                            made from notebooks/src/NN-name.md by scripts/make_notebooks.py)
     NN-name.{teacher,student}.pdf   printed by headless Chromium, when /usr/bin/chromium exists
 
 Lessons run in notebooks/ (their working directory in the lab) and must run top to bottom: a
@@ -30,6 +34,7 @@ from nbconvert.preprocessors import ExecutePreprocessor, TagRemovePreprocessor, 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
+TEACHER = os.path.join(ROOT, "teacher")
 CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
 
 # nbconvert's templates load MathJax from a CDN, and Debian's jQuery and require.js from
@@ -62,6 +67,26 @@ def errors_of(nb):
     return out
 
 
+def teacher_path(path):
+    """The teacher's notebook of a lesson named by either of its notebooks."""
+    twin = os.path.join(TEACHER, os.path.basename(path))
+    return twin if os.path.exists(twin) else path
+
+
+def student_version(nb, stem):
+    """The students' notebook of the lesson with the outputs of the executed teacher's nb.
+    Without a students' notebook: nb less the cells only teachers see."""
+    nb = copy.deepcopy(nb)
+    path = os.path.join(NOTEBOOKS, stem + ".ipynb")
+    if not os.path.exists(path):
+        nb.cells = [c for c in nb.cells if not {"answer", "teacher"} & set(c.metadata.get("tags", []))]
+        return nb
+    ran = {c.get("id"): c for c in nb.cells}
+    student = nbformat.read(path, as_version=4)
+    nb.cells = [ran.get(c.get("id"), c) if c.cell_type == "code" else c for c in student.cells]
+    return nb
+
+
 def to_html(nb, student):
     nb = copy.deepcopy(nb)
     title = next((l[2:].strip() for c in nb.cells if c.cell_type == "markdown"
@@ -69,8 +94,8 @@ def to_html(nb, student):
     nb.metadata["title"] = title + (" (student)" if student else " (teacher)")
     exporter = HTMLExporter(template_name="classic")
     exporter.embed_images = True
-    if student:
-        drop = TagRemovePreprocessor(remove_cell_tags={"answer"}, enabled=True)
+    if student:  # (nb is the students' notebook already: a safety net)
+        drop = TagRemovePreprocessor(remove_cell_tags={"answer", "teacher"}, enabled=True)
         exporter.register_preprocessor(drop, enabled=True)
     html, _ = exporter.from_notebook_node(nb)
     html = MATHJAX_BLOCK.sub("", html)
@@ -91,14 +116,14 @@ def to_pdf(browser, html_path, pdf_path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("lessons", nargs="*", help="notebooks to run (default: notebooks/[0-9]*.ipynb)")
+    ap.add_argument("lessons", nargs="*", help="lessons to run, by notebook (default: teacher/[0-9]*.ipynb)")
     ap.add_argument("--out", default=os.path.join(ROOT, "out"))
     ap.add_argument("--kernel", default=os.environ.get("ATTNVIZ_KERNEL_NAME", "attnviz-go"))
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     ap.add_argument("--no-pdf", action="store_true")
     args = ap.parse_args()
 
-    lessons = args.lessons or sorted(glob.glob(os.path.join(NOTEBOOKS, "[0-9]*.ipynb")))
+    lessons = [teacher_path(p) for p in args.lessons] or sorted(glob.glob(os.path.join(TEACHER, "[0-9]*.ipynb")))
     os.makedirs(args.out, exist_ok=True)
     browser = None if args.no_pdf else next((b for b in CHROMIUM if os.access(b, os.X_OK)), None)
     if not args.no_pdf and browser is None:
@@ -114,7 +139,7 @@ def main():
         for who in ("teacher", "student"):
             html_path = os.path.join(args.out, f"{stem}.{who}.html")
             with open(html_path, "w", encoding="utf-8") as fh:
-                fh.write(to_html(nb, student=(who == "student")))
+                fh.write(to_html(student_version(nb, stem) if who == "student" else nb, student=(who == "student")))
             written.append(html_path)
             if browser:
                 pdf_path = html_path[:-5] + ".pdf"

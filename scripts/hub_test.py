@@ -18,13 +18,16 @@ For each N of --students, all N students at once:
      appears in its output;
   3. record the time from login to the first figure, then the memory of the student's
      processes (server + kernel): RSS, PSS (shared pages split between students) and what the
-     student's cgroup is charged.
+     student's cgroup is charged; and the CPU seconds of the student's processes and of the
+     hub + proxy during the run (per student), which do not depend on how loaded the machine is:
+     N students at once need N x that / cores seconds at least, on a quiet machine.
 Then it stops every server. The table printed at the end gives p50/p95 login -> first figure
-and the memory per student for each N. With --checks (make hub-test) it also checks that the
-memory limit holds (a cell that allocates beyond it gets its kernel killed, the server lives on,
-the kernel comes back) and that the culler stops a server left idle.
+and the memory per student for each N. With --checks (make hub-test) it also checks a browser's
+login (the login form, the spawn page, the server's own OAuth login through the hub, the
+lessons page), that the memory limit holds (a cell that allocates beyond it gets its kernel
+killed, the server lives on, the kernel comes back) and that the culler stops a server left idle.
 
-    /usr/bin/python3 scripts/hub_test.py [--students 40] [--checks] [--keep]
+    /usr/bin/python3 scripts/hub_test.py [--students 40] [--checks] [--keep] [--singleuser CMD]
 Run as root (cgroups, servers run as nobody). The kernel must be built (kernel/build.sh).
 """
 
@@ -79,8 +82,9 @@ def pct(xs, p):
 class Hub:
     """A JupyterHub with deploy/jupyterhub_config.py and test overrides, in a temporary folder."""
 
-    def __init__(self, work, cull_idle):
+    def __init__(self, work, cull_idle, singleuser=None):
         self.work = work
+        self.singleuser = singleuser
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = self.url + "/hub/api"
@@ -118,6 +122,8 @@ c.Spawner.environment = {{"JUPYTERHUB_ACTIVITY_INTERVAL": "10"}}
 c.JupyterHub.services.append({{"name": "hub-test", "api_token": {self.token!r}}})
 c.JupyterHub.load_roles.append({{"name": "admin", "services": ["hub-test"]}})
 """)
+            if self.singleuser:
+                f.write(f"c.Spawner.cmd = [{self.singleuser!r}]\n")
         return cfg
 
     def start(self):
@@ -177,6 +183,38 @@ c.JupyterHub.load_roles.append({{"name": "admin", "services": ["hub-test"]}})
             os.rmdir(d)
         except OSError:
             pass
+
+    def cpu_seconds(self):
+        """CPU time used so far by the hub itself, its proxy and its culler service: what the
+        class costs besides the students' own processes. (Not the hub's children's times: the
+        students' servers are its children and are counted as the students'.)"""
+        pids = [self.proc.pid]
+        try:
+            with open(os.path.join(self.state, "jupyterhub-proxy.pid")) as f:
+                pids.append(int(f.read()))
+        except (OSError, ValueError):
+            pass
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read()
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == self.proc.pid and b"attnviz_cull.py" in cmd:
+                pids.append(int(pid))
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for i, pid in enumerate(pids):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # utime stime; and for the proxy and culler their waited-for children too
+            total += sum(int(x) for x in fields[11:13 if i == 0 else 15]) / tick
+        return total
 
     def cgroup_dir(self, name):
         try:
@@ -422,6 +460,7 @@ class Student:
     async def run(self):
         try:
             self.t["login"] = time.monotonic()
+            self.t["cpu_login"] = self.cpu_seconds()  # a server started before class: its start
             await self.login()
             await self.start_server()
             self.t["cpu_ready"] = self.cpu_seconds()
@@ -453,7 +492,8 @@ async def prestart(hub, names):
     http = AsyncHTTPClient(max_clients=len(names) + 5)
     h = {"Authorization": f"token {hub.token}"}
     await asyncio.gather(*(http.fetch(HTTPRequest(f"{hub.api}/users/{urllib.parse.quote(n)}/server", method="POST",
-                                                  headers=h, body="{}", request_timeout=600), raise_error=False)
+                                                  headers=h, body="{}", request_timeout=600,
+                                                  connect_timeout=600), raise_error=False)
                            for n in names))
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
@@ -478,9 +518,12 @@ async def class_run(hub, n, cells, tag, prestarted=False):
         await prestart(hub, names)
         log(f"N={n}: the teacher started {n} servers before class ({time.monotonic() - t:.0f} s)")
     log(f"N={n}: {n} students log in at once and run lesson 1" + (" (servers already running)" if prestarted else ""))
+    load0 = loadavg()
     t0 = time.monotonic()
+    hub_cpu0 = hub.cpu_seconds()
     await asyncio.gather(*(s.run() for s in students))
     wall = time.monotonic() - t0
+    hub_cpu = hub.cpu_seconds() - hub_cpu0
     avail1 = meminfo("MemAvailable")
     await asyncio.gather(*(s.stop() for s in students))
     await wait_stopped(hub, names)
@@ -490,6 +533,7 @@ async def class_run(hub, n, cells, tag, prestarted=False):
         "cpu": [s.cpu for s in ok],
         "cpu_ready": [s.t.get("cpu_ready", 0) for s in ok],
         "cpu_first_figure": [s.t.get("cpu_first_figure", 0) for s in ok],
+        "cpu_login": [s.t.get("cpu_login", 0) for s in ok],
         "reconnects": sum(s.reconnects for s in students),
         "first_figure": [s.t["first_figure"] - s.t["login"] for s in ok],
         "ready": [s.t["ready"] - s.t["login"] for s in ok],
@@ -498,6 +542,8 @@ async def class_run(hub, n, cells, tag, prestarted=False):
         "kernel_rss": [sum(r for n, r in s.mem[3] if n.startswith("attnviz-kern")) for s in ok],
         "processes": sorted({n for s in ok for n, _ in s.mem[3]}),
         "avail_drop": (avail0 - avail1) / max(1, n),
+        "hub_cpu": hub_cpu / max(1, n),
+        "loadavg": load0,
         "problems": {s.name: s.problems for s in students if s.problems},
     }
     log(f"N={n}: {len(ok)}/{n} ran lesson 1 without a problem in {wall:.1f} s"
@@ -505,6 +551,12 @@ async def class_run(hub, n, cells, tag, prestarted=False):
     for name, probs in list(res["problems"].items())[:10]:
         log(f"  {name}: " + "; ".join(probs[:5]))
     return res
+
+
+def loadavg():
+    """The 1-minute load average: how many processes wanted the CPUs (others' work included)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def meminfo(key):
@@ -574,6 +626,74 @@ def hub_oom_kills(kind, d):
     return 0
 
 
+async def check_browser(hub):
+    """A student as a browser does it: the login form, the hub's cookie, the spawn page, then
+    the server's own login through the hub (OAuth: /hub/api/oauth2/authorize, the server's
+    oauth_callback), the lessons folder page and the contents API with the server's cookie."""
+    http = AsyncHTTPClient()
+    name = "browser"
+    jar = {}
+
+    async def get(url, method="GET", body=None, headers=None):
+        h = dict(headers or {})
+        if jar:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+        r = await http.fetch(HTTPRequest(url, method=method, body=body, headers=h, follow_redirects=False,
+                                         request_timeout=300), raise_error=False)
+        for c in r.headers.get_list("Set-Cookie"):
+            k, _, v = c.split(";")[0].partition("=")
+            jar[k.strip()] = v
+        return r
+
+    async def follow(url, hops=12, trail=None):
+        for _ in range(hops):
+            r = await get(url)
+            if trail is not None:
+                trail.append(f"{r.code} {urllib.parse.urlsplit(url).path}")
+            if r.code not in (301, 302, 303, 307):
+                return url, r
+            url = urllib.parse.urljoin(url, r.headers["Location"])
+        return url, r
+
+    await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
+                                 body=json.dumps({"usernames": [name]})), raise_error=False)
+    await get(hub.url + "/hub/login")
+    form = urllib.parse.urlencode({"username": name, "password": hub.password, "_xsrf": jar.get("_xsrf", "")})
+    r = await get(hub.url + "/hub/login", "POST", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    problems = []
+    if r.code != 302:
+        return [f"browser: the login form answered HTTP {r.code}"]
+    # /hub/spawn starts the server and shows the spawn-pending page; the page waits for ready.
+    trail = []
+    url, r = await follow(urllib.parse.urljoin(hub.url, r.headers["Location"]), trail=trail)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        st = await http.fetch(HTTPRequest(f"{hub.api}/users/{name}", headers={"Authorization": f"token {hub.token}"}))
+        if (json.loads(st.body).get("servers", {}).get("", {}) or {}).get("ready"):
+            break
+        await asyncio.sleep(1)
+    url, r = await follow(f"{hub.url}/user/{name}/tree/lessons", trail=trail)
+    page = r.body.decode(errors="replace")
+    if r.code != 200 or 'data-notebook-path="lessons"' not in page:
+        problems.append(f"browser: /user/{name}/tree/lessons ended at {url} with HTTP {r.code} "
+                        f"(redirects: {' -> '.join(trail)}); want the lessons folder page")
+    if not any("oauth_callback" in t for t in trail):
+        problems.append(f"browser: the server's page was not reached through the hub's OAuth (redirects: {' -> '.join(trail)})")
+    r = await get(f"{hub.url}/user/{name}/api/contents/lessons")
+    try:
+        names = {c["name"] for c in json.loads(r.body)["content"]}
+    except (ValueError, KeyError, TypeError):
+        names = set()
+    if "01-attention-from-scratch.ipynb" not in names:
+        problems.append(f"browser: the contents API with the server's cookie: HTTP {r.code} {r.body[:200]!r}")
+    log(f"browser: login form, spawn page, the server's OAuth login through the hub, the lessons page: "
+        f"{'ok' if not problems else 'FAILED'} ({' -> '.join(trail)})")
+    await http.fetch(HTTPRequest(f"{hub.api}/users/{name}/server", method="DELETE",
+                                 headers={"Authorization": f"token {hub.token}"}), raise_error=False)
+    await wait_stopped(hub, [name])
+    return problems
+
+
 async def check_culling(hub, cells, timeout):
     """A student starts a server and leaves: the culler stops it."""
     s = Student(hub, "idler", cells)
@@ -597,14 +717,15 @@ async def check_culling(hub, cells, timeout):
 
 def table(results):
     mb = 1 << 20
+    cores = os.cpu_count()
     lines = [
-        "students servers  ok   login->first figure p50 / p95   server ready p50   lesson 1 done p95   "
+        "students servers  ok  load  login->first figure p50 / p95   server ready p50   lesson 1 done p95   "
         "CPU/student  RSS/student  PSS/student  cgroup/student  MemAvailable drop/student",
     ]
     for r in results:
         ff, rd, ls = r["first_figure"], r["ready"], r["lesson"]
         lines.append(
-            f"{r['n']:>8} {'prestart' if r.get('prestarted') else 'at login':>8}  {r['ok']:>2}   "
+            f"{r['n']:>8} {'prestart' if r.get('prestarted') else 'at login':>8}  {r['ok']:>2}  {r.get('loadavg', 0):>4.0f}  "
             f"{pct(ff, 50):>10.1f} s / {pct(ff, 95):>5.1f} s        "
             f"{pct(rd, 50):>8.1f} s   {pct(ls, 95):>14.1f} s    "
             f"{statistics.mean(r['cpu']) if r['cpu'] else 0:>7.1f} s  "
@@ -612,12 +733,19 @@ def table(results):
             f"{statistics.mean(r['pss']) / mb if r['pss'] else 0:>8.0f} MB  "
             f"{statistics.mean(r['cgroup']) / mb if r['cgroup'] else 0:>11.0f} MB  "
             f"{r['avail_drop'] / mb:>14.0f} MB")
-    lines.append("CPU seconds per student (server + kernel; what the class costs however loaded the machine is):")
+    lines.append("(load: the 1-minute load average when the class started, other work on the machine included)")
+    lines.append("CPU seconds per student (what the class costs however loaded the machine is): the student's "
+                 "server + kernel, and the hub + proxy's share; the last figure of N students at once can "
+                 f"come no sooner than N x (student + hub share to the first figure) / {cores} cores:")
     for r in results:
         if r["cpu"]:
+            login = statistics.mean(r.get("cpu_login") or [0])
+            to_fig = statistics.mean(r["cpu_first_figure"]) - login + r.get("hub_cpu", 0)
             lines.append(f"  N={r['n']} {'prestart' if r.get('prestarted') else 'at login'}: server start "
-                         f"{statistics.mean(r['cpu_ready']):.1f} s, to the first figure {statistics.mean(r['cpu_first_figure']):.1f} s, "
-                         f"whole lesson 1 {statistics.mean(r['cpu']):.1f} s"
+                         f"{statistics.mean(r['cpu_ready']):.2f} s, from login to the first figure "
+                         f"{statistics.mean(r['cpu_first_figure']) - login:.2f} s "
+                         f"+ hub {r.get('hub_cpu', 0):.2f} s, whole lesson 1 {statistics.mean(r['cpu']):.2f} s; "
+                         f"N x {to_fig:.2f} / {cores} = {r['n'] * to_fig / cores:.1f} s"
                          + (f"; {r['reconnects']} kernel connections dropped and reconnected" if r.get("reconnects") else ""))
     for r in results:
         if r["rss"]:
@@ -630,9 +758,12 @@ def table(results):
 async def main_async(a):
     with open(LESSON) as f:
         cells = [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
+    # One HTTP client for the whole run (tornado shares one per event loop, sized when first
+    # made): room for every student's concurrent requests, so none waits in the client's queue.
+    AsyncHTTPClient.configure(None, max_clients=4 * max(a.students + a.prestarted + [1]) + 20)
     work = tempfile.mkdtemp(prefix="attnviz-hubtest-")
     os.chmod(work, 0o755)
-    hub = Hub(work, cull_idle=a.cull_idle)
+    hub = Hub(work, cull_idle=a.cull_idle, singleuser=a.singleuser)
     results, problems = [], []
     try:
         hub.start()
@@ -642,6 +773,8 @@ async def main_async(a):
             results.append(r)
             if r["ok"] < n:
                 problems.append(f"N={n}{' (prestarted)' if pre else ''}: {n - r['ok']} students had problems")
+        if "browser" in a.checks:
+            problems += await check_browser(hub)
         if "memory" in a.checks:
             problems += await check_memory_limit(hub, cells)
         if "cull" in a.checks:
@@ -671,8 +804,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--students", default="40", help="comma-separated class sizes, run one after another")
     ap.add_argument("--prestarted", default="", help="class sizes to run again with the servers started before class")
-    ap.add_argument("--checks", nargs="?", const="memory,cull", default="",
-                    help="also check the memory limit and the idle culler (or: --checks=memory)")
+    ap.add_argument("--checks", nargs="?", const="browser,memory,cull", default="",
+                    help="also check a browser's login (the server's OAuth through the hub), the memory "
+                         "limit and the idle culler (or: --checks=memory)")
+    ap.add_argument("--singleuser", help="the single-user server command instead of the class "
+                    "configuration's (e.g. jupyterhub-singleuser, to compare)")
     ap.add_argument("--cull-idle", type=int, default=None, help="the culler's idle limit in seconds")
     ap.add_argument("--json", help="write the measurements here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (hub log, homes)")

@@ -7,7 +7,7 @@
 # checks the user and home, the lessons copied in, the model, that the network is really gone,
 # runs every lesson headless on the Go kernel and checks the figures and outputs, starts the lab
 # as `docker run` would, and runs a JupyterHub inside the image whose student gets lesson 1's
-# first figure through jupyterhub-singleuser.
+# first figure through attnviz-singleuser (jupyterhub-singleuser, started lighter).
 #
 #   scripts/image-test.sh [--tag attnviz:latest]
 set -euo pipefail

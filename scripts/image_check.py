@@ -12,8 +12,8 @@ It checks, and writes what it found to /out/image-check.json:
   * attnviz-handouts writes lesson 1's student and teacher HTML handouts, self-contained;
   * the default command serves the lab: Jupyter Notebook answers on 0.0.0.0:8888 (what
     `docker run -p 8888:8888` publishes);
-  * jupyterhub-singleuser works: a JupyterHub started inside the image spawns
-    `attnviz-start jupyterhub-singleuser`, and a student logs in, starts a Go kernel over the
+  * the single-user server works: a JupyterHub started inside the image spawns
+    `attnviz-start attnviz-singleuser` (jupyterhub-singleuser, started lighter), and a student logs in, starts a Go kernel over the
     REST API and its websocket, and gets lesson 1's first figure.
 Exit status 1 when any check fails.
 """
@@ -23,6 +23,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -168,8 +169,15 @@ def lab_serves():
                         for l in open("/proc/net/tcp").readlines()[1:])
         check(ok and listening, f"the default command serves the lab on 0.0.0.0:{port} "
                                 f"(Jupyter Notebook {v.get('version') if ok else '?'})")
-        text = open("/tmp/lab.log").read()
-        check("?token=" in text, "it prints the URL with its token for the browser")
+        # (the URL is printed once the lessons' page answers: shortly after /api)
+        for _ in range(20):
+            text = open("/tmp/lab.log").read()
+            if "?token=" in text:
+                break
+            time.sleep(0.5)
+        urls = re.findall(r"https?://\S+", text)
+        check(len(urls) == 1 and urls[0].startswith(f"http://127.0.0.1:{port}/tree?token="),
+              f"it prints one URL, with its token, for the browser ({urls})")
     finally:
         stop(p, 20)
 
@@ -182,7 +190,7 @@ c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
 c.DummyAuthenticator.password = {password!r}
 c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
 c.SimpleLocalProcessSpawner.home_dir_template = {homes!r} + "/{{username}}"
-c.Spawner.cmd = ["attnviz-start", "jupyterhub-singleuser"]
+c.Spawner.cmd = ["attnviz-start", "attnviz-singleuser"]
 c.Spawner.default_url = "/tree/lessons"
 c.JupyterHub.services = [{{"name": "image-test", "api_token": {token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "admin", "services": ["image-test"]}}]
@@ -228,7 +236,7 @@ def singleuser():
         s = asyncio.run(one())
         ff = s.t.get("first_figure", 0) - s.t.get("login", 0)
         check(not s.problems and "first_figure" in s.t,
-              f"jupyterhub-singleuser {v}: a student logs in, gets a server and a Go kernel, runs lesson 1 "
+              f"attnviz-singleuser (jupyterhub-singleuser {v}): a student logs in, gets a server and a Go kernel, runs lesson 1 "
               f"(first figure {ff:.1f} s after login)" + ("; " + "; ".join(s.problems[:5]) if s.problems else ""))
         report["hub_first_figure_s"] = round(ff, 1)
     finally:

@@ -4,11 +4,16 @@
 #   PREFIX/bin/attnviz-kernel                     the Go kernel (from kernel/build.sh)
 #   PREFIX/bin/attnviz-start                      copies the lessons into $HOME/lessons, then runs
 #                                                 its arguments (default: the lab on port 8888)
+#   PREFIX/bin/attnviz-singleuser                 a student's server on a hub: jupyterhub-singleuser
+#                                                 started faster and smaller (scripts/attnviz-singleuser.py)
 #   PREFIX/share/jupyter/kernels/attnviz-go/      the kernelspec (put PREFIX/share/jupyter on
 #                                                 JUPYTER_PATH)
 #   PREFIX/bin/attnviz-handouts                   scripts/handouts.py on the installed lessons
 #                                                 (HTML; PDF too where Chromium is installed)
-#   PREFIX/notebooks/                             the lessons and their data
+#   PREFIX/notebooks/                             the lessons (the students' notebooks, no answers)
+#                                                 and their data: attnviz-start copies these
+#   PREFIX/teacher/                               the teacher's notebooks (answers included), which
+#                                                 attnviz-handouts runs; never copied to students
 #   PREFIX/models/stories260Ktok512.gguf          the lesson model (ATTNVIZ_MODEL points here)
 #
 # Usage: scripts/lab-install.sh PREFIX
@@ -37,6 +42,7 @@ echo "$sha  $model" | sha256sum -c --quiet - || { say "$model: sha256 is not $sh
 mkdir -p "$prefix/bin" "$prefix/models" "$prefix/share/jupyter/kernels/attnviz-go"
 install -m 0755 "$kernel" "$prefix/bin/attnviz-kernel"
 install -m 0755 scripts/attnviz-start.sh "$prefix/bin/attnviz-start"
+install -m 0755 scripts/attnviz-singleuser.py "$prefix/bin/attnviz-singleuser"
 install -D -m 0644 scripts/handouts.py "$prefix/scripts/handouts.py"
 cat >"$prefix/bin/attnviz-handouts" <<EOF
 #!/bin/sh
@@ -51,6 +57,9 @@ rm -rf "$prefix/notebooks"
 mkdir -p "$prefix/notebooks"
 cp notebooks/[0-9]*.ipynb "$prefix/notebooks/"
 cp -r notebooks/data "$prefix/notebooks/data"
+rm -rf "$prefix/teacher"
+mkdir -p "$prefix/teacher"
+cp teacher/[0-9]*.ipynb "$prefix/teacher/"
 chmod -R a+rX "$prefix"
 # GOROOT points nowhere on purpose: where a Go toolchain is installed (a hub machine builds the
 # kernel), gomacro's importer runs `go list -export` at kernel start, which compiles the

@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Generates the lessons notebooks/NN-name.ipynb from their readable sources notebooks/src/NN-name.md.
+"""Generates the lessons from their readable sources notebooks/src/NN-name.md, twice:
+
+    notebooks/NN-name.ipynb   the students' notebook: no answers (the cells tagged "answer" are left
+                              out, so "Run All" runs none and shows none)
+    teacher/NN-name.ipynb     the teacher's notebook: every cell, answers included (scripts/handouts.py
+                              runs these: the teacher handout shows the answers, the student one not)
 
 A source is Markdown. Prose becomes markdown cells; each fenced ```go block becomes a code cell.
 
@@ -8,9 +13,11 @@ A source is Markdown. Prose becomes markdown cells; each fenced ```go block beco
     ```go figure expect="0.5761"        -> a code cell tagged "figure"; the notebook test checks
     w := ...                               that its text output contains 0.5761
     ```
-    ```md answer                        -> a markdown cell tagged "answer"
-    The answer is ...                      (student handouts drop cells tagged answer)
+    ```md answer                        -> a markdown cell tagged "answer": only in the
+    The answer is ...                      teacher's notebook (and handout)
     ```
+    ```md student                       -> a markdown cell only in the students' notebook
+    ```md teacher                       -> a markdown cell only in the teacher's notebook
 
 Words after the fence's language are cell tags; expect="..." (repeatable) goes to the cell
 metadata attnviz.expect. Fences in other languages (```python, ~~~) stay inside the prose.
@@ -28,6 +35,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "notebooks", "src")
 OUT = os.path.join(ROOT, "notebooks")
+TEACHER = os.path.join(ROOT, "teacher")
+# The tags that keep a cell out of one of the two notebooks. Cell ids number the cells of the
+# source, so a cell has the same id in both (scripts/handouts.py matches them).
+LEAVE_OUT = {"student": {"answer", "teacher"}, "teacher": {"student"}}
 
 KERNELSPEC = {"display_name": "Go (attnviz)", "language": "go", "name": "attnviz-go"}
 LANGUAGE_INFO = {"file_extension": ".go", "mimetype": "text/x-go", "name": "go"}
@@ -83,10 +94,13 @@ def cells_of(path):
     return cells
 
 
-def notebook(path):
+def notebook(path, who="student"):
+    """The notebook of one lesson source for who ("student": without the answer cells; "teacher")."""
     stem = os.path.splitext(os.path.basename(path))[0]
     out = []
     for n, (kind, text, tags, expect) in enumerate(cells_of(path)):
+        if LEAVE_OUT[who] & set(tags):
+            continue
         meta = {}
         if tags:
             meta["tags"] = tags
@@ -116,10 +130,12 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 if a notebook differs from its source")
     args = ap.parse_args()
     stale = []
+    jobs = []
     for f in sorted(os.listdir(SRC)):
-        if not f.endswith(".md"):
-            continue
-        nb = notebook(os.path.join(SRC, f))
+        if f.endswith(".md"):
+            jobs += [(f, "student", OUT), (f, "teacher", TEACHER)]
+    for f, who, outdir in jobs:
+        nb = notebook(os.path.join(SRC, f), who)
         try:
             import nbformat  # validate when Jupyter is installed
 
@@ -127,7 +143,8 @@ def main():
         except ImportError:
             pass
         text = render(nb)
-        dst = os.path.join(OUT, f[:-3] + ".ipynb")
+        os.makedirs(outdir, exist_ok=True)
+        dst = os.path.join(outdir, f[:-3] + ".ipynb")
         old = open(dst, encoding="utf-8").read() if os.path.exists(dst) else None
         if old == text:
             continue

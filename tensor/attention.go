@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
+
+	"github.com/attnviz/attnviz/internal/english"
 )
 
 // Attention holds every step of scaled dot-product attention, so a lesson
@@ -407,7 +409,7 @@ func SplitHeads(x *Tensor, h int) *Tensor {
 	}
 	d := x.shape[r-1]
 	if d%h != 0 {
-		return Failed(shapeErr("SplitHeads", fmt.Sprintf("%d features do not divide into %d heads", d, h), "pick h that divides the last dimension", x.shape))
+		return Failed(shapeErr("SplitHeads", fmt.Sprintf("%s do not divide into %s", english.Count(d, "feature"), english.Count(h, "head")), "pick h that divides the last dimension", x.shape))
 	}
 	if r == 2 {
 		return x.Reshape(x.shape[0], h, d/h).Permute(1, 0, 2).Contiguous()

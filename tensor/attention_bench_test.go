@@ -19,16 +19,7 @@ func BenchmarkSDPA(b *testing.B) {
 	for _, n := range []int{128, 512, 2048} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			q, k, v := RandN(1, 12, n, 64), RandN(2, 12, n, 64), RandN(3, 12, n, 64)
-			b.ReportAllocs()
-			b.ResetTimer()
-			c := cputime.Start()
-			for i := 0; i < b.N; i++ {
-				a := ScaledDotProductAttention(q, k, v, nil)
-				if a.Err() != nil {
-					b.Fatal(a.Err())
-				}
-			}
-			c.Report(b)
+			cputime.Run(b, func() error { return ScaledDotProductAttention(q, k, v, nil).Err() })
 		})
 	}
 }
@@ -87,15 +78,7 @@ func BenchmarkMatMulSquare(b *testing.B) {
 	for _, n := range []int{128, 1024, 2048} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			x, y := RandN(1, n, n), RandN(2, n, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			c := cputime.Start()
-			for i := 0; i < b.N; i++ {
-				if r := x.MatMul(y); r.Err() != nil {
-					b.Fatal(r.Err())
-				}
-			}
-			c.Report(b)
+			cputime.Run(b, func() error { return x.MatMul(y).Err() })
 			b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}

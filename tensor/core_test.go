@@ -75,7 +75,7 @@ func TestBadInputs(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"ragged rows", FromRows([][]float32{{1, 2}, {3}}), ErrShape, "FromRows: row 1 has 1 values but row 0 has 2; every row must have the same length"},
+		{"ragged rows", FromRows([][]float32{{1, 2}, {3}}), ErrShape, "FromRows: row 1 has 1 value but row 0 has 2; every row must have the same length"},
 		{"New size", New([]float32{1, 2, 3}, 2, 2), ErrShape, "New: shape holds 4 elements but 3 values were given: [2 2]"},
 		{"negative dim", Zeros(2, -1), ErrShape, "Zeros: dimensions must not be negative: [2 -1]"},
 		{"huge", Zeros(1<<20, 1<<20), ErrShape, "Zeros: more than 2147483647 elements: [1048576 1048576]; use a smaller shape"},

@@ -28,46 +28,37 @@ func BenchmarkCUDASDPA(b *testing.B) {
 			ws := NewWorkspace()
 			b.Run(fmt.Sprintf("%s+workspace/n=%d", c.name, n), func(b *testing.B) {
 				qw := ws.Use(qd)
-				a := ScaledDotProductAttention(qw, kd, vd, nil)
-				if err := a.Err(); err != nil {
-					b.Fatal(err)
-				}
-				ws.Release()
-				if err := c.d.sync(); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					a = ScaledDotProductAttention(qw, kd, vd, nil)
-					if err := a.Err(); err != nil {
-						b.Fatal(err)
-					}
+				gpuLoop(b, c.d, func() error {
+					err := ScaledDotProductAttention(qw, kd, vd, nil).Err()
 					ws.Release()
-				}
-				if err := c.d.sync(); err != nil {
-					b.Fatal(err)
-				}
+					return err
+				})
 			})
 			b.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(b *testing.B) {
-				a := ScaledDotProductAttention(qd, kd, vd, nil) // warm up: JIT, cuBLAS heuristics, allocations
-				if err := a.Err(); err != nil {
-					b.Fatal(err)
-				}
-				if err := c.d.sync(); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					a = ScaledDotProductAttention(qd, kd, vd, nil)
-					if err := a.Err(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := c.d.sync(); err != nil {
-					b.Fatal(err)
-				}
+				gpuLoop(b, c.d, func() error { return ScaledDotProductAttention(qd, kd, vd, nil).Err() })
 			})
 		}
+	}
+}
+
+// gpuLoop times f on device d: one call first (JIT, cuBLAS heuristics,
+// allocations), then b.N calls, the device synchronised before and after
+// them so the time is the GPU's.
+func gpuLoop(b *testing.B, d *cudaDevice, f func() error) {
+	if err := f(); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := d.sync(); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -91,18 +82,6 @@ func BenchmarkCUDAOps(b *testing.B) {
 		{"Sum/dim1", func() *Tensor { return s.Sum(1) }},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			if err := c.f().Err(); err != nil {
-				b.Fatal(err)
-			}
-			dev.sync()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := c.f().Err(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			dev.sync()
-		})
+		b.Run(c.name, func(b *testing.B) { gpuLoop(b, dev, func() error { return c.f().Err() }) })
 	}
 }

@@ -32,26 +32,38 @@ var cudaFake struct {
 	emu     *cudaDevice
 }
 
+// buildFake builds the fake driver (emulate: running kernels.cu on the
+// host) in a new temporary folder whose name starts with name.
+func buildFake(name string, emulate bool) (string, error) {
+	dir, err := os.MkdirTemp("", name)
+	if err != nil {
+		return "", err
+	}
+	return cuda.BuildFake("internal/cuda/testdata/fakecuda.c", dir, emulate)
+}
+
+// needBuilt skips the test where no C compiler could build the fake
+// driver and fails it on any other error.
+func needBuilt(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, exec.ErrNotFound) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func fakeCUDA(t testing.TB) (path string, withBlas, ownKernels *cudaDevice) {
 	t.Helper()
 	cudaFake.Do(func() {
-		dir, err := os.MkdirTemp("", "fakecuda")
-		if err != nil {
-			cudaFake.err = err
-			return
-		}
-		cudaFake.path, cudaFake.err = cuda.BuildFake("internal/cuda/testdata/fakecuda.c", dir, false)
+		cudaFake.path, cudaFake.err = buildFake("fakecuda", false)
 		if cudaFake.err == nil {
 			cudaFake.blas = newCUDADevice("fakecuda:0", cuda.Options{Lib: cudaFake.path, Blas: cudaFake.path})
 			cudaFake.own = newCUDADevice("fakecuda-own:0", cuda.Options{Lib: cudaFake.path, Blas: "off"})
 		}
 	})
-	if errors.Is(cudaFake.err, exec.ErrNotFound) {
-		t.Skip(cudaFake.err)
-	}
-	if cudaFake.err != nil {
-		t.Fatal(cudaFake.err)
-	}
+	needBuilt(t, cudaFake.err)
 	for _, d := range []*cudaDevice{cudaFake.blas, cudaFake.own} {
 		if err := d.Available(); err != nil {
 			t.Fatalf("fake driver: %v", err)
@@ -64,22 +76,12 @@ func fakeCUDA(t testing.TB) (path string, withBlas, ownKernels *cudaDevice) {
 func emuCUDA(t testing.TB) (string, *cudaDevice) {
 	t.Helper()
 	cudaFake.emuOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "emucuda")
-		if err != nil {
-			cudaFake.emuErr = err
-			return
-		}
-		cudaFake.emuPath, cudaFake.emuErr = cuda.BuildFake("internal/cuda/testdata/fakecuda.c", dir, true)
+		cudaFake.emuPath, cudaFake.emuErr = buildFake("emucuda", true)
 		if cudaFake.emuErr == nil {
 			cudaFake.emu = newCUDADevice("emucuda:0", cuda.Options{Lib: cudaFake.emuPath, Blas: "off"})
 		}
 	})
-	if errors.Is(cudaFake.emuErr, exec.ErrNotFound) {
-		t.Skip(cudaFake.emuErr)
-	}
-	if cudaFake.emuErr != nil {
-		t.Fatal(cudaFake.emuErr)
-	}
+	needBuilt(t, cudaFake.emuErr)
 	if err := cudaFake.emu.Available(); err != nil {
 		t.Fatalf("emulating driver: %v", err)
 	}

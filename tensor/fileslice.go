@@ -271,14 +271,7 @@ func safetensorsDtype(name string, e *safetensorsEntry) (npyDtype, error) {
 // they arrive. The tensor may hold more elements than one tensor can; the
 // slice may not.
 func (f *SafetensorsFile) TensorAt(name string, index ...int) *Tensor {
-	if err := f.Err(); err != nil {
-		return Failed(err)
-	}
-	e, ok := f.entries[name]
-	if !ok {
-		return Failed(Errorf(ErrNotFound, "safetensors: no tensor named %q; the file has %s", name, quoteList(f.Names())))
-	}
-	dt, err := safetensorsDtype(name, e)
+	e, dt, err := f.entry(name)
 	if err != nil {
 		return Failed(err)
 	}
@@ -288,13 +281,8 @@ func (f *SafetensorsFile) TensorAt(name string, index ...int) *Tensor {
 	}
 	n := numel(shape)
 	data := make([]float32, n)
-	begin, nbytes := int64(e.begin)+off*int64(dt.size), int64(n)*int64(dt.size)
-	if f.data != nil {
-		decodeNPYInto(data, f.data[begin:begin+nbytes], dt)
-	} else if f.src == nil {
-		return Failed(Errorf(ErrValue, "safetensors: tensor %q: the file is closed; open it again with OpenSafetensors", name))
-	} else if _, err := decodeStream(io.NewSectionReader(f.src, f.dataStart+begin, nbytes), dt, data); err != nil {
-		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: the file ends inside the data (was it truncated after it was opened?)", name))
+	if err := f.readInto(data, name, int64(e.begin)+off*int64(dt.size), int64(n)*int64(dt.size), dt); err != nil {
+		return Failed(err)
 	}
 	return newTensorFromFile(data, shape)
 }

@@ -3,7 +3,6 @@ package tensor
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -11,8 +10,9 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
+
+	"github.com/attnviz/attnviz/internal/testutil"
 )
 
 // countingReaderAt counts the bytes read through it.
@@ -195,51 +195,6 @@ func TestSafetensorsTensorAtErrors(t *testing.T) {
 	}
 }
 
-// writeSparseRecord writes a safetensors file declaring "attention" as
-// F16 [L, H, T, T] whose data region is a hole except for the slice
-// (l, h), which holds head's values: the size of a long-context record
-// without its disk space. It returns false where the file system cannot
-// make holes.
-func writeSparseRecord(tb testing.TB, path string, L, H, T, l, h int, head *Tensor) bool {
-	tb.Helper()
-	hdr, err := json.Marshal(map[string]any{
-		"__metadata__": map[string]string{"layout": "layers, heads, queries, keys"},
-		"attention":    map[string]any{"dtype": "F16", "shape": []int{L, H, T, T}, "data_offsets": []int64{0, int64(L) * int64(H) * int64(T) * int64(T) * 2}},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for len(hdr)%8 != 0 {
-		hdr = append(hdr, ' ')
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var pre [8]byte
-	binary.LittleEndian.PutUint64(pre[:], uint64(len(hdr)))
-	f.Write(pre[:])
-	f.Write(hdr)
-	start := int64(8 + len(hdr))
-	if err := f.Truncate(start + int64(L)*int64(H)*int64(T)*int64(T)*2); err != nil {
-		tb.Skipf("cannot make a sparse file: %v", err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Blocks*512 > 1<<20 {
-		return false
-	}
-	vals := head.Data()
-	raw := make([]byte, 2*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint16(raw[2*i:], Float32ToFloat16(v))
-	}
-	if _, err := f.WriteAt(raw, start+(int64(l)*int64(H)+int64(h))*int64(T)*int64(T)*2); err != nil {
-		tb.Fatal(err)
-	}
-	return true
-}
-
 // TestSafetensorsHeadOfLongRecord: one head of a [32, 32, 4096, 4096] F16
 // record (a 32 GiB file, sparse on disk) is read with the bytes of that
 // head alone, and holds the values written there.
@@ -250,7 +205,7 @@ func TestSafetensorsHeadOfLongRecord(t *testing.T) {
 	const L, H, T, l, h = 32, 32, 4096, 21, 7
 	head := halfExact(T, T)
 	path := filepath.Join(t.TempDir(), "long.safetensors")
-	if !writeSparseRecord(t, path, L, H, T, l, h, head) {
+	if !testutil.WriteSparseRecord(t, path, L, H, T, l, h, head.Data(), map[string]string{"layout": "layers, heads, queries, keys"}) {
 		t.Skip("the file system wrote the holes out; not testing a 32 GiB file")
 	}
 	osf, err := os.Open(path)

@@ -279,34 +279,11 @@ func unaryParallel(t *Tensor, act Activation) *Tensor {
 // with the biased variance (divided by d). weight and bias are [d]; nil
 // means ones and zeros.
 func (t *Tensor) LayerNorm(weight, bias *Tensor, eps float32) *Tensor {
-	if t.Err() != nil {
-		return Failed(t.Err())
+	in, d, err := normInputs("LayerNorm", t, eps, normParam{"weight", weight, Ones}, normParam{"bias", bias, Zeros})
+	if err != nil {
+		return Failed(err)
 	}
-	if len(t.shape) == 0 {
-		return Failed(shapeErr("LayerNorm", "need at least 1 dimension", "", t.shape))
-	}
-	d := t.shape[len(t.shape)-1]
-	if weight == nil {
-		weight = Ones(d).To(t.Device())
-	}
-	if bias == nil {
-		bias = Zeros(d).To(t.Device())
-	}
-	for _, p := range []struct {
-		name string
-		v    *Tensor
-	}{{"weight", weight}, {"bias", bias}} {
-		if p.v.Err() != nil {
-			return Failed(p.v.Err())
-		}
-		if len(p.v.shape) != 1 || p.v.shape[0] != d {
-			return Failed(shapeErr("LayerNorm", p.name+" must be 1-D with the size of the last dimension", fmt.Sprintf("want %s of shape [%d]", p.name, d), t.shape, p.v.shape))
-		}
-	}
-	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
-		return Failed(Errorf(ErrValue, "LayerNorm: eps must be a finite number ≥ 0, got %v", eps))
-	}
-	return apply1(opLayerNorm, []*Tensor{t, weight, bias}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
+	return apply1(opLayerNorm, in, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		s, wd, bd := hostSlice(in[0]), hostSlice(in[1]), hostSlice(in[2])
 		ws := outWS(in[0])
 		dst := allocIn(ws, len(s))

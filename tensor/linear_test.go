@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor/internal/cpu"
 )
 
@@ -19,15 +20,7 @@ func maxAbsDiff(t *testing.T, a, b *Tensor) float64 {
 	if !slices.Equal(a.Shape(), b.Shape()) {
 		t.Fatalf("shapes %v and %v", a.Shape(), b.Shape())
 	}
-	x, y := a.Data(), b.Data()
-	worst := 0.0
-	for i := range x {
-		d := math.Abs(float64(x[i] - y[i]))
-		if d > worst || d != d {
-			worst = d
-		}
-	}
-	return worst
+	return testutil.MaxAbsDiff(a.Data(), b.Data())
 }
 
 // Linear gives x·Wᵀ + b as MatMul and Add do, on every kernel the CPU has,

@@ -303,29 +303,16 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 			return h, npyDtype{}, Errorf(ErrFormat, "npy: header has an unexpected key %q; expected exactly 'descr', 'fortran_order' and 'shape'", k)
 		}
 	}
-	descr, ok := d["descr"]
-	if !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'descr' (dtype) key")
+	if h.Descr, err = headerKey[string](d, "descr", "'descr' (dtype)", "unsupported dtype %s (a structured or record array); save a plain numeric array, e.g. arr.astype(np.float32)"); err != nil {
+		return h, npyDtype{}, err
 	}
-	ds, ok := descr.(string)
-	if !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: unsupported dtype %s (a structured or record array); save a plain numeric array, e.g. arr.astype(np.float32)", pyRepr(descr))
+	if h.Fortran, err = headerKey[bool](d, "fortran_order", "'fortran_order'", "'fortran_order' must be True or False, got %s"); err != nil {
+		return h, npyDtype{}, err
 	}
-	h.Descr = ds
-	fo, ok := d["fortran_order"]
-	if !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'fortran_order' key")
-	}
-	if h.Fortran, ok = fo.(bool); !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: 'fortran_order' must be True or False, got %s", pyRepr(fo))
-	}
-	sh, ok := d["shape"]
-	if !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: header has no 'shape' key")
-	}
-	tup, ok := sh.(pyTuple)
-	if !ok {
-		return h, npyDtype{}, Errorf(ErrFormat, "npy: 'shape' must be a tuple of integers, got %s", pyRepr(sh))
+	sh := d["shape"]
+	tup, err := headerKey[pyTuple](d, "shape", "'shape'", "'shape' must be a tuple of integers, got %s")
+	if err != nil {
+		return h, npyDtype{}, err
 	}
 	if len(tup) > npyMaxRank {
 		return h, npyDtype{}, Errorf(ErrFormat, "npy: shape has %d dimensions; at most %d are allowed", len(tup), npyMaxRank)
@@ -346,9 +333,9 @@ func readNPYHeader(r io.Reader) (NPYHeader, npyDtype, error) {
 		total *= n
 		h.Shape[i] = int(n)
 	}
-	dt, err := parseNPYDtype(ds)
+	dt, err := parseNPYDtype(h.Descr)
 	if errors.Is(err, errObjectDtype) {
-		return h, dt, Errorf(ErrFormat, "npy: the array holds Python objects (dtype %s, stored with pickle), which attnviz does not read; save text as a string array, np.array(tokens, dtype=str), and numbers with arr.astype(np.float32)", pyRepr(ds))
+		return h, dt, Errorf(ErrFormat, "npy: the array holds Python objects (dtype %s, stored with pickle), which attnviz does not read; save text as a string array, np.array(tokens, dtype=str), and numbers with arr.astype(np.float32)", pyRepr(h.Descr))
 	}
 	if err != nil {
 		return h, dt, Errorf(ErrFormat, "npy: %v; expected float16/32/64 (or an integer or bool type); convert with arr.astype(np.float32) before saving", err)
@@ -441,15 +428,37 @@ func fortranToC(f []float32, shape []int) []float32 {
 		for j := 0; j < inner; j++ {
 			out[k+j] = f[off+j*is]
 		}
-		for d := rank - 2; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx[:rank-1], shape)
 	}
 	return out
+}
+
+// headerKey is the value of key in a .npy header, of type T: a missing key
+// (named name in the message) or a value of another type (wrong, its
+// printf format, gets the value) is an ErrFormat error.
+func headerKey[T any](d map[string]any, key, name, wrong string) (T, error) {
+	var zero T
+	v, ok := d[key]
+	if !ok {
+		return zero, Errorf(ErrFormat, "npy: header has no %s key", name)
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, Errorf(ErrFormat, "npy: "+wrong, pyRepr(v))
+	}
+	return t, nil
+}
+
+// nextIndex advances idx, a row-major index into the first len(idx)
+// dimensions of shape, by one: the last of them fastest, zeros after the end.
+func nextIndex(idx, shape []int) {
+	for d := len(idx) - 1; d >= 0; d-- {
+		idx[d]++
+		if idx[d] < shape[d] {
+			return
+		}
+		idx[d] = 0
+	}
 }
 
 // LoadNPY reads a .npy file. The returned tensor carries any error (see

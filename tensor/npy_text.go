@@ -68,13 +68,7 @@ func fortranToCStrings(f []string, shape []int) []string {
 			s *= shape[d]
 		}
 		out[c] = f[off]
-		for d := rank - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
+		nextIndex(idx, shape)
 	}
 	return out
 }

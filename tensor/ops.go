@@ -546,6 +546,45 @@ func PaddingMask(lengths []int, n int) *Tensor {
 
 // --- normalisation -----------------------------------------------------------------
 
+// normParam is a [d] parameter of a normalisation; nil stands for def(d)
+// (ones for a weight, zeros for a bias).
+type normParam struct {
+	name string
+	v    *Tensor
+	def  func(shape ...int) *Tensor
+}
+
+// normInputs checks the inputs of a normalisation over the last dimension
+// (op names it in errors): t has a dimension, each parameter is [d], eps is
+// finite and ≥ 0. It returns t and the parameters, and d.
+func normInputs(op string, t *Tensor, eps float32, params ...normParam) ([]*Tensor, int, error) {
+	if t.Err() != nil {
+		return nil, 0, t.Err()
+	}
+	if len(t.shape) == 0 {
+		return nil, 0, shapeErr(op, "need at least 1 dimension", "", t.shape)
+	}
+	d := t.shape[len(t.shape)-1]
+	in := []*Tensor{t}
+	for _, p := range params {
+		v := p.v
+		if v == nil {
+			v = p.def(d).To(t.Device())
+		}
+		if v.Err() != nil {
+			return nil, 0, v.Err()
+		}
+		if len(v.shape) != 1 || v.shape[0] != d {
+			return nil, 0, shapeErr(op, p.name+" must be 1-D with the size of the last dimension", fmt.Sprintf("want %s of shape [%d]", p.name, d), t.shape, v.shape)
+		}
+		in = append(in, v)
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
+		return nil, 0, Errorf(ErrValue, "%s: eps must be a finite number ≥ 0, got %v", op, eps)
+	}
+	return in, d, nil
+}
+
 // RMSNorm normalises over the last dimension as Llama does:
 //
 //	y = x / √(mean(x²) + eps) · weight
@@ -553,26 +592,11 @@ func PaddingMask(lengths []int, n int) *Tensor {
 // weight has shape [d] (d = the last dimension); nil means no weight (all
 // ones). eps must be ≥ 0 (Llama uses 1e-5 or 1e-6).
 func (t *Tensor) RMSNorm(weight *Tensor, eps float32) *Tensor {
-	if t.Err() != nil {
-		return Failed(t.Err())
+	in, d, err := normInputs("RMSNorm", t, eps, normParam{"weight", weight, Ones})
+	if err != nil {
+		return Failed(err)
 	}
-	if len(t.shape) == 0 {
-		return Failed(shapeErr("RMSNorm", "need at least 1 dimension", "", t.shape))
-	}
-	d := t.shape[len(t.shape)-1]
-	if weight == nil {
-		weight = Ones(d).To(t.Device())
-	}
-	if weight.Err() != nil {
-		return Failed(weight.Err())
-	}
-	if len(weight.shape) != 1 || weight.shape[0] != d {
-		return Failed(shapeErr("RMSNorm", "weight must be 1-D with the size of the last dimension", fmt.Sprintf("want weight of shape [%d]", d), t.shape, weight.shape))
-	}
-	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
-		return Failed(Errorf(ErrValue, "RMSNorm: eps must be a finite number ≥ 0, got %v", eps))
-	}
-	return apply1(opRMSNorm, []*Tensor{t, weight}, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
+	return apply1(opRMSNorm, in, opParams{Eps: eps}, func(in []*Tensor) *Tensor {
 		src := hostSlice(in[0])
 		w := hostSlice(in[1])
 		ws := outWS(in...)

@@ -419,14 +419,7 @@ func (f *SafetensorsFile) Shape(name string) []int {
 // an unknown name (listing the names there are) or an ErrFormat error for
 // other dtypes.
 func (f *SafetensorsFile) Tensor(name string) *Tensor {
-	if err := f.Err(); err != nil {
-		return Failed(err)
-	}
-	e, ok := f.entries[name]
-	if !ok {
-		return Failed(Errorf(ErrNotFound, "safetensors: no tensor named %q; the file has %s", name, quoteList(f.Names())))
-	}
-	dt, err := safetensorsDtype(name, e)
+	e, dt, err := f.entry(name)
 	if err != nil {
 		return Failed(err)
 	}
@@ -434,20 +427,43 @@ func (f *SafetensorsFile) Tensor(name string) *Tensor {
 		return Failed(Errorf(ErrFormat, "safetensors: tensor %q: %v", name, err))
 	}
 	data := make([]float32, numel(e.shape))
-	switch {
-	case f.data != nil:
-		decodeNPYInto(data, f.data[e.begin:e.end], dt)
-	case f.src == nil:
-		return Failed(Errorf(ErrValue, "safetensors: tensor %q: the file is closed; open it again with OpenSafetensors", name))
-	default:
-		if _, err := decodeStream(io.NewSectionReader(f.src, f.dataStart+int64(e.begin), int64(e.end-e.begin)), dt, data); err != nil {
-			return Failed(Errorf(ErrFormat, "safetensors: tensor %q: the file ends inside the data (was it truncated after it was opened?)", name))
-		}
+	if err := f.readInto(data, name, int64(e.begin), int64(e.end-e.begin), dt); err != nil {
+		return Failed(err)
 	}
 	if len(e.shape) == 0 {
 		return Scalar(data[0])
 	}
 	return Wrap(data, e.shape...) // data is fresh: no second copy
+}
+
+// entry is the named tensor's header entry and its dtype.
+func (f *SafetensorsFile) entry(name string) (*safetensorsEntry, npyDtype, error) {
+	if err := f.Err(); err != nil {
+		return nil, npyDtype{}, err
+	}
+	e, ok := f.entries[name]
+	if !ok {
+		return nil, npyDtype{}, Errorf(ErrNotFound, "safetensors: no tensor named %q; the file has %s", name, quoteList(f.Names()))
+	}
+	dt, err := safetensorsDtype(name, e)
+	return e, dt, err
+}
+
+// readInto decodes nbytes of the named tensor's data, from begin (counted
+// from the start of the data region), into data: from memory, or from the
+// file of OpenSafetensors.
+func (f *SafetensorsFile) readInto(data []float32, name string, begin, nbytes int64, dt npyDtype) error {
+	switch {
+	case f.data != nil:
+		decodeNPYInto(data, f.data[begin:begin+nbytes], dt)
+	case f.src == nil:
+		return Errorf(ErrValue, "safetensors: tensor %q: the file is closed; open it again with OpenSafetensors", name)
+	default:
+		if _, err := decodeStream(io.NewSectionReader(f.src, f.dataStart+begin, nbytes), dt, data); err != nil {
+			return Errorf(ErrFormat, "safetensors: tensor %q: the file ends inside the data (was it truncated after it was opened?)", name)
+		}
+	}
+	return nil
 }
 
 // Tensors decodes every tensor, by name; a tensor of a dtype attnviz does

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand"
 	"strings"
+
+	"github.com/attnviz/attnviz/internal/english"
 )
 
 // Tensor is an N-dimensional array of float32 on a Device.
@@ -225,7 +227,7 @@ func wrap(op string, data []float32, shape []int, copyData bool) *Tensor {
 		return Failed(err)
 	}
 	if numel(shape) != len(data) {
-		return Failed(shapeErr(op, fmt.Sprintf("shape holds %d elements but %d values were given", numel(shape), len(data)), "", shape))
+		return Failed(shapeErr(op, fmt.Sprintf("shape holds %s but %s given", english.Count(numel(shape), "element"), english.Count(len(data), "value")+" "+english.Verb(len(data) != 1, "was")), "", shape))
 	}
 	if copyData {
 		data = append([]float32(nil), data...)
@@ -246,7 +248,7 @@ func FromRows(rows [][]float32) *Tensor {
 	data := make([]float32, 0, len(rows)*n)
 	for i, r := range rows {
 		if len(r) != n {
-			return Failed(shapeErr("FromRows", fmt.Sprintf("row %d has %d values but row 0 has %d", i, len(r), n), "every row must have the same length"))
+			return Failed(shapeErr("FromRows", fmt.Sprintf("row %d has %s but row 0 has %d", i, english.Count(len(r), "value"), n), "every row must have the same length"))
 		}
 		data = append(data, r...)
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,53 +12,28 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/attnviz/attnviz/internal/testutil"
 )
 
 // The files of tensor/testdata/user were written the way users write them, by NumPy,
 // PyTorch and scripts/attnviz_export.py (scripts/make_user_files.py made them).
 
-type userArray struct {
-	Shape []int    `json:"shape"`
-	Bits  []uint32 `json:"bits"`
-}
-
 type userManifest struct {
-	Tokens       []string  `json:"tokens"`
-	Attention    userArray `json:"attention"`
-	AttentionF16 userArray `json:"attention_f16"`
-	HFBatch1     userArray `json:"attention_hf_batch1"`
+	Tokens       []string `json:"tokens"`
+	Attention    refArray `json:"attention"`
+	AttentionF16 refArray `json:"attention_f16"`
+	HFBatch1     refArray `json:"attention_hf_batch1"`
 }
 
 func readUserManifest(t *testing.T) userManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "user", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m userManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testutil.ReadJSON(t, filepath.Join("testdata", "user", "manifest.json"), &m, "make user-files")
 	return m
 }
 
 func userFile(name string) string { return filepath.Join("testdata", "user", name) }
-
-// sameBits checks a tensor against float32 bits written by NumPy.
-func sameUserBits(t *testing.T, what string, x *Tensor, want userArray) {
-	t.Helper()
-	if err := x.Err(); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	if !reflect.DeepEqual(x.Shape(), want.Shape) {
-		t.Fatalf("%s: shape %v, want %v", what, x.Shape(), want.Shape)
-	}
-	for i, v := range x.Data() {
-		if math.Float32bits(v) != want.Bits[i] {
-			t.Fatalf("%s: element %d is %v, want %v", what, i, v, math.Float32frombits(want.Bits[i]))
-		}
-	}
-}
 
 // TestNPZTokens: np.savez(f, attention=a, tokens=np.array(tokens)) — the tokens as '<U'
 // (str) or '|S' (bytes) — reads with the tokens as strings, beside the tensor.
@@ -83,8 +57,8 @@ func TestNPZTokens(t *testing.T) {
 		if got := z.Shape("tokens"); !reflect.DeepEqual(got, []int{5}) {
 			t.Errorf("%s: Shape(tokens) %v", f, got)
 		}
-		sameUserBits(t, f+" attention", z.Tensor("attention"), m.Attention)
-		sameUserBits(t, f+" LoadNPZTensor", LoadNPZTensor(p, "attention"), m.Attention)
+		checkRef(t, f+" attention", z.Tensor("attention"), m.Attention)
+		checkRef(t, f+" LoadNPZTensor", LoadNPZTensor(p, "attention"), m.Attention)
 		for _, err := range []error{z.Tensor("tokens").Err(), LoadNPZTensor(p, "tokens").Err()} {
 			if !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), `array "tokens" holds text`) || !strings.Contains(err.Error(), `Strings("tokens")`) {
 				t.Errorf("%s: the tokens as a tensor: want a message saying they are text, got %v", f, err)
@@ -250,7 +224,7 @@ func TestTorchConvertLine(t *testing.T) {
 			}
 			t.Fatalf("%s: %s: %v\n%s", f, line, err, out)
 		}
-		sameUserBits(t, f+" converted", LoadNPZ(filepath.Join(dir, strings.TrimSuffix(f, ".pt")+".npz")).Tensor("attention"), m.Attention)
+		checkRef(t, f+" converted", LoadNPZ(filepath.Join(dir, strings.TrimSuffix(f, ".pt")+".npz")).Tensor("attention"), m.Attention)
 	}
 }
 
@@ -259,7 +233,7 @@ func TestExporterFiles(t *testing.T) {
 	m := readUserManifest(t)
 	for _, c := range []struct {
 		file, dtype string
-		want        userArray
+		want        refArray
 	}{
 		{"export_f32.safetensors", "F32", m.Attention},
 		{"export_f16.safetensors", "F16", m.AttentionF16},
@@ -273,7 +247,7 @@ func TestExporterFiles(t *testing.T) {
 		if f.Dtype("attention") != c.dtype {
 			t.Errorf("%s: dtype %s, want %s", c.file, f.Dtype("attention"), c.dtype)
 		}
-		sameUserBits(t, c.file, f.Tensor("attention"), c.want)
+		checkRef(t, c.file, f.Tensor("attention"), c.want)
 		var toks []string
 		if err := json.Unmarshal([]byte(f.Metadata()["tokens"]), &toks); err != nil || !reflect.DeepEqual(toks, m.Tokens) {
 			t.Errorf("%s: tokens %q (%v), want %q", c.file, toks, err, m.Tokens)

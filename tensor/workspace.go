@@ -1,6 +1,6 @@
 package tensor
 
-import "unsafe"
+import "github.com/attnviz/attnviz/tensor/internal/cpu"
 
 // Workspace is reusable memory for the intermediate results of a
 // computation that runs again and again — a model's forward pass, a loop
@@ -84,7 +84,7 @@ func (w *Workspace) Release() {
 		for _, c := range w.chunks {
 			total += len(c)
 		}
-		w.chunks = [][]float32{alignedF32(total)}
+		w.chunks = [][]float32{cpu.AlignedFloats(total)}
 	}
 	w.cur, w.off, w.used = 0, 0, 0
 	w.gen++
@@ -124,23 +124,14 @@ func (w *Workspace) floats(n int) []float32 {
 	}
 	size := max(need, 2*w.used, 1<<16)
 	if w.cur < len(w.chunks) {
-		w.chunks[w.cur] = alignedF32(size) // the old one held nothing of this pass
+		w.chunks[w.cur] = cpu.AlignedFloats(size) // the old one held nothing of this pass
 	} else {
-		w.chunks = append(w.chunks, alignedF32(size))
+		w.chunks = append(w.chunks, cpu.AlignedFloats(size))
 		w.cur = len(w.chunks) - 1
 	}
 	w.off = need
 	w.used += need
 	return w.chunks[w.cur][:n:n]
-}
-
-func alignedF32(n int) []float32 {
-	b := make([]float32, n+16)
-	off := int(uintptr(unsafe.Pointer(&b[0]))%64) / 4
-	if off != 0 {
-		off = 16 - off
-	}
-	return b[off : off+n : off+n]
 }
 
 // trackDevice registers a device buffer made for a result in w, released

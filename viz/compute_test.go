@@ -110,7 +110,7 @@ func TestFusedPooling(t *testing.T) {
 	d := w.Data()
 	d[3*1000+999] = float32(math.NaN())
 	f := Heatmap(tensor.New(d, 1000, 1000))
-	if f.Err() == nil || !strings.HasPrefix(f.Err().Error(), "viz.Heatmap: the weights holds NaN at [3 999]") {
+	if f.Err() == nil || !strings.HasPrefix(f.Err().Error(), "viz.Heatmap: the weights hold NaN at [3 999]") {
 		t.Errorf("NaN: %v", f.Err())
 	}
 	d[3*1000+999] = float32(math.Inf(-1))

@@ -27,26 +27,49 @@ func TestBadInput(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"nil", Heatmap(nil), tensor.ErrValue, "viz.Heatmap: the weights is nil; pass a *tensor.Tensor"},
-		{"rank3", Heatmap(tensor.Zeros(12, 9, 9)), tensor.ErrShape, "viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [12 9 9]; pick a head with w.Index(h) (0 ≤ h < 12), or draw all heads with viz.Grid"},
+		{"nil", Heatmap(nil), tensor.ErrValue, "viz.Heatmap: the weights are nil; pass a *tensor.Tensor"},
+		{"rank3", Heatmap(tensor.Zeros(12, 9, 9)), tensor.ErrShape, "viz.Heatmap: want one head's [queries, keys] matrix, got attention of 12 heads, shape [12 9 9] ([heads, queries, keys]); pick one with viz.Heads(h) (0 … 11), or draw every head with viz.Grid"},
+		{"batch of one", Heatmap(tensor.Zeros(1, 4, 10, 10)), tensor.ErrShape, "viz.Heatmap: want one head's [queries, keys] matrix, got attention of 4 heads, shape [1 4 10 10] ([layers, heads, queries, keys]); pick one with viz.Heads(h) (0 … 3), or draw every head with viz.Grid"},
+		{"stack", Heatmap(tensor.Zeros(3, 4, 10, 10)), tensor.ErrShape, "viz.Heatmap: want one head's [queries, keys] matrix, got attention of 3 layers × 4 heads, shape [3 4 10 10] ([layers, heads, queries, keys]); pick one with viz.Layers(l) (0 … 2) and viz.Heads(h) (0 … 3), or draw every head with viz.Grid"},
+		{"two heads", Heatmap(demo.Stack(2, 2, 3), Layers(0), Heads(0, 1)), tensor.ErrValue, "viz.Heatmap draws one head, but Layers and Heads name 1 layer × 2 heads; draw several with viz.Grid"},
+		{"heatmap batch", Heatmap(tensor.Zeros(2, 3, 4, 5, 5), Layers(0), Heads(0)), tensor.ErrShape, "viz.Heatmap: the attention of shape [2 3 4 5 5] is [layers, batch, heads, queries, keys], a batch of 3 sentences; pick one with viz.Batch(i) (0 … 2)"},
+		{"heatmap batch on a matrix", Heatmap(w2, Batch(0)), tensor.ErrShape, "viz.Heatmap: Batch(0) was given, but the weights of shape [2 2] have no batch axis; drop viz.Batch"},
+		{"heatmap rank 6", Heatmap(tensor.Zeros(2, 2, 2, 2, 2, 2)), tensor.ErrShape, "viz.Heatmap: want attention of shape [layers, heads, queries, keys] ([heads, queries, keys] is one layer; [layers, batch, heads, queries, keys] is a batch, as torch.stack(outputs.attentions) gives), got shape [2 2 2 2 2 2]"},
+		{"strip of a stack", TokenStrip(tensor.Zeros(1, 4, 10, 10)), tensor.ErrShape, "viz.TokenStrip: want a [queries × keys] matrix or one row of weights [keys], got shape [1 4 10 10]; it is [layers, heads, queries, keys] (or [batch, heads, queries, keys], one layer of a batch): pick a head with w.Index(l, h) (0 ≤ l < 1, 0 ≤ h < 4), or draw them all with viz.Grid"},
+		{"steps q of heads", Steps(tensor.Zeros(1, 2, 3, 4), tensor.Zeros(3, 4), tensor.Zeros(3, 4)), tensor.ErrShape, "viz.Steps: want Q as a 2-D [tokens × features] matrix, got shape [1 2 3 4]; pick one head, e.g. q.Index(h) for [heads, tokens, features], q.Index(b, h) for [batch, heads, tokens, features]"},
 		{"rank1", Heatmap(tensor.Ones(3)), tensor.ErrShape, "viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [3]; for one query's weights over the keys use viz.TokenStrip, or reshape to [1, n]"},
-		{"empty", Heatmap(tensor.Zeros(0, 3)), tensor.ErrShape, "viz.Heatmap: the weights is empty (shape [0 3]); there is nothing to draw"},
-		{"nan", Heatmap(tensor.New([]float32{1, nan, 0, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds NaN at [0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)"},
-		{"+inf", Heatmap(tensor.New([]float32{1, 0, inf, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights holds +Inf at [1 0]"},
-		{"tokens", Heatmap(w2, Tokens([]string{"a"}), KeyTokens([]string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 query tokens for 2 rows; pass one token per row and per column"},
+		{"empty", Heatmap(tensor.Zeros(0, 3)), tensor.ErrShape, "viz.Heatmap: the weights are empty (shape [0 3]); there is nothing to draw"},
+		{"nan", Heatmap(tensor.New([]float32{1, nan, 0, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights hold NaN at [0 1]; every value must be a finite number (look for a division by zero or an overflow before this step)"},
+		{"+inf", Heatmap(tensor.New([]float32{1, 0, inf, 1}, 2, 2)), tensor.ErrValue, "viz.Heatmap: the weights hold +Inf at [1 0]"},
+		{"tokens", Heatmap(w2, Tokens([]string{"a"}), KeyTokens([]string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 query token for 2 rows; pass one token per row and per column"},
+		{"one key token", Heatmap(tensor.Full(1, 1, 2), Tokens([]string{"a"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 1 key token for 2 columns; pass one token per row and per column (keys that are other tokens than the queries: add viz.KeyTokens)"},
+		{"one row", Heatmap(tensor.Full(.5, 1, 2), Highlight(1)), tensor.ErrValue, "viz.Heatmap: Highlight(1) is outside the 1 query row; use 0 … 0"},
 		{"highlight", Heatmap(w2, Highlight(2)), tensor.ErrValue, "viz.Heatmap: Highlight(2) is outside the 2 query rows; use 0 … 1"},
 		{"range", Heatmap(w2, Range(1, 1)), tensor.ErrValue, "viz.Heatmap: Range(1, 1) is empty; give lo < hi, both finite"},
 		{"mask shape", Heatmap(w2, Mask(tensor.Ones(3, 3))), tensor.ErrShape, "viz.Heatmap: want a mask of shape [2 2] (1 = may attend, 0 = blocked), got shape [3 3]"},
-		{"carried", Heatmap(tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3))), tensor.ErrShape, "viz.Heatmap: the weights carries an error: MatMul"},
-		{"grid rank", Grid(tensor.Zeros(2, 2, 2, 2, 2)), tensor.ErrShape, "viz.Grid: want attention of shape [layers, heads, queries, keys] (or [heads, queries, keys]), got shape [2 2 2 2 2]"},
+		{"carried", Heatmap(tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3))), tensor.ErrShape, "viz.Heatmap: the weights carry an error: MatMul"},
+		{"grid carried", Grid(tensor.Zeros(2, 2).MatMul(tensor.Zeros(3, 3))), tensor.ErrShape, "viz.Grid: the attention carries an error: MatMul"},
+		{"grid rank", Grid(tensor.Zeros(2, 2, 2, 2, 2, 2)), tensor.ErrShape, "viz.Grid: want attention of shape [layers, heads, queries, keys] ([heads, queries, keys] is one layer; [layers, batch, heads, queries, keys] is a batch, as torch.stack(outputs.attentions) gives), got shape [2 2 2 2 2 2]"},
+		{"grid matrix", Grid(w2), tensor.ErrShape, "viz.Grid: want attention of shape [layers, heads, queries, keys] ([heads, queries, keys] is one layer; [layers, batch, heads, queries, keys] is a batch, as torch.stack(outputs.attentions) gives), got one [queries, keys] matrix of shape [2 2]; a grid needs several heads: draw this one with viz.Heatmap"},
+		{"explorer matrix", Explorer(w2), tensor.ErrShape, "viz.Explorer: want attention of shape [layers, heads, queries, keys]"},
+		{"grid batch", Grid(tensor.Zeros(2, 3, 4, 5, 5)), tensor.ErrShape, "viz.Grid: the attention of shape [2 3 4 5 5] is [layers, batch, heads, queries, keys], a batch of 3 sentences; pick one with viz.Batch(i) (0 … 2)"},
+		{"grid batch range", Grid(tensor.Zeros(2, 3, 4, 5, 5), Batch(3)), tensor.ErrValue, "viz.Grid: Batch(3) does not exist: the attention of shape [2 3 4 5 5] is [layers, batch, heads, queries, keys], a batch of 3 sentences (0 … 2)"},
+		{"grid batch 4-D range", Grid(tensor.Zeros(1, 4, 5, 5), Batch(1)), tensor.ErrValue, "viz.Grid: Batch(1) does not exist: the attention of shape [1 4 5 5] is [batch, heads, queries, keys], a batch of 1 sentence (0 … 0)"},
+		{"grid no batch axis", Grid(tensor.Zeros(4, 5, 5), Batch(0)), tensor.ErrShape, "viz.Grid: Batch(0) was given, but the attention of shape [4 5 5] has no batch axis: it is [heads, queries, keys]; drop viz.Batch (a batch is [layers, batch, heads, queries, keys], or [batch, heads, queries, keys] for one layer)"},
+		{"grid one layer", Grid(tensor.Full(.5, 1, 1, 2, 2), Layers(7)), tensor.ErrValue, "viz.Grid: layer 7 does not exist; the attention ([1 1 2 2], [layers, heads, queries, keys]) has 1 layer (0 … 0)"},
 		{"grid negative", Grid(tensor.New([]float32{.5, .5, -.1, 1.1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.Grid: the attention should be attention weights (probabilities ≥ 0), but holds -0.1 at [0 0 1 0]; pass the softmax output, or use viz.Heatmap to draw raw scores"},
-		{"grid layer", Grid(demo.Stack(2, 2, 3), Layers(2)), tensor.ErrValue, "viz.Grid: layer 2 does not exist; the attention has 2 layers (0 … 1)"},
-		{"grid -inf", Grid(tensor.New([]float32{1, ninf, .5, .5}, 2, 2)), tensor.ErrValue, "viz.Grid: the attention holds -Inf at [0 0 0 1]"},
+		{"grid layer", Grid(demo.Stack(2, 2, 3), Layers(2)), tensor.ErrValue, "viz.Grid: layer 2 does not exist; the attention ([2 2 3 3], [layers, heads, queries, keys]) has 2 layers (0 … 1)"},
+		{"grid -inf", Grid(tensor.New([]float32{1, ninf, .5, .5}, 1, 2, 2)), tensor.ErrValue, "viz.Grid: the attention holds -Inf at [0 0 0 1]"},
 		{"steps dk", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 5), tensor.Zeros(3, 2)), tensor.ErrShape, "viz.Steps: want K with 4 features like Q [3 4], got shape [3 5]; Q and K must have the same last dimension dₖ"},
 		{"steps v", Steps(tensor.Zeros(3, 4), tensor.Zeros(3, 4), tensor.Zeros(2, 2)), tensor.ErrShape, "viz.Steps: want V with 3 rows, one per key (K is [3 4]), got shape [2 2]"},
 		{"masks", MaskPatterns(4, 5), tensor.ErrValue, "viz.MaskPatterns: valid = 5 real tokens out of n = 4; use 0 … n (n = no padding)"},
+		{"masks 0", MaskPatterns(0, 0), tensor.ErrValue, "viz.MaskPatterns: n = 0 tokens; use 1 … 4096"},
+		{"steps one feature", Steps(tensor.Zeros(3, 1), tensor.Zeros(3, 5), tensor.Zeros(3, 2)), tensor.ErrShape, "viz.Steps: want K with 1 feature like Q [3 1], got shape [3 5]"},
+		{"steps one row", Steps(tensor.Zeros(3, 4), tensor.Zeros(1, 4), tensor.Zeros(2, 2)), tensor.ErrShape, "viz.Steps: want V with 1 row, one per key (K is [1 4]), got shape [2 2]"},
+		{"strip one key", TokenStrip(tensor.Full(1, 1), KeyTokens([]string{"a", "b"})), tensor.ErrShape, "viz.TokenStrip: 2 key tokens for 1 weight; pass one token per key"},
+		{"rollout one token", Rollout(tensor.Ones(1, 1, 1, 1), Query(1)), tensor.ErrValue, "viz.Rollout: Query(1) is outside the 1 token; use 0 … 0"},
 		{"maskeffect nil", MaskEffect(w2, nil), tensor.ErrValue, "viz.MaskEffect: the mask is nil; pass one, e.g. tensor.CausalMask(2)"},
-		{"positional nan", Positional(tensor.New([]float32{nan}, 1, 1)), tensor.ErrValue, "viz.Positional: the encodings holds NaN at [0 0]"},
+		{"positional nan", Positional(tensor.New([]float32{nan}, 1, 1)), tensor.ErrValue, "viz.Positional: the encodings hold NaN at [0 0]"},
 		{"rope odd", RoPE(5, 4), tensor.ErrValue, "viz.RoPE: head dimension d = 5; RoPE needs an even d ≥ 2 (pairs of features)"},
 		{"stats negative", HeadStats(tensor.New([]float32{-1, 2, 0, 1}, 1, 1, 2, 2)), tensor.ErrValue, "viz.HeadStats: the attention should be attention weights (probabilities ≥ 0), but holds -1 at [0 0 0 0]"},
 		{"rollout square", Rollout(tensor.Zeros(1, 1, 2, 3)), tensor.ErrShape, "viz.Rollout: want square attention [L, H, T, T] (every token a query and a key), got shape [1 1 2 3]; rollout needs the full prompt, not a KV-cache step"},
@@ -119,7 +142,7 @@ func TestDegenerate(t *testing.T) {
 		"pos 1":       Positional(tensor.Zeros(1, 1)),
 		"rope":        RoPE(2, 1),
 		"long tokens": Heatmap(tensor.Full(.5, 2, 2), Tokens([]string{strings.Repeat("x", 200), "\n\t"}), KeyTokens([]string{"", " a "})),
-		"size":        Heatmap(demo.Attention(30), Size(300, 200)),
+		"size":        Heatmap(demo.Attention(30), Size(300, 220)),
 		"huge size":   Heatmap(demo.Attention(3), Size(4000, 3000)),
 		"dpi":         Heatmap(demo.Attention(5), DPI(200)),
 		"cross":       Steps(tensor.Ones(2, 3), tensor.Ones(4, 3), tensor.Ones(4, 5), Mask(tensor.Ones(4))),
@@ -249,5 +272,47 @@ func TestErrorChain(t *testing.T) {
 	err = Heatmap(w).Save(dir)
 	if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("Save onto a folder: %v", err)
+	}
+}
+
+// A heatmap drawn from a stack names the layer and head (and the sentence
+// of a batch) in its title: the PNG's, the interactive chart's and the
+// caption (the image's alt text).
+func TestHeatmapNamesTheHead(t *testing.T) {
+	att := demo.Stack(3, 4, 6)
+	batch := tensor.Stack(att, att).Permute(1, 0, 2, 3, 4) // [layers, batch, heads, T, T]
+	for _, c := range []struct {
+		fig  *Figure
+		want string
+	}{
+		{Heatmap(att, Layers(2), Heads(1)), "Attention weights — layer 2, head 1"},
+		{Heatmap(att.Index(2), Heads(3)), "Attention weights — head 3"},
+		{Heatmap(att.Index(2, 3), Layers(2), Heads(3)), "Attention weights — layer 2, head 3"}, // picked by hand, named
+		{Heatmap(att.Index(0).Reshape(1, 4, 6, 6), Heads(0)), "Attention weights — layer 0, head 0"},
+		{Heatmap(batch, Batch(1), Layers(0), Heads(2)), "Attention weights — layer 0, head 2 (batch item 1)"},
+		{Heatmap(batch.Index(1), Batch(0), Heads(2)), "Attention weights — head 2 (batch item 0)"},
+		{Heatmap(att.Index(1, 1)), "Attention weights"},
+	} {
+		if err := c.fig.Err(); err != nil {
+			t.Fatal(err)
+		}
+		chart, _, err := c.fig.html.get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chart.Title != c.want {
+			t.Errorf("interactive title %q, want %q", chart.Title, c.want)
+		}
+		if want := strings.Replace(c.want, "Attention weights", "Heatmap", 1); c.fig.caption != want {
+			t.Errorf("caption %q, want %q", c.fig.caption, want)
+		}
+		if !pageHasText(c.fig, c.want) {
+			t.Errorf("the PNG's title is not %q", c.want)
+		}
+	}
+	// the same values, layer 2 head 1, draw the same cells
+	a, b := Heatmap(att, Layers(2), Heads(1), Title("t")), Heatmap(att.Index(2, 1), Title("t"))
+	if !bytes.Equal(a.PNG(), b.PNG()) {
+		t.Error("Layers(2), Heads(1) did not draw att.Index(2, 1)")
 	}
 }

@@ -27,7 +27,31 @@ func ExampleHeatmap_badInput() {
 	att := tensor.Zeros(12, 9, 9)
 	fig := viz.Heatmap(att)
 	fmt.Println(fig.Err())
-	// Output: viz.Heatmap: want a 2-D [queries × keys] tensor, got shape [12 9 9]; pick a head with w.Index(h) (0 ≤ h < 12), or draw all heads with viz.Grid
+	// Output: viz.Heatmap: want one head's [queries, keys] matrix, got attention of 12 heads, shape [12 9 9] ([heads, queries, keys]); pick one with viz.Heads(h) (0 … 11), or draw every head with viz.Grid
+}
+
+// A heatmap picks one head of a stack and names it in its title.
+func ExampleHeatmap_stack() {
+	att := demo.Stack(3, 4, 6)                           // [layers, heads, queries, keys]
+	fig := viz.Heatmap(att, viz.Layers(2), viz.Heads(1)) // titled "Attention weights — layer 2, head 1"
+	fmt.Println(fig.Err())
+	// Output: <nil>
+}
+
+// What Hugging Face returns with output_attentions=True, stacked:
+// [layers, batch, heads, queries, keys]. A batch of one sentence draws as
+// it is; a batch of several needs Batch.
+func ExampleBatch() {
+	att := tensor.Full(0.2, 2, 3, 4, 5, 5) // 2 layers, 3 sentences, 4 heads, 5 tokens
+	fmt.Println(viz.Grid(att).Err())
+	fmt.Println(viz.Grid(att, viz.Batch(1)).Err())
+	// One layer of it, outputs.attentions[l]: 4-D [batch, heads, queries, keys].
+	// A 4-D tensor is read as [layers, heads, queries, keys] unless Batch is given.
+	fmt.Println(viz.Heatmap(att.Index(0), viz.Batch(2), viz.Heads(3)).Err())
+	// Output:
+	// viz.Grid: the attention of shape [2 3 4 5 5] is [layers, batch, heads, queries, keys], a batch of 3 sentences; pick one with viz.Batch(i) (0 … 2)
+	// <nil>
+	// <nil>
 }
 
 func ExampleHeatmap_warning() {

@@ -61,6 +61,23 @@ func TestInteractiveExplorerLayout(t *testing.T) {
 			{"do": "hoverRespond", "i": 3, "j": 1, "prefix": "query 3: " + jsVis(toks[3])},
 		}})
 	}
+	// thumbnails with square cells, whatever the numbers of layers, heads
+	// and tokens (a [1, 4, 16, 16] stack once drew each head 37×100 px)
+	for _, s := range []struct{ L, H, T, Tk int }{{1, 4, 16, 16}, {6, 12, 16, 16}, {12, 2, 8, 8}, {2, 3, 4, 9}} {
+		o := newIopts()
+		d := demoStack(s.L, s.H, max(s.T, s.Tk))
+		if s.T != s.Tk { // cross-attention: keep Tk columns of the first T rows
+			n := s.Tk
+			d2 := make([]float32, 0, s.L*s.H*s.T*s.Tk)
+			for lh := 0; lh < s.L*s.H; lh++ {
+				d2 = append(d2, d[lh*n*n:lh*n*n+s.T*n]...)
+			}
+			d = d2
+		}
+		file := fmt.Sprintf("explorer-square-%dx%dx%dx%d.html", s.L, s.H, s.T, s.Tk)
+		writePage(t, dir, file, explorerChart(d, s.L, s.H, s.T, s.Tk, o))
+		pages = append(pages, browserPage{File: file, Checks: []map[string]any{{"do": "squareThumbs"}}})
+	}
 	w := tensor.MustFromRows([][]float32{{.5, .3}, {.2, .8}})
 	b, err := Heatmap(w, Axes("row", "col", "value "+hostile)).Encode(".html")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/attnviz/attnviz/internal/atomicfile"
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -67,26 +68,27 @@ const (
 // Options every view reads, and those of the views of a [L, H, T, T] stack.
 const (
 	everyView = optTitle | optSize | optDPI | optTheme
-	stackView = everyView | optTokens | optKeyTokens | optPalette | optRange | optLayers | optHeads | optSharedScale
+	stackView = everyView | optTokens | optKeyTokens | optPalette | optRange | optLayers | optHeads | optSharedScale | optBatch
 )
 
 // views describes every view: name, options read, static draw, interactive writer.
 var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
-		optHighlight | optMask | optValues | optAxes | optPool, drawHeatmap, heatmapInteractive},
-	gridView:         {"Grid", stackView, drawGrid, explorerInteractive},
-	headViewView:     {"HeadView", stackView, drawGrid, headViewInteractive},
-	explorerView:     {"Explorer", stackView, drawGrid, explorerInteractive},
+		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch | optPool, drawHeatmap, heatmapInteractive},
+	gridView: {"Grid", stackView, drawGrid, explorerInteractive},
+	headViewView: {"HeadView", everyView | optTokens | optKeyTokens | optLayers | optHeads | optBatch, drawHeadView,
+		headViewInteractive},
+	explorerView:     {"Explorer", stackView, drawExplorer, explorerInteractive},
 	stepsView:        {"Steps", everyView | optTokens | optKeyTokens | optPalette | optAnnotate | optNoAnnotate | optMask | optQuery, drawSteps, stepsInteractive},
 	maskPatternsView: {"MaskPatterns", everyView | optTokens | optPalette, drawMaskPatterns, nil},
 	maskEffectView:   {"MaskEffect", everyView | optTokens | optKeyTokens | optQuery, drawMaskEffect, nil},
 	positionalView:   {"Positional", everyView | optPalette, drawPositional, nil},
 	ropeView:         {"RoPE", everyView | optPalette | optBase, drawRoPE, nil},
-	headStatsView:    {"HeadStats", everyView | optPalette | optLayers | optHeads, drawHeadStats, nil},
-	rolloutView: {"Rollout", everyView | optTokens | optPalette | optAnnotate | optNoAnnotate | optLayers | optHeads | optQuery,
+	headStatsView:    {"HeadStats", everyView | optPalette | optLayers | optHeads | optBatch, drawHeadStats, nil},
+	rolloutView: {"Rollout", everyView | optTokens | optPalette | optAnnotate | optNoAnnotate | optLayers | optHeads | optQuery | optBatch,
 		drawRollout, nil},
 	tokenStripView: {"TokenStrip", everyView | optTokens | optKeyTokens | optPalette | optRange | optQuery, drawTokenStrip, stripInteractive},
-	inductionView:  {"Induction", everyView | optTokens | optPalette | optLayers | optHeads, drawInduction, nil},
+	inductionView:  {"Induction", everyView | optTokens | optPalette | optLayers | optHeads | optBatch, drawInduction, nil},
 }
 
 // Figure is a rendered view. Its display methods (PNG, HTML, SimpleRender)
@@ -118,6 +120,20 @@ func build(k viewKind, opts []Option, in inputs) *Figure {
 		}()
 		page, err = v.draw(f, in)
 		if err == nil && page != nil && f.cfg.sizeSet {
+			if page.W > f.cfg.w || page.H > f.cfg.h {
+				se := &SizeError{View: v.name, W: f.cfg.w, H: f.cfg.h, MinW: max(page.W, f.cfg.w), MinH: max(page.H, f.cfg.h), DPI: int(f.cfg.dpi)}
+				if se.MinW > f.cfg.w {
+					// a view that reflows (the token strip wraps its text) may need less
+					// height at the width found: the smallest size is its layout there
+					asked := f.cfg
+					f.cfg.w, f.cfg.h = se.MinW, 1
+					if p, err := v.draw(f, in); err == nil && p != nil && p.W <= se.MinW {
+						se.MinH = max(p.H, asked.h)
+					}
+					f.cfg = asked
+				}
+				return se
+			}
 			page.Grow(f.cfg.w, f.cfg.h)
 		}
 		if err == nil && page != nil {
@@ -132,7 +148,7 @@ func build(k viewKind, opts []Option, in inputs) *Figure {
 	f.page = page
 	f.caption = f.makeCaption()
 	if v.interactive != nil {
-		f.html = &lazyHTML{f: f}
+		f.html = newLazyHTML(f)
 	}
 	return f
 }
@@ -168,12 +184,33 @@ func (f *Figure) makeCaption() string {
 	s := f.cfg.title
 	if s == "" {
 		s = f.view.name
+		if f.cfg.headName != "" {
+			s += " — " + f.cfg.headName
+		}
 	}
 	for _, w := range f.warnings {
 		s += " — warning: " + w
 	}
 	return s
 }
+
+// SizeError is the error of a figure whose Size is too small for its
+// text and cells to be read: the figure needs at least MinW×MinH pixels
+// (at the DPI given).
+type SizeError struct {
+	View       string // the view: "Heatmap", "Grid", ...
+	W, H       int    // the size asked for
+	MinW, MinH int    // the smallest that works
+	DPI        int
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("viz.%s: Size(%d, %d) is too small to read: this figure needs at least %d×%d pixels at %d dpi; ask for Size(%d, %d) or more, or leave Size out for the automatic size",
+		e.View, e.W, e.H, e.MinW, e.MinH, e.DPI, e.MinW, e.MinH)
+}
+
+// Is makes errors.Is(err, tensor.ErrValue) hold, as for every bad option.
+func (e *SizeError) Is(target error) bool { return target == tensor.ErrValue }
 
 // Err returns the figure's error, or nil.
 func (f *Figure) Err() error {
@@ -389,16 +426,23 @@ const maxFallbackPNG = 256 << 10
 
 // lazyHTML writes a figure's interactive HTML on first use (its view's
 // interactive writer, then echarts) and keeps it. It never panics.
+//
+// The once-guard is a func made by sync.OnceFunc, not a sync.Once field:
+// the kernel's interpreter (gomacro) walks a figure's type through its
+// fields, and a field of a type from package sync makes it load that
+// package's source types and warn, in every notebook that imports viz, that
+// it skips sync's generic functions (TestLessons fails on any such warning).
 type lazyHTML struct {
 	f     *Figure
-	once  sync.Once
+	do    func()
 	chart *echarts.Chart
 	frag  []byte
 	err   error
 }
 
-func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
-	l.once.Do(func() {
+func newLazyHTML(f *Figure) *lazyHTML {
+	l := &lazyHTML{f: f}
+	l.do = sync.OnceFunc(func() {
 		defer func() {
 			if r := recover(); r != nil {
 				l.err = fmt.Errorf("viz: interactive view failed: %v", r)
@@ -407,6 +451,11 @@ func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
 		l.chart = l.f.view.interactive(l.f, ioptsFrom(l.f))
 		l.frag, l.err = echarts.Fragment(l.chart)
 	})
+	return l
+}
+
+func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
+	l.do()
 	return l.chart, l.frag, l.err
 }
 
@@ -592,14 +641,22 @@ func hexStops(c *Colormap) []string {
 
 // ---- reading and checking what a view is given
 
+// pluralInputs are the names of inputs that take a plural verb ("the
+// weights hold NaN"); the others take a singular one ("the attention
+// holds NaN", "Q holds NaN").
+var pluralInputs = map[string]bool{"the weights": true, "the scores": true, "the encodings": true}
+
+// verb agrees a verb given in the singular ("holds") with the input what.
+func verb(what, v string) string { return english.Verb(pluralInputs[what], v) }
+
 // read returns a tensor's values (row-major) and shape, or a friendly error
 // that keeps the tensor's own error in its chain.
 func read(view, what string, t *tensor.Tensor) ([]float32, []int, error) {
 	if t == nil {
-		return nil, nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s is nil; pass a *tensor.Tensor", view, what)
+		return nil, nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s %s nil; pass a *tensor.Tensor", view, what, verb(what, "is"))
 	}
 	if err := t.Err(); err != nil {
-		return nil, nil, fmt.Errorf("viz.%s: %s carries an error: %w", view, what, err)
+		return nil, nil, fmt.Errorf("viz.%s: %s %s an error: %w", view, what, verb(what, "carries"), err)
 	}
 	d, err := t.DataErr()
 	if err != nil {
@@ -608,24 +665,24 @@ func read(view, what string, t *tensor.Tensor) ([]float32, []int, error) {
 	shape := t.Shape()
 	for _, s := range shape {
 		if s == 0 {
-			return nil, nil, tensor.Errorf(tensor.ErrShape, "viz.%s: %s is empty (shape %v); there is nothing to draw", view, what, shape)
+			return nil, nil, tensor.Errorf(tensor.ErrShape, "viz.%s: %s %s empty (shape %v); there is nothing to draw", view, what, verb(what, "is"), shape)
 		}
 	}
 	return d, shape, nil
 }
 
 // read2D reads a [rows × cols] matrix (leading dimensions of size 1 are
-// dropped); want names it in the message of any other shape.
+// dropped); want names it in the message of any other shape, which gives
+// the shape as it was passed.
 func read2D(view, what, want string, t *tensor.Tensor) (d []float32, rows, cols int, err error) {
 	d, shape, err := read(view, what, t)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	shape = squeezeLead(shape, 2)
-	if len(shape) != 2 {
-		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
+	if sq := squeezeLead(shape, 2); len(sq) == 2 {
+		return d, sq[0], sq[1], nil
 	}
-	return d, shape[0], shape[1], nil
+	return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
 }
 
 // read2DShared is read2D without a copy where the tensor allows it
@@ -640,15 +697,15 @@ func read2DShared(view, what, want string, t *tensor.Tensor) (d []float32, rows,
 			return read2D(view, what, want, t)
 		}
 	}
-	shape = squeezeLead(shape, 2)
-	if len(shape) != 2 {
+	sq := squeezeLead(shape, 2)
+	if len(sq) != 2 {
 		return nil, 0, 0, shapeErr(view, want, shape, rankHint(shape))
 	}
 	d, err = t.ReadOnlyData()
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("viz.%s: cannot read %s: %w", view, what, err)
 	}
-	return d, shape[0], shape[1], nil
+	return d, sq[0], sq[1], nil
 }
 
 // squeezeLead drops leading dimensions of size 1 down to rank want.
@@ -666,9 +723,13 @@ func rankHint(shape []int) string {
 	case 1:
 		return "for one query's weights over the keys use viz.TokenStrip, or reshape to [1, n]"
 	case 3:
-		return fmt.Sprintf("pick a head with w.Index(h) (0 ≤ h < %d), or draw all heads with viz.Grid", shape[0])
+		return fmt.Sprintf("it is %s: pick a head with w.Index(h) (0 ≤ h < %d), or draw them all with viz.Grid", axesHTT, shape[0])
 	case 4:
-		return "pick a layer and head with w.Index(l, h), or draw them all with viz.Grid"
+		return fmt.Sprintf("it is %s (or %s, one layer of a batch): pick a head with w.Index(l, h) (0 ≤ l < %d, 0 ≤ h < %d), or draw them all with viz.Grid",
+			axesLHTT, axesBHTT, shape[0], shape[1])
+	case 5:
+		return fmt.Sprintf("it is %s: pick a head with w.Index(l, b, h) (0 ≤ l < %d, 0 ≤ b < %d, 0 ≤ h < %d), or draw a sentence's heads with viz.Grid(w, viz.Batch(b))",
+			axesLBHTT, shape[0], shape[1], shape[2])
 	}
 	return ""
 }
@@ -693,7 +754,7 @@ func checkValues(view, what string, d []float32, shape []int, allowNegInf bool) 
 		if allowNegInf && v < 0 {
 			continue
 		}
-		return tensor.Errorf(tensor.ErrValue, "viz.%s: %s holds %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, what, v, unravel(i, shape))
+		return tensor.Errorf(tensor.ErrValue, "viz.%s: %s %s %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, what, verb(what, "holds"), v, unravel(i, shape))
 	}
 	return nil
 }
@@ -703,7 +764,7 @@ func checkValues(view, what string, d []float32, shape []int, allowNegInf bool) 
 func checkProbs(f *Figure, view, what string, d []float32, shape []int) error {
 	for i, v := range d {
 		if v < 0 {
-			return tensor.Errorf(tensor.ErrValue, "viz.%s: %s should be attention weights (probabilities ≥ 0), but holds %v at %v; pass the softmax output, or use viz.Heatmap to draw raw scores", view, what, v, unravel(i, shape))
+			return tensor.Errorf(tensor.ErrValue, "viz.%s: %s should be attention weights (probabilities ≥ 0), but %s %v at %v; pass the softmax output, or use viz.Heatmap to draw raw scores", view, what, verb(what, "holds"), v, unravel(i, shape))
 		}
 	}
 	rowSumWarning(f, d, shape[len(shape)-1])
@@ -752,10 +813,10 @@ func unravel(i int, shape []int) []int {
 func tokenCountErr(view string, cfg *config, rows, cols int) error {
 	var probs []string
 	if cfg.has(optTokens) && len(cfg.qTok) != rows {
-		probs = append(probs, fmt.Sprintf("%d query tokens for %d rows", len(cfg.qTok), rows))
+		probs = append(probs, fmt.Sprintf("%s for %s", english.Count(len(cfg.qTok), "query token"), english.Count(rows, "row")))
 	}
 	if cfg.has(optTokens|optKeyTokens) && len(cfg.kTok) != cols {
-		probs = append(probs, fmt.Sprintf("%d key tokens for %d columns", len(cfg.kTok), cols))
+		probs = append(probs, fmt.Sprintf("%s for %s", english.Count(len(cfg.kTok), "key token"), english.Count(cols, "column")))
 	}
 	if len(probs) == 0 {
 		return nil
@@ -774,7 +835,7 @@ func checkQuery(view string, cfg *config, rows, def int, what string) (int, erro
 		return def, nil
 	}
 	if cfg.query < 0 || cfg.query >= rows {
-		return 0, tensor.Errorf(tensor.ErrValue, "viz.%s: Query(%d) is outside the %d %s; use 0 … %d", view, cfg.query, rows, what, rows-1)
+		return 0, tensor.Errorf(tensor.ErrValue, "viz.%s: Query(%d) is outside the %s; use 0 … %d", view, cfg.query, english.Count(rows, what), rows-1)
 	}
 	return cfg.query, nil
 }

@@ -1,9 +1,11 @@
 package viz
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -20,19 +22,40 @@ func Grid(att *tensor.Tensor, opts ...Option) *Figure {
 	return build(gridView, opts, tensors(att))
 }
 
-// drawGrid draws Grid, and the PNG of HeadView and Explorer: the attention
-// of every chosen layer and head, kept for the interactive view.
+// drawGrid draws Grid: the attention of every chosen layer and head, kept
+// for the interactive view (the explorer's).
 func drawGrid(f *Figure, in inputs) (*raster.Page, error) {
+	st, err := readGridStack(f, in)
+	if err != nil {
+		return nil, err
+	}
+	return gridPage(f, st), nil
+}
+
+// readGridStack reads the stack of a view that draws a grid of heads
+// (Grid, Explorer), checks it and keeps it for the interactive view.
+func readGridStack(f *Figure, in inputs) (*stack, error) {
 	view := f.view.name
 	st, err := readStack(view, in.t[0], &f.cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := notOneMatrix(view, st); err != nil {
 		return nil, err
 	}
 	if err := checkProbs(f, view, "the attention", st.d, st.shape); err != nil {
 		return nil, err
 	}
 	f.data = st
-	return gridPage(f, st), nil
+	return st, nil
+}
+
+// batchNote names the sentence of a batch that a figure shows, or "".
+func (s *stack) batchNote() string {
+	if s.nB > 1 {
+		return fmt.Sprintf(" — batch item %d of %d", s.batch, s.nB)
+	}
+	return ""
 }
 
 // stack is a [L, H, Tq, Tk] attention tensor with the chosen layers/heads.
@@ -41,6 +64,12 @@ type stack struct {
 	shape         []int
 	L, H, Tq, Tk  int
 	layers, heads []int
+
+	in        []int // the shape given
+	axes      string
+	layerAxis bool // the input had a layer axis (4-D without Batch, 5-D)
+	headAxis  bool // … a head axis (3-D and up)
+	batch, nB int  // the sentence picked and the batch size; nB = 0: no batch axis
 }
 
 func (s *stack) head(l, h int) []float32 {
@@ -49,24 +78,76 @@ func (s *stack) head(l, h int) []float32 {
 	return s.d[o : o+n]
 }
 
+// The axes of attention stacks, as messages name them.
+const (
+	axesTT    = "[queries, keys]"
+	axesHTT   = "[heads, queries, keys]"
+	axesLHTT  = "[layers, heads, queries, keys]"
+	axesBHTT  = "[batch, heads, queries, keys]"
+	axesLBHTT = "[layers, batch, heads, queries, keys]"
+	// stackShapes says which shapes a view of a stack takes.
+	stackShapes = "attention of shape " + axesLHTT + " (" + axesHTT + " is one layer; " + axesLBHTT +
+		" is a batch, as torch.stack(outputs.attentions) gives)"
+)
+
+// readStack reads attention of 2 to 5 dimensions as [L, H, Tq, Tk] (see
+// Batch for how the axes are read), picking the sentence of a batch, and
+// checks the values, the tokens and the Layers and Heads options.
 func readStack(view string, att *tensor.Tensor, cfg *config) (*stack, error) {
 	d, shape, err := read(view, "the attention", att)
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{d: d}
-	switch len(shape) {
-	case 4:
-		st.L, st.H, st.Tq, st.Tk = shape[0], shape[1], shape[2], shape[3]
-	case 3:
-		st.L, st.H, st.Tq, st.Tk = 1, shape[0], shape[1], shape[2]
-	case 2:
-		st.L, st.H, st.Tq, st.Tk = 1, 1, shape[0], shape[1]
+	st := &stack{d: d, in: shape}
+	batch := cfg.has(optBatch)
+	var n []int // L, B, H, Tq, Tk (B = 0: none)
+	switch {
+	case len(shape) == 5:
+		n, st.axes = []int{shape[0], shape[1], shape[2], shape[3], shape[4]}, axesLBHTT
+	case len(shape) == 4 && batch:
+		n, st.axes = []int{1, shape[0], shape[1], shape[2], shape[3]}, axesBHTT
+	case len(shape) == 4:
+		n, st.axes = []int{shape[0], 0, shape[1], shape[2], shape[3]}, axesLHTT
+	case len(shape) == 3:
+		n, st.axes = []int{1, 0, shape[0], shape[1], shape[2]}, axesHTT
+	case len(shape) == 2:
+		n, st.axes = []int{1, 0, 1, shape[0], shape[1]}, axesTT
 	default:
-		return nil, shapeErr(view, "attention of shape [layers, heads, queries, keys] (or [heads, queries, keys])", shape, "")
+		return nil, shapeErr(view, stackShapes, shape, "")
+	}
+	st.L, st.nB, st.H, st.Tq, st.Tk = n[0], n[1], n[2], n[3], n[4]
+	st.layerAxis = len(shape) == 5 || (len(shape) == 4 && !batch)
+	st.headAxis = len(shape) >= 3
+	if batch && st.nB == 0 {
+		return nil, tensor.Errorf(tensor.ErrShape, "viz.%s: Batch(%d) was given, but the attention of shape %v has no batch axis: it is %s; drop viz.Batch (a batch is %s, or %s for one layer)",
+			view, cfg.batch, shape, st.axes, axesLBHTT, axesBHTT)
+	}
+	if st.nB > 0 {
+		b := 0
+		switch {
+		case batch && (cfg.batch < 0 || cfg.batch >= st.nB):
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: Batch(%d) does not exist: the attention of shape %v is %s, a batch of %s (0 … %d)",
+				view, cfg.batch, shape, st.axes, english.Count(st.nB, "sentence"), st.nB-1)
+		case batch:
+			b = cfg.batch
+		case st.nB > 1:
+			return nil, tensor.Errorf(tensor.ErrShape, "viz.%s: the attention of shape %v is %s, a batch of %s; pick one with viz.Batch(i) (0 … %d)",
+				view, shape, st.axes, english.Count(st.nB, "sentence"), st.nB-1)
+		}
+		st.batch = b
+		// keep sentence b of every layer
+		per := st.H * st.Tq * st.Tk
+		if st.L == 1 {
+			st.d = d[b*per : (b+1)*per]
+		} else {
+			st.d = make([]float32, st.L*per)
+			for l := 0; l < st.L; l++ {
+				copy(st.d[l*per:], d[(l*st.nB+b)*per:(l*st.nB+b+1)*per])
+			}
+		}
 	}
 	st.shape = []int{st.L, st.H, st.Tq, st.Tk}
-	if err := checkValues(view, "the attention", d, st.shape, false); err != nil {
+	if err := checkValues(view, "the attention", st.d, st.shape, false); err != nil {
 		return nil, err
 	}
 	if err := tokenCountErr(view, cfg, st.Tq, st.Tk); err != nil {
@@ -82,7 +163,7 @@ func readStack(view string, att *tensor.Tensor, cfg *config) (*stack, error) {
 		}
 		for _, v := range sel {
 			if v < 0 || v >= n {
-				return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s %d does not exist; the attention has %d %ss (0 … %d)", view, what, v, n, what, n-1)
+				return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s %d does not exist; the attention (%v, %s) has %s (0 … %d)", view, what, v, shape, st.axes, english.Count(n, what), n-1)
 			}
 		}
 		return sel, nil
@@ -96,13 +177,37 @@ func readStack(view string, att *tensor.Tensor, cfg *config) (*stack, error) {
 	return st, nil
 }
 
+// notOneMatrix refuses one [queries, keys] matrix where a view draws a
+// grid of heads.
+func notOneMatrix(view string, st *stack) error {
+	if len(st.in) != 2 {
+		return nil
+	}
+	return tensor.Errorf(tensor.ErrShape, "viz.%s: want %s, got one %s matrix of shape %v; a grid needs several heads: draw this one with viz.Heatmap",
+		view, stackShapes, axesTT, st.in)
+}
+
 func gridPage(f *Figure, st *stack) *raster.Page {
-	cfg := &f.cfg
+	c := gridCanvas(&f.cfg)
+	w, h := drawGridOn(c, &f.cfg, st, "", -1, -1, 0, 900)
+	return c.finish(w, h)
+}
+
+// gridCanvas is the canvas of a grid of heads.
+func gridCanvas(cfg *config) *canvas {
 	cm := cfg.cmap
 	if cm == nil {
 		cm = Viridis
 	}
-	c := newCanvas(cfg, []*Colormap{cm}, nil)
+	return newCanvas(cfg, []*Colormap{cm}, nil)
+}
+
+// drawGridOn draws the layers × heads grid with its title (def when the
+// Title option is not given, "" for the grid's own) and colour bar, the
+// head of layer ol, head oh outlined (ol < 0: none), leaving room for
+// extraW more pixels on the right; the heads share about budget design
+// pixels along the longer side. It returns the page's size.
+func drawGridOn(c *canvas, cfg *config, st *stack, def string, ol, oh int, extraW, budget float64) (pageW, pageH float64) {
 	nl, nh := len(st.layers), len(st.heads)
 	shared := cfg.shared
 	T := st.Tq
@@ -114,9 +219,13 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	if nh > maxDim {
 		maxDim = nh
 	}
-	target := math.Min(math.Max(c.px(900)/float64(maxDim), c.px(40)), c.px(220))
+	target := math.Min(math.Max(c.px(budget)/float64(maxDim), c.px(budget/22)), c.px(budget/4))
 	if cfg.sizeSet {
-		target = math.Max(8, math.Min(float64(cfg.w-int(c.px(120)))/float64(nh), float64(cfg.h-int(c.px(80)))/float64(nl))-c.px(6))
+		// a head stays wide enough for its label (H11) and tall enough
+		// for its layer's (L11); the page grows past a smaller Size,
+		// which build then refuses
+		minPanel := math.Max(c.px(16), math.Max(c.tw("H"+strconv.Itoa(st.H-1), ptTick, true)+c.px(4), c.th_(ptTick)*1.2))
+		target = math.Max(minPanel, math.Min((float64(cfg.w)-extraW-c.px(120))/float64(nh), float64(cfg.h-int(c.px(80)))/float64(nl))-c.px(6))
 	}
 	cell, pool := 1, 1
 	if int(target)/T >= 1 {
@@ -139,13 +248,16 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 			lo, hi = cfg.lo, cfg.hi
 		}
 	}
-	title := "Attention by layer and head"
-	if shared {
-		title += " (one scale)"
-	} else {
-		title += " (each head scaled to its maximum)"
+	title := def
+	if title == "" {
+		title = "Attention by layer and head"
+		if shared {
+			title += " (one scale)"
+		} else {
+			title += " (each head scaled to its maximum)"
+		}
 	}
-	title = cfg.titleOr(title)
+	title = cfg.titleOr(title + st.batchNote())
 	titleH := c.th_(ptTitle) + c.px(8)
 	rowLabW := c.tw("L"+strconv.Itoa(st.layers[len(st.layers)-1]), ptTick, true)
 	for _, l := range st.layers {
@@ -164,17 +276,15 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 	top := pad + titleH + lh + c.px(4)
 	gridW := float64(nh)*(float64(pw)+gap) - gap
 	gridH := float64(nl)*(float64(ph)+gap) - gap
-	cbH := int(math.Min(gridH, c.px(320)))
-	if cbH < int(c.px(100)) {
-		cbH = int(c.px(100))
-	}
 	cbLabel := "weight"
 	if !shared {
 		cbLabel = "fraction of the head's maximum"
 	}
+	// the colour bar is as tall as the grid (at most 320), and as its label
+	cbH := int(max(math.Min(gridH, c.px(320)), c.px(100), c.tw(cbLabel, ptAxis, false)+c.px(8)))
 	cbW := colorbar(c, 0, 0, cbH, c.maps[0], lo, hi, cbLabel, false)
-	pageW := left + gridW + c.px(16) + cbW + pad
-	pageH := top + math.Max(gridH+tokW, float64(cbH)) + pad
+	pageW = left + gridW + c.px(16) + cbW + pad + extraW
+	pageH = top + math.Max(gridH+tokW, float64(cbH)) + pad
 	if tw := c.tw(title, ptTitle, true) + 2*pad; tw > pageW {
 		pageW = tw
 	}
@@ -208,6 +318,10 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 			m := &matPanel{rows: st.Tq, cols: st.Tk, vals: vals, lo: plo, hi: phi, cmap: c.maps[0],
 				noTicks: true, highlight: -1, cell: cell, pool: pool}
 			m.draw(c, panelLayout{}, int(x), int(y))
+			if l == ol && h == oh {
+				w := math.Max(2, c.px(2))
+				c.pg.StrokeRect(x-w, y-w, float64(pw)+2*w, float64(ph)+2*w, w, c.th.accent)
+			}
 			if showToks && i == nl-1 {
 				for k := 0; k < st.Tk; k++ {
 					c.textRot(x+(float64(k)+0.5)*float64(cell), y+float64(ph)+c.px(3), tokLabel(cfg.kTok[k], 12), ptTick, c.th.fg, 0.5, 0)
@@ -219,5 +333,5 @@ func gridPage(f *Figure, st *stack) *raster.Page {
 		lo, hi = 0, 1
 	}
 	colorbar(c, left+gridW+c.px(16), top, cbH, c.maps[0], lo, hi, cbLabel, true)
-	return c.finish(pageW, pageH)
+	return pageW, pageH
 }

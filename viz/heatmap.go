@@ -5,7 +5,9 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -24,6 +26,13 @@ import (
 // numbers) pass Values or Axes: no probability checks, your axis names.
 // Matrices larger than the figure are shown at one pixel per k×k block,
 // each pixel the block's largest value.
+//
+// Given attention of several heads ([heads, queries, keys], [layers,
+// heads, queries, keys] or with a batch axis, see Batch), Heatmap draws
+// the head that Layers(l), Heads(h) (and Batch(i)) pick, and names it in
+// the title ("layer 2, head 3"); an axis of size 1 needs no option. On a
+// [queries, keys] matrix that you picked yourself, Layers and Heads only
+// name it: Heatmap(att.Index(2, 3), Layers(2), Heads(3)).
 func Heatmap(w *tensor.Tensor, opts ...Option) *Figure {
 	return build(heatmapView, opts, tensors(w))
 }
@@ -39,11 +48,83 @@ type heatmapData struct {
 func drawHeatmap(f *Figure, in inputs) (*raster.Page, error) {
 	// the values are read without a copy (a 16384² matrix is 1 GiB): the
 	// figure keeps them for its interactive form, and nothing changes them
-	d, rows, cols, err := read2DShared("Heatmap", "the weights", "a 2-D [queries × keys] tensor", in.t[0])
+	d, rows, cols, err := heatmapHead(&f.cfg, in.t[0])
 	if err != nil {
 		return nil, err
 	}
 	return heatmapPage(f, d, rows, cols)
+}
+
+// heatmapHead reads the matrix a heatmap draws: a [queries, keys] matrix
+// (leading axes of size 1 dropped), or the head of a stack that Layers,
+// Heads and Batch pick. It sets cfg.headName to what the title names.
+func heatmapHead(cfg *config, t *tensor.Tensor) (d []float32, rows, cols int, err error) {
+	const view = "Heatmap"
+	var rank int
+	if t != nil && t.Err() == nil {
+		rank = len(t.Shape())
+	}
+	if rank <= 2 || (rank < 5 && !cfg.has(optLayers|optHeads|optBatch) && len(squeezeLead(t.Shape(), 2)) == 2) {
+		// a matrix: Layers and Heads name it
+		if cfg.has(optBatch) {
+			return nil, 0, 0, tensor.Errorf(tensor.ErrShape, "viz.%s: Batch(%d) was given, but the weights of shape %v have no batch axis; drop viz.Batch", view, cfg.batch, t.Shape())
+		}
+		if d, rows, cols, err = read2DShared(view, "the weights", "a 2-D [queries × keys] tensor", t); err != nil {
+			return nil, 0, 0, err
+		}
+		var parts []string
+		if len(cfg.layers) == 1 {
+			parts = append(parts, fmt.Sprintf("layer %d", cfg.layers[0]))
+		}
+		if len(cfg.heads) == 1 {
+			parts = append(parts, fmt.Sprintf("head %d", cfg.heads[0]))
+		}
+		cfg.headName = strings.Join(parts, ", ")
+		return d, rows, cols, nil
+	}
+	st, err := readStack(view, t, cfg)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	one := func(what string, sel []int, n int) (int, bool) {
+		switch {
+		case len(sel) == 1:
+			return sel[0], true
+		case len(sel) == 0 && n == 1:
+			return 0, true
+		}
+		return 0, false
+	}
+	l, okL := one("layer", cfg.layers, st.L)
+	h, okH := one("head", cfg.heads, st.H)
+	if !okL || !okH {
+		var what, pick []string
+		if st.L > 1 {
+			what = append(what, english.Count(st.L, "layer"))
+			pick = append(pick, fmt.Sprintf("viz.Layers(l) (0 … %d)", st.L-1))
+		}
+		if st.H > 1 {
+			what = append(what, english.Count(st.H, "head"))
+			pick = append(pick, fmt.Sprintf("viz.Heads(h) (0 … %d)", st.H-1))
+		}
+		if len(cfg.layers) > 1 || len(cfg.heads) > 1 {
+			return nil, 0, 0, tensor.Errorf(tensor.ErrValue, "viz.%s draws one head, but Layers and Heads name %s × %s; draw several with viz.Grid",
+				view, english.Count(max(len(cfg.layers), 1), "layer"), english.Count(max(len(cfg.heads), 1), "head"))
+		}
+		return nil, 0, 0, tensor.Errorf(tensor.ErrShape, "viz.%s: want one head's [queries, keys] matrix, got attention of %s, shape %v (%s); pick one with %s, or draw every head with viz.Grid",
+			view, strings.Join(what, " × "), st.in, st.axes, strings.Join(pick, " and "))
+	}
+	var parts []string
+	if st.layerAxis {
+		parts = append(parts, fmt.Sprintf("layer %d", l))
+	}
+	parts = append(parts, fmt.Sprintf("head %d", h))
+	name := strings.Join(parts, ", ")
+	if st.nB > 1 || cfg.has(optBatch) {
+		name += fmt.Sprintf(" (batch item %d)", st.batch)
+	}
+	cfg.headName = name
+	return st.head(l, h), st.Tq, st.Tk, nil
 }
 
 // heatmapPage validates a [rows, cols] matrix and lays out the heatmap. A
@@ -122,7 +203,7 @@ func pooledHeatmapPage(f *Figure, d []float32, rows, cols, k int) (*raster.Page,
 	p := poolScan(d, rows, cols, k, cfg.pool, mask)
 	if p.scan.bad >= 0 {
 		v := d[p.scan.bad]
-		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s holds %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, "the weights", v, unravel(p.scan.bad, []int{rows, cols}))
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.%s: %s %s %v at %v; every value must be a finite number (look for a division by zero or an overflow before this step)", view, "the weights", verb("the weights", "holds"), v, unravel(p.scan.bad, []int{rows, cols}))
 	}
 	if err := checkHighlight(view, cfg, rows); err != nil {
 		return nil, err
@@ -195,7 +276,7 @@ func sizeTarget(c *canvas, cfg *config, m *matPanel, n int, cbLabel string, anno
 // checkHighlight checks the Highlight option against the rows.
 func checkHighlight(view string, cfg *config, rows int) error {
 	if cfg.has(optHighlight) && (cfg.highlight < 0 || cfg.highlight >= rows) {
-		return tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %d query rows; use 0 … %d", view, cfg.highlight, rows, rows-1)
+		return tensor.Errorf(tensor.ErrValue, "viz.%s: Highlight(%d) is outside the %s; use 0 … %d", view, cfg.highlight, english.Count(rows, "query row"), rows-1)
 	}
 	return nil
 }
@@ -257,6 +338,9 @@ func heatmapStyle(f *Figure, lo, hi float64, ok bool, sums []float64) (heatStyle
 	if plain {
 		s.title = ""
 		s.rowTitle, s.colTitle, s.cbLabel = cfg.axisNames()
+	}
+	if cfg.headName != "" && s.title != "" {
+		s.title += " — " + cfg.headName
 	}
 	s.title = cfg.titleOr(s.title)
 	return s, nil
@@ -430,6 +514,9 @@ func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 			o.title = "Attention weights"
 			if lo < 0 {
 				o.title = "Attention scores"
+			}
+			if f.cfg.headName != "" {
+				o.title += " — " + f.cfg.headName
 			}
 		}
 	}

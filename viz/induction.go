@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/attnviz/attnviz/internal/attnstat"
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -51,7 +52,7 @@ func inductionInput(view string, att *tensor.Tensor, toks []string, cfg *config)
 		return nil, nil, err
 	}
 	if st.Tq != st.Tk || st.Tq != len(toks) {
-		return nil, nil, tensor.Errorf(tensor.ErrShape, "viz.%s: want self-attention over the %d tokens ([..., %d, %d]), got shape %v", view, len(toks), len(toks), len(toks), st.shape)
+		return nil, nil, tensor.Errorf(tensor.ErrShape, "viz.%s: want self-attention over the %s ([..., %d, %d]), got shape %v", view, english.Count(len(toks), "token"), len(toks), len(toks), st.shape)
 	}
 	for i, v := range st.d {
 		if v < 0 {
@@ -79,7 +80,7 @@ func InductionScores(att *tensor.Tensor, toks []string) *tensor.Tensor {
 	}
 	s, n := inductionScores(st, targets)
 	if n == 0 {
-		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "viz.InductionScores: no token of the %d repeats an earlier one, so no query has an induction target; give text with a repeated part", len(toks)))
+		return tensor.Failed(tensor.Errorf(tensor.ErrValue, "viz.InductionScores: none of the tokens (%d) repeats an earlier one, so no query has an induction target; give text with a repeated part", len(toks)))
 	}
 	return tensor.New(s, st.L, st.H)
 }
@@ -119,7 +120,7 @@ func drawInduction(f *Figure, in inputs) (*raster.Page, error) {
 		}
 		all, n := inductionScores(st, targets)
 		if n == 0 {
-			return nil, tensor.Errorf(tensor.ErrValue, "viz.Induction: no token of the %d repeats an earlier one, so no query has an induction target; give text with a repeated part (e.g. a sentence written twice)", st.Tq)
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.Induction: none of the tokens (%d) repeats an earlier one, so no query has an induction target; give text with a repeated part (e.g. a sentence written twice)", st.Tq)
 		}
 		nl, nh := len(st.layers), len(st.heads)
 		sel := make([]float32, nl*nh)
@@ -181,7 +182,7 @@ func inductionPage(f *Figure, st *stack, sel []float32, targets []int, bl, bh in
 	}
 	c.text(pad, pad, title, ptTitle, true, c.th.fg, 0, 0)
 	y := pad + c.th_(ptTitle) + c.px(4)
-	note := fmt.Sprintf("best: layer %d head %d, score %.2f (uniform attention would give %.2f; %d of %d queries repeat an earlier token)", bl, bh, best, uniform, n, st.Tq)
+	note := fmt.Sprintf("best: layer %d head %d, score %.2f (uniform attention would give %.2f; %d of %s %s an earlier token)", bl, bh, best, uniform, n, english.Count(st.Tq, "query|queries"), english.Verb(n != 1, "repeats"))
 	c.text(pad, y, note, ptAxis, false, c.th.fg, 0, 0)
 	y += c.th_(ptAxis) + c.px(14)
 

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -510,14 +511,7 @@ func startNotebook6(t *testing.T, dir string) string {
 	// signed.ipynb: the executed notebook signed with this server's secret.
 	src, _ := os.ReadFile(filepath.Join(dir, "figures.ipynb"))
 	os.WriteFile(filepath.Join(dir, "signed.ipynb"), src, 0o644)
-	sign := exec.Command("/usr/bin/python3", "-c", `import sys, nbformat
-from nbformat.sign import NotebookNotary
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookNotary().sign(nb)`, filepath.Join(dir, "signed.ipynb"))
-	sign.Env = env
-	if out, err := sign.CombinedOutput(); err != nil {
-		t.Fatalf("signing the notebook: %v\n%s", err, out)
-	}
+	trustNotebook(t, env, filepath.Join(dir, "signed.ipynb"))
 	live := &nbDoc{Format: 4, Minor: 5, Metadata: map[string]any{"kernelspec": map[string]any{"name": "attnviz-go", "display_name": "Go (attnviz)", "language": "go"}}}
 	for i, c := range frontendCells {
 		live.Cells = append(live.Cells, map[string]any{"cell_type": "code", "execution_count": nil, "id": fmt.Sprintf("c%d", i), "metadata": map[string]any{}, "outputs": []any{}, "source": c})
@@ -538,8 +532,8 @@ NotebookNotary().sign(nb)`, filepath.Join(dir, "signed.ipynb"))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait(); logf.Close() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Cleanup(func() { stopNotebookServer(srv, base); logf.Close() })
 	for i := 0; i < 150; i++ {
 		if r, err := http.Get(base + "/api?token=attnviz"); err == nil {
 			r.Body.Close()
@@ -552,6 +546,35 @@ NotebookNotary().sign(nb)`, filepath.Join(dir, "signed.ipynb"))
 	log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 	t.Fatalf("jupyter-notebook did not start:\n%s", log)
 	return ""
+}
+
+// stopNotebookServer shuts the server's kernels down through its REST API
+// (jupyter starts kernels in sessions of their own: killing the server
+// alone leaves them running), then stops the server gracefully (SIGTERM:
+// it cleans up what is left), killing it after 20 s.
+func stopNotebookServer(srv *exec.Cmd, base string) {
+	if r, err := http.Get(base + "/api/kernels?token=attnviz"); err == nil {
+		var ks []struct {
+			ID string `json:"id"`
+		}
+		json.NewDecoder(r.Body).Decode(&ks)
+		r.Body.Close()
+		for _, k := range ks {
+			req, _ := http.NewRequest(http.MethodDelete, base+"/api/kernels/"+k.ID+"?token=attnviz", nil)
+			if r, err := http.DefaultClient.Do(req); err == nil {
+				r.Body.Close()
+			}
+		}
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { srv.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		srv.Process.Kill()
+		<-done
+	}
 }
 
 // checkReadmeTable compares the README's "where the figures work" table with

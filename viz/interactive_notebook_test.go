@@ -50,15 +50,7 @@ func TestInteractiveNotebook6(t *testing.T) {
 	}
 	env := append(os.Environ(), "JUPYTER_CONFIG_DIR="+filepath.Join(dir, "cfg"), "JUPYTER_DATA_DIR="+filepath.Join(dir, "data"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(dir, "run"), "HOME="+dir)
-	// `jupyter trust`, without needing the jupyter-trust entry point.
-	trust := exec.Command("/usr/bin/python3", "-c", `import sys, nbformat
-from nbformat.sign import NotebookNotary
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookNotary().sign(nb)`, filepath.Join(dir, "figs.ipynb"))
-	trust.Env = env
-	if out, err := trust.CombinedOutput(); err != nil {
-		t.Fatalf("jupyter trust: %v\n%s", err, out)
-	}
+	trustNotebook(t, env, filepath.Join(dir, "figs.ipynb"))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,5 +87,20 @@ NotebookNotary().sign(nb)`, filepath.Join(dir, "figs.ipynb"))
 	t.Logf("%s", strings.TrimSpace(string(out)))
 	if err != nil {
 		t.Errorf("classic Notebook: %v", err)
+	}
+}
+
+// trustNotebook signs the notebook at path with the secret of the Jupyter
+// configuration env names, as `jupyter trust` does (without needing the
+// jupyter-trust entry point).
+func trustNotebook(t *testing.T, env []string, path string) {
+	t.Helper()
+	trust := exec.Command("/usr/bin/python3", "-c", `import sys, nbformat
+from nbformat.sign import NotebookNotary
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookNotary().sign(nb)`, path)
+	trust.Env = env
+	if out, err := trust.CombinedOutput(); err != nil {
+		t.Fatalf("jupyter trust %s: %v\n%s", path, err, out)
 	}
 }

@@ -223,7 +223,7 @@ func TestInteractiveEscaping(t *testing.T) {
 // EChartsFrom change nothing), and so does the standalone page.
 func TestInteractiveSelfSufficient(t *testing.T) {
 	mk := func() *lazyHTML {
-		return &lazyHTML{f: figureCases(t)["fig-heatmap"]}
+		return newLazyHTML(figureCases(t)["fig-heatmap"])
 	}
 	a, err := mk().fragment()
 	if err != nil {
@@ -258,8 +258,8 @@ func TestInteractiveBadInput(t *testing.T) {
 		msg  string
 	}{
 		{Heatmap(tensor.New(w9, 3, 3), Tokens([]string{"a", "b"})), tensor.ErrShape, "viz.Heatmap: token count does not match the matrix: 2 query tokens for 3 rows and 2 key tokens for 3 columns"},
-		{Explorer(att, Layers(5)), tensor.ErrValue, "viz.Explorer: layer 5 does not exist; the attention has 2 layers (0 … 1)"},
-		{HeadView(att, Heads(2)), tensor.ErrValue, "viz.HeadView: head 2 does not exist; the attention has 2 heads (0 … 1)"},
+		{Explorer(att, Layers(5)), tensor.ErrValue, "viz.Explorer: layer 5 does not exist; the attention ([2 2 3 3], [layers, heads, queries, keys]) has 2 layers (0 … 1)"},
+		{HeadView(att, Heads(2)), tensor.ErrValue, "viz.HeadView: head 2 does not exist; the attention ([2 2 3 3], [layers, heads, queries, keys]) has 2 heads (0 … 1)"},
 		{Steps(tensor.New(q, 3, 2), tensor.New(k, 3, 2), tensor.New(v, 3, 2)), tensor.ErrValue, "viz.Steps: Q holds NaN at [0 0]"},
 		{Steps(tensor.New(k, 3, 2), tensor.New(k, 3, 2), tensor.New(v, 3, 2), Query(3)), tensor.ErrValue, "viz.Steps: Query(3) is outside the 3 queries; use 0 … 2"},
 		{TokenStrip(tensor.New(w9, 3, 3), Query(3)), tensor.ErrValue, "viz.TokenStrip: Query(3) is outside the 3 queries; use 0 … 2"},

@@ -36,7 +36,7 @@ func drawMaskEffect(f *Figure, in inputs) (*raster.Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := checkQuery("MaskEffect", cfg, rows, rows-1, "queries")
+	q, err := checkQuery("MaskEffect", cfg, rows, rows-1, "query|queries")
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -21,10 +22,10 @@ func drawMaskPatterns(f *Figure, in inputs) (*raster.Page, error) {
 	n, valid := in.n[0], in.n[1]
 	cfg := &f.cfg
 	if n < 1 || n > 4096 {
-		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: n = %d tokens; use 1 … 4096", n)
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: n = %s; use 1 … 4096", english.Count(n, "token"))
 	}
 	if valid < 0 || valid > n {
-		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: valid = %d real tokens out of n = %d; use 0 … n (n = no padding)", valid, n)
+		return nil, tensor.Errorf(tensor.ErrValue, "viz.MaskPatterns: valid = %s out of n = %d; use 0 … n (n = no padding)", english.Count(valid, "real token"), n)
 	}
 	if err := tokenCountErr("MaskPatterns", cfg, n, n); err != nil {
 		return nil, err
@@ -68,7 +69,7 @@ func drawMaskPatterns(f *Figure, in inputs) (*raster.Page, error) {
 	}
 	panels := []*matPanel{
 		mk("causal: key j ≤ query i", causal),
-		mk(fmt.Sprintf("padding: first %d tokens real", valid), pad),
+		mk(fmt.Sprintf("padding: first %s real", english.Count(valid, "token")), pad),
 		mk("causal AND padding", both),
 	}
 	return panelRow(c, cfg, "Attention masks (1 = may attend, hatched = blocked → −∞ before softmax)", panels), nil

@@ -37,12 +37,13 @@ const (
 	optBase
 	optValues
 	optAxes
+	optBatch
 	optPool
 )
 
 // optionNames are the options' function names, in the order of their bits.
 var optionNames = []string{"Tokens", "KeyTokens", "Title", "Palette", "Size", "DPI", "Range", "Annotate",
-	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Pool"}
+	"NoAnnotate", "Highlight", "Layers", "Heads", "Query", "Theme", "Mask", "SharedScale", "Base", "Values", "Axes", "Batch", "Pool"}
 
 // names lists the options of s by name.
 func (s optionSet) names() []string {
@@ -76,6 +77,8 @@ type config struct {
 	query     int
 
 	layers, heads []int
+	headName      string // Heatmap: the layer and head it shows ("layer 2, head 3"), for the title
+	batch         int    // Batch: the sentence of a batch
 
 	theme  ThemeMode
 	pool   PoolMode // Pool: what a pixel of a matrix larger than the figure shows
@@ -119,8 +122,8 @@ func newConfig(opts []Option, view string, takes optionSet) config {
 	case c.has(optTokens):
 		c.kTok = c.qTok
 	}
-	if !(c.dpi > 0) || c.dpi > 1200 {
-		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside 1 … 1200; drawn at 96 dpi", c.dpi))
+	if !(c.dpi >= minDPI) || c.dpi > 1200 {
+		c.optWarn = append(c.optWarn, fmt.Sprintf("DPI(%v) is outside %d … 1200 (below %d, text is too small to read); drawn at 96 dpi", c.dpi, minDPI, minDPI))
 		c.dpi = 96
 	}
 	return c
@@ -147,7 +150,9 @@ func Title(s string) Option { return func(c *config) { c.title, c.given = s, c.g
 func Palette(p *Colormap) Option { return func(c *config) { c.cmap, c.given = p, c.given|optPalette } }
 
 // Size asks for a figure of w×h pixels (at the figure's DPI); the cells are
-// fitted inside. Zero or negative values keep the automatic size.
+// fitted inside. A size too small for the figure's text and cells to be
+// read is refused: the figure's error (a *SizeError) gives the smallest
+// that works. Zero or negative values keep the automatic size.
 func Size(wPx, hPx int) Option {
 	return func(c *config) {
 		c.given |= optSize
@@ -159,8 +164,13 @@ func Size(wPx, hPx int) Option {
 	}
 }
 
-// DPI sets the resolution (default 96): text of s points is s·DPI/72 pixels,
-// and automatic sizes grow with it. Use 192 for crisp slides.
+// minDPI is the lowest resolution DPI takes: the smallest text (8 points)
+// is then 8 pixels high, and every number still reads right.
+const minDPI = 72
+
+// DPI sets the resolution, 72 … 1200 (default 96): text of s points is
+// s·DPI/72 pixels, and automatic sizes grow with it. Use 192 for crisp
+// slides.
 func DPI(n int) Option { return func(c *config) { c.dpi, c.given = float64(n), c.given|optDPI } }
 
 // Range fixes the colour scale to [lo, hi] (default: from the data).
@@ -191,6 +201,20 @@ func Layers(l ...int) Option {
 func Heads(h ...int) Option {
 	return func(c *config) { c.heads, c.given = append([]int{}, h...), c.given|optHeads }
 }
+
+// Batch picks one sentence of a batch, for attention with a batch axis
+// as Hugging Face returns it. How a stack's axes are read:
+//
+//	2-D [queries, keys]                      one head
+//	3-D [heads, queries, keys]               one layer
+//	4-D [layers, heads, queries, keys]       (model.Record, torch.stack of one sentence's layers)
+//	4-D [batch, heads, queries, keys]        only with Batch: one layer, outputs.attentions[l]
+//	5-D [layers, batch, heads, queries, keys] torch.stack(outputs.attentions)
+//
+// A 4-D shape cannot tell layers from a batch, so it is read as layers
+// unless Batch is given. A 5-D batch of one sentence needs no Batch; a
+// batch of several does.
+func Batch(i int) Option { return func(c *config) { c.batch, c.given = i, c.given|optBatch } }
 
 // Query picks the query (row) a view focuses on (default: the last token).
 func Query(i int) Option { return func(c *config) { c.query, c.given = i, c.given|optQuery } }

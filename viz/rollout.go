@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -124,7 +125,7 @@ func drawRollout(f *Figure, in inputs) (*raster.Page, error) {
 	q := T - 1
 	if cfg.has(optQuery) {
 		if cfg.query < 0 || cfg.query >= T {
-			return nil, tensor.Errorf(tensor.ErrValue, "viz.Rollout: Query(%d) is outside the %d tokens; use 0 … %d", cfg.query, T, T-1)
+			return nil, tensor.Errorf(tensor.ErrValue, "viz.Rollout: Query(%d) is outside the %s; use 0 … %d", cfg.query, english.Count(T, "token"), T-1)
 		}
 		q = cfg.query
 	}

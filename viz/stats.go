@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/attnviz/attnviz/internal/attnstat"
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/raster"
 )
@@ -244,11 +245,8 @@ func niceCeil(v float64) float64 {
 }
 
 func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
 	if word == "query" {
-		return fmt.Sprintf("%d queries", n)
+		word = "query|queries"
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return english.Count(n, word)
 }

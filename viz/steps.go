@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -36,17 +37,18 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 	}
 	for i, s := range shapes {
 		if shapes[i] = squeezeLead(s, 2); len(shapes[i]) != 2 {
-			return nil, shapeErr("Steps", names[i]+" as a 2-D [tokens × features] matrix", shapes[i], "pick one head, e.g. q.Index(h) for [H, T, d]")
+			hint := "pick one head, e.g. q.Index(h) for [heads, tokens, features], q.Index(b, h) for [batch, heads, tokens, features]"
+			return nil, shapeErr("Steps", names[i]+" as a 2-D [tokens × features] matrix", s, hint)
 		}
 	}
 	qd, kd, vd := vals[0], vals[1], vals[2]
 	qs, ks, vs := shapes[0], shapes[1], shapes[2]
 	Tq, dk, Tk, dv := qs[0], qs[1], ks[0], vs[1]
 	if ks[1] != dk {
-		return nil, shapeErr("Steps", fmt.Sprintf("K with %d features like Q [%d %d]", dk, Tq, dk), ks, "Q and K must have the same last dimension dₖ")
+		return nil, shapeErr("Steps", fmt.Sprintf("K with %s like Q [%d %d]", english.Count(dk, "feature"), Tq, dk), ks, "Q and K must have the same last dimension dₖ")
 	}
 	if vs[0] != Tk {
-		return nil, shapeErr("Steps", fmt.Sprintf("V with %d rows, one per key (K is %v)", Tk, ks), vs, "")
+		return nil, shapeErr("Steps", fmt.Sprintf("V with %s, one per key (K is %v)", english.Count(Tk, "row"), ks), vs, "")
 	}
 	for i := range vals {
 		if err := checkValues("Steps", names[i], vals[i], shapes[i], false); err != nil {
@@ -61,7 +63,7 @@ func drawSteps(f *Figure, in inputs) (*raster.Page, error) {
 		return nil, err
 	}
 	// the query the interactive view opens on
-	query, err := checkQuery("Steps", cfg, Tq, 0, "queries")
+	query, err := checkQuery("Steps", cfg, Tq, 0, "query|queries")
 	if err != nil {
 		return nil, err
 	}

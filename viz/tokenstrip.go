@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz/internal/echarts"
 	"github.com/attnviz/attnviz/viz/internal/raster"
@@ -22,6 +23,7 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 	if err != nil {
 		return nil, err
 	}
+	given := shape
 	shape = squeezeLead(shape, 1)
 	var row []float32
 	q := -1
@@ -33,7 +35,7 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 		}
 		f.data = &stripData{d: d, rows: 0, cols: len(d)}
 	case 2:
-		if q, err = checkQuery("TokenStrip", cfg, shape[0], shape[0]-1, "queries"); err != nil {
+		if q, err = checkQuery("TokenStrip", cfg, shape[0], shape[0]-1, "query|queries"); err != nil {
 			return nil, err
 		}
 		if err := tokenCountErr("TokenStrip", cfg, shape[0], shape[1]); err != nil {
@@ -43,7 +45,7 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 		// every row, for the interactive query selector
 		f.data = &stripData{d: d, rows: shape[0], cols: shape[1], query: q}
 	default:
-		return nil, shapeErr("TokenStrip", "a [queries × keys] matrix or one row of weights [keys]", shape, rankHint(shape))
+		return nil, shapeErr("TokenStrip", "a [queries × keys] matrix or one row of weights [keys]", given, rankHint(given))
 	}
 	T := len(row)
 	if err := checkValues("TokenStrip", "the weights", row, []int{T}, false); err != nil {
@@ -58,7 +60,7 @@ func drawTokenStrip(f *Figure, in inputs) (*raster.Page, error) {
 	var toks []string
 	if cfg.has(optTokens | optKeyTokens) {
 		if len(cfg.kTok) != T {
-			return nil, tensor.Errorf(tensor.ErrShape, "viz.TokenStrip: %d key tokens for %d weights; pass one token per key", len(cfg.kTok), T)
+			return nil, tensor.Errorf(tensor.ErrShape, "viz.TokenStrip: %s for %s; pass one token per key", english.Count(len(cfg.kTok), "key token"), english.Count(T, "weight"))
 		}
 		toks = cfg.kTok
 	} else {

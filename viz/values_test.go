@@ -36,7 +36,7 @@ func TestValues(t *testing.T) {
 		{"palette", Heatmap(pos, Values(), Palette(Diverging)), "", nil, -1, 1, Diverging, "value", "row"},
 		{"range", Heatmap(mixed, Values(), Range(-10, 10)), "", nil, -10, 10, Diverging, "value", "row"},
 		{"uniform", Heatmap(tensor.Full(3, 2, 2), Values()), "", nil, 2.5, 3.5, Viridis, "value", "row"},
-		{"nan", Heatmap(tensor.New([]float32{1, float32(math.NaN()), 0, 1}, 2, 2), Values()), "viz.Heatmap: the weights holds NaN at [0 1]", nil, 0, 0, nil, "", ""},
+		{"nan", Heatmap(tensor.New([]float32{1, float32(math.NaN()), 0, 1}, 2, 2), Values()), "viz.Heatmap: the weights hold NaN at [0 1]", nil, 0, 0, nil, "", ""},
 		{"bad range", Heatmap(mixed, Values(), Range(2, 1)), "viz.Heatmap: Range(2, 1) is empty", nil, 0, 0, nil, "", ""},
 	}
 	for _, c := range cases {

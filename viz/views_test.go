@@ -42,7 +42,7 @@ func everyOption() map[optionSet]Option {
 		optPalette: Palette(Magma), optSize: Size(2000, 1500), optDPI: DPI(120), optRange: Range(0, 0.5),
 		optAnnotate: Annotate(), optNoAnnotate: NoAnnotate(), optHighlight: Highlight(1), optLayers: Layers(1),
 		optHeads: Heads(1), optQuery: Query(1), optTheme: Theme(Dark), optMask: Mask(tensor.CausalMask(4)),
-		optSharedScale: SharedScale(true), optBase: Base(500), optValues: Values(), optAxes: Axes("a", "b", "c"),
+		optSharedScale: SharedScale(true), optBase: Base(500), optValues: Values(), optAxes: Axes("a", "b", "c"), optBatch: Batch(1),
 		optPool: Pool(PoolMean),
 	}
 }
@@ -98,6 +98,10 @@ func TestViewOptions(t *testing.T) {
 					ref, f = shared, mk(SharedScale(true), o)
 				case bit == optAnnotate:
 					ref, f = plain, mk(NoAnnotate(), o)
+				case bit == optBatch && kind == heatmapView:
+					// a batch needs a stack: [batch, heads, queries, keys] here
+					st := demo.Stack(2, 2, 4)
+					ref, f = Heatmap(st, Heads(0), Layers(0)), Heatmap(st, Heads(0), Batch(1))
 				case bit == optPool && kind == heatmapView:
 					// pooling shows only on a matrix larger than the figure
 					big := demo.Attention(1100)

@@ -225,6 +225,11 @@ for (const pg of manifest.pages) {
           await page.waitForTimeout(60);
           const l = await page.getAttribute(body, "data-layer"), h = await page.getAttribute(body, "data-head");
           if (l !== String(c.layer) || h !== String(c.head)) throw new Error(`thumbnail click opened layer ${l} head ${h}, want ${c.layer}/${c.head}`);
+        } else if (c.do === "squareThumbs") {
+          // The explorer's thumbnails: pixels per token across and down (data-thumb, "WxH").
+          const t = await page.getAttribute(body, "data-thumb");
+          const [w, h] = (t || "").split("x").map(Number);
+          if (!(w > 0 && h > 0 && Math.abs(w - h) <= 0.02 * Math.max(w, h))) throw new Error(`thumbnail cells are ${t} px per token (across x down), want square`);
         } else if (c.do === "headToggle") {
           const before = +(await page.getAttribute(body, "data-lines"));
           const h0 = await canvasHash(page, sel);

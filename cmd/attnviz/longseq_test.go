@@ -2,16 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/attnviz/attnviz/internal/demo"
+	"github.com/attnviz/attnviz/internal/testutil"
 	"github.com/attnviz/attnviz/tensor"
 )
 
@@ -52,7 +50,8 @@ func TestRenderReadsOnlyTheHead(t *testing.T) {
 	if err := head.SaveNPY(filepath.Join(dir, "head.npy")); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.npy"); code != 0 {
+	// (the head picked from the stack is named in its title: the head alone gets the same title)
+	if code, _, stderr := runMain(dir, "render", "-title", "Attention weights — layer 4, head 5", "-o", "$D/alone.png", "$D/head.npy"); code != 0 {
 		t.Fatal(stderr)
 	}
 	want, _ := os.ReadFile(filepath.Join(dir, "alone.png"))
@@ -111,7 +110,7 @@ func TestRenderHeadOfLongRecord(t *testing.T) {
 		vals[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
 	}
 	head = tensor.New(vals, T, T)
-	if !writeSparseRecord(t, filepath.Join(dir, "long.safetensors"), L, H, T, l, h, head) {
+	if !testutil.WriteSparseRecord(t, filepath.Join(dir, "long.safetensors"), L, H, T, l, h, head.Data(), nil) {
 		t.Skip("the file system wrote the holes out; not testing a 32 GiB file")
 	}
 	if err := tensor.SaveSafetensorsAs(filepath.Join(dir, "head.safetensors"), map[string]*tensor.Tensor{"attention": head}, nil, "F16"); err != nil {
@@ -122,7 +121,7 @@ func TestRenderHeadOfLongRecord(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	read := readBytes() - r0
-	if code, _, stderr := runMain(dir, "render", "-o", "$D/alone.png", "$D/head.safetensors"); code != 0 {
+	if code, _, stderr := runMain(dir, "render", "-title", "Attention weights — layer 30, head 2", "-o", "$D/alone.png", "$D/head.safetensors"); code != 0 {
 		t.Fatal(stderr)
 	}
 	a, _ := os.ReadFile(filepath.Join(dir, "long.png"))
@@ -134,42 +133,4 @@ func TestRenderHeadOfLongRecord(t *testing.T) {
 		t.Errorf("read %d bytes for a head of %d", read, 2*T*T)
 	}
 	t.Logf("record of %d bytes on disk (sparse): read %d bytes", int64(L*H)*2*T*T, read)
-}
-
-// writeSparseRecord writes a safetensors file declaring "attention" as
-// F16 [L, H, T, T], a hole except for the head (l, h); false where the
-// file system cannot make holes.
-func writeSparseRecord(tb testing.TB, path string, L, H, T, l, h int, head *tensor.Tensor) bool {
-	tb.Helper()
-	size := int64(L) * int64(H) * int64(T) * int64(T) * 2
-	hdr, _ := json.Marshal(map[string]any{"attention": map[string]any{"dtype": "F16", "shape": []int{L, H, T, T}, "data_offsets": []int64{0, size}}})
-	for len(hdr)%8 != 0 {
-		hdr = append(hdr, ' ')
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var pre [8]byte
-	binary.LittleEndian.PutUint64(pre[:], uint64(len(hdr)))
-	f.Write(pre[:])
-	f.Write(hdr)
-	start := int64(8 + len(hdr))
-	if err := f.Truncate(start + size); err != nil {
-		return false
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil || st.Blocks*512 > 1<<20 {
-		return false
-	}
-	vals := head.Data()
-	raw := make([]byte, 2*len(vals))
-	for i, v := range vals {
-		binary.LittleEndian.PutUint16(raw[2*i:], tensor.Float32ToFloat16(v))
-	}
-	if _, err := f.WriteAt(raw, start+(int64(l)*int64(H)+int64(h))*int64(T)*int64(T)*2); err != nil {
-		tb.Fatal(err)
-	}
-	return true
 }

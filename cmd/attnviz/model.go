@@ -295,7 +295,7 @@ func drawModelRecord(f renderFlags, modelPath string, r *model.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := fig.Err(); err != nil {
+	if err := figErr(f, fig); err != nil {
 		return err
 	}
 	return fig.Save(f.out)

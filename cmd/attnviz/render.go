@@ -13,13 +13,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/tensor"
 	"github.com/attnviz/attnviz/viz"
 )
 
 type renderFlags struct {
 	out, name, tokens, tokensFile, view, title, palette, theme, size, pool string
-	layer, head, query, dpi                                                int
+	layer, head, batch, query, dpi                                         int
 	annotate                                                               bool
 }
 
@@ -44,15 +45,22 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // and model share them so they behave the same. defView and titleHelp
 // describe the command's own defaults.
 func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string) {
-	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: "+defView+"); headview and explorer are interactive in .html, the grid picture in .png/.svg/.pdf")
-	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer; headview, explorer: the layer shown first)")
-	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head; headview: the head switched on; explorer: the head opened first)")
+	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: "+defView+").\n"+
+		"headview and explorer are interactive in .html; in .png, .svg and .pdf the head view is drawn as on paper\n"+
+		"(the tokens in two columns, a line from each query to each key, its opacity the weight, one colour per head)\n"+
+		"and the explorer as its layers × heads grid with the opened head drawn large beside it")
+	fs.IntVar(&f.layer, "layer", -1, "layer to draw (heatmap, strip; grid: only this layer; headview: the layer drawn, the first by default; explorer: the layer opened first)")
+	fs.IntVar(&f.head, "head", -1, "head to draw (heatmap, strip; grid: only this head; headview: the head drawn, all by default; explorer: the head opened first)")
+	fs.IntVar(&f.batch, "batch", -1, "the sentence of a batch (default 0 for a batch of one). How an array's axes are read:\n"+
+		"[T,T] one head; [H,T,T] one layer; [L,H,T,T] layers and heads;\n"+
+		"[L,B,H,T,T] a batch, as torch.stack(outputs.attentions) gives;\n"+
+		"with -batch, a 4-D array is [B,H,T,T], one layer of a batch (Hugging Face's outputs.attentions[l])")
 	fs.IntVar(&f.query, "query", -1, "query token for strip and rollout (default: the last)")
 	fs.StringVar(&f.title, "title", "", titleHelp)
 	fs.StringVar(&f.palette, "palette", "", "viridis, cividis, magma or diverging")
 	fs.StringVar(&f.theme, "theme", "light", "light or dark")
-	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600)")
-	fs.IntVar(&f.dpi, "dpi", 96, "resolution (text of s points is s·dpi/72 pixels)")
+	fs.StringVar(&f.size, "size", "", "figure size in pixels, WxH (e.g. 800x600); a size too small to read is refused with the smallest that works")
+	fs.IntVar(&f.dpi, "dpi", 96, "resolution, 72 to 1200 (text of s points is s·dpi/72 pixels)")
 	fs.BoolVar(&f.annotate, "annotate", false, "write the values in the cells")
 	fs.StringVar(&f.pool, "pool", "", "heatmap larger than the figure: each pixel shows the max (default: a sharp head stays visible) or the mean of its block of cells")
 }
@@ -103,12 +111,15 @@ func render(f renderFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	t, fileToks, picked, err := load(pos[0], f.name, f.oneHeadView(), f.layer, f.head)
+	t, fileToks, picked, err := load(pos[0], f.name, f.oneHeadView(), f.batch, f.layer, f.head)
 	if err != nil {
 		return err
 	}
-	if picked { // t is the [T,T] matrix -layer and -head chose
-		f.layer, f.head = -1, -1
+	if picked != nil { // t is the [T,T] matrix -batch, -layer and -head chose
+		if f.view != "strip" {
+			opts = append(opts, picked.nameOpts(f.layer, f.head)...)
+		}
+		f.batch, f.layer, f.head = -1, -1, -1
 	}
 	toks, err := tokens(f, fileToks)
 	if err != nil {
@@ -118,10 +129,22 @@ func render(f renderFlags, pos []string) error {
 	if err != nil {
 		return err
 	}
-	if err := fig.Err(); err != nil {
+	if err := figErr(f, fig); err != nil {
 		return err
 	}
 	return fig.Save(f.out)
+}
+
+// figErr is the figure's error, in the command line's words where they
+// differ from the library's.
+func figErr(f renderFlags, fig *viz.Figure) error {
+	err := fig.Err()
+	var se *viz.SizeError
+	if errors.As(err, &se) {
+		return fmt.Errorf("-size %s is too small to read: this figure needs at least %d×%d pixels at %d dpi; use -size %dx%d or larger, or leave -size out",
+			f.size, se.MinW, se.MinH, se.DPI, se.MinW, se.MinH)
+	}
+	return err
 }
 
 func options(f renderFlags) ([]viz.Option, error) {
@@ -129,25 +152,15 @@ func options(f renderFlags) ([]viz.Option, error) {
 	if f.title != "" {
 		opts = append(opts, viz.Title(f.title))
 	}
-	switch strings.ToLower(f.palette) {
-	case "":
-	case "viridis":
-		opts = append(opts, viz.Palette(viz.Viridis))
-	case "cividis":
-		opts = append(opts, viz.Palette(viz.Cividis))
-	case "magma":
-		opts = append(opts, viz.Palette(viz.Magma))
-	case "diverging":
-		opts = append(opts, viz.Palette(viz.Diverging))
-	default:
-		return nil, fmt.Errorf("unknown palette %q; use viridis, cividis, magma or diverging", f.palette)
+	opts, err := choice(opts, "palette", f.palette, "viridis, cividis, magma or diverging", map[string]viz.Option{
+		"viridis": viz.Palette(viz.Viridis), "cividis": viz.Palette(viz.Cividis),
+		"magma": viz.Palette(viz.Magma), "diverging": viz.Palette(viz.Diverging),
+	})
+	if err != nil {
+		return nil, err
 	}
-	switch strings.ToLower(f.theme) {
-	case "", "light":
-	case "dark":
-		opts = append(opts, viz.Theme(viz.Dark))
-	default:
-		return nil, fmt.Errorf("unknown theme %q; use light or dark", f.theme)
+	if opts, err = choice(opts, "theme", f.theme, "light or dark", map[string]viz.Option{"light": nil, "dark": viz.Theme(viz.Dark)}); err != nil {
+		return nil, err
 	}
 	if f.size != "" {
 		w, h, ok := strings.Cut(strings.ToLower(f.size), "x")
@@ -158,21 +171,29 @@ func options(f renderFlags) ([]viz.Option, error) {
 		}
 		opts = append(opts, viz.Size(wi, hi))
 	}
-	if f.dpi < 24 || f.dpi > 1200 {
-		return nil, fmt.Errorf("bad -dpi %d; use a value from 24 to 1200 (96 is the default)", f.dpi)
+	if f.dpi < 72 || f.dpi > 1200 {
+		return nil, fmt.Errorf("bad -dpi %d; use a value from 72 to 1200 (96 is the default; below 72, text is too small to read)", f.dpi)
 	}
 	opts = append(opts, viz.DPI(f.dpi))
 	if f.annotate {
 		opts = append(opts, viz.Annotate())
 	}
-	switch strings.ToLower(f.pool) {
-	case "":
-	case "max":
-		opts = append(opts, viz.Pool(viz.PoolMax))
-	case "mean":
-		opts = append(opts, viz.Pool(viz.PoolMean))
-	default:
-		return nil, fmt.Errorf("unknown -pool %q; use max or mean", f.pool)
+	return choice(opts, "-pool", f.pool, "max or mean", map[string]viz.Option{"max": viz.Pool(viz.PoolMax), "mean": viz.Pool(viz.PoolMean)})
+}
+
+// choice appends to opts the option that value names in choices (any
+// case; "" and a name mapped to nil add none); an unknown name is the error
+// "unknown what "value"; use hint".
+func choice(opts []viz.Option, what, value, hint string, choices map[string]viz.Option) ([]viz.Option, error) {
+	if value == "" {
+		return opts, nil
+	}
+	o, ok := choices[strings.ToLower(value)]
+	if !ok {
+		return nil, fmt.Errorf("unknown %s %q; use %s", what, value, hint)
+	}
+	if o != nil {
+		opts = append(opts, o)
 	}
 	return opts, nil
 }
@@ -189,9 +210,9 @@ func (f renderFlags) oneHeadView() bool {
 // (the heatmap or strip of an .npy or .safetensors file), only the matrix
 // that -layer and -head pick is read from disk; picked says so (the
 // result is that [T,T] matrix).
-func load(path, name string, one bool, layer, head int) (t *tensor.Tensor, toks []string, picked bool, err error) {
+func load(path, name string, one bool, batch, layer, head int) (t *tensor.Tensor, toks []string, picked *axes, err error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return nil, nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	kind := strings.ToLower(filepath.Ext(path))
 	switch kind {
@@ -201,61 +222,62 @@ func load(path, name string, one bool, layer, head int) (t *tensor.Tensor, toks 
 		// torch.save file is named as one, with how to convert it.
 		kind = sniffKind(path)
 		if kind == "" {
-			return nil, nil, false, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
+			return nil, nil, nil, fmt.Errorf("cannot read %s: want a .npy, .npz or .safetensors file", path)
 		}
 	}
 	switch kind {
 	case ".npy":
 		if name != "" {
-			return nil, nil, false, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
+			return nil, nil, nil, fmt.Errorf("-name %q: a .npy file holds one array; drop -name", name)
 		}
-		return loadNPY(path, one, layer, head)
+		return loadNPY(path, one, batch, layer, head)
 	case ".npz":
 		z := tensor.LoadNPZ(path)
 		if err := z.Err(); err != nil {
-			return nil, nil, false, err
+			return nil, nil, nil, err
 		}
 		t, err := pick(path, z, name)
 		if err != nil {
-			return nil, nil, false, err
+			return nil, nil, nil, err
 		}
 		toks := z.Tokens()
 		if toks != nil && len(z.Shape("tokens")) != 1 {
-			return nil, nil, false, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
+			return nil, nil, nil, fmt.Errorf("%s: the tokens array has shape %v; want one token per position, a 1-D array", path, z.Shape("tokens"))
 		}
-		return t, toks, false, nil
+		return t, toks, nil, nil
 	}
-	return loadSafetensors(path, name, one, layer, head)
+	return loadSafetensors(path, name, one, batch, layer, head)
 }
 
 // loadNPY reads a .npy file: with one, only the [T,T] matrix -layer and
 // -head pick; float32 is memory-mapped in place (mapSlice).
-func loadNPY(path string, one bool, layer, head int) (*tensor.Tensor, []string, bool, error) {
+func loadNPY(path string, one bool, batch, layer, head int) (*tensor.Tensor, []string, *axes, error) {
 	var idx []int
+	var ax axes
 	hf, err := os.Open(path)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return nil, nil, nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	defer hf.Close()
 	h, err := tensor.ReadNPYHeader(hf)
 	if err == nil { // a bad header: LoadNPYAt says what is wrong
 		if one {
-			if idx, err = headIndex(h.Shape, layer, head); err != nil {
-				return nil, nil, false, err
+			if idx, ax, err = headIndex(h.Shape, batch, layer, head); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 		if h.Descr == "<f4" && !h.Fortran {
 			start, _ := hf.Seek(0, io.SeekCurrent)
 			if t := mapSlice(hf, start, h.Shape, idx); t != nil {
-				return t, nil, len(idx) > 0, nil
+				return t, nil, pickedAxes(idx, ax), nil
 			}
 		}
 	}
 	t := tensor.LoadNPYAt(path, idx...)
 	if err := t.Err(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, err
 	}
-	return t, nil, len(idx) > 0, nil
+	return t, nil, pickedAxes(idx, ax), nil
 }
 
 // mapSlice returns the slice idx of a float32 array of the given shape
@@ -371,8 +393,15 @@ func tokens(f renderFlags, fromFile []string) ([]string, error) {
 func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (*viz.Figure, error) {
 	shape := t.Shape()
 	rank := len(shape)
-	if rank < 2 || rank > 4 {
-		return nil, fmt.Errorf("want a [T,T], [H,T,T] or [L,H,T,T] array, got shape %v", shape)
+	if rank < 2 || rank > 5 {
+		return nil, fmt.Errorf("want a [T,T], [H,T,T], [L,H,T,T] or [L,B,H,T,T] array (B: a batch of sentences), got shape %v", shape)
+	}
+	ax, err := readAxes(shape, f.batch)
+	if err != nil {
+		return nil, err
+	}
+	if f.batch >= 0 {
+		opts = append(opts, viz.Batch(f.batch))
 	}
 	view := f.view
 	if view == "" {
@@ -398,14 +427,21 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 	}
 	switch view {
 	case "heatmap", "strip":
-		m, err := oneHead(t, f.layer, f.head)
+		idx, err := ax.head(f.layer, f.head)
 		if err != nil {
 			return nil, err
 		}
 		if view == "strip" {
-			return viz.TokenStrip(m, opts...), nil
+			return viz.TokenStrip(t.Index(idx...), opts...), nil
 		}
-		return viz.Heatmap(m, opts...), nil
+		// the library picks the head and names it in the title
+		if ax.L > 0 {
+			opts = append(opts, viz.Layers(max(f.layer, 0)))
+		}
+		if ax.H > 0 {
+			opts = append(opts, viz.Heads(max(f.head, 0)))
+		}
+		return viz.Heatmap(t, opts...), nil
 	case "grid", "headview", "explorer", "stats", "rollout":
 		if f.layer >= 0 {
 			opts = append(opts, viz.Layers(f.layer))
@@ -428,49 +464,115 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, headview, explorer, stats, rollout or strip", view)
 }
 
-// oneHead picks a [T,T] matrix out of [T,T], [H,T,T] or [L,H,T,T].
-func oneHead(t *tensor.Tensor, layer, head int) (*tensor.Tensor, error) {
-	idx, err := headIndex(t.Shape(), layer, head)
-	if err != nil {
-		return nil, err
-	}
-	return t.Index(idx...), nil
+// axes is how an array's axes are read: the sizes of its layer, batch
+// and head axes (0: the array has none) and the sentence picked.
+type axes struct {
+	shape   []int
+	L, B, H int
+	b       int
+	names   string
 }
 
-// headIndex is the index of the [T,T] matrix that -layer and -head pick
-// in an array of the given shape ([T,T], [H,T,T] or [L,H,T,T]; a missing
-// flag picks 0), or an error that says which flag to change. Other ranks
-// give no index: the figure says what is wrong with the shape.
-func headIndex(shape []int, layer, head int) ([]int, error) {
+// readAxes reads an array's axes: [T,T], [H,T,T], [L,H,T,T] (or, with
+// -batch, [B,H,T,T]) and [L,B,H,T,T]; batch is the -batch flag (-1: not
+// given).
+func readAxes(shape []int, batch int) (axes, error) {
+	a := axes{shape: shape, b: max(batch, 0)}
+	switch len(shape) {
+	case 2:
+		a.names = "[queries, keys]"
+	case 3:
+		a.H, a.names = shape[0], "[heads, queries, keys]"
+	case 4:
+		if batch >= 0 {
+			a.B, a.H, a.names = shape[0], shape[1], "[batch, heads, queries, keys]"
+		} else {
+			a.L, a.H, a.names = shape[0], shape[1], "[layers, heads, queries, keys]"
+		}
+	case 5:
+		a.L, a.B, a.H, a.names = shape[0], shape[1], shape[2], "[layers, batch, heads, queries, keys]"
+	}
+	switch {
+	case batch >= 0 && a.B == 0:
+		return a, fmt.Errorf("-batch %d: the array of shape %v has no batch axis (it is %s); drop -batch", batch, shape, a.names)
+	case batch >= a.B && a.B > 0:
+		return a, fmt.Errorf("-batch %d is out of range: the array of shape %v is %s, a batch of %s (0 … %d)", batch, shape, a.names, english.Count(a.B, "sentence"), a.B-1)
+	case batch < 0 && a.B > 1:
+		return a, fmt.Errorf("the array of shape %v is %s, a batch of %s; pick one with -batch (0 … %d)", shape, a.names, english.Count(a.B, "sentence"), a.B-1)
+	}
+	return a, nil
+}
+
+// head is the index of the [T,T] matrix that -layer and -head pick (a
+// missing flag picks 0), or an error that says which flag to change.
+func (a axes) head(layer, head int) ([]int, error) {
 	check := func(what string, v, n int) error {
 		if v < 0 || v >= n {
-			return fmt.Errorf("-%s %d is out of range: the array has %d %ss (0 … %d)", what, v, n, what, n-1)
+			return fmt.Errorf("-%s %d is out of range: the array of shape %v (%s) has %s (0 … %d)", what, v, a.shape, a.names, english.Count(n, what), n-1)
 		}
 		return nil
 	}
-	switch len(shape) {
-	case 2:
-		if layer > 0 || head > 0 {
-			return nil, fmt.Errorf("the array is one [%d,%d] matrix; drop -layer and -head", shape[0], shape[1])
-		}
-	case 3:
-		if layer > 0 {
-			return nil, fmt.Errorf("the array %v has no layer dimension; drop -layer", shape)
-		}
-		head = max(head, 0)
-		if err := check("head", head, shape[0]); err != nil {
+	var idx []int
+	switch {
+	case a.L > 0:
+		layer = max(layer, 0)
+		if err := check("layer", layer, a.L); err != nil {
 			return nil, err
 		}
-		return []int{head}, nil
-	case 4:
-		layer, head = max(layer, 0), max(head, 0)
-		if err := check("layer", layer, shape[0]); err != nil {
-			return nil, err
-		}
-		if err := check("head", head, shape[1]); err != nil {
-			return nil, err
-		}
-		return []int{layer, head}, nil
+		idx = append(idx, layer)
+	case layer > 0:
+		return nil, fmt.Errorf("-layer %d: the array of shape %v (%s) has no layer axis; drop -layer", layer, a.shape, a.names)
 	}
-	return nil, nil
+	if a.B > 0 {
+		idx = append(idx, a.b)
+	}
+	switch {
+	case a.H > 0:
+		head = max(head, 0)
+		if err := check("head", head, a.H); err != nil {
+			return nil, err
+		}
+		idx = append(idx, head)
+	case head > 0:
+		return nil, fmt.Errorf("-head %d: the array of shape %v is one matrix %s; drop -head", head, a.shape, a.names)
+	}
+	return idx, nil
+}
+
+// headIndex is the index of the [T,T] matrix that -batch, -layer and
+// -head pick in an array of the given shape (a missing flag picks 0; batch
+// -1: not given), with the array's axes, or an error that says which flag
+// to change. Ranks other than 2 … 5 give no index: the figure says what is
+// wrong with the shape.
+func headIndex(shape []int, batch, layer, head int) ([]int, axes, error) {
+	if len(shape) < 2 || len(shape) > 5 {
+		return nil, axes{}, nil
+	}
+	ax, err := readAxes(shape, batch)
+	if err != nil {
+		return nil, ax, err
+	}
+	idx, err := ax.head(layer, head)
+	return idx, ax, err
+}
+
+// nameOpts are the options that name the head a heatmap of the picked
+// [T,T] matrix shows, as the heatmap of the whole array would.
+func (a axes) nameOpts(layer, head int) []viz.Option {
+	var opts []viz.Option
+	if a.L > 0 {
+		opts = append(opts, viz.Layers(max(layer, 0)))
+	}
+	if a.H > 0 {
+		opts = append(opts, viz.Heads(max(head, 0)))
+	}
+	return opts
+}
+
+// pickedAxes is &ax when idx picked a [T,T] matrix, else nil.
+func pickedAxes(idx []int, ax axes) *axes {
+	if len(idx) == 0 {
+		return nil
+	}
+	return &ax
 }

@@ -13,17 +13,17 @@ import (
 // its "tokens" metadata entry (a JSON list), if any. Only the array's bytes
 // are read, or with one only those of the [T,T] matrix that layer and head
 // pick (see load); float32 is memory-mapped in place.
-func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tensor, []string, bool, error) {
+func loadSafetensors(path, name string, one bool, batch, layer, head int) (*tensor.Tensor, []string, *axes, error) {
 	f := tensor.OpenSafetensors(path)
 	if err := f.Err(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, err
 	}
 	defer f.Close()
 	names := f.Names() // sorted
 	if name == "" {
 		switch len(names) {
 		case 0:
-			return nil, nil, false, fmt.Errorf("%s holds no arrays", path)
+			return nil, nil, nil, fmt.Errorf("%s holds no arrays", path)
 		case 1:
 			name = names[0]
 		default:
@@ -31,16 +31,17 @@ func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tens
 				name = "attention"
 				break
 			}
-			return nil, nil, false, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
+			return nil, nil, nil, fmt.Errorf("%s holds %d arrays (%s); pick one with -name", path, len(names), strings.Join(names, ", "))
 		}
 	} else if !slices.Contains(names, name) {
-		return nil, nil, false, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
+		return nil, nil, nil, fmt.Errorf("%s has no array %q; it holds: %s", path, name, strings.Join(names, ", "))
 	}
 	var idx []int
+	var ax axes
 	if one {
 		var err error
-		if idx, err = headIndex(f.Shape(name), layer, head); err != nil {
-			return nil, nil, false, err
+		if idx, ax, err = headIndex(f.Shape(name), batch, layer, head); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	t := mapSafetensors(path, f, name, idx)
@@ -48,16 +49,16 @@ func loadSafetensors(path, name string, one bool, layer, head int) (*tensor.Tens
 		t = f.TensorAt(name, idx...)
 	}
 	if err := t.Err(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, err
 	}
 	var toks []string
 	if s, ok := f.Metadata()["tokens"]; ok {
 		var err error
 		if toks, err = tokensFromMetadata(s); err != nil {
-			return nil, nil, false, fmt.Errorf("%s: %v", path, err)
+			return nil, nil, nil, fmt.Errorf("%s: %v", path, err)
 		}
 	}
-	return t, toks, len(idx) > 0, nil
+	return t, toks, pickedAxes(idx, ax), nil
 }
 
 // mapSafetensors maps the slice idx of an F32 tensor in place (see

@@ -138,8 +138,8 @@ func TestValuesMatchImageAndHub(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^USER 1000:100$`).Match(docker) || su.UID != 1000 || su.FsGid != 100 {
 		t.Errorf("singleuser uid/fsGid %d/%d, want the image's USER 1000:100", su.UID, su.FsGid)
 	}
-	if su.Cmd != "jupyterhub-singleuser" || su.DefaultURL != "/tree/lessons" {
-		t.Errorf("cmd %q defaultUrl %q: want jupyterhub-singleuser (the image's entry point runs it) and /tree/lessons", su.Cmd, su.DefaultURL)
+	if su.Cmd != "attnviz-singleuser" || su.DefaultURL != "/tree/lessons" {
+		t.Errorf("cmd %q defaultUrl %q: want attnviz-singleuser (the image's entry point runs it) and /tree/lessons", su.Cmd, su.DefaultURL)
 	}
 	if su.Image.Tag == "" || su.Image.Tag == "latest" {
 		t.Errorf("image tag %q: pin a tag", su.Image.Tag)

@@ -22,3 +22,18 @@ func (c Timer) Report(b *testing.B) {
 		b.ReportMetric(float64(t-c.start)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// Run is a benchmark loop: it runs f b.N times after resetting the timer
+// (so the setup before it does not count), with allocations and CPU time
+// reported; an error from f fails the benchmark.
+func Run(b *testing.B, f func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c := Start()
+	for i := 0; i < b.N; i++ {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.Report(b)
+}

@@ -212,6 +212,10 @@ func (w *Work) BlockBufs(n int) ([]float32, []float32) {
 	return w.sb[:n], w.wb[:n]
 }
 
+// AlignedFloats is n zeroed float32s starting on a 64-byte boundary (a
+// cache line, an AVX-512 register), for the tensor package's buffers.
+func AlignedFloats(n int) []float32 { return alignedFloats(n) }
+
 func alignedFloats(n int) []float32 {
 	b := make([]float32, n+16)
 	off := int(uintptr(unsafe.Pointer(&b[0]))%64) / 4

@@ -20,6 +20,13 @@ import (
 // (another caller, or a nested call from inside a task) is skipped rather
 // than waited for, so nested and concurrent calls cannot deadlock: at
 // worst the caller does all the tasks itself.
+//
+// A call waits for the tasks, not for the helpers: it returns as soon as
+// every task is done, whoever did it. A helper that was handed the job but
+// has not run yet — on a machine shared with other work, the OS may not
+// give it a core for milliseconds — finds nothing left to do when it does
+// run; the caller has not waited for it (waiting for every helper to check
+// in made each small parallel call cost a scheduling delay under load).
 
 // MinParallelWork is the amount of work (in multiply-adds or element
 // operations) below which ParallelForWork runs every task on the calling
@@ -28,12 +35,15 @@ import (
 var MinParallelWork = 1 << 19
 
 type job struct {
-	fn   func(w *Work, i int)
-	n    int64
-	next atomic.Int64
-	wg   sync.WaitGroup
+	fn       func(w *Work, i int)
+	n        int64
+	next     atomic.Int64  // the next task to hand out
+	done     atomic.Int64  // tasks finished
+	refs     atomic.Int32  // the caller and the helpers holding the job
+	finished chan struct{} // one value, sent by whoever finishes the last task
 }
 
+// run does tasks of j until none is left.
 func (j *job) run(w *Work) {
 	for {
 		i := j.next.Add(1) - 1
@@ -41,6 +51,17 @@ func (j *job) run(w *Work) {
 			return
 		}
 		j.fn(w, int(i))
+		if j.done.Add(1) == j.n {
+			j.finished <- struct{}{}
+		}
+	}
+}
+
+// release drops one holder's reference; the last one recycles the job.
+func (j *job) release() {
+	if j.refs.Add(-1) == 0 {
+		j.fn = nil
+		jobPool.Put(j)
 	}
 }
 
@@ -51,14 +72,21 @@ var pool struct {
 	free    []*Work   // Works for callers
 }
 
-var jobPool = sync.Pool{New: func() any { return new(job) }}
+var jobPool = sync.Pool{New: func() any { return &job{finished: make(chan struct{}, 1)} }}
 
 func init() { pool.jobs = make(chan *job) }
 
+// helperStart, when set (tests), runs in a helper between receiving a job
+// and working on it: a stand-in for a helper the OS has not scheduled yet.
+var helperStart atomic.Pointer[func()]
+
 func helper(w *Work) {
 	for j := range pool.jobs {
+		if f := helperStart.Load(); f != nil {
+			(*f)()
+		}
 		j.run(w)
-		j.wg.Done()
+		j.release()
 	}
 }
 
@@ -120,20 +148,21 @@ func ParallelFor(n int, fn func(w *Work, i int)) {
 	j := jobPool.Get().(*job)
 	j.fn, j.n = fn, int64(n)
 	j.next.Store(0)
+	j.done.Store(0)
+	j.refs.Store(1) // the caller's
 	for h := 0; h < helpers; h++ {
-		j.wg.Add(1)
+		j.refs.Add(1)
 		select {
 		case pool.jobs <- j:
 			continue
 		default:
-			j.wg.Done()
+			j.refs.Add(-1)
 		}
 		break // every helper is busy
 	}
 	j.run(w)
-	j.wg.Wait()
-	j.fn = nil
-	jobPool.Put(j)
+	<-j.finished // every task done (at once if this goroutine did the last)
+	j.release()
 }
 
 // ParallelForWork is ParallelFor for n tasks that together cost about

@@ -19,6 +19,22 @@ var fakeOnce struct {
 	err  error
 }
 
+// openFake opens the fake driver (with its fake cuBLAS when blas) and
+// returns the device and the library's path.
+func openFake(t *testing.T, blas bool) (*Device, string) {
+	t.Helper()
+	path := fake(t)
+	o := Options{Lib: path, Blas: "off"}
+	if blas {
+		o.Blas = path
+	}
+	d, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, path
+}
+
 // fake builds the fake driver once per test binary; it skips when gcc is
 // missing (the only reason it may).
 func fake(t *testing.T) string {
@@ -87,11 +103,7 @@ func launchUnary(t *testing.T, d *Device, x []float32, code Code, p, q float32, 
 }
 
 func TestFakeRoundTripAndLaunch(t *testing.T) {
-	path := fake(t)
-	d, err := Open(Options{Lib: path, Blas: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := openFake(t, false)
 	if !strings.Contains(d.String(), "Fake CUDA GPU") || !strings.Contains(d.String(), "sm_80") {
 		t.Errorf("String() = %q", d.String())
 	}
@@ -130,11 +142,7 @@ func TestFakeRoundTripAndLaunch(t *testing.T) {
 }
 
 func TestFakeExpAccuracy(t *testing.T) {
-	path := fake(t)
-	d, err := Open(Options{Lib: path, Blas: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := openFake(t, false)
 	var x []float32
 	for v := -104.0; v < 89; v += 0.0137 {
 		x = append(x, float32(v))
@@ -165,11 +173,7 @@ func TestFakeExpAccuracy(t *testing.T) {
 }
 
 func TestFakeGemm(t *testing.T) {
-	path := fake(t)
-	d, err := Open(Options{Lib: path, Blas: path})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := openFake(t, true)
 	if ok, err := d.HasBlas(); !ok {
 		t.Fatalf("fake cuBLAS not loaded: %v", err)
 	}
@@ -259,11 +263,7 @@ func TestFakeErrors(t *testing.T) {
 // Out of memory: unreachable buffers are collected, cached and freed so
 // the allocation succeeds; a request that can never fit reports OOM.
 func TestFakeMemoryReuse(t *testing.T) {
-	path := fake(t)
-	d, err := Open(Options{Lib: path, Blas: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, path := openFake(t, false)
 	l, err := openLib(path, []string{"fakecuda_live_bytes"}, nil)
 	if err != nil {
 		t.Fatal(err)

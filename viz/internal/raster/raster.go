@@ -35,6 +35,7 @@ import (
 	"git.sr.ht/~sbinet/gg"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 	pfont "gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/font/liberation"
@@ -384,15 +385,65 @@ func (p *Page) metrics(bold bool, size float64) (asc, desc float64) {
 	return float64(m.Ascent) / 64, float64(m.Descent) / 64
 }
 
-// TextWidth returns the width of s in pixels.
+// TextWidth returns the width of s in pixels: the glyphs' advances and
+// the kerning between them, as textMask places them.
 func (p *Page) TextWidth(s string, size float64, bold bool) float64 {
 	f := face(bold, size, p.DPI)
 	if f == nil {
 		return float64(len(s)) * size * p.DPI / 72 * 0.6
 	}
-	faceMu.Lock()
-	defer faceMu.Unlock()
-	return float64(font.MeasureString(f, s)) / 64
+	return float64(place(faceKey{bold, size, p.DPI}, f, s, nil)) / 64
+}
+
+// ---- kerning
+
+type kernKey struct {
+	f      faceKey
+	r0, r1 rune
+}
+
+var (
+	kernMu  sync.Mutex
+	kernBuf sfnt.Buffer
+	kerns   = map[kernKey]fixed.Int26_6{}
+)
+
+// kern returns the kerning between r0 and r1 in 26.6 pixels at the face's
+// size. x/image's opentype.Face.Kern cannot be used: it asks the font for
+// the pair at a size of one pixel per font unit (golang/go#46727), so it
+// returns the same −2.4 px for "11" at every size and DPI, which at 96 dpi
+// pulled the second 1 of "11", "0.11", "111" onto the first ("1ı").
+//
+// Two digits are not kerned: numbers are set in tabular figures, as in
+// tables, so that the digits of numbers in a column line up.
+func kern(fk faceKey, r0, r1 rune) fixed.Int26_6 {
+	if isDigit(r0) && isDigit(r1) {
+		return 0
+	}
+	k := kernKey{fk, r0, r1}
+	kernMu.Lock()
+	defer kernMu.Unlock()
+	if v, ok := kerns[k]; ok {
+		return v
+	}
+	loadFonts()
+	src := regular
+	if fk.bold {
+		src = boldFnt
+	}
+	var v fixed.Int26_6
+	if src != nil {
+		ppem := fixed.Int26_6(math.Round(fk.size * fk.dpi / 72 * 64))
+		g0, err0 := src.GlyphIndex(&kernBuf, r0)
+		g1, err1 := src.GlyphIndex(&kernBuf, r1)
+		if err0 == nil && err1 == nil && g0 != 0 && g1 != 0 {
+			if kv, err := src.Kern(&kernBuf, g0, g1, ppem, font.HintingNone); err == nil {
+				v = kv
+			}
+		}
+	}
+	kerns[k] = v
+	return v
 }
 
 // TextHeight returns the height of a line of text (ascent + descent) in pixels.
@@ -566,9 +617,11 @@ type glyphKey struct {
 }
 
 type glyph struct {
-	mask    *image.Alpha // nil for blank glyphs
-	off     image.Point  // top-left of the mask relative to the dot
-	advance fixed.Int26_6
+	mask       *image.Alpha // nil for blank glyphs
+	off        image.Point  // top-left of the mask relative to the dot
+	advance    fixed.Int26_6
+	ink        bool // some pixel has at least inkAlpha coverage
+	inkL, inkR int  // its first and last such column, relative to the dot
 }
 
 var (
@@ -591,6 +644,19 @@ func getGlyph(fk faceKey, f font.Face, r rune) *glyph {
 		draw.Draw(a, a.Bounds(), mask, mp, draw.Src)
 		g.mask = a
 		g.off = dr.Min
+		g.inkL, g.inkR = -1, -1
+		for x := 0; x < a.Rect.Dx(); x++ {
+			for y := 0; y < a.Rect.Dy(); y++ {
+				if a.Pix[y*a.Stride+x] >= inkAlpha {
+					if g.inkL < 0 {
+						g.inkL = x + g.off.X
+					}
+					g.inkR = x + g.off.X
+					break
+				}
+			}
+		}
+		g.ink = g.inkL >= 0
 	}
 	faceMu.Unlock()
 	glyphs[k] = g
@@ -611,25 +677,11 @@ func (p *Page) textMask(s string, st TextStyle) (*image.Alpha, float64) {
 		return nil, 0
 	}
 	m := image.NewAlpha(image.Rect(0, 0, w, h))
-	dot := fixed.I(0)
 	base := int(math.Round(asc))
-	prev := rune(-1)
-	for _, r := range s {
-		if prev >= 0 {
-			faceMu.Lock()
-			dot += f.Kern(prev, r)
-			faceMu.Unlock()
-		}
-		g := getGlyph(fk, f, r)
-		if g.mask != nil {
-			x := dot.Round() + g.off.X
-			y := base + g.off.Y
-			rect := g.mask.Bounds().Add(image.Pt(x, y))
-			draw.DrawMask(m, rect, image.Opaque, image.Point{}, g.mask, image.Point{}, draw.Over)
-		}
-		dot += g.advance
-		prev = r
-	}
+	place(fk, f, s, func(g *glyph, x int) {
+		rect := g.mask.Bounds().Add(image.Pt(x+g.off.X, base+g.off.Y))
+		draw.DrawMask(m, rect, image.Opaque, image.Point{}, g.mask, image.Point{}, draw.Over)
+	})
 	return m, asc
 }
 
@@ -1021,4 +1073,74 @@ func (r *pngRenderer) convertSpan(lo, hi int, cache map[uint32]uint8) {
 		out[i] = idx
 		lastC, lastI, haveLast = c, idx, true
 	}
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// numeric runes are those of numbers: place keeps a clear column between
+// two of them.
+func numeric(r rune) bool { return isDigit(r) || r == '.' || r == ',' }
+
+// inkAlpha: a glyph's ink is its pixels of at least this coverage. Two
+// faint edges (< 25 %) on one pixel stay under half coverage, so a column
+// between two glyphs' inks stays visibly clear.
+const inkAlpha = 64
+
+// place lays s out with integer pixel positions, as the PNG draws it,
+// calling draw (when not nil) with each inked glyph and the pixel x of its
+// dot; it returns the advance of the whole string. Between two numeric
+// runes it keeps at least one clear pixel column: at small sizes the foot
+// of Liberation Sans's "1" otherwise runs into the next digit and "11"
+// reads as one wide glyph.
+func place(fk faceKey, f font.Face, s string, draw func(g *glyph, x int)) fixed.Int26_6 {
+	var dot fixed.Int26_6
+	prev := rune(-1)
+	prevInk, prevInkR := false, 0
+	for _, r := range s {
+		if prev >= 0 {
+			dot += kern(fk, prev, r)
+		}
+		g := getGlyph(fk, f, r)
+		x := dot.Round()
+		if g.ink && prevInk && numeric(prev) && numeric(r) {
+			if gap := x + g.inkL - prevInkR - 1; gap < 1 {
+				dot += fixed.I(1 - gap)
+				x += 1 - gap
+			}
+		}
+		if draw != nil && g.mask != nil {
+			draw(g, x)
+		}
+		prevInk = g.ink
+		if g.ink {
+			prevInkR = x + g.inkR
+		}
+		dot += g.advance
+		prev = r
+	}
+	return dot
+}
+
+// Texts returns the strings the page writes, in drawing order (for tests
+// and for describing a figure in words).
+func (p *Page) Texts() []string {
+	var out []string
+	for _, o := range p.ops {
+		if t, ok := o.(*textOp); ok {
+			out = append(out, t.s)
+		}
+	}
+	return out
+}
+
+// CellRects returns the pixel rectangles of the page's matrices (Cells)
+// of at least minCols columns.
+func (p *Page) CellRects(minCols int) []image.Rectangle {
+	var out []image.Rectangle
+	for _, o := range p.ops {
+		if c, ok := o.(*Cells); ok && c.Cols >= minCols {
+			out = append(out, c.rect())
+		}
+	}
+	return out
 }

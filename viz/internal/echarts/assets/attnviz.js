@@ -170,13 +170,13 @@ function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
   chart.setOption({
     animation:false,backgroundColor:th.bg,
     title:{text:"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
-    grid:{left:100,right:96,top:40,bottom:110,containLabel:false},
+    grid:{left:100,right:96,top:40,bottom:118,containLabel:false},
     xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:78,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({rotate:60,interval:every("x",w-196),formatter:function(v){return self.m?tok(self.m.k,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     yAxis:{type:"category",data:[],inverse:true,name:"query",nameLocation:"middle",nameGap:90,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({interval:every("y",h-150),formatter:function(v){return self.m?tok(self.m.q,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     dataZoom:[{type:"inside",xAxisIndex:0,filterMode:"none"},{type:"inside",yAxisIndex:0,filterMode:"none"},
-      {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:4,showDetail:false},
+      {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:10,showDetail:false},
       {type:"slider",yAxisIndex:0,filterMode:"none",width:12,right:74,showDetail:false}],
     visualMap:{type:"continuous",min:lo,max:hi,calculable:false,seriesIndex:[],right:8,top:"middle",itemHeight:Math.max(80,h-240),itemWidth:14,text:[num(hi,false),num(lo,false)],
       inRange:{color:stops},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}},
@@ -425,14 +425,19 @@ AV.views.explorer=function(root,opt,spec,data){
   var tver=0,tgeom=null,tcache=null;
   function cur(){var c=views[l*H+hd];return {arr:c,off:(l*H+hd)*n2,rows:T,cols:Tk,q:spec.q,k:spec.k,title:(spec.title?spec.title+" \u2014 ":"")+ln(l)+", "+hn(hd)};}
   function labels(n,f){var a=[];for(var i=0;i<n;i++){a.push(f(i));}return a;}
+  /* Square cells: the grid is as wide as H heads of Tk columns and as tall
+     as L layers of T rows at one cell size, the largest that fits. */
+  var gl=64,gt=34,cpx=Math.min(Math.max(1,tw-gl-10)/(H*Tk),Math.max(1,opt.h-gt-28)/(L*T));
+  var gw=Math.max(H,cpx*Tk*H),gh=Math.max(L,cpx*T*L);
   tchart.setOption({animation:false,backgroundColor:th.bg,
     title:{text:"layers \u00d7 heads (click to open)",left:"center",top:4,textStyle:{color:th.fg,fontSize:13}},
-    grid:{left:64,right:10,top:34,bottom:28},
+    grid:{left:gl,top:gt,width:gw,height:gh},
     xAxis:{type:"category",data:labels(H,function(i){return "H"+i;}),position:"bottom",axisLabel:{color:th.fg,fontSize:10,interval:"auto"},axisTick:{show:false},axisLine:{show:false}},
     yAxis:{type:"category",data:labels(L,function(i){return "L"+i;}),inverse:true,axisLabel:{color:th.fg,fontSize:10},axisTick:{show:false},axisLine:{show:false}},
     series:[{type:"custom",data:[[0,0,0]],encode:{x:0,y:1},silent:true,animation:false,renderItem:function(p,api){
       var cs=p.coordSys,c0=api.coord([0,0]),sz=api.size([1,1]);
       tgeom={x:cs.x,y:cs.y,w:cs.width,h:cs.height,x0:c0[0]-sz[0]/2,y0:c0[1]-sz[1]/2,bw:sz[0],bh:sz[1]};
+      root.setAttribute("data-thumb",(sz[0]/Tk).toFixed(2)+"x"+(sz[1]/T).toFixed(2));
       var key=[cs.x,cs.y,cs.width,cs.height,tver].join(",");
       if(!tcache||tcache.key!==key){tcache={key:key,img:thumbs(tgeom)};}
       return {type:"image",silent:true,style:{image:tcache.img,x:cs.x,y:cs.y,width:cs.width,height:cs.height}};}}]});
@@ -722,13 +727,14 @@ AV.mount=function(root,kind,opt,spec,data){
   root.setAttribute("data-av-start",String(Math.round(performance.now())));
   var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
   root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
-  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript");
+  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript"),hint=root.querySelector(".attnviz-static");
   var holder=el("div","attnviz-body",null);
   try{
     var view=AV.views[kind];
     if(!view){throw new Error("unknown view "+kind);}
     if(fb){fb.style.display="none";}
     if(note){note.style.display="none";}
+    if(hint){hint.style.display="none";}
     root.appendChild(holder);
     var r=view(holder,opt,spec,data);
     root._attnviz=r;
@@ -740,6 +746,7 @@ AV.mount=function(root,kind,opt,spec,data){
   }catch(err){
     if(fb){fb.style.display="";}
     if(note){note.style.display="";}
+    if(hint){hint.style.display="";}
     if(holder.parentNode){holder.parentNode.removeChild(holder);}
     el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
     if(window.console){console.warn("attnviz:",err);}

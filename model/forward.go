@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/attnviz/attnviz/tensor"
 )
@@ -83,20 +82,24 @@ type net struct {
 }
 
 // scratchPool keeps the workspaces of finished forward passes for the next
-// ones (several passes may run at once, each takes its own pair).
+// ones (several passes may run at once, each takes its own pair). A
+// buffered channel, not a mutex and a slice: no field of a model's types is
+// of a type from package sync, which the kernel's interpreter would load
+// and warn about in the notebook (see notebooks' TestLessons).
 type scratchPool struct {
-	mu   sync.Mutex
-	free [][2]*tensor.Workspace
+	free chan [2]*tensor.Workspace
+}
+
+func newScratchPool() *scratchPool {
+	return &scratchPool{free: make(chan [2]*tensor.Workspace, 4)}
 }
 
 func (p *scratchPool) get() [2]*tensor.Workspace {
 	if p != nil {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if k := len(p.free); k > 0 {
-			w := p.free[k-1]
-			p.free = p.free[:k-1]
+		select {
+		case w := <-p.free:
 			return w
+		default:
 		}
 	}
 	return [2]*tensor.Workspace{tensor.NewWorkspace(), tensor.NewWorkspace()}
@@ -108,11 +111,10 @@ func (p *scratchPool) put(w [2]*tensor.Workspace) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	if len(p.free) < 4 {
-		p.free = append(p.free, w)
+	select {
+	case p.free <- w:
+	default:
 	}
-	p.mu.Unlock()
 }
 
 // archDefaults fills the conventions that follow from the architecture.
@@ -147,7 +149,7 @@ func activationOf(name string) (tensor.Activation, error) {
 // buildNet reads every tensor the architecture of c needs from src, checks
 // its shape against c and makes the layers on dev.
 func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
-	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert", scratch: &scratchPool{}}
+	n := &net{layerNorm: c.Arch == "gpt2" || c.Arch == "bert", postNorm: c.Arch == "bert", ropeNone: c.Arch == "gpt2" || c.Arch == "bert", scratch: newScratchPool()}
 	act, err := activationOf(c.Act)
 	if err != nil {
 		return nil, err
@@ -321,7 +323,7 @@ func buildNet(c *Config, src weightSource, dev tensor.Device) (*net, error) {
 // to returns a copy of the layers on dev.
 func (n *net) to(dev tensor.Device) (*net, error) {
 	c := *n
-	c.scratch = &scratchPool{}
+	c.scratch = newScratchPool()
 	var err error
 	mv := func(t *tensor.Tensor) *tensor.Tensor {
 		if t == nil || err != nil {

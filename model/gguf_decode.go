@@ -11,12 +11,20 @@ import (
 // mapping is the memory the bytes of a GGUF file live in: a memory map
 // (mmap_unix.go) or a plain slice.
 type mapping struct {
-	data   []byte
-	unmap  func([]byte) error // nil for a plain slice
-	drop   func([]byte)       // hands pages back to the system; nil if it cannot
-	mu     sync.Mutex
+	data  []byte
+	unmap func([]byte) error // nil for a plain slice
+	drop  func([]byte)       // hands pages back to the system; nil if it cannot
+	// mu (capacity 1) is the lock of closed and the unmapping: a channel, so
+	// that no field of a model's types is of a type from package sync (the
+	// kernel's interpreter would load sync and warn in the notebook).
+	mu     chan struct{}
 	closed bool
 }
+
+func newMapping(data []byte) *mapping { return &mapping{data: data, mu: make(chan struct{}, 1)} }
+
+func (m *mapping) lock()   { m.mu <- struct{}{} }
+func (m *mapping) unlock() { <-m.mu }
 
 // mmapMin is the smallest file that is memory-mapped; smaller files are
 // read (a variable so tests can map small files).
@@ -42,15 +50,15 @@ func mapFile(path string) ([]byte, *mapping, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return data, &mapping{data: data}, nil
+	return data, newMapping(data), nil
 }
 
 func (m *mapping) release() error {
 	if m == nil {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.lock()
+	defer m.unlock()
 	if m.closed {
 		return nil
 	}
@@ -96,8 +104,8 @@ func (g *GGUF) decode(name string, transpose bool) ([]float32, error) {
 		return nil, tensor.Errorf(tensor.ErrFormat, "gguf: tensor %q has type %s, which attnviz cannot load (it reads %s); convert the model with another --outtype or quantization", name, ti.Type, supportedTypes)
 	}
 	if g.mapped != nil {
-		g.mapped.mu.Lock()
-		defer g.mapped.mu.Unlock()
+		g.mapped.lock()
+		defer g.mapped.unlock()
 		if g.mapped.closed {
 			return nil, tensor.Errorf(tensor.ErrValue, "gguf: tensor %q: the file was closed; read it again", name)
 		}

@@ -19,20 +19,19 @@ func mmapFile(f *os.File, size int64) (*mapping, error) {
 		return nil, err
 	}
 	page := os.Getpagesize()
-	return &mapping{
-		data:  data,
-		unmap: syscall.Munmap,
-		drop: func(b []byte) {
-			if len(b) == 0 {
-				return
-			}
-			// the whole pages inside b, found by their offset in data
-			off := cap(data) - cap(b)
-			lo := (off + page - 1) / page * page
-			hi := (off + len(b)) / page * page
-			if hi > lo {
-				syscall.Madvise(data[lo:hi], syscall.MADV_DONTNEED)
-			}
-		},
-	}, nil
+	m := newMapping(data)
+	m.unmap = syscall.Munmap
+	m.drop = func(b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		// the whole pages inside b, found by their offset in data
+		off := cap(data) - cap(b)
+		lo := (off + page - 1) / page * page
+		hi := (off + len(b)) / page * page
+		if hi > lo {
+			syscall.Madvise(data[lo:hi], syscall.MADV_DONTNEED)
+		}
+	}
+	return m, nil
 }

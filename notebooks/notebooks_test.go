@@ -322,6 +322,12 @@ func TestLessons(t *testing.T) {
 					if o.Type == "error" {
 						t.Errorf("cell %d: error output %s: %s\ncode:\n%s", i, o.Ename, o.Evalue, joined(c.Source))
 					}
+					// The interpreter's own warnings (e.g. gomacro skipping a
+					// package's generic functions when it walks a type) are
+					// noise a student cannot act on: no lesson may show one.
+					if o.Type == "stream" && strings.Contains(joined(o.Text), "// warning:") {
+						t.Errorf("cell %d: the interpreter printed a warning:\n%s", i, joined(o.Text))
+					}
 				}
 				if c.hasTag("figure") {
 					figures++

@@ -148,7 +148,7 @@ func build(k viewKind, opts []Option, in inputs) *Figure {
 	f.page = page
 	f.caption = f.makeCaption()
 	if v.interactive != nil {
-		f.html = &lazyHTML{f: f}
+		f.html = newLazyHTML(f)
 	}
 	return f
 }
@@ -426,16 +426,23 @@ const maxFallbackPNG = 256 << 10
 
 // lazyHTML writes a figure's interactive HTML on first use (its view's
 // interactive writer, then echarts) and keeps it. It never panics.
+//
+// The once-guard is a func made by sync.OnceFunc, not a sync.Once field:
+// the kernel's interpreter (gomacro) walks a figure's type through its
+// fields, and a field of a type from package sync makes it load that
+// package's source types and warn, in every notebook that imports viz, that
+// it skips sync's generic functions (TestLessons fails on any such warning).
 type lazyHTML struct {
 	f     *Figure
-	once  sync.Once
+	do    func()
 	chart *echarts.Chart
 	frag  []byte
 	err   error
 }
 
-func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
-	l.once.Do(func() {
+func newLazyHTML(f *Figure) *lazyHTML {
+	l := &lazyHTML{f: f}
+	l.do = sync.OnceFunc(func() {
 		defer func() {
 			if r := recover(); r != nil {
 				l.err = fmt.Errorf("viz: interactive view failed: %v", r)
@@ -444,6 +451,11 @@ func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
 		l.chart = l.f.view.interactive(l.f, ioptsFrom(l.f))
 		l.frag, l.err = echarts.Fragment(l.chart)
 	})
+	return l
+}
+
+func (l *lazyHTML) get() (*echarts.Chart, []byte, error) {
+	l.do()
 	return l.chart, l.frag, l.err
 }
 

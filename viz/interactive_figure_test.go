@@ -47,6 +47,15 @@ func TestFigureInteractive(t *testing.T) {
 		if !strings.Contains(h, `<img class="attnviz-fallback"`) {
 			t.Errorf("%s: notebook fragment lacks the PNG fallback", name)
 		}
+		// Where scripts do not run, the picture says how to get the
+		// interactive figure, and no reserved height leaves a blank box
+		// under it (the chart sizes itself when it mounts).
+		if !strings.Contains(h, `<p class="attnviz-static"`) || !strings.Contains(h, "trust the notebook") {
+			t.Errorf("%s: the fallback picture has no line saying how to make it interactive", name)
+		}
+		if strings.Contains(h, "min-height") {
+			t.Errorf("%s: the figure's container reserves a min-height: a blank box under the fallback where scripts do not run", name)
+		}
 		b, err := f.Encode(".html")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

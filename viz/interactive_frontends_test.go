@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -531,8 +532,8 @@ func startNotebook6(t *testing.T, dir string) string {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait(); logf.Close() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	t.Cleanup(func() { stopNotebookServer(srv, base); logf.Close() })
 	for i := 0; i < 150; i++ {
 		if r, err := http.Get(base + "/api?token=attnviz"); err == nil {
 			r.Body.Close()
@@ -545,6 +546,35 @@ func startNotebook6(t *testing.T, dir string) string {
 	log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 	t.Fatalf("jupyter-notebook did not start:\n%s", log)
 	return ""
+}
+
+// stopNotebookServer shuts the server's kernels down through its REST API
+// (jupyter starts kernels in sessions of their own: killing the server
+// alone leaves them running), then stops the server gracefully (SIGTERM:
+// it cleans up what is left), killing it after 20 s.
+func stopNotebookServer(srv *exec.Cmd, base string) {
+	if r, err := http.Get(base + "/api/kernels?token=attnviz"); err == nil {
+		var ks []struct {
+			ID string `json:"id"`
+		}
+		json.NewDecoder(r.Body).Decode(&ks)
+		r.Body.Close()
+		for _, k := range ks {
+			req, _ := http.NewRequest(http.MethodDelete, base+"/api/kernels/"+k.ID+"?token=attnviz", nil)
+			if r, err := http.DefaultClient.Do(req); err == nil {
+				r.Body.Close()
+			}
+		}
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { srv.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		srv.Process.Kill()
+		<-done
+	}
 }
 
 // checkReadmeTable compares the README's "where the figures work" table with

@@ -223,7 +223,7 @@ func TestInteractiveEscaping(t *testing.T) {
 // EChartsFrom change nothing), and so does the standalone page.
 func TestInteractiveSelfSufficient(t *testing.T) {
 	mk := func() *lazyHTML {
-		return &lazyHTML{f: figureCases(t)["fig-heatmap"]}
+		return newLazyHTML(figureCases(t)["fig-heatmap"])
 	}
 	a, err := mk().fragment()
 	if err != nil {

@@ -211,7 +211,7 @@ func TestPooledHeatmap(t *testing.T) {
 	d := w.Data()
 	d[700*n+3] = float32(math.NaN())
 	f = Heatmap(tensor.New(d, n, n))
-	if err := f.Err(); err == nil || !strings.Contains(err.Error(), "holds NaN at [700 3]") {
+	if err := f.Err(); err == nil || !strings.Contains(err.Error(), "the weights hold NaN at [700 3]") {
 		t.Errorf("NaN: %v", err)
 	}
 	// rows that do not sum to 1 are still found

@@ -171,8 +171,16 @@ async function runScenario(ctx, sc) {
   page.setViewportSize({ width: sc.vw || 1400, height: sc.vh || 1000 });
   page.setDefaultTimeout(30000);
   const errs = [];
-  page.on("pageerror", (e) => errs.push("pageerror: " + e.message.slice(0, 200)));
-  page.on("console", (m) => { if (/attnviz/i.test(m.text())) errs.push(m.type() + ": " + m.text().slice(0, 200)); });
+  // Errors of the page are logged; those of our runtime (its console lines
+  // start "attnviz:", its stack names it) fail the scenario. JupyterLite's
+  // own (seen: a bare "undefined" thrown in every Lite scenario, with no
+  // stack in our code) are logged only.
+  const ours = [];
+  page.on("pageerror", (e) => {
+    const m = "pageerror: " + String(e && e.message !== undefined ? e.message : e).slice(0, 200);
+    (/attnviz|rt\.boot/i.test(m + " " + ((e && e.stack) || "")) ? ours : errs).push(m);
+  });
+  page.on("console", (m) => { if (/^attnviz:/i.test(m.text())) ours.push(m.type() + ": " + m.text().slice(0, 200)); });
   const t0 = Date.now();
   const seen = new Set();
   let last = null;
@@ -222,6 +230,7 @@ async function runScenario(ctx, sc) {
   if (sc.fallback !== undefined && r.fallbacks < sc.fallback) r.errors.push(`fallback image shown in ${r.fallbacks} of ${sc.fallback} figure outputs`);
   if (r.blank) r.errors.push(`${r.blank} figure output(s) show nothing`);
   if (r.blankCharts) r.errors.push(`${r.blankCharts} chart(s) mounted but blank`);
+  if (ours.length) r.errors.push(...ours.slice(0, 5));
   if (errs.length) r.console = errs.slice(0, 5);
   if (sc.screenshot) await page.screenshot({ path: sc.screenshot }).catch(() => {});
   r.ok = r.errors.length === 0;

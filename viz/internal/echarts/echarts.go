@@ -347,15 +347,20 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	b = append(b, c.Kind...)
 	b = append(b, "\" style=\"position:relative;width:"...)
 	b = strconv.AppendInt(b, int64(w), 10)
-	b = append(b, "px;max-width:100%;min-height:"...)
-	b = strconv.AppendInt(b, int64(h), 10)
-	b = append(b, "px\">"...)
+	// No min-height: where scripts do not run, the fallback image (or
+	// note) alone sizes the output; the chart sets its own height.
+	b = append(b, "px;max-width:100%\">"...)
 	if len(c.Fallback) > 0 {
 		b = append(b, "<img class=\"attnviz-fallback\" alt=\""...)
 		b = append(b, html.EscapeString(c.Title)...)
 		b = append(b, "\" style=\"max-width:100%\" src=\"data:image/png;base64,"...)
 		b = base64.StdEncoding.AppendEncode(b, c.Fallback)
 		b = append(b, "\">"...)
+		// Under the picture, where scripts do not run (an untrusted
+		// notebook, GitHub's preview), how to get the interactive figure.
+		b = append(b, "<p class=\"attnviz-static\" style=\"font:12px sans-serif;color:#666;margin:4px 0\">"...)
+		b = append(b, staticHint...)
+		b = append(b, "</p>"...)
 	} else {
 		b = append(b, "<p class=\"attnviz-noscript\" style=\"font:13px sans-serif;padding:8px;border:1px dashed #999\">"...)
 		b = append(b, html.EscapeString(noScriptText(c.Title))...)
@@ -411,6 +416,10 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	b = append(b, "\");</script></div>\n"...)
 	return b, nil
 }
+
+// staticHint is the line under the fallback picture, hidden when the
+// interactive figure is drawn.
+const staticHint = "Static picture of an interactive figure: run the cell, or trust the notebook (File › Trust Notebook), to hover, zoom and pick heads."
 
 // noScriptText is what an output without a fallback image shows where
 // scripts do not run.

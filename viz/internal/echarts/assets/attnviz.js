@@ -164,13 +164,13 @@ function Heat(host,th,theme,w,h,lutT,lo,hi,stops,onPin){
   chart.setOption({
     animation:false,backgroundColor:th.bg,
     title:{text:"",left:"center",top:4,textStyle:{color:th.fg,fontSize:14}},
-    grid:{left:100,right:96,top:40,bottom:110,containLabel:false},
+    grid:{left:100,right:96,top:40,bottom:118,containLabel:false},
     xAxis:{type:"category",data:[],name:"key",nameLocation:"middle",nameGap:78,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({rotate:60,interval:every("x",w-196),formatter:function(v){return self.m?tok(self.m.k,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     yAxis:{type:"category",data:[],inverse:true,name:"query",nameLocation:"middle",nameGap:90,nameTextStyle:{color:th.sub},
       axisLabel:Object.assign({interval:every("y",h-150),formatter:function(v){return self.m?tok(self.m.q,+v):"";}},axisLabel),axisTick:{show:false},splitLine:{show:false}},
     dataZoom:[{type:"inside",xAxisIndex:0,filterMode:"none"},{type:"inside",yAxisIndex:0,filterMode:"none"},
-      {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:4,showDetail:false},
+      {type:"slider",xAxisIndex:0,filterMode:"none",height:12,bottom:10,showDetail:false},
       {type:"slider",yAxisIndex:0,filterMode:"none",width:12,right:74,showDetail:false}],
     visualMap:{type:"continuous",min:lo,max:hi,calculable:false,seriesIndex:[],right:8,top:"middle",itemHeight:Math.max(80,h-240),itemWidth:14,text:[num(hi,false),num(lo,false)],
       inRange:{color:stops},textStyle:{color:th.fg},formatter:function(v){return num(v,false);}},
@@ -622,13 +622,14 @@ AV.mount=function(root,kind,opt,spec,data){
   root.setAttribute("data-av-start",String(Math.round(performance.now())));
   var th=THEMES[opt.theme]||THEMES.light;opt.theme=THEMES[opt.theme]?opt.theme:"light";
   root.style.background=th.bg;root.style.color=th.fg;root.style.padding="6px";
-  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript");
+  var fb=root.querySelector(".attnviz-fallback"),note=root.querySelector(".attnviz-noscript"),hint=root.querySelector(".attnviz-static");
   var holder=el("div","attnviz-body",null);
   try{
     var view=AV.views[kind];
     if(!view){throw new Error("unknown view "+kind);}
     if(fb){fb.style.display="none";}
     if(note){note.style.display="none";}
+    if(hint){hint.style.display="none";}
     root.appendChild(holder);
     var r=view(holder,opt,spec,data);
     root._attnviz=r;
@@ -640,6 +641,7 @@ AV.mount=function(root,kind,opt,spec,data){
   }catch(err){
     if(fb){fb.style.display="";}
     if(note){note.style.display="";}
+    if(hint){hint.style.display="";}
     if(holder.parentNode){holder.parentNode.removeChild(holder);}
     el("p","attnviz-error",root,"attnviz: could not draw the interactive view ("+(err&&err.message||err)+"); the static image is shown instead.");
     if(window.console){console.warn("attnviz:",err);}

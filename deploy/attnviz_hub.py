@@ -27,14 +27,16 @@ import errno
 import grp
 import os
 import pwd
+import random
 import re
 import signal
+import socket
 import sys
 import time
 
 from jupyterhub.auth import PAMAuthenticator
 from jupyterhub.spawner import LocalProcessSpawner
-from traitlets import Bool, Unicode
+from traitlets import Bool, Int, Unicode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -265,7 +267,34 @@ class AttnvizSpawner(LocalProcessSpawner):
         help="The home of each user when run_as is set.",
     )
 
+    port_low = Int(
+        20000,
+        config=True,
+        help="""Each server gets a free port between port_low and port_high. Keep the range out
+        of the system's ephemeral ports (/proc/sys/net/ipv4/ip_local_port_range, usually
+        32768-60999): LocalProcessSpawner picks an ephemeral port, and on a busy machine a
+        student's Go kernel (whose ports are ephemeral) can take it before the server starts,
+        which then fails and keeps the student waiting until start_timeout.""",
+    )
+    port_high = Int(32767, config=True, help="See port_low.")
+
     _cgroup_procs = None
+    _ports_in_use = set()  # ports given to this hub's running servers
+
+    def _free_port(self):
+        """A port of [port_low, port_high] that no server of this hub has and nothing is bound to."""
+        for _ in range(200):
+            port = random.randint(self.port_low, self.port_high)
+            if port in AttnvizSpawner._ports_in_use:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("", port))
+                except OSError:
+                    continue
+            AttnvizSpawner._ports_in_use.add(port)
+            return port
+        raise RuntimeError(f"no free port between {self.port_low} and {self.port_high}")
 
     def _key(self):
         return self.user.name + (("-" + self.name) if self.name else "")
@@ -338,10 +367,13 @@ class AttnvizSpawner(LocalProcessSpawner):
         self.cmd = [os.path.join(self.prefix, "bin", "attnviz-start")] + [
             c for c in self.cmd if not c.endswith("attnviz-start")
         ]
+        AttnvizSpawner._ports_in_use.discard(self.port)
+        self.port = self._free_port()
         return await super().start()
 
     async def stop(self, now=False):
         await super().stop(now=now)
+        AttnvizSpawner._ports_in_use.discard(self.port)
         cg = student_cgroups()
         if cg is not None and self.mem_limit:
             if not cg.kill_and_remove(self._key()):

@@ -65,9 +65,15 @@ c.Spawner.start_timeout = 300
 c.Spawner.http_timeout = 300
 # The server stops idle kernels after 20 minutes (their memory comes back; the notebook stays
 # open and "Kernel > Restart" brings one back); the hub's culler stops idle servers.
+# A kernel's ports are picked at random among the ephemeral ones, which forty servers and their
+# connections also use: now and then one is taken before the kernel binds it, and the kernel
+# restarts "with new random ports" — but jupyter_client 7.4 caches ports and restarts it on the
+# same ones, five times, then removes it (the student's notebook loses its kernel).
+# cache_ports=False lets the restart really pick new ports.
 c.Spawner.args = [
     "--MappingKernelManager.cull_idle_timeout=1200",
     "--MappingKernelManager.cull_interval=120",
+    "--KernelManager.cache_ports=False",
 ]
 
 # --- stop servers nobody uses --------------------------------------------------------------------

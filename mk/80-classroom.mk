@@ -5,14 +5,14 @@
 #   make image-test   run every lesson inside the image without network; user, size, the lab, a hub
 #   make hub-test     a JupyterHub with deploy/'s class configuration: HUB_STUDENTS (40) students
 #                     log in at once and run lesson 1; the memory limit and the idle culler
-#   make bench-hub    the same for 1 (a student alone), 10, 20 and 40 students, and 40 with the
-#                     servers started before class: p50/p95 login -> first figure, memory and
-#                     CPU seconds per student (part of make bench)
+#   make bench-hub    the same for 1 (a student alone), 10, 20 and 40 students, then 10 and 40
+#                     with the servers started before class: p50/p95 login -> first figure, memory
+#                     and CPU seconds per student (part of make bench)
 #   make k8s-values   check deploy/k8s/values.yaml against the Zero to JupyterHub chart's schema
 .PHONY: image image-handouts image-test hub-deps hub-test bench-hub k8s-values
 HUB_STUDENTS ?= 40
 HUB_BENCH_STUDENTS ?= 1,10,20,40
-HUB_BENCH_PRESTARTED ?= 40
+HUB_BENCH_PRESTARTED ?= 10,40
 
 image:
 	bash scripts/image.sh

@@ -227,6 +227,21 @@ func cuPtr(t *Tensor) cuda.Ptr {
 	return b.b.Ptr(t.offset)
 }
 
+// newOuts is newOut for each shape in turn (none for a nil shape).
+func (k *cuKernels) newOuts(shapes ...[]int) ([]*Tensor, []cuda.Ptr, error) {
+	ts, ps := make([]*Tensor, len(shapes)), make([]cuda.Ptr, len(shapes))
+	for i, s := range shapes {
+		if s == nil {
+			continue
+		}
+		var err error
+		if ts[i], ps[i], err = k.newOut(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ts, ps, nil
+}
+
 // newOut allocates an uninitialised contiguous result of the given shape.
 func (k *cuKernels) newOut(shape []int) (*Tensor, cuda.Ptr, error) {
 	if err := checkShape("cuda", shape); err != nil {

@@ -211,29 +211,18 @@ func (k *cuKernels) sdpa(q, kt, v, mask *Tensor, scale float32) ([]*Tensor, erro
 		L.ND++
 		ML = L
 	}
-	scores, sp, err := k.newOut(scoreShape)
-	if err != nil {
-		return nil, err
-	}
-	scaled, scp, err := k.newOut(scoreShape)
-	if err != nil {
-		return nil, err
-	}
-	masked, mp := scaled, scp
+	shapes := [][]int{scoreShape, scoreShape, nil, scoreShape, outShape} // scores, scaled, masked, weights, output
 	if mask != nil {
-		if masked, mp, err = k.newOut(scoreShape); err != nil {
-			return nil, err
-		}
+		shapes[2] = scoreShape
 	}
-	weights, wp, err := k.newOut(scoreShape)
+	res, ptrs, err := k.newOuts(shapes...)
 	if err != nil {
 		return nil, err
 	}
-	output, op, err := k.newOut(outShape)
-	if err != nil {
-		return nil, err
+	sp, scp, mp, wp, op := ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4]
+	if mask == nil { // masking does nothing: the masked scores are the scaled ones
+		res[2], mp = res[1], scp
 	}
-	res := []*Tensor{scores, scaled, masked, weights, output}
 	nb := numel(batch)
 	if nb == 0 || tq == 0 {
 		return res, nil

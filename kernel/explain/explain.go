@@ -144,17 +144,27 @@ var (
 	typeNoMethodRE = regexp.MustCompile(`^type <.+> has no method "(\w+)": (.+)\.\w+$`)
 )
 
+// msgPattern is an interpreter message and which of its groups hold the
+// two names a rewrite needs.
+type msgPattern struct {
+	re   *regexp.Regexp
+	a, b int
+}
+
+// matchPair gives the two names of the first pattern msg matches.
+func matchPair(msg string, ps ...msgPattern) (a, b string, ok bool) {
+	for _, p := range ps {
+		if m := p.re.FindStringSubmatch(msg); m != nil {
+			return m[p.a], m[p.b], true
+		}
+	}
+	return "", "", false
+}
+
 func missingMember(c *cell) (string, bool) {
-	var x, sel string
-	if m := notAPackageRE.FindStringSubmatch(c.msg); m != nil {
-		x, sel = m[2], m[3]
-	} else if m := qualifiedRE.FindStringSubmatch(c.msg); m != nil {
-		x, sel = m[1], m[2]
-	} else if m := noFieldRE.FindStringSubmatch(c.msg); m != nil {
-		x, sel = m[2], m[1]
-	} else if m := typeNoMethodRE.FindStringSubmatch(c.msg); m != nil {
-		x, sel = m[2], m[1]
-	} else {
+	x, sel, ok := matchPair(c.msg, msgPattern{notAPackageRE, 2, 3}, msgPattern{qualifiedRE, 1, 2},
+		msgPattern{noFieldRE, 2, 1}, msgPattern{typeNoMethodRE, 2, 1})
+	if !ok {
 		return "", false
 	}
 	t, ok := c.env.Type(x)
@@ -242,12 +252,8 @@ var (
 )
 
 func missingPackageSymbol(c *cell) (string, bool) {
-	var pkg, sym string
-	if m := noSymbolRE.FindStringSubmatch(c.msg); m != nil {
-		pkg, sym = m[1], m[2]
-	} else if m := notATypeRE.FindStringSubmatch(c.msg); m != nil {
-		pkg, sym = m[1], m[2]
-	} else {
+	pkg, sym, ok := matchPair(c.msg, msgPattern{noSymbolRE, 1, 2}, msgPattern{notATypeRE, 1, 2})
+	if !ok {
 		return "", false
 	}
 	values, typeNames, ok := c.env.Package(pkg)

@@ -45,10 +45,10 @@ bench-gpt2:
 	$(call need-py,torch,PyTorch,python3-torch python3-numpy libopenblas0-pthread)
 	$(call go-test-peer,model,$(BENCH_DIR)/model.test,bench_gpt2.py)
 
-# make induction-model: retrain notebooks/data/induction.gguf, the 2-layer
-# attention-only model with an induction head that lesson 7 and
-# model/induction_test.go use (scripts/train_induction.py; Debian PyTorch,
-# CPU, seeded; about a minute on an idle core).
+# make induction-model: train notebooks/data/induction.gguf, meant to be a
+# 2-layer model with an induction head for model/induction_test.go (and a
+# lesson 7) — no setting tried so far forms one: see the STATUS block of
+# scripts/train_induction.py (Debian PyTorch, CPU, seeded).
 .PHONY: induction-model
 induction-model:
 	$(call need-py,torch,PyTorch,python3-torch)

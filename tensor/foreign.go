@@ -14,7 +14,9 @@ import (
 // archive/version, …) that looks like an .npz from the outside.
 
 // torchConvert is one line of Python that turns a torch.save file (a tensor,
-// or a dict of tensors) into an .npz that attnviz reads.
+// a dict of tensors, or a tuple/list of same-shaped tensors such as a Hugging
+// Face model's outputs.attentions, stacked to [layers, batch, heads, T, T])
+// into an .npz that attnviz reads.
 func torchConvert(file string) string {
 	src, dst := "att.pt", "att.npz"
 	if file != "" && !strings.ContainsAny(file, "'\"\\$`\n") {
@@ -25,6 +27,7 @@ func torchConvert(file string) string {
 		}
 	}
 	return `python3 -c "import torch, numpy as np; x = torch.load('` + src + `', map_location='cpu'); ` +
+		`x = torch.stack(list(x)) if isinstance(x, (tuple, list)) else x; ` +
 		`x = x if isinstance(x, dict) else {'attention': x}; ` +
 		`np.savez('` + dst + `', **{k: v.detach().float().numpy() for k, v in x.items() if torch.is_tensor(v)})"` +
 		` (then read ` + dst + `)`

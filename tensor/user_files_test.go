@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,6 +226,23 @@ func TestTorchConvertLine(t *testing.T) {
 			t.Fatalf("%s: %s: %v\n%s", f, line, err, out)
 		}
 		checkRef(t, f+" converted", LoadNPZ(filepath.Join(dir, strings.TrimSuffix(f, ".pt")+".npz")).Tensor("attention"), m.Attention)
+	}
+	// What a Hugging Face user saves first: torch.save(outputs.attentions), a
+	// tuple of [batch, heads, T, T] per layer. The line stacks it.
+	tuple := filepath.Join(dir, "tuple.pt")
+	mk := exec.Command("/usr/bin/python3", "-c", `import sys, torch
+torch.save(tuple(torch.full((1, 2, 3, 3), float(l)) for l in range(4)), sys.argv[1])`, tuple)
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("writing a tuple with torch.save: %v\n%s", err, out)
+	}
+	err := LoadNPZ(tuple).Err()
+	line := regexp.MustCompile(`python3 -c "[^"]*"`).FindString(err.Error())
+	if out, err := exec.Command("/bin/sh", "-c", "/usr/bin/"+line).CombinedOutput(); err != nil {
+		t.Fatalf("tuple.pt: %s: %v\n%s", line, err, out)
+	}
+	a := LoadNPZ(filepath.Join(dir, "tuple.npz")).Tensor("attention")
+	if err := a.Err(); err != nil || !slices.Equal(a.Shape(), []int{4, 1, 2, 3, 3}) || a.At(3, 0, 1, 2, 2) != 3 {
+		t.Errorf("tuple.pt converted: shape %v (%v), want [4 1 2 3 3] with layer l filled with l", a.Shape(), err)
 	}
 }
 

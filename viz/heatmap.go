@@ -127,6 +127,10 @@ func heatmapHead(cfg *config, t *tensor.Tensor) (d []float32, rows, cols int, er
 	return st.head(l, h), st.Tq, st.Tk, nil
 }
 
+// maxAnnotated is the largest matrix side a heatmap writes its values in
+// (Annotate): larger ones would make pictures of many thousands of pixels.
+const maxAnnotated = 128
+
 // heatmapPage validates a [rows, cols] matrix and lays out the heatmap. A
 // matrix larger than the figure's pixels is pooled to them in the same
 // pass that checks it (pooledHeatmapPage); a smaller one is drawn cell for
@@ -136,6 +140,12 @@ func heatmapPage(f *Figure, d []float32, rows, cols int) (*raster.Page, error) {
 	cfg := &f.cfg
 	if err := tokenCountErr(view, cfg, rows, cols); err != nil {
 		return nil, err
+	}
+	if cfg.annotate && max(rows, cols) > maxAnnotated {
+		// A number in each of 8192² cells makes a picture of gigabytes
+		// that nobody can read: draw the matrix and say why there are none.
+		cfg.annotate = false
+		f.warn("Annotate is ignored: a %d×%d matrix has too many cells to write a number in each (at most %d×%d); hover over the interactive figure, or draw a slice of the matrix", rows, cols, maxAnnotated, maxAnnotated)
 	}
 	if k := heatmapPool(cfg, rows, cols); k > 1 {
 		return pooledHeatmapPage(f, d, rows, cols, k)

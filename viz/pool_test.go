@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -237,4 +238,35 @@ func TestPooledHeatmap(t *testing.T) {
 	if f.Err() != nil || f.page.W != 400 || f.page.H != 300 {
 		t.Errorf("Size(400, 300): %v, page %d×%d", f.Err(), f.page.W, f.page.H)
 	}
+}
+
+// TestAnnotateTooLarge: numbers in the cells of a large matrix would make a
+// picture of gigabytes (8192² cells); the figure is drawn without them and
+// says why.
+func TestAnnotateTooLarge(t *testing.T) {
+	n := maxAnnotated + 1
+	f := Heatmap(tensor.Ones(n, n).Scale(1/float32(n)), Annotate())
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Annotate is ignored: a %d×%d matrix has too many cells to write a number in each (at most %d×%d)", n, n, maxAnnotated, maxAnnotated)
+	if ws := f.Warnings(); len(ws) != 1 || !strings.HasPrefix(ws[0], want) {
+		t.Errorf("warnings %q, want one starting %q", ws, want)
+	}
+	if w, h := pngSize(t, f.PNG()); w > 1200 || h > 1200 {
+		t.Errorf("picture %d×%d: drawn as if annotated", w, h)
+	}
+	// at the limit the numbers are written
+	if f := Heatmap(tensor.Ones(8, 8).Scale(0.125), Annotate()); len(f.Warnings()) != 0 {
+		t.Errorf("8×8 with Annotate: warnings %q", f.Warnings())
+	}
+}
+
+func pngSize(t *testing.T, b []byte) (w, h int) {
+	t.Helper()
+	c, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Width, c.Height
 }

@@ -10,13 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attnviz/attnviz/internal/english"
 	"github.com/attnviz/attnviz/model"
 	"github.com/attnviz/attnviz/tensor"
 )
 
 const modelUsage = `usage: attnviz model [-m FILE.gguf] -prompt TEXT [-o OUT] [flags]
 
-Runs a Llama-style GGUF model on a prompt (BOS is added) and records the
+Runs a model on a prompt (BOS is added where the model has one) and records the
 attention of every layer and head, or of those asked for: a heatmap or strip
 (-layer L -head H) records that one head; -layers and -heads (lists such as
 0,2-4) choose what a .safetensors record holds. The memory a run needs is
@@ -56,7 +57,7 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("attnviz model", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, modelUsage); fs.PrintDefaults() }
-	path := fs.String("m", "", "GGUF model file (default: the lesson model, see above)")
+	path := fs.String("m", "", "the model: a GGUF file (llama, qwen2, gpt2 or bert; F32/F16/BF16 or quantized Q8_0 … Q6_K) or a Hugging Face folder (config.json, model.safetensors, tokenizer.json); default: the lesson model, see above")
 	prompt := fs.String("prompt", "", "the text to run")
 	gen := fs.Int("generate", 0, "print a greedy continuation of N tokens")
 	devName := fs.String("device", "", "cpu or cuda (default: $ATTNVIZ_DEVICE, else cpu)")
@@ -202,9 +203,9 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	switch ext {
 	case "":
 		if r.Logits == nil {
-			fmt.Fprintf(stdout, "%s\n%d tokens: %s\n(a %s model encodes text and has no next token)\n", c, len(r.Tokens), modelQuote(r.Tokens), c.Arch)
+			fmt.Fprintf(stdout, "%s\n%s: %s\n(a %s model encodes text and has no next token)\n", c, english.Count(len(r.Tokens), "token"), modelQuote(r.Tokens), c.Arch)
 		} else {
-			fmt.Fprintf(stdout, "%s\n%d tokens: %s\nnext token: %q\n", c, len(r.Tokens), modelQuote(r.Tokens), r.Next())
+			fmt.Fprintf(stdout, "%s\n%s: %s\nnext token: %q\n", c, english.Count(len(r.Tokens), "token"), modelQuote(r.Tokens), r.Next())
 		}
 		if !*quiet {
 			fmt.Fprintln(stderr, "add -o attention.safetensors (or .png, .svg, .pdf, .html) to save the attention")
@@ -219,7 +220,7 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		return fail(1, "%v", err)
 	}
 	if !*quiet {
-		fmt.Fprintf(stderr, "wrote %s (%d tokens, %d of %d layers × %d of %d heads)\n", f.out, len(r.Tokens), len(r.Layers), c.Layers, len(r.Heads), c.Heads)
+		fmt.Fprintf(stderr, "wrote %s (%s, %d of %d layers × %d of %d heads)\n", f.out, english.Count(len(r.Tokens), "token"), len(r.Layers), c.Layers, len(r.Heads), c.Heads)
 	}
 	return 0
 }

@@ -520,8 +520,10 @@ func (a axes) head(layer, head int) ([]int, error) {
 			return nil, err
 		}
 		idx = append(idx, layer)
-	case layer > 0:
-		return nil, fmt.Errorf("-layer %d: the array of shape %v (%s) has no layer axis; drop -layer", layer, a.shape, a.names)
+	case layer >= 0:
+		// given (even -layer 0) but there is no layer axis: never ignored
+		// silently — with -batch a 4-D array is one layer of a batch
+		return nil, fmt.Errorf("-layer %d: the array of shape %v (%s) has no layer axis; drop -layer%s", layer, a.shape, a.names, a.batchHint())
 	}
 	if a.B > 0 {
 		idx = append(idx, a.b)
@@ -533,10 +535,19 @@ func (a axes) head(layer, head int) ([]int, error) {
 			return nil, err
 		}
 		idx = append(idx, head)
-	case head > 0:
+	case head >= 0:
 		return nil, fmt.Errorf("-head %d: the array of shape %v is one matrix %s; drop -head", head, a.shape, a.names)
 	}
 	return idx, nil
+}
+
+// batchHint is what -layer's message adds when -batch made a 4-D array
+// read as [batch, heads, queries, keys].
+func (a axes) batchHint() string {
+	if len(a.shape) == 4 && a.B > 0 {
+		return " (with -batch, a 4-D array is [batch, heads, queries, keys]: one layer of a batch; an array of every layer is [L,H,T,T] without -batch, or [L,B,H,T,T])"
+	}
+	return ""
 }
 
 // headIndex is the index of the [T,T] matrix that -batch, -layer and

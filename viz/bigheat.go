@@ -81,47 +81,12 @@ func bigHeatmapInteractive(f *Figure, h *heatmapData, o *iopts) *echarts.Chart {
 	if p.scan.seen {
 		lo, hi = p.scan.lo, p.scan.hi
 	}
-	if f.cfg.values {
-		o.rowName, o.colName, o.label = f.cfg.axisNames()
-		cm, plo, phi := plainScale(&f.cfg, lo, hi)
-		o.pal, o.diverging = hexStops(cm), cm.Diverging()
-		if !o.hasRange {
-			o.lo, o.hi, o.hasRange = plo, phi, true
-		}
-	} else {
-		if lo < 0 {
-			o.label = "score"
-			o.pal, o.diverging = hexStops(Diverging), true
-		}
-		if o.title == "" {
-			o.title = "Attention weights"
-			if lo < 0 {
-				o.title = "Attention scores"
-			}
-		}
-	}
-	if f.cfg.has(optHighlight) {
-		o.pin = f.cfg.highlight
+	o.heatLabels(f, lo, hi)
+	if !f.cfg.values && lo < 0 {
+		o.pal, o.diverging = hexStops(Diverging), true
 	}
 	pal := o.palette(Viridis)
-	clo, chi := lo, hi
-	if o.hasRange && o.hi > o.lo {
-		clo, chi = o.lo, o.hi
-	} else {
-		if clo >= 0 && chi <= 1 {
-			clo = 0
-			if chi <= 0 {
-				chi = 1
-			}
-		}
-		if o.diverging {
-			m := math.Max(math.Abs(clo), math.Abs(chi))
-			clo, chi = -m, m
-		}
-		if chi <= clo {
-			chi = clo + 1
-		}
-	}
+	clo, chi := o.colourRangeOf(lo, hi)
 	budget := notebookDetailBudget
 	if o.page {
 		budget = pageDetailBudget

@@ -575,9 +575,18 @@ func ioptsFrom(f *Figure) *iopts {
 // probabilities, else the data's (symmetric around 0 for a diverging palette).
 func (o *iopts) colourRange(v []float32) (float64, float64) {
 	if o.hasRange && o.hi > o.lo {
-		return o.lo, o.hi
+		return o.lo, o.hi // no pass over the values
 	}
 	lo, hi := finiteRange(v)
+	return o.colourRangeOf(lo, hi)
+}
+
+// colourRangeOf is colourRange for data already scanned to [lo, hi] (the
+// pooled heatmap reads its range in the pass that pools).
+func (o *iopts) colourRangeOf(lo, hi float64) (float64, float64) {
+	if o.hasRange && o.hi > o.lo {
+		return o.lo, o.hi
+	}
 	if lo >= 0 && hi <= 1 {
 		lo = 0
 		if hi <= 0 {

@@ -508,8 +508,21 @@ func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 		}
 	}
 	lo, hi := finiteRange(d)
+	o.heatLabels(f, lo, hi)
+	// Numbers in the cells as in the PNG: on up to 12×12, or as asked.
+	o.annotate = max(h.rows, h.cols) <= 12
+	if f.cfg.has(optAnnotate | optNoAnnotate) {
+		o.annotate = f.cfg.annotate
+	}
+	return heatmapChart(d, h.rows, h.cols, o)
+}
+
+// heatLabels sets what the interactive heatmap (cell for cell or pooled,
+// bigheat.go) names and colours from the data's range [lo, hi]: plain values
+// (Values, Axes) take the static view's names and scale; attention is
+// "weights", or "scores" when negative, titled with the head it shows.
+func (o *iopts) heatLabels(f *Figure, lo, hi float64) {
 	if f.cfg.values {
-		// plain values (Values, Axes): the static view's names and scale
 		o.rowName, o.colName, o.label = f.cfg.axisNames()
 		cm, plo, phi := plainScale(&f.cfg, lo, hi)
 		o.pal, o.diverging = hexStops(cm), cm.Diverging()
@@ -533,12 +546,6 @@ func heatmapInteractive(f *Figure, o *iopts) *echarts.Chart {
 	if f.cfg.has(optHighlight) {
 		o.pin = f.cfg.highlight
 	}
-	// Numbers in the cells as in the PNG: on up to 12×12, or as asked.
-	o.annotate = max(h.rows, h.cols) <= 12
-	if f.cfg.has(optAnnotate | optNoAnnotate) {
-		o.annotate = f.cfg.annotate
-	}
-	return heatmapChart(d, h.rows, h.cols, o)
 }
 
 type heatSpec struct {

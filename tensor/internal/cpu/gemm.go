@@ -238,27 +238,21 @@ func GemmRows(w *Work, a Mat, i0, mb int, bp []float32, n int, c []float32, coff
 	}
 	if gemmKernelRM != nil && a.CS == 1 && mb >= mr {
 		// Full tiles of mr rows straight from A; the last rows, if any,
-		// go through the packed path below. k is cut in blocks of gemmKC
-		// as in the packed path, so that the rows of A a block reads
-		// (mb × gemmKC) stay in L2 while every panel of B passes: with
-		// the whole k at once, A was read again from memory for each
-		// panel (1.5× slower at n = 2048).
+		// go through the packed path below.
 		full := mb - mb%mr
-		for pc := 0; pc < k; pc += gemmKC {
-			kb := min(gemmKC, k-pc)
-			add := pc > 0
-			for jp := 0; jp*nr < n; jp++ {
-				bpan := &bp[jp*k*nr+pc*nr]
-				cols := min(nr, n-jp*nr)
-				for i := 0; i < full; i += mr {
-					ap := &a.Data[a.Off+(i0+i)*a.RS+pc]
-					co := coff + i*ldc + jp*nr
-					if cols == nr {
-						gemmKernelRM(kb, ap, a.RS, bpan, &c[co], ldc, add)
-						continue
-					}
-					gemmKernelRM(kb, ap, a.RS, bpan, &w.tmp[0], nr, false)
-					addTile(c, co, ldc, w.tmp, nr, mr, cols, add)
+		for jp := 0; jp*nr < n; jp++ {
+			bpan := &bp[jp*k*nr]
+			cols := min(nr, n-jp*nr)
+			for i := 0; i < full; i += mr {
+				ap := &a.Data[a.Off+(i0+i)*a.RS]
+				co := coff + i*ldc + jp*nr
+				if cols == nr {
+					gemmKernelRM(k, ap, a.RS, bpan, &c[co], ldc, false)
+					continue
+				}
+				gemmKernelRM(k, ap, a.RS, bpan, &w.tmp[0], nr, false)
+				for r := 0; r < mr; r++ {
+					copy(c[co+r*ldc:co+r*ldc+cols], w.tmp[r*nr:r*nr+cols])
 				}
 			}
 		}
@@ -285,26 +279,19 @@ func GemmRows(w *Work, a Mat, i0, mb int, bp []float32, n int, c []float32, coff
 						continue
 					}
 					gemmKernel(kb, apan, bpan, &w.tmp[0], nr, false)
-					addTile(c, co, ldc, w.tmp, nr, rows, cols, add)
+					for r := 0; r < rows; r++ {
+						dst := c[co+r*ldc : co+r*ldc+cols]
+						src := w.tmp[r*nr : r*nr+cols]
+						if add {
+							for j := range dst {
+								dst[j] += src[j]
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
 				}
 			}
-		}
-	}
-}
-
-// addTile writes (add == false) or adds the rows × cols corner of the
-// tile tmp (rows of nr) into c at co (rows of ldc): the edge tiles a
-// micro-kernel cannot write in place.
-func addTile(c []float32, co, ldc int, tmp []float32, nr, rows, cols int, add bool) {
-	for r := 0; r < rows; r++ {
-		dst := c[co+r*ldc : co+r*ldc+cols]
-		src := tmp[r*nr : r*nr+cols]
-		if !add {
-			copy(dst, src)
-			continue
-		}
-		for j := range dst {
-			dst[j] += src[j]
 		}
 	}
 }

@@ -468,8 +468,10 @@ func runCells(t *testing.T, cells ...string) notebook {
 }
 
 // runCellsEnv is runCells with extra environment variables (NAME=value) for the kernel.
+// Both skip the test where the kernel cannot run (see needKernel).
 func runCellsEnv(t *testing.T, env []string, cells ...string) notebook {
 	t.Helper()
+	needKernel(t)
 	dir := t.TempDir()
 	var nbCells []map[string]any
 	for _, c := range cells {
@@ -506,7 +508,6 @@ func runCellsEnv(t *testing.T, env []string, cells ...string) notebook {
 // error under its cell, and the kernel (with its variables) goes on with the next cell.
 // Stock gophernotes dies there and nbconvert fails with a dead kernel.
 func TestKernelSurvivesRenderPanic(t *testing.T) {
-	needKernel(t)
 	nb := runCells(t,
 		"x := 40",
 		"type Bad struct{}\nfunc (b *Bad) PNG() []byte { panic(\"boom while drawing\") }\n&Bad{}",
@@ -532,7 +533,6 @@ func TestKernelSurvivesRenderPanic(t *testing.T) {
 // bundle only (PNG + HTML + text, no megabyte SVG), an error-carrying figure as a message
 // rather than a crash, and a cell ending in fmt.Println as its printed text only.
 func TestKernelDisplay(t *testing.T) {
-	needKernel(t)
 	nb := runCells(t,
 		"import (\n\t\"fmt\"\n\t\"github.com/attnviz/attnviz/tensor\"\n\t\"github.com/attnviz/attnviz/viz\"\n)",
 		"viz.Heatmap(tensor.MustFromRows([][]float32{{0.9, 0.1}, {0.3, 0.7}}))",

@@ -223,6 +223,13 @@ c.JupyterHub.load_roles.append({{"name": "admin", "services": ["hub-test"]}})
             return None, None
         return kind, os.path.join(own, self.cgroup_name, name)
 
+    async def add_users(self, names, http=None):
+        """Creates the users as the admin does (the API; an existing user answers 409) and returns
+        the hub's answer."""
+        http = http or AsyncHTTPClient()
+        return await http.fetch(HTTPRequest(f"{self.api}/users", method="POST", headers={"Authorization": f"token {self.token}"},
+                                            body=json.dumps({"usernames": names})), raise_error=False)
+
 
 class Student:
     def __init__(self, hub, name, cells):
@@ -507,8 +514,7 @@ async def prestart(hub, names):
 async def class_run(hub, n, cells, tag, prestarted=False):
     names = [f"{tag}{i:02d}" for i in range(1, n + 1)]
     http = AsyncHTTPClient(max_clients=4 * n + 10)
-    r = await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
-                                     body=json.dumps({"usernames": names})), raise_error=False)
+    r = await hub.add_users(names, http)
     if r.code not in (201, 409):
         raise SystemExit(f"creating users: HTTP {r.code} {r.body[:300]!r}")
     students = [Student(hub, name, cells) for name in names]
@@ -567,15 +573,19 @@ def meminfo(key):
     return 0
 
 
+async def enrolled(hub, name, cells):
+    """A student with an account, logged in, with a server started."""
+    s = Student(hub, name, cells)
+    await hub.add_users([name])
+    await s.login()
+    await s.start_server()
+    return s
+
+
 async def check_memory_limit(hub, cells):
     """A cell that allocates twice the limit: the kernel is killed, the server lives on, the
     kernel comes back, the cgroup counts the kill."""
-    s = Student(hub, "memhog", cells)
-    http = AsyncHTTPClient()
-    await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
-                                 body=json.dumps({"usernames": ["memhog"]})), raise_error=False)
-    await s.login()
-    await s.start_server()
+    s = await enrolled(hub, "memhog", cells)
     await s.kernel()
     kind, d = hub.cgroup_dir("memhog")
     limit = None
@@ -655,8 +665,7 @@ async def check_browser(hub):
             url = urllib.parse.urljoin(url, r.headers["Location"])
         return url, r
 
-    await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
-                                 body=json.dumps({"usernames": [name]})), raise_error=False)
+    await hub.add_users([name], http)
     await get(hub.url + "/hub/login")
     form = urllib.parse.urlencode({"username": name, "password": hub.password, "_xsrf": jar.get("_xsrf", "")})
     r = await get(hub.url + "/hub/login", "POST", form, {"Content-Type": "application/x-www-form-urlencoded"})
@@ -696,12 +705,7 @@ async def check_browser(hub):
 
 async def check_culling(hub, cells, timeout):
     """A student starts a server and leaves: the culler stops it."""
-    s = Student(hub, "idler", cells)
-    http = AsyncHTTPClient()
-    await http.fetch(HTTPRequest(f"{hub.api}/users", method="POST", headers={"Authorization": f"token {hub.token}"},
-                                 body=json.dumps({"usernames": ["idler"]})), raise_error=False)
-    await s.login()
-    await s.start_server()
+    s = await enrolled(hub, "idler", cells)
     t0 = time.monotonic()
     stopped = await wait_stopped(hub, ["idler"], timeout=timeout)
     took = time.monotonic() - t0

@@ -523,20 +523,14 @@ func (c *cudaDevice) deviceClone(t *Tensor, ws *Workspace) (*Tensor, error) {
 		return nil, nil
 	}
 	k := &cuKernels{c: c, d: d, ws: ws}
-	L, ok := cuLayout(t.shape, t.strides, nil)
-	if !ok {
+	out, err := k.unary(t, cuda.UnaryCopy, 0, 0)
+	if err == errCUFallback { // too many dimensions for the kernel
 		return nil, nil
 	}
-	o, op, err := k.newOut(t.shape)
 	if err != nil {
 		return nil, err
 	}
-	if n := int64(t.Len()); n > 0 {
-		if err := d.Launch("ew_unary", cuGrid(n, 256), cuBlock, op, cuPtr(t), L, n, cuda.UnaryCopy, float32(0), float32(0)); err != nil {
-			return nil, err
-		}
-	}
-	return o, nil
+	return out[0], nil
 }
 
 // copyInto copies the contiguous src into the contiguous dst on the GPU.

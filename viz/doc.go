@@ -21,15 +21,17 @@
 //
 // # Where things are
 //
-// Each view has its file, named after it: heatmap.go, grid.go, headview.go,
-// explorer.go, steps.go, maskpatterns.go, maskeffect.go, positional.go,
-// rope.go, stats.go, rollout.go, tokenstrip.go. A view file holds the
-// view's function, its static drawing and, for the views that have one,
-// its interactive form. figure.go holds the table of views (name, static
-// draw, interactive writer, options read), the Figure and its outputs, and
-// the reading and checking of tensors every view shares; options.go the
-// options; canvas.go the colours, the canvas, the matrix panel and the
-// colour bar; bars.go the bar charts. The pixels are drawn by
-// viz/internal/raster (PNG, SVG, PDF), the interactive HTML is written by
-// viz/internal/echarts.
+// Each view has its file, named after it or after its family: steps.go,
+// rollout.go; heatmap.go (one attention matrix: Heatmap, and TokenStrip, one
+// query's row of it); heads.go (the views of every layer and head: Grid,
+// Explorer, HeadView, and the reading of that stack); position.go
+// (Positional, RoPE); masks.go (MaskPatterns, MaskEffect); stats.go
+// (HeadStats, Induction). A view file holds the view's function, its static
+// drawing and, for the views that have one, its interactive form. figure.go
+// holds the table of views (name, static draw, interactive writer, options
+// read), the Figure and its outputs, and the reading and checking of tensors
+// every view shares; options.go the options; canvas.go the colours, the
+// canvas, the matrix panel and the colour bar; bars.go the bar charts. The
+// pixels are drawn by viz/internal/raster (PNG, SVG, PDF), the interactive
+// HTML is written by viz/internal/echarts.
 package viz

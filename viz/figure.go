@@ -75,10 +75,10 @@ const (
 var views = [...]view{
 	heatmapView: {"Heatmap", everyView | optTokens | optKeyTokens | optPalette | optRange | optAnnotate | optNoAnnotate |
 		optHighlight | optMask | optValues | optAxes | optLayers | optHeads | optBatch | optPool, drawHeatmap, heatmapInteractive},
-	gridView: {"Grid", stackView, drawGrid, explorerInteractive},
+	gridView: {"Grid", stackView, drawGridStack(gridPage), explorerInteractive},
 	headViewView: {"HeadView", everyView | optTokens | optKeyTokens | optLayers | optHeads | optBatch, drawHeadView,
 		headViewInteractive},
-	explorerView:     {"Explorer", stackView, drawExplorer, explorerInteractive},
+	explorerView:     {"Explorer", stackView, drawGridStack(explorerPage), explorerInteractive},
 	stepsView:        {"Steps", everyView | optTokens | optKeyTokens | optPalette | optAnnotate | optNoAnnotate | optMask | optQuery, drawSteps, stepsInteractive},
 	maskPatternsView: {"MaskPatterns", everyView | optTokens | optPalette, drawMaskPatterns, nil},
 	maskEffectView:   {"MaskEffect", everyView | optTokens | optKeyTokens | optQuery, drawMaskEffect, nil},

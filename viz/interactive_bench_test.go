@@ -17,10 +17,7 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 		b.Run(fmt.Sprint("n=", n), func(b *testing.B) {
 			var size int
 			for i := 0; i < b.N; i++ {
-				o := newIopts()
-				o.q, o.k = toks, toks
-				c := heatmapChart(w, n, n, o)
-				p, err := echarts.Page(c)
+				p, err := heatmapPageHTML(w, n, toks)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -29,6 +26,14 @@ func BenchmarkInteractiveHeatmapHTML(b *testing.B) {
 			b.ReportMetric(float64(size), "bytes/page")
 		})
 	}
+}
+
+// heatmapPageHTML is the standalone interactive page of the n×n heatmap w
+// with its tokens, as Save("x.html") writes it.
+func heatmapPageHTML(w []float32, n int, toks []string) ([]byte, error) {
+	o := newIopts()
+	o.q, o.k = toks, toks
+	return echarts.Page(heatmapChart(w, n, n, o))
 }
 
 // BenchmarkInteractiveExplorerHTML: a 12×12×128² explorer page.

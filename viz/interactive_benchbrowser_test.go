@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/attnviz/attnviz/viz/internal/echarts"
 )
 
 // TestInteractiveBenchTable is `make bench`'s browser part (it runs only
@@ -36,10 +34,7 @@ func TestInteractiveBenchTable(t *testing.T) {
 		w, _ := demoAttention(uint64(n), n, n, true)
 		toks := demoTokens(n)
 		t0 := time.Now()
-		o := newIopts()
-		o.q, o.k = toks, toks
-		c := heatmapChart(w, n, n, o)
-		p, err := echarts.Page(c)
+		p, err := heatmapPageHTML(w, n, toks)
 		if err != nil {
 			t.Fatal(err)
 		}

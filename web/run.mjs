@@ -88,6 +88,18 @@ async function hoverCell(page, sel, i, j) {
   return p;
 }
 
+// Zooms both axes of the heatmap at root._attnviz.heat as the mouse wheel or
+// the sliders do: range is { start, end } in percent or { startValue,
+// endValue } in cells.
+async function zoomBoth(page, sel, range) {
+  await page.evaluate(([sel, range]) => {
+    const ch = document.querySelector(sel)._attnviz.heat.chart;
+    for (const dataZoomIndex of [0, 1]) ch.dispatchAction({ type: "dataZoom", dataZoomIndex, ...range });
+    ch.getZr().flush();
+  }, [sel, range]);
+  await page.waitForTimeout(50);
+}
+
 async function step(page, r, name, fn) {
   try {
     await fn();
@@ -140,14 +152,8 @@ for (const pg of manifest.pages) {
           const t = await tipText(page, sel);
           if (t !== c.want) throw new Error(`tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want ${JSON.stringify(c.want)}`);
         } else if (c.do === "zoom") {
-          // Zoom both axes (as the mouse wheel / sliders do), then hover.
-          await page.evaluate(([sel, s, e]) => {
-            const ch = document.querySelector(sel)._attnviz.heat.chart;
-            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, start: s, end: e });
-            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 1, start: s, end: e });
-            ch.getZr().flush();
-          }, [sel, c.start, c.end]);
-          await page.waitForTimeout(50);
+          // Zoom both axes to start … end %, then hover.
+          await zoomBoth(page, sel, { start: c.start, end: c.end });
           const bw = await page.evaluate((sel) => document.querySelector(sel)._attnviz.heat.geom.bw, sel);
           if (!(bw > c.minBand)) throw new Error(`after zooming to ${c.start}-${c.end}%, cells are ${bw} px wide`);
           await hoverCell(page, sel, c.i, c.j);
@@ -172,14 +178,8 @@ for (const pg of manifest.pages) {
           await page.waitForSelector(sel + " [data-av-detail]", { timeout: 120000 });
           r.detailMs = +(await page.getAttribute(sel + " [data-av-detail]", "data-av-detail"));
         } else if (c.do === "zoomCells") {
-          // zoom both axes to cells a … b (as the wheel or sliders do), then hover (i, j)
-          await page.evaluate(([sel, a, b]) => {
-            const ch = document.querySelector(sel)._attnviz.heat.chart;
-            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, startValue: a, endValue: b });
-            ch.dispatchAction({ type: "dataZoom", dataZoomIndex: 1, startValue: a, endValue: b });
-            ch.getZr().flush();
-          }, [sel, c.a, c.b]);
-          await page.waitForTimeout(50);
+          // zoom both axes to cells a … b, then hover (i, j)
+          await zoomBoth(page, sel, { startValue: c.a, endValue: c.b });
           await hoverCell(page, sel, c.i, c.j);
           const t = await tipText(page, sel);
           if (t !== c.want) throw new Error(`zoomed tooltip at (${c.i},${c.j}) = ${JSON.stringify(t)}, want ${JSON.stringify(c.want)}`);

@@ -506,37 +506,32 @@ func readAxes(shape []int, batch int) (axes, error) {
 // head is the index of the [T,T] matrix that -layer and -head pick (a
 // missing flag picks 0), or an error that says which flag to change.
 func (a axes) head(layer, head int) ([]int, error) {
-	check := func(what string, v, n int) error {
-		if v < 0 || v >= n {
-			return fmt.Errorf("-%s %d is out of range: the array of shape %v (%s) has %s (0 … %d)", what, v, a.shape, a.names, english.Count(n, what), n-1)
+	var idx []int
+	// pick appends the index that flag -what (v; -1: not given) picks on an
+	// axis of n; n = 0: the array has no such axis, and the flag given (even
+	// as 0) is refused, never ignored silently, with noAxis saying why.
+	pick := func(what string, v, n int, noAxis string) error {
+		switch {
+		case n > 0:
+			v = max(v, 0)
+			if v >= n {
+				return fmt.Errorf("-%s %d is out of range: the array of shape %v (%s) has %s (0 … %d)", what, v, a.shape, a.names, english.Count(n, what), n-1)
+			}
+			idx = append(idx, v)
+		case v >= 0:
+			return fmt.Errorf("-%s %d: the array of shape %v %s", what, v, a.shape, noAxis)
 		}
 		return nil
 	}
-	var idx []int
-	switch {
-	case a.L > 0:
-		layer = max(layer, 0)
-		if err := check("layer", layer, a.L); err != nil {
-			return nil, err
-		}
-		idx = append(idx, layer)
-	case layer >= 0:
-		// given (even -layer 0) but there is no layer axis: never ignored
-		// silently — with -batch a 4-D array is one layer of a batch
-		return nil, fmt.Errorf("-layer %d: the array of shape %v (%s) has no layer axis; drop -layer%s", layer, a.shape, a.names, a.batchHint())
+	// with -batch a 4-D array is one layer of a batch: no layer axis
+	if err := pick("layer", layer, a.L, fmt.Sprintf("(%s) has no layer axis; drop -layer%s", a.names, a.batchHint())); err != nil {
+		return nil, err
 	}
 	if a.B > 0 {
 		idx = append(idx, a.b)
 	}
-	switch {
-	case a.H > 0:
-		head = max(head, 0)
-		if err := check("head", head, a.H); err != nil {
-			return nil, err
-		}
-		idx = append(idx, head)
-	case head >= 0:
-		return nil, fmt.Errorf("-head %d: the array of shape %v is one matrix %s; drop -head", head, a.shape, a.names)
+	if err := pick("head", head, a.H, "is one matrix "+a.names+"; drop -head"); err != nil {
+		return nil, err
 	}
 	return idx, nil
 }

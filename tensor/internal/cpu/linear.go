@@ -87,30 +87,7 @@ func siluSlice(x []float32) {
 		siluAVX512(&x[0], len(x)) // as x·t/(1+t), t = e^−|x|: no overflow
 		return
 	}
-	var buf [256]float32
-	for len(x) > 0 {
-		n := min(len(x), len(buf))
-		xs, e := x[:n], buf[:n]
-		k := 0
-		if hasAVX2 && n >= 8 {
-			k = n &^ 7
-			for i, v := range xs[:k] {
-				e[i] = min(-v, 88) // the vector exp does not saturate above 88
-			}
-			expSubSumAVX2(&e[0], &e[0], k, 1, 0) // e = exp(−x)
-			for i, v := range xs[:k] {
-				if -v > 88 { // x < −88 or −Inf: as the scalar path
-					xs[i] = v / (1 + Expf(-v))
-					continue
-				}
-				xs[i] = v / (1 + e[i])
-			}
-		}
-		for i := k; i < n; i++ {
-			xs[i] = xs[i] / (1 + Expf(-xs[i]))
-		}
-		x = x[n:]
-	}
+	expActivate(x, ActSiLU)
 }
 
 // GELUTanh is ½x(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(u) written
@@ -129,27 +106,63 @@ func GELUTanh(x float32) float32 {
 
 // geluTanhSlice applies GELUTanh to x in place, with the vector exp kernel
 // where the CPU has it.
-func geluTanhSlice(x []float32) {
-	const c2 = 2 * 0.7978845608028654
+func geluTanhSlice(x []float32) { expActivate(x, ActGELUTanh) }
+
+// expActivate applies act (ActSiLU or ActGELUTanh: both x·σ(z) for some z)
+// to x in place, 256 values at a time: with AVX2 the exp of the chunk's
+// first k = n &^ 7 values goes through the vector kernel (buf holds them),
+// the rest through the scalar Expf.
+func expActivate(x []float32, act int) {
 	var buf [256]float32
 	for len(x) > 0 {
 		n := min(len(x), len(buf))
-		xs, e := x[:n], buf[:n]
 		k := 0
 		if hasAVX2 && n >= 8 {
 			k = n &^ 7
-			for i, v := range xs[:k] {
-				e[i] = min(c2*v*(1+0.044715*v*v), 80)
-			}
-			expSubSumAVX2(&e[0], &e[0], k, 1, 0)
-			for i, v := range xs[:k] {
-				xs[i] = v - v/(e[i]+1)
-			}
 		}
-		for i := k; i < n; i++ {
-			xs[i] = GELUTanh(xs[i])
+		if act == ActSiLU {
+			siluChunk(x[:n], buf[:n], k)
+		} else {
+			geluTanhChunk(x[:n], buf[:n], k)
 		}
 		x = x[n:]
+	}
+}
+
+// siluChunk is expActivate's SiLU on one chunk xs, e its scratch.
+func siluChunk(xs, e []float32, k int) {
+	if k > 0 {
+		for i, v := range xs[:k] {
+			e[i] = min(-v, 88) // the vector exp does not saturate above 88
+		}
+		expSubSumAVX2(&e[0], &e[0], k, 1, 0) // e = exp(−x)
+		for i, v := range xs[:k] {
+			if -v > 88 { // x < −88 or −Inf: as the scalar path
+				xs[i] = v / (1 + Expf(-v))
+				continue
+			}
+			xs[i] = v / (1 + e[i])
+		}
+	}
+	for i := k; i < len(xs); i++ {
+		xs[i] = xs[i] / (1 + Expf(-xs[i]))
+	}
+}
+
+// geluTanhChunk is expActivate's GELUTanh on one chunk xs, e its scratch.
+func geluTanhChunk(xs, e []float32, k int) {
+	const c2 = 2 * 0.7978845608028654
+	if k > 0 {
+		for i, v := range xs[:k] {
+			e[i] = min(c2*v*(1+0.044715*v*v), 80)
+		}
+		expSubSumAVX2(&e[0], &e[0], k, 1, 0)
+		for i, v := range xs[:k] {
+			xs[i] = v - v/(e[i]+1)
+		}
+	}
+	for i := k; i < len(xs); i++ {
+		xs[i] = GELUTanh(xs[i])
 	}
 }
 

@@ -141,13 +141,20 @@ func TestFakeRoundTripAndLaunch(t *testing.T) {
 	}
 }
 
-func TestFakeExpAccuracy(t *testing.T) {
-	d, _ := openFake(t, false)
-	var x []float32
+// expSweep runs the exp kernel (on grid blocks) over [−104, 89) in
+// steps of 0.0137: from float32's subnormal results past its overflow. It
+// returns the inputs and the results.
+func expSweep(t *testing.T, d *Device, grid uint32) (x, got []float32) {
+	t.Helper()
 	for v := -104.0; v < 89; v += 0.0137 {
 		x = append(x, float32(v))
 	}
-	got := launchUnary(t, d, x, UnaryExp, 0, 0, 64)
+	return x, launchUnary(t, d, x, UnaryExp, 0, 0, grid)
+}
+
+func TestFakeExpAccuracy(t *testing.T) {
+	d, _ := openFake(t, false)
+	x, got := expSweep(t, d, 64)
 	worst := 0.0
 	for i, v := range x {
 		want := math.Exp(float64(v))
@@ -308,11 +315,7 @@ func TestRealDevice(t *testing.T) {
 		t.Skipf("no GPU: %v", err)
 	}
 	t.Logf("device: %v", d)
-	var x []float32
-	for v := -104.0; v < 89; v += 0.0137 {
-		x = append(x, float32(v))
-	}
-	got := launchUnary(t, d, x, UnaryExp, 0, 0, 16)
+	x, got := expSweep(t, d, 16)
 	worst := 0.0
 	for i, v := range x {
 		want := math.Exp(float64(v))

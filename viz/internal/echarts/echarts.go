@@ -353,18 +353,10 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	if h <= 0 {
 		h = 560
 	}
-	cls := "attnviz attnviz-" + themeName(c.Theme)
-	b = append(b, "<div class=\""...)
-	b = append(b, cls...)
-	b = append(b, "\" data-av=\""...)
-	b = append(b, id...)
-	b = append(b, "\" data-kind=\""...)
-	b = append(b, c.Kind...)
-	b = append(b, "\" style=\"position:relative;width:"...)
-	b = strconv.AppendInt(b, int64(w), 10)
 	// No min-height: where scripts do not run, the fallback image (or
 	// note) alone sizes the output; the chart sets its own height.
-	b = append(b, "px;max-width:100%\">"...)
+	b = fmt.Appendf(b, `<div class="attnviz attnviz-%s" data-av="%s" data-kind="%s" style="position:relative;width:%dpx;max-width:100%%">`,
+		themeName(c.Theme), id, c.Kind, w)
 	if len(c.Fallback) > 0 {
 		b = append(b, "<img class=\"attnviz-fallback\" alt=\""...)
 		b = append(b, html.EscapeString(c.Title)...)
@@ -385,17 +377,7 @@ func (c *Chart) appendFragment(b []byte) ([]byte, error) {
 	// is the figure's element wherever the frontend renders it.
 	b = append(b, "<script>(function(s,L){\n"...)
 	b = append(b, l.loader...)
-	b = append(b, "rt.boot(s,\""...)
-	b = append(b, id...)
-	b = append(b, "\",\""...)
-	b = append(b, c.Kind...)
-	b = append(b, "\",{\"w\":"...)
-	b = strconv.AppendInt(b, int64(w), 10)
-	b = append(b, ",\"h\":"...)
-	b = strconv.AppendInt(b, int64(h), 10)
-	b = append(b, ",\"theme\":\""...)
-	b = append(b, themeName(c.Theme)...)
-	b = append(b, "\"},"...)
+	b = fmt.Appendf(b, `rt.boot(s,"%s","%s",{"w":%d,"h":%d,"theme":"%s"},`, id, c.Kind, w, h, themeName(c.Theme))
 	b = append(b, spec...)
 	b = append(b, ",{"...)
 	// Spec and arrays are JSON (HTML-safe: encoding/json escapes <, >, &),

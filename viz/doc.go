@@ -30,8 +30,11 @@
 // drawing and, for the views that have one, its interactive form. figure.go
 // holds the table of views (name, static draw, interactive writer, options
 // read), the Figure and its outputs, and the reading and checking of tensors
-// every view shares; options.go the options; canvas.go the colours, the
-// canvas, the matrix panel and the colour bar; bars.go the bar charts. The
+// every view shares; options.go the options (Pool and PoolMode in pool.go,
+// with the pooling of matrices larger than a panel); bigheat.go the
+// interactive heatmap of matrices over 1024 on a side (an overview and tiles
+// read on demand); canvas.go the colours, the canvas, the matrix panel and
+// the colour bar; bars.go the bar charts. The
 // pixels are drawn by viz/internal/raster (PNG, SVG, PDF), the interactive
 // HTML is written by viz/internal/echarts.
 package viz

@@ -6,6 +6,7 @@
 package cputime
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -44,16 +45,27 @@ func Run(b *testing.B, f func() error) {
 	c.Report(b)
 }
 
-// Warm calls f until it has run warmCalls times or for warmTime, whichever
-// comes first — the warm-up rounds the PyTorch peers discard too. Each
-// round of `make bench` is a new process, and its first products of large
-// results run up to 1.8× slower (measured: n = 2048 matmul, 88 ms for each
-// of the first five calls, then 49 ms): the first writes to memory fresh
-// from the system cost page faults until the heap's spans are reused,
-// which a long-lived notebook kernel has long done.
+// Warm calls f until it has run at least warmCalls times and allocated
+// warmBytes in all, or for warmTime — the warm-up rounds the PyTorch
+// peers discard too. Each round of `make bench` is a new process, and its
+// first calls run up to 4× slower than in a process that has been running
+// (a notebook kernel): writing to heap memory fresh from the system
+// faults its pages in, about 17 µs a page on this VM (measured: n = 2048
+// matmul, 88 ms for each of the first five calls, then 49 ms; a 128 × 128
+// product, 300 µs instead of 28 µs on every call that got fresh pages),
+// until the heap has grown to its working size and reuses its spans.
 func Warm(f func() error) error {
 	start := time.Now()
-	for i := 0; i < warmCalls && time.Since(start) < warmTime; i++ {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	from := m.TotalAlloc
+	for i := 0; time.Since(start) < warmTime; i++ {
+		if i >= warmCalls {
+			runtime.ReadMemStats(&m)
+			if m.TotalAlloc-from >= warmBytes {
+				break
+			}
+		}
 		if err := f(); err != nil {
 			return err
 		}
@@ -63,5 +75,6 @@ func Warm(f func() error) error {
 
 const (
 	warmCalls = 8
-	warmTime  = time.Second
+	warmBytes = 64 << 20
+	warmTime  = 2 * time.Second
 )

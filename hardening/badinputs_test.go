@@ -910,6 +910,17 @@ func cases() []badCase {
 			}
 			return result{err.Error(), refused}
 		}},
+		badCase{"model", `a prompt with characters the vocabulary lacks (the induction model reads a-z 0-9: "Hello world")`, func(t *testing.T, dir string) result {
+			m, err := model.Load("../notebooks/data/induction.gguf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			safely(t, func() { err = m.Run("Hello world").Err() })
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			return result{err.Error(), refused}
+		}},
 		badCase{"model", "run over its memory budget (MemoryBudget(10kB), 13 tokens)", func(t *testing.T, dir string) result {
 			m := lessonModel(t)
 			var err error

@@ -179,3 +179,22 @@ func TestInductionModel(t *testing.T) {
 		}
 	}
 }
+
+// A character the induction model's vocabulary lacks (it reads a-z 0-9) is
+// refused by name, not dropped; stories260K's byte fallback takes anything.
+func TestPromptOutsideVocabulary(t *testing.T) {
+	m, err := Load(inductionModel, Device(tensor.CPU))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `model: the vocabulary has no token for 'H', ' ' (space) in the prompt; this model reads only the characters abcdefghijklmnopqrstuvwxyz0123456789`
+	if err := m.Run("Hello world").Err(); err == nil || err.Error() != want {
+		t.Errorf("Run: %v\nwant %s", err, want)
+	}
+	if _, err := m.Generate("Hi", 3); err == nil || !strings.Contains(err.Error(), "no token for 'H'") {
+		t.Errorf("Generate: %v", err)
+	}
+	if err := m.Run("hello2world").Err(); err != nil {
+		t.Errorf("a prompt in the alphabet: %v", err)
+	}
+}

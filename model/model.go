@@ -322,9 +322,38 @@ func (m *Model) Run(prompt string, opts ...RunOption) *Record {
 	if m == nil {
 		return failedRecord(prompt, tensor.Errorf(tensor.ErrValue, "model: Run on a nil *Model; load one with model.Load"))
 	}
+	if err := m.checkPrompt(prompt); err != nil {
+		return failedRecord(prompt, err)
+	}
 	r := m.RunIDs(m.Tokenize(prompt), opts...)
 	r.Prompt = prompt
 	return r
+}
+
+// checkPrompt refuses a prompt with characters the vocabulary cannot
+// encode, which the tokenizer would otherwise drop without a word (the
+// induction model reads only a-z 0-9).
+func (m *Model) checkPrompt(prompt string) error {
+	b, ok := m.tok.(*BPE)
+	if !ok {
+		return nil
+	}
+	miss := b.missing(prompt)
+	if len(miss) == 0 {
+		return nil
+	}
+	names := make([]string, len(miss))
+	for i, r := range miss {
+		names[i] = fmt.Sprintf("%q", r)
+		if r == ' ' {
+			names[i] += " (space)"
+		}
+	}
+	hint := "remove or replace them"
+	if a := b.alphabet(); a != "" {
+		hint = "this model reads only the characters " + a
+	}
+	return tensor.Errorf(tensor.ErrValue, "model: the vocabulary has no token for %s in the prompt; %s", strings.Join(names, ", "), hint)
 }
 
 // RunIDs is Run on token ids (BOS is not added).
@@ -390,6 +419,9 @@ func (m *Model) RunTypes(ids, types []int, opts ...RunOption) *Record {
 func (m *Model) Generate(prompt string, n int) (string, error) {
 	if m == nil {
 		return "", tensor.Errorf(tensor.ErrValue, "model: Generate on a nil *Model; load one with model.Load")
+	}
+	if err := m.checkPrompt(prompt); err != nil {
+		return prompt, err
 	}
 	ids, err := m.GenerateIDs(m.Tokenize(prompt), n)
 	return m.tok.Decode(ids), err

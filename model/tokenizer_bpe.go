@@ -207,6 +207,48 @@ func (t *BPE) encodeWord(word string, out []int) []int {
 	return out
 }
 
+// missing lists, in order of first appearance, the characters of text
+// that this vocabulary cannot encode: in byte-level BPE, a character one of
+// whose bytes has no token of its own (every merge starts from those).
+// GPT-2's vocabulary has all 256; a small one (the induction model's a-z
+// 0-9) does not, and encodeWord would drop such a character silently.
+func (t *BPE) missing(text string) []rune {
+	if t.spm {
+		return nil
+	}
+	var out []rune
+	for _, r := range text {
+		var buf [4]byte
+		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
+			if _, ok := t.lookup[byteChars[c]]; !ok {
+				if !slices.Contains(out, r) {
+					out = append(out, r)
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// alphabet is the text of the vocabulary's one-character tokens, in id
+// order, when it has few enough to list (a character model's); "" else.
+func (t *BPE) alphabet() string {
+	if len(t.tokens) > 128 {
+		return ""
+	}
+	var b strings.Builder
+	for id := range t.tokens {
+		if t.types[id] != tokNormal {
+			continue
+		}
+		if s := t.Piece(id); utf8.RuneCountInString(s) == 1 {
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
 // tokenBytes is the text a token stands for, as bytes.
 func (t *BPE) tokenBytes(id int, b []byte) []byte {
 	s := t.tokens[id]

@@ -284,6 +284,8 @@ func drawModelRecord(f renderFlags, modelPath string, r *model.Record) error {
 			f.title = name + ": what each head attends to"
 		case "rollout":
 			f.title = name + ": attention rollout"
+		case "induction":
+			f.title = name + ": induction heads"
 		default:
 			f.title = fmt.Sprintf("%s: %d layers × %d heads", name, r.Config.Layers, r.Config.Heads)
 		}

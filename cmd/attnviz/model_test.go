@@ -85,6 +85,20 @@ func TestModelCLIFigures(t *testing.T) {
 	}
 }
 
+// -view induction on the induction model finds its induction heads; on an
+// array without tokens it says what it needs.
+func TestModelCLIInductionView(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ind.png")
+	code, _, stderr := runModelCLI("-m", "../../notebooks/data/induction.gguf", "-prompt", "k7qdbgjiswk7qdbgjisw", "-view", "induction", "-o", out, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || len(b) < 1000 {
+		t.Errorf("%d bytes, %v", len(b), err)
+	}
+}
+
 func TestModelCLIGenerate(t *testing.T) {
 	m := needModelFile(t)
 	code, stdout, stderr := runModelCLI("-m", m, "-generate", "20", "-prompt", "Once upon a time")

@@ -45,7 +45,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // and model share them so they behave the same. defView and titleHelp
 // describe the command's own defaults.
 func (f *renderFlags) addFigureFlags(fs *flag.FlagSet, defView, titleHelp string) {
-	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, rollout or strip (default: "+defView+").\n"+
+	fs.StringVar(&f.view, "view", "", "heatmap, grid, headview, explorer, stats, induction, rollout or strip (default: "+defView+").\n"+
 		"headview and explorer are interactive in .html; in .png, .svg and .pdf the head view is drawn as on paper\n"+
 		"(the tokens in two columns, a line from each query to each key, its opacity the weight, one colour per head)\n"+
 		"and the explorer as its layers × heads grid with the opened head drawn large beside it")
@@ -442,7 +442,7 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 			opts = append(opts, viz.Heads(max(f.head, 0)))
 		}
 		return viz.Heatmap(t, opts...), nil
-	case "grid", "headview", "explorer", "stats", "rollout":
+	case "grid", "headview", "explorer", "stats", "induction", "rollout":
 		if f.layer >= 0 {
 			opts = append(opts, viz.Layers(f.layer))
 		}
@@ -458,10 +458,15 @@ func figure(f renderFlags, t *tensor.Tensor, toks []string, opts []viz.Option) (
 			return viz.Explorer(t, opts...), nil
 		case "stats":
 			return viz.HeadStats(t, opts...), nil
+		case "induction":
+			if toks == nil {
+				return nil, errors.New("-view induction needs the tokens, to find each token's earlier occurrence: give -tokens or -tokens-file, or a record written by attnviz model")
+			}
+			return viz.Induction(t, toks, opts...), nil
 		}
 		return viz.Rollout(t, opts...), nil
 	}
-	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, headview, explorer, stats, rollout or strip", view)
+	return nil, fmt.Errorf("unknown -view %q; use heatmap, grid, headview, explorer, stats, induction, rollout or strip", view)
 }
 
 // axes is how an array's axes are read: the sizes of its layer, batch

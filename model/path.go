@@ -134,12 +134,20 @@ func lessonModelHelp() string {
 	return b.String()
 }
 
+// InductionModelFile is the file name of the project's induction model
+// (notebooks/data/, lesson 7; scripts/train_induction.py).
+const InductionModelFile = "induction.gguf"
+
 // notFoundHint is what the readers add to "no such file" for path: for the
 // lesson model, where it was looked for and how to get it; else advice, then
 // how to find the lesson model.
 func notFoundHint(path, advice string) string {
 	if filepath.Base(path) == LessonModelFile {
 		return lessonModelHelp()
+	}
+	if filepath.Base(path) == InductionModelFile {
+		return "the induction model of lesson 7 ships with attnviz in notebooks/data/" + InductionModelFile +
+			": open the lesson from notebooks/ (or teacher/), or give that path; `make induction-model` rebuilds it"
 	}
 	return advice + " (`make model` gets the lesson model, " + LessonModelFile + ")"
 }

@@ -60,6 +60,7 @@ cp -r notebooks/data "$prefix/notebooks/data"
 rm -rf "$prefix/teacher"
 mkdir -p "$prefix/teacher"
 cp teacher/[0-9]*.ipynb "$prefix/teacher/"
+ln -s ../notebooks/data "$prefix/teacher/data"  # lessons 5 and 7 read data/ beside the notebook
 chmod -R a+rX "$prefix"
 # GOROOT points nowhere on purpose: where a Go toolchain is installed (a hub machine builds the
 # kernel), gomacro's importer runs `go list -export` at kernel start, which compiles the

@@ -414,7 +414,7 @@ func (m *Model) forward(ids, types []int, cp *capture) (*pass, error) {
 		return nil, tensor.Errorf(tensor.ErrValue, "model: no tokens to run; give a prompt")
 	}
 	if T > c.Context {
-		return nil, tensor.Errorf(tensor.ErrValue, "model: %d tokens is longer than the model's context of %d; shorten the prompt", T, c.Context)
+		return nil, tensor.Errorf(tensor.ErrValue, "model: %d tokens is longer than the model's context of %d (a start token such as <s> counts); shorten the prompt by %d", T, c.Context, T-c.Context)
 	}
 	if types != nil && len(types) != T {
 		return nil, tensor.Errorf(tensor.ErrValue, "model: %d token types for %d tokens; want one type per token", len(types), T)

@@ -5,7 +5,7 @@ form, and write it as a GPT-2 architecture GGUF file for attnviz
 
 The model reads characters: its vocabulary is <|endoftext|>, which begins
 every sequence (BOS), and the 36 characters a-z 0-9, one token each (a
-byte-level BPE vocabulary with no merges; the tokenizer refuses any other
+byte-level BPE vocabulary with no merges; attnviz refuses a prompt with any other
 character). It trains on strings of random characters in which a random
 span comes back right after itself, at a random place and with a random
 length (8 to 20): "x7q[kfm2ab9][kfm2ab9]3tz...". Neither the position nor

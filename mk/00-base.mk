@@ -35,10 +35,20 @@ need-py = @$(PY) -c 'import $(subst $(space),$(comma)$(space),$(strip $(1)))' 2>
 # (fuzz-files, fuzz-short, fuzz-long). Inputs that fail are saved under
 # <pkg>/testdata/fuzz/<FuzzName>/: commit them, they become regression tests.
 FUZZ_PARALLEL ?= 1
+# A run that fails with only "context deadline exceeded" and no failing
+# input is Go 1.26's own race at the end of -fuzztime on a busy machine
+# (golang/go#75804, fixed in Go 1.27): it is reported and ignored. Any
+# other failure, or a failing input written, stops the loop.
 define run-fuzz
 	@for pt in $(2); do \
 	  p=$${pt%%:*}; t=$${pt#*:}; \
 	  echo "fuzz: $$t (./$$p) for $(1)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(1) -parallel $(FUZZ_PARALLEL) ./$$p/ || exit 1; \
+	  log=$$(mktemp); \
+	  if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(1) -parallel $(FUZZ_PARALLEL) ./$$p/ >$$log 2>&1; then cat $$log; rm -f $$log; continue; fi; \
+	  cat $$log; \
+	  if grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log && ! grep -q -e 'panic:' -e '--- FAIL: .*/' $$log; then \
+	    echo "fuzz: $$t: only Go's -fuzztime deadline race (golang/go#75804; no failing input): ignored"; rm -f $$log; continue; \
+	  fi; \
+	  rm -f $$log; exit 1; \
 	done
 endef

@@ -24,6 +24,9 @@ done
 bash scripts/setup-deps.sh
 bash kernel/build.sh
 [ $start = 1 ] || exit 0
+# The lesson model (lessons 4 and 7): copied from ../shared/models or downloaded, checked by
+# sha256 (make model). Without it the lab still opens; those cells say how to get it.
+bash scripts/get-model.sh || echo "lab: could not get the lesson model (lessons 4 and 7 use it); run make model once the machine is online" >&2
 
 ip=${LAB_IP:-127.0.0.1}
 first=${LAB_PORT:-8888}

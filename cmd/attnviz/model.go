@@ -75,7 +75,10 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "attnviz model: "+format+"\n", a...)
+		// the model package's errors start with "model: ", which the
+		// command's own prefix already says
+		msg := strings.TrimPrefix(fmt.Sprintf(format, a...), "model: ")
+		fmt.Fprintf(stderr, "attnviz model: %s\n", msg)
 		return code
 	}
 	if fs.NArg() > 0 {

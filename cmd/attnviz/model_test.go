@@ -224,12 +224,12 @@ func TestModelCLIRecordSome(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-memory", "10kB", "-o", filepath.Join(dir, "x.safetensors")}, "attnviz model: model: recording every layer and head (5 × 8) at 13 tokens needs about 208 kB (27 kB of attention weights"},
+		{[]string{"-memory", "10kB", "-o", filepath.Join(dir, "x.safetensors")}, "attnviz model: recording every layer and head (5 × 8) at 13 tokens needs about 208 kB (27 kB of attention weights"},
 		{[]string{"-memory", "10kB", "-o", filepath.Join(dir, "x.safetensors")}, "more than the memory budget of 10 kB (model.MemoryBudget); record fewer layers and heads with model.RecordLayers and model.RecordHeads (attnviz model -layers, -heads)"},
 		{[]string{"-memory", "lots"}, `attnviz model: -memory "lots": want a size such as 8GB, 512MiB or 2000000000, or off`},
 		{[]string{"-layers", "1,x"}, `attnviz model: -layers "1,x": want numbers ≥ 0 and ranges separated by commas, e.g. 0,2-4; "x" is not one`},
-		{[]string{"-layers", "7"}, "attnviz model: model: RecordLayers(7): the model has layers 0 … 4"},
-		{[]string{"-heads", "2,2"}, "attnviz model: model: RecordHeads: head 2 is given twice"},
+		{[]string{"-layers", "7"}, "attnviz model: RecordLayers(7): the model has layers 0 … 4"},
+		{[]string{"-heads", "2,2"}, "attnviz model: RecordHeads: head 2 is given twice"},
 		{[]string{"-layers", "1", "-view", "grid", "-o", filepath.Join(dir, "g.png")}, "attnviz model: -layers and -heads choose what a .safetensors record holds (or a heatmap's head); a grid figure numbers"},
 		{[]string{"-view", "heatmap", "-head", "8", "-o", filepath.Join(dir, "h8.png")}, "attnviz model: -head 8 is out of range: the model has 8 heads (0 … 7)"},
 		{[]string{"-view", "heatmap", "-heads", "1,2", "-o", filepath.Join(dir, "h12.png")}, "attnviz model: a heatmap draws one head; give -layer L -head H"},

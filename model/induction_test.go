@@ -194,6 +194,12 @@ func TestPromptOutsideVocabulary(t *testing.T) {
 	if _, err := m.Generate("Hi", 3); err == nil || !strings.Contains(err.Error(), "no token for 'H'") {
 		t.Errorf("Generate: %v", err)
 	}
+	if _, err := m.Encode("Hello world"); err == nil || err.Error() != want {
+		t.Errorf("Encode: %v", err)
+	}
+	if d := m.Describe("Hi"); !strings.Contains(d, "no token for 'H'") {
+		t.Errorf("Describe: %s", d)
+	}
 	if err := m.Run("hello2world").Err(); err != nil {
 		t.Errorf("a prompt in the alphabet: %v", err)
 	}

@@ -156,7 +156,8 @@ func (m *Model) WithProgress(fn ProgressFunc) *Model {
 }
 
 // Tokenize encodes text as the model sees it: BOS first, then the prompt's
-// tokens.
+// tokens. A character the vocabulary cannot encode is left out; Encode
+// (what Run and Generate use) refuses it instead.
 func (m *Model) Tokenize(text string) []int {
 	if m == nil {
 		return nil
@@ -322,26 +323,32 @@ func (m *Model) Run(prompt string, opts ...RunOption) *Record {
 	if m == nil {
 		return failedRecord(prompt, tensor.Errorf(tensor.ErrValue, "model: Run on a nil *Model; load one with model.Load"))
 	}
-	if err := m.checkPrompt(prompt); err != nil {
+	ids, err := m.Encode(prompt)
+	if err != nil {
 		return failedRecord(prompt, err)
 	}
-	r := m.RunIDs(m.Tokenize(prompt), opts...)
+	r := m.RunIDs(ids, opts...)
 	r.Prompt = prompt
 	return r
 }
 
-// checkPrompt refuses a prompt with characters the vocabulary cannot
-// encode, which the tokenizer would otherwise drop without a word (the
-// induction model reads only a-z 0-9).
-func (m *Model) checkPrompt(prompt string) error {
-	b, ok := m.tok.(*BPE)
-	if !ok {
-		return nil
+// Encode is Tokenize, or an error naming the characters of prompt that the
+// vocabulary cannot encode, which Tokenize would leave out without a word
+// (the induction model of lesson 7 reads only a-z 0-9).
+func (m *Model) Encode(prompt string) ([]int, error) {
+	if m == nil {
+		return nil, tensor.Errorf(tensor.ErrValue, "model: Encode on a nil *Model; load one with model.Load")
 	}
-	miss := b.missing(prompt)
-	if len(miss) == 0 {
-		return nil
+	if b, ok := m.tok.(*BPE); ok {
+		if miss := b.missing(prompt); len(miss) > 0 {
+			return nil, unencodable(b, miss)
+		}
 	}
+	return m.Tokenize(prompt), nil
+}
+
+// unencodable is Encode's error for the characters miss.
+func unencodable(b *BPE, miss []rune) error {
 	names := make([]string, len(miss))
 	for i, r := range miss {
 		names[i] = fmt.Sprintf("%q", r)
@@ -420,10 +427,11 @@ func (m *Model) Generate(prompt string, n int) (string, error) {
 	if m == nil {
 		return "", tensor.Errorf(tensor.ErrValue, "model: Generate on a nil *Model; load one with model.Load")
 	}
-	if err := m.checkPrompt(prompt); err != nil {
+	start, err := m.Encode(prompt)
+	if err != nil {
 		return prompt, err
 	}
-	ids, err := m.GenerateIDs(m.Tokenize(prompt), n)
+	ids, err := m.GenerateIDs(start, n)
 	return m.tok.Decode(ids), err
 }
 
@@ -480,7 +488,11 @@ func (m *Model) Describe(prompt string) string {
 	var b strings.Builder
 	b.WriteString(m.String())
 	b.WriteString("\n")
-	ids := m.Tokenize(prompt)
+	ids, err := m.Encode(prompt)
+	if err != nil {
+		b.WriteString(err.Error() + "\n")
+		return b.String()
+	}
 	for i, id := range ids {
 		fmt.Fprintf(&b, "%3d  %5d  %q\n", i, id, m.tok.Piece(id))
 	}

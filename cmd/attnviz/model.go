@@ -148,7 +148,11 @@ func runModelIO(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *gen > 0 {
-		start := m.Tokenize(*prompt)
+		start, err := m.Encode(*prompt)
+		if err != nil {
+			prog.done()
+			return fail(1, "%v", err)
+		}
 		ids, err := m.GenerateIDs(start, *gen)
 		prog.done()
 		if err != nil {

@@ -97,6 +97,12 @@ func TestModelCLIInductionView(t *testing.T) {
 	if b, err := os.ReadFile(out); err != nil || len(b) < 1000 {
 		t.Errorf("%d bytes, %v", len(b), err)
 	}
+	// -generate refuses what the vocabulary lacks, as a run does
+	code, _, stderr = runModelCLI("-m", "../../notebooks/data/induction.gguf", "-prompt", "ABC ABC", "-generate", "5")
+	want := "attnviz model: the vocabulary has no token for 'A', 'B', 'C', ' ' (space) in the prompt; this model reads only the characters abcdefghijklmnopqrstuvwxyz0123456789\n"
+	if code != 1 || stderr != want {
+		t.Errorf("-generate: exit %d, %q\nwant %q", code, stderr, want)
+	}
 }
 
 func TestModelCLIGenerate(t *testing.T) {
